@@ -1,0 +1,306 @@
+// Elementwise arithmetic, comparisons, reductions, shape operations and linear algebra.
+#include "common.h"
+
+using atg::Handle;
+using atg::ref;
+
+namespace {
+
+// A double from C# becomes an integer Scalar when the tensor is integral and the value whole,
+// so int64 + 1 stays int64 as it would in PyTorch.
+at::Scalar scalar_for(const at::Tensor& t, double v) {
+    if (at::isIntegralType(t.scalar_type(), /*includeBool=*/true) && v == static_cast<double>(static_cast<int64_t>(v)))
+        return at::Scalar(static_cast<int64_t>(v));
+    return at::Scalar(v);
+}
+
+enum Unary {
+    NEG = 0, EXP, LOG, SQRT, RSQRT, TANH, SIGMOID, SILU, GELU, GELU_TANH, LOGSIGMOID, ABS, RELU, SIN, COS,
+    LOG1P, EXPM1, SIGN, FLOOR, CEIL, ROUND, LOGICAL_NOT, RECIPROCAL, SQUARE, ISNAN, ISINF
+};
+
+at::Tensor unary(const at::Tensor& x, int op) {
+    switch (op) {
+        case NEG: return at::neg(x);
+        case EXP: return at::exp(x);
+        case LOG: return at::log(x);
+        case SQRT: return at::sqrt(x);
+        case RSQRT: return at::rsqrt(x);
+        case TANH: return at::tanh(x);
+        case SIGMOID: return at::sigmoid(x);
+        case SILU: return at::silu(x);
+        case GELU: return at::gelu(x, "none");
+        case GELU_TANH: return at::gelu(x, "tanh");
+        case LOGSIGMOID: return at::log_sigmoid(x);
+        case ABS: return at::abs(x);
+        case RELU: return at::relu(x);
+        case SIN: return at::sin(x);
+        case COS: return at::cos(x);
+        case LOG1P: return at::log1p(x);
+        case EXPM1: return at::expm1(x);
+        case SIGN: return at::sign(x);
+        case FLOOR: return at::floor(x);
+        case CEIL: return at::ceil(x);
+        case ROUND: return at::round(x);
+        case LOGICAL_NOT: return at::logical_not(x);
+        case RECIPROCAL: return at::reciprocal(x);
+        case SQUARE: return at::square(x);
+        case ISNAN: return at::isnan(x);
+        case ISINF: return at::isinf(x);
+        default: throw std::invalid_argument("unknown unary op " + std::to_string(op));
+    }
+}
+
+enum Binary {
+    ADD = 0, SUB, MUL, DIV, POW, EQ, NE, LT, LE, GT, GE, MAXIMUM, MINIMUM, LOGICAL_AND, LOGICAL_OR, REMAINDER,
+    FLOOR_DIVIDE
+};
+
+at::Tensor binary(const at::Tensor& a, const at::Tensor& b, int op) {
+    switch (op) {
+        case ADD: return at::add(a, b);
+        case SUB: return at::sub(a, b);
+        case MUL: return at::mul(a, b);
+        case DIV: return at::div(a, b);
+        case POW: return at::pow(a, b);
+        case EQ: return at::eq(a, b);
+        case NE: return at::ne(a, b);
+        case LT: return at::lt(a, b);
+        case LE: return at::le(a, b);
+        case GT: return at::gt(a, b);
+        case GE: return at::ge(a, b);
+        case MAXIMUM: return at::maximum(a, b);
+        case MINIMUM: return at::minimum(a, b);
+        case LOGICAL_AND: return at::logical_and(a, b);
+        case LOGICAL_OR: return at::logical_or(a, b);
+        case REMAINDER: return at::remainder(a, b);
+        case FLOOR_DIVIDE: return at::div(a, b, "floor");
+        default: throw std::invalid_argument("unknown binary op " + std::to_string(op));
+    }
+}
+
+void binary_(at::Tensor& a, const at::Tensor& b, int op) {
+    switch (op) {
+        case ADD: a.add_(b); return;
+        case SUB: a.sub_(b); return;
+        case MUL: a.mul_(b); return;
+        case DIV: a.div_(b); return;
+        case POW: a.pow_(b); return;
+        case MAXIMUM: a.copy_(at::maximum(a, b)); return;
+        case MINIMUM: a.copy_(at::minimum(a, b)); return;
+        default: throw std::invalid_argument("binary op " + std::to_string(op) + " has no in-place form");
+    }
+}
+
+enum ScalarOnly { RSUB = 100, RDIV, RPOW };
+
+at::Tensor binary_scalar(const at::Tensor& a, double v, int op) {
+    at::Scalar s = scalar_for(a, v);
+    switch (op) {
+        case ADD: return at::add(a, s);
+        case SUB: return at::sub(a, s);
+        case MUL: return at::mul(a, s);
+        case DIV: return at::div(a, s);
+        case POW: return at::pow(a, s);
+        case EQ: return at::eq(a, s);
+        case NE: return at::ne(a, s);
+        case LT: return at::lt(a, s);
+        case LE: return at::le(a, s);
+        case GT: return at::gt(a, s);
+        case GE: return at::ge(a, s);
+        case MAXIMUM: return at::clamp_min(a, s);
+        case MINIMUM: return at::clamp_max(a, s);
+        case REMAINDER: return at::remainder(a, s);
+        case FLOOR_DIVIDE: return at::div(a, at::scalar_tensor(s, a.options().requires_grad(false)), "floor");
+        case RSUB: return at::rsub(a, s);
+        case RDIV: return at::mul(at::reciprocal(a), s);
+        case RPOW: return at::pow(s, a);
+        default: throw std::invalid_argument("unknown scalar op " + std::to_string(op));
+    }
+}
+
+void binary_scalar_(at::Tensor& a, double v, int op) {
+    at::Scalar s = scalar_for(a, v);
+    switch (op) {
+        case ADD: a.add_(s); return;
+        case SUB: a.sub_(s); return;
+        case MUL: a.mul_(s); return;
+        case DIV: a.div_(s); return;
+        case POW: a.pow_(s); return;
+        case MAXIMUM: a.clamp_min_(s); return;
+        case MINIMUM: a.clamp_max_(s); return;
+        default: throw std::invalid_argument("scalar op " + std::to_string(op) + " has no in-place form");
+    }
+}
+
+c10::optional<at::ScalarType> maybe_dtype(int dtype) {
+    if (dtype < 0) return c10::nullopt;
+    return static_cast<at::ScalarType>(dtype);
+}
+
+}  // namespace
+
+// ---- elementwise ----
+
+ATG_API Handle atg_tensor_unary(Handle t, int op) { GUARD_T(unary(ref(t), op)) }
+
+ATG_API Handle atg_tensor_binary(Handle a, Handle b, int op) { GUARD_T(binary(ref(a), ref(b), op)) }
+
+ATG_API int atg_tensor_binary_(Handle a, Handle b, int op) {
+    GUARD_V(at::Tensor x = ref(a); binary_(x, ref(b), op);)
+}
+
+ATG_API Handle atg_tensor_binary_scalar(Handle a, double v, int op) { GUARD_T(binary_scalar(ref(a), v, op)) }
+
+ATG_API int atg_tensor_binary_scalar_(Handle a, double v, int op) {
+    GUARD_V(at::Tensor x = ref(a); binary_scalar_(x, v, op);)
+}
+
+// a + alpha * b (in place when inplace != 0, returning nullptr).
+ATG_API Handle atg_tensor_add_scaled(Handle a, Handle b, double alpha, int inplace) {
+    GUARD(nullptr,
+        if (inplace) { ref(a).add_(ref(b), alpha); return nullptr; }
+        return atg::wrap(at::add(ref(a), ref(b), alpha));
+    )
+}
+
+ATG_API Handle atg_tensor_clamp(Handle t, double min, int has_min, double max, int has_max) {
+    GUARD_T(([&] {
+        c10::optional<at::Scalar> lo, hi;
+        if (has_min) lo = scalar_for(ref(t), min);
+        if (has_max) hi = scalar_for(ref(t), max);
+        return at::clamp(ref(t), lo, hi);
+    })())
+}
+
+ATG_API Handle atg_tensor_softplus(Handle t, double beta, double threshold) { GUARD_T(at::softplus(ref(t), beta, threshold)) }
+
+ATG_API Handle atg_tensor_where(Handle cond, Handle a, Handle b) { GUARD_T(at::where(ref(cond), ref(a), ref(b))) }
+
+ATG_API Handle atg_tensor_masked_fill(Handle t, Handle mask, double value) {
+    GUARD_T(ref(t).masked_fill(ref(mask), scalar_for(ref(t), value)))
+}
+
+ATG_API int atg_tensor_masked_fill_(Handle t, Handle mask, double value) {
+    GUARD_V(ref(t).masked_fill_(ref(mask), scalar_for(ref(t), value));)
+}
+
+ATG_API Handle atg_tensor_tril(Handle t, int64_t diagonal) { GUARD_T(at::tril(ref(t), diagonal)) }
+ATG_API Handle atg_tensor_triu(Handle t, int64_t diagonal) { GUARD_T(at::triu(ref(t), diagonal)) }
+
+// ---- reductions ----
+
+ATG_API Handle atg_tensor_sum(Handle t, const int64_t* d, int nd, int keepdim, int dtype) {
+    GUARD_T(nd == 0 ? at::sum(ref(t), maybe_dtype(dtype)) : at::sum(ref(t), atg::dims(d, nd), keepdim != 0, maybe_dtype(dtype)))
+}
+
+ATG_API Handle atg_tensor_mean(Handle t, const int64_t* d, int nd, int keepdim, int dtype) {
+    GUARD_T(nd == 0 ? at::mean(ref(t), maybe_dtype(dtype)) : at::mean(ref(t), atg::dims(d, nd), keepdim != 0, maybe_dtype(dtype)))
+}
+
+ATG_API Handle atg_tensor_var(Handle t, const int64_t* d, int nd, int64_t correction, int keepdim) {
+    GUARD_T(([&] {
+        at::OptionalIntArrayRef dims = nd == 0 ? at::OptionalIntArrayRef() : at::OptionalIntArrayRef(atg::dims(d, nd));
+        return at::var(ref(t), dims, c10::optional<int64_t>(correction), keepdim != 0);
+    })())
+}
+
+ATG_API Handle atg_tensor_logsumexp(Handle t, const int64_t* d, int nd, int keepdim) {
+    GUARD_T(at::logsumexp(ref(t), atg::dims(d, nd), keepdim != 0))
+}
+
+ATG_API Handle atg_tensor_norm(Handle t, double p, const int64_t* d, int nd, int keepdim) {
+    GUARD_T(nd == 0 ? at::norm(ref(t), p) : at::norm(ref(t), p, atg::dims(d, nd), keepdim != 0))
+}
+
+ATG_API Handle atg_tensor_max_all(Handle t) { GUARD_T(at::max(ref(t))) }
+ATG_API Handle atg_tensor_min_all(Handle t) { GUARD_T(at::min(ref(t))) }
+
+// Max/min along a dimension: values and indices.
+ATG_API int atg_tensor_max_dim(Handle t, int64_t dim, int keepdim, Handle* values, Handle* indices) {
+    GUARD_V(auto r = at::max(ref(t), dim, keepdim != 0); *values = atg::wrap(std::get<0>(r)); *indices = atg::wrap(std::get<1>(r));)
+}
+
+ATG_API int atg_tensor_min_dim(Handle t, int64_t dim, int keepdim, Handle* values, Handle* indices) {
+    GUARD_V(auto r = at::min(ref(t), dim, keepdim != 0); *values = atg::wrap(std::get<0>(r)); *indices = atg::wrap(std::get<1>(r));)
+}
+
+ATG_API Handle atg_tensor_argmax(Handle t, int64_t dim, int has_dim, int keepdim) {
+    GUARD_T(has_dim ? at::argmax(ref(t), dim, keepdim != 0) : at::argmax(ref(t)))
+}
+
+ATG_API Handle atg_tensor_argmin(Handle t, int64_t dim, int has_dim, int keepdim) {
+    GUARD_T(has_dim ? at::argmin(ref(t), dim, keepdim != 0) : at::argmin(ref(t)))
+}
+
+ATG_API Handle atg_tensor_cumsum(Handle t, int64_t dim, int dtype) { GUARD_T(at::cumsum(ref(t), dim, maybe_dtype(dtype))) }
+
+ATG_API Handle atg_tensor_all(Handle t) { GUARD_T(at::all(ref(t))) }
+ATG_API Handle atg_tensor_any(Handle t) { GUARD_T(at::any(ref(t))) }
+
+ATG_API int atg_tensor_topk(Handle t, int64_t k, int64_t dim, int largest, int sorted, Handle* values, Handle* indices) {
+    GUARD_V(auto r = at::topk(ref(t), k, dim, largest != 0, sorted != 0); *values = atg::wrap(std::get<0>(r)); *indices = atg::wrap(std::get<1>(r));)
+}
+
+ATG_API int atg_tensor_sort(Handle t, int64_t dim, int descending, Handle* values, Handle* indices) {
+    GUARD_V(auto r = at::sort(ref(t), dim, descending != 0); *values = atg::wrap(std::get<0>(r)); *indices = atg::wrap(std::get<1>(r));)
+}
+
+ATG_API Handle atg_tensor_multinomial(Handle probs, int64_t n, int replacement, void* gen) {
+    GUARD_T(at::multinomial(ref(probs), n, replacement != 0, atg::generator(gen)))
+}
+
+// ---- shape ----
+
+ATG_API Handle atg_tensor_view(Handle t, const int64_t* s, int n) { GUARD_T(ref(t).view(atg::dims(s, n))) }
+ATG_API Handle atg_tensor_reshape(Handle t, const int64_t* s, int n) { GUARD_T(ref(t).reshape(atg::dims(s, n))) }
+ATG_API Handle atg_tensor_permute(Handle t, const int64_t* s, int n) { GUARD_T(ref(t).permute(atg::dims(s, n))) }
+ATG_API Handle atg_tensor_expand(Handle t, const int64_t* s, int n) { GUARD_T(ref(t).expand(atg::dims(s, n))) }
+ATG_API Handle atg_tensor_repeat(Handle t, const int64_t* s, int n) { GUARD_T(ref(t).repeat(atg::dims(s, n))) }
+ATG_API Handle atg_tensor_flip(Handle t, const int64_t* s, int n) { GUARD_T(ref(t).flip(atg::dims(s, n))) }
+ATG_API Handle atg_tensor_transpose(Handle t, int64_t d0, int64_t d1) { GUARD_T(ref(t).transpose(d0, d1)) }
+ATG_API Handle atg_tensor_flatten(Handle t, int64_t start, int64_t end) { GUARD_T(ref(t).flatten(start, end)) }
+ATG_API Handle atg_tensor_narrow(Handle t, int64_t dim, int64_t start, int64_t length) { GUARD_T(ref(t).narrow(dim, start, length)) }
+ATG_API Handle atg_tensor_select(Handle t, int64_t dim, int64_t index) { GUARD_T(ref(t).select(dim, index)) }
+
+ATG_API Handle atg_tensor_slice(Handle t, int64_t dim, int64_t start, int64_t end, int64_t step) {
+    GUARD_T(ref(t).slice(dim, start, end, step))
+}
+
+ATG_API Handle atg_tensor_squeeze(Handle t, int64_t dim, int has_dim) { GUARD_T(has_dim ? ref(t).squeeze(dim) : ref(t).squeeze()) }
+ATG_API Handle atg_tensor_unsqueeze(Handle t, int64_t dim) { GUARD_T(ref(t).unsqueeze(dim)) }
+
+ATG_API Handle atg_tensor_index_select(Handle t, int64_t dim, Handle index) { GUARD_T(at::index_select(ref(t), dim, ref(index))) }
+ATG_API Handle atg_tensor_gather(Handle t, int64_t dim, Handle index) { GUARD_T(at::gather(ref(t), dim, ref(index))) }
+ATG_API Handle atg_tensor_scatter(Handle t, int64_t dim, Handle index, Handle src) { GUARD_T(at::scatter(ref(t), dim, ref(index), ref(src))) }
+ATG_API Handle atg_tensor_scatter_add(Handle t, int64_t dim, Handle index, Handle src) { GUARD_T(at::scatter_add(ref(t), dim, ref(index), ref(src))) }
+ATG_API Handle atg_tensor_masked_select(Handle t, Handle mask) { GUARD_T(at::masked_select(ref(t), ref(mask))) }
+ATG_API Handle atg_tensor_nonzero(Handle t) { GUARD_T(at::nonzero(ref(t))) }
+
+ATG_API Handle atg_tensor_repeat_interleave(Handle t, int64_t repeats, int64_t dim) { GUARD_T(at::repeat_interleave(ref(t), repeats, dim)) }
+ATG_API Handle atg_tensor_repeat_interleave_tensor(Handle t, Handle repeats, int64_t dim) { GUARD_T(at::repeat_interleave(ref(t), ref(repeats), dim)) }
+
+ATG_API Handle atg_tensor_cat(Handle* ts, int n, int64_t dim) { GUARD_T(at::cat(atg::tensors(ts, n), dim)) }
+ATG_API Handle atg_tensor_stack(Handle* ts, int n, int64_t dim) { GUARD_T(at::stack(atg::tensors(ts, n), dim)) }
+
+ATG_API int atg_tensor_split(Handle t, int64_t size, int64_t dim, Handle* out, int cap) {
+    GUARD(-1, return atg::write_list(at::split(ref(t), size, dim), out, cap);)
+}
+
+ATG_API int atg_tensor_split_sizes(Handle t, const int64_t* sizes, int n, int64_t dim, Handle* out, int cap) {
+    GUARD(-1, return atg::write_list(at::split_with_sizes(ref(t), atg::dims(sizes, n), dim), out, cap);)
+}
+
+ATG_API int atg_tensor_chunk(Handle t, int64_t chunks, int64_t dim, Handle* out, int cap) {
+    GUARD(-1, return atg::write_list(at::chunk(ref(t), chunks, dim), out, cap);)
+}
+
+// ---- linear algebra ----
+
+ATG_API Handle atg_tensor_matmul(Handle a, Handle b) { GUARD_T(at::matmul(ref(a), ref(b))) }
+ATG_API Handle atg_tensor_mm(Handle a, Handle b) { GUARD_T(at::mm(ref(a), ref(b))) }
+ATG_API Handle atg_tensor_bmm(Handle a, Handle b) { GUARD_T(at::bmm(ref(a), ref(b))) }
+
+ATG_API Handle atg_tensor_linear(Handle x, Handle w, Handle b) {
+    GUARD_T(b == nullptr ? at::linear(ref(x), ref(w)) : at::linear(ref(x), ref(w), ref(b)))
+}
