@@ -77,8 +77,9 @@ public class CoreGradientCheckTests
             Assert.Equal(0.0, g[1 * 7 + c]);
             Assert.Equal(0.0, g[4 * 7 + c]);
         }
-        // Each kept row's gradient is (softmax − onehot) / 3, which sums to 0 over the classes.
-        Assert.Equal(0.0, g.Skip(0).Take(7).Sum(), 12);
+        // Each kept row's gradient is (softmax − onehot) / 3: it sums to 0 over the classes, and at the target (row 0,
+        // class 3) it is softmax/3 − 1/3.
+        Assert.Equal(0.0, g.Take(7).Sum(), 12);
         Assert.Equal(-1.0 / 3, g[3] - nn.functional.softmax(logits, -1).select(0, 0).select(0, 3).item<double>() / 3, 12);
     }
 }

@@ -128,4 +128,19 @@ public class FusedAttentionTests
         TensorAssert.Close(qkv[2].select(2, 0), o.select(2, 0), 1e-15, 0, "first query");
         Assert.Contains("FusedCausalAttention", o.grad_fn_name);
     }
+
+    [Fact]
+    public void Bfloat16_attention_computes_the_softmax_in_float32_and_stays_close_to_float64()
+    {
+        using var scope = NewDisposeScope();
+        var pad = tensor(new[] { true, true, true, true, true, true, false, true, true, true, true, true }, new long[] { 2, 6 });
+        var qkv = Qkv(ScalarType.BFloat16, 2, 4, 2, 3, 6, 16);
+        var o = F.causal_attention(qkv[0], qkv[1], qkv[2], pad);
+        Assert.Equal(ScalarType.BFloat16, o.dtype);
+        // Same bf16 inputs, exact float64 math: bf16 keeps 8 bits, so a few 2^-8 relative steps of error at most.
+        var exact = Unfused.Attention(qkv[0].to(float64), qkv[1].to(float64), qkv[2].to(float64), pad);
+        TensorAssert.Close(exact, o, 2e-2, 2e-2, "bf16 attention");
+        FusedVsReference.AssertSame(xs => F.causal_attention(xs[0], xs[1], xs[2], pad), xs => Unfused.Attention(xs[0], xs[1], xs[2], pad),
+                                    qkv, new[] { 0, 1, 2 }, atol: 3e-2, rtol: 3e-2);
+    }
 }

@@ -304,6 +304,7 @@ struct FusedLogprobs : Function<FusedLogprobs> {
         const int64_t V = logits.size(-1);
         at::Tensor valid = targets.ne(ignore_index);
         at::Tensor safe = targets.masked_fill(valid.logical_not(), 0);
+        // An out-of-range index would be a device-side assert on CUDA (fatal to the process); checking costs one sync.
         FUSED_CHECK(!(safe.lt(0) | safe.ge(V)).any().item<bool>(), "logprobs: a target is outside [0, ", V,
                     ") and is not ignore_index=", ignore_index);
 
