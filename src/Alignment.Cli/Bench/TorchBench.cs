@@ -55,11 +55,11 @@ public static class TorchBench
         {
             ("add", "a + b, 1-element fp32 tensors", () => a.add(b)),
             ("matmul_8", "(8×8)·(8×8) fp32 matmul", () => m.matmul(m)),
-            ("sum", "sum of 16 elements to a scalar", () => v.sum()),
-            ("view", "view 16 elements as 4×4 (no copy)", () => v.view(4, 4)),
-            ("cross_entropy", "cross-entropy of 4×10 logits, 4 targets", () => F.cross_entropy(logits, targets)),
-            ("item", "read a scalar back to C# (loss.item())", () => scalar.item<float>()),
-            ("scope_round_trip", "open a dispose scope, one add, close it", () => { using (NewDisposeScope()) a.add(b); }),
+            ("sum", "sum of 16 elements", () => v.sum()),
+            ("view", "view 16 elements as 4×4", () => v.view(4, 4)),
+            ("cross_entropy", "cross-entropy, 4×10 logits", () => F.cross_entropy(logits, targets)),
+            ("item", "scalar back to C# (.item())", () => scalar.item<float>()),
+            ("scope_round_trip", "scope open, one add, close", () => { using (NewDisposeScope()) a.add(b); }),
         };
 
         var results = new List<OpCost>(ops.Length);
