@@ -29,8 +29,10 @@ public static partial class torch
     /// <summary>libtorch's version string (e.g. "1.13.0").</summary>
     public static string version => NativeError.TakeString(NativeMethods.atg_runtime_version());
 
+    /// <summary>libtorch's intra-op thread count (Debian's libtorch starts at 1).</summary>
     public static int get_num_threads() => NativeError.Check(NativeMethods.atg_runtime_get_num_threads());
 
+    /// <summary>Sets libtorch's intra-op threads and, when OpenBLAS is the BLAS in use, OpenBLAS's pool too (so matmul obeys it).</summary>
     public static void set_num_threads(int threads)
     {
         if (threads < 1) throw new TorchException($"thread count must be at least 1, got {threads}");

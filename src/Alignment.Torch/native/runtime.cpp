@@ -9,6 +9,7 @@
 #include <torch/version.h>
 #include <cstdlib>
 #include <cstring>
+#include <dlfcn.h>
 
 namespace atg {
 
@@ -72,7 +73,18 @@ ATG_API int64_t atg_runtime_live_tensors() { return atg::live_tensors.load(); }
 
 ATG_API int atg_runtime_get_num_threads() { GUARD(-1, return at::get_num_threads();) }
 
-ATG_API int atg_runtime_set_num_threads(int n) { GUARD_V(at::set_num_threads(n);) }
+// OpenBLAS (Debian's libtorch links it through libblas.so.3) keeps its own thread pool, which at::set_num_threads
+// leaves alone (it sizes only OpenMP's and MKL's). Size it too, so a thread limit also limits matmul.
+// Nothing happens when OpenBLAS is not loaded (MKL, reference BLAS, a CUDA-only path).
+static void set_openblas_threads(int n) {
+    void* lib = dlopen("libopenblas.so.0", RTLD_LAZY | RTLD_NOLOAD);
+    if (lib == nullptr) return;
+    auto set = reinterpret_cast<void (*)(int)>(dlsym(lib, "openblas_set_num_threads"));
+    if (set != nullptr) set(n);
+    dlclose(lib);  // drops the reference RTLD_NOLOAD added; the library stays loaded
+}
+
+ATG_API int atg_runtime_set_num_threads(int n) { GUARD_V(at::set_num_threads(n); set_openblas_threads(n);) }
 
 ATG_API int atg_runtime_cuda_is_available() { GUARD(-1, return at::hasCUDA() && at::detail::getCUDAHooks().getNumGPUs() > 0 ? 1 : 0;) }
 

@@ -1,0 +1,38 @@
+using System.CommandLine;
+using Alignment.Cli.Commands;
+using Alignment.Cli.Runtime;
+
+namespace Alignment.Cli;
+
+/// <summary>The `align` command tree. Build it with <see cref="CreateRootCommand"/>, or run it with <see cref="Run"/>.</summary>
+public static class AlignApp
+{
+    public static RootCommand CreateRootCommand()
+    {
+        var threads = new Option<int?>("--threads")
+        {
+            Description = $"libtorch intra-op threads for this run. Default: ${ThreadSetting.EnvironmentVariable} if set, else every logical core " +
+                          $"({Environment.ProcessorCount} here).",
+            HelpName = "N",
+            Recursive = true,
+            CustomParser = r => OptionParsers.NullableCount(r, "--threads", max: 4096),
+        };
+
+        var root = new RootCommand(
+            "align: an RLHF/DPO alignment pipeline on libtorch. Today it checks the machine (doctor) and measures the " +
+            "tensor library (bench torch); run `align <command> --help` for each command's options.")
+        {
+            threads,
+            DoctorCommand.Create(threads),
+            BenchCommand.Create(threads),
+        };
+        return root;
+    }
+
+    /// <summary>Parses and runs <paramref name="args"/>, writing to the given writers; returns the exit code.</summary>
+    public static int Run(string[] args, TextWriter output, TextWriter error)
+    {
+        var parse = CreateRootCommand().Parse(args);
+        return parse.Invoke(new InvocationConfiguration { Output = output, Error = error });
+    }
+}

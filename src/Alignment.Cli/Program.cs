@@ -1,0 +1,3 @@
+using Alignment.Cli;
+
+return AlignApp.Run(args, Console.Out, Console.Error);
