@@ -5,37 +5,37 @@ namespace Alignment.Torch;
 // Reductions, sorting and sampling.
 public partial class Tensor
 {
-    /// <summary>Sum of all elements (dtype: accumulate and return in that type).</summary>
-    public unsafe Tensor sum(ScalarType? dtype = null) => Wrap(NativeMethods.atg_tensor_sum(Handle, null, 0, 0, DType(dtype)));
+    // Each reduction takes either one dim (a long) or a list of dims; a null/empty list reduces every element.
+    // (There is deliberately no overload taking only a dtype: C# converts the literal 0 to any enum, so sum(0)
+    // would silently mean "sum everything as uint8".)
 
-    public unsafe Tensor sum(long dim, bool keepdim = false, ScalarType? dtype = null) => sum(new[] { dim }, keepdim, dtype);
-
-    public unsafe Tensor sum(long[] dims, bool keepdim = false, ScalarType? dtype = null)
+    /// <summary>Sum over dims (all elements when dims is null or empty); dtype sets the accumulation/result type.</summary>
+    public unsafe Tensor sum(long[]? dims = null, bool keepdim = false, ScalarType? dtype = null)
     {
-        RequireDims(dims, "sum");
+        dims ??= Array.Empty<long>();
         fixed (long* p = dims) return Wrap(NativeMethods.atg_tensor_sum(Handle, p, dims.Length, keepdim ? 1 : 0, DType(dtype)));
     }
 
-    public unsafe Tensor mean(ScalarType? dtype = null) => Wrap(NativeMethods.atg_tensor_mean(Handle, null, 0, 0, DType(dtype)));
+    public Tensor sum(long dim, bool keepdim = false, ScalarType? dtype = null) => sum(new[] { dim }, keepdim, dtype);
 
-    public unsafe Tensor mean(long dim, bool keepdim = false, ScalarType? dtype = null) => mean(new[] { dim }, keepdim, dtype);
-
-    public unsafe Tensor mean(long[] dims, bool keepdim = false, ScalarType? dtype = null)
+    /// <summary>Mean over dims (all elements when dims is null or empty).</summary>
+    public unsafe Tensor mean(long[]? dims = null, bool keepdim = false, ScalarType? dtype = null)
     {
-        RequireDims(dims, "mean");
+        dims ??= Array.Empty<long>();
         fixed (long* p = dims) return Wrap(NativeMethods.atg_tensor_mean(Handle, p, dims.Length, keepdim ? 1 : 0, DType(dtype)));
     }
 
-    /// <summary>Variance over all elements; correction 1 is the unbiased (sample) estimate, 0 the population one.</summary>
-    public unsafe Tensor var(long correction = 1) => Wrap(NativeMethods.atg_tensor_var(Handle, null, 0, correction, 0));
+    public Tensor mean(long dim, bool keepdim = false, ScalarType? dtype = null) => mean(new[] { dim }, keepdim, dtype);
 
-    public unsafe Tensor var(long dim, bool keepdim = false, long correction = 1) => var(new[] { dim }, keepdim, correction);
-
-    public unsafe Tensor var(long[] dims, bool keepdim = false, long correction = 1)
+    /// <summary>Variance over dims (all elements when dims is null or empty); correction 1 is the unbiased (sample)
+    /// estimate, 0 the population one.</summary>
+    public unsafe Tensor var(long[]? dims = null, bool keepdim = false, long correction = 1)
     {
-        RequireDims(dims, "var");
+        dims ??= Array.Empty<long>();
         fixed (long* p = dims) return Wrap(NativeMethods.atg_tensor_var(Handle, p, dims.Length, correction, keepdim ? 1 : 0));
     }
+
+    public Tensor var(long dim, bool keepdim = false, long correction = 1) => var(new[] { dim }, keepdim, correction);
 
     public unsafe Tensor logsumexp(long dim, bool keepdim = false)
     {
@@ -101,9 +101,4 @@ public partial class Tensor
     }
 
     private static int DType(ScalarType? t) => t.HasValue ? (int)t.Value : -1;
-
-    private static void RequireDims(long[] dims, string op)
-    {
-        if (dims.Length == 0) throw new TorchException($"{op} over an empty list of dimensions; call {op}() to reduce every element");
-    }
 }

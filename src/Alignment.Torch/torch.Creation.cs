@@ -94,6 +94,15 @@ public static partial class torch
             return Tensor.Wrap(NativeMethods.atg_tensor_from_data(b, bytes.Length, s, shape.Length, (int)dtype, (int)d.type, d.index, requires_grad ? 1 : 0));
     }
 
+    /// <summary>Creates a tensor by copying nbytes of host memory at data (row-major, the given dtype); for memory-mapped files
+    /// and spans larger than 2 GiB.</summary>
+    public static unsafe Tensor frombuffer(IntPtr data, long nbytes, long[] shape, ScalarType dtype, Device? device = null, bool requires_grad = false)
+    {
+        var d = device ?? CPU;
+        fixed (long* s = shape)
+            return Tensor.Wrap(NativeMethods.atg_tensor_from_data((void*)data, nbytes, s, shape.Length, (int)dtype, (int)d.type, d.index, requires_grad ? 1 : 0));
+    }
+
     private static unsafe Tensor FromSpan<T>(ReadOnlySpan<T> data, long[]? shape, ScalarType dtype, Device? device, bool requires_grad) where T : unmanaged
     {
         shape ??= new long[] { data.Length };

@@ -47,7 +47,13 @@ inline std::vector<at::Tensor> tensors(Handle* hs, int n) {
     return v;
 }
 
-at::TensorOptions options(int dtype, int device_type, int device_index, bool requires_grad = false);
+// ATen factories ignore TensorOptions::requires_grad, so callers set it afterwards with with_grad.
+at::TensorOptions options(int dtype, int device_type, int device_index);
+
+inline at::Tensor with_grad(at::Tensor t, int requires_grad) {
+    if (requires_grad != 0) t.requires_grad_(true);
+    return t;
+}
 at::Device device(int device_type, int device_index);
 
 // Writes a vector of tensors into out (caller-provided array of capacity cap); returns the count.

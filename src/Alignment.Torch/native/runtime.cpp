@@ -29,11 +29,10 @@ at::Device device(int device_type, int device_index) {
     }
 }
 
-at::TensorOptions options(int dtype, int device_type, int device_index, bool requires_grad) {
+at::TensorOptions options(int dtype, int device_type, int device_index) {
     return at::TensorOptions()
         .dtype(static_cast<at::ScalarType>(dtype))
-        .device(device(device_type, device_index))
-        .requires_grad(requires_grad);
+        .device(device(device_type, device_index));
 }
 
 int write_list(const std::vector<at::Tensor>& ts, Handle* out, int cap) {

@@ -15,23 +15,23 @@ ATG_API void atg_tensor_free(Handle t) {
 ATG_API Handle atg_tensor_alias(Handle t) { GUARD_T(atg::ref(t)) }
 
 ATG_API Handle atg_tensor_empty(const int64_t* shape, int ndim, int dtype, int dev, int idx, int rg) {
-    GUARD_T(at::empty(atg::dims(shape, ndim), atg::options(dtype, dev, idx, rg != 0)))
+    GUARD_T(atg::with_grad(at::empty(atg::dims(shape, ndim), atg::options(dtype, dev, idx)), rg))
 }
 
 ATG_API Handle atg_tensor_zeros(const int64_t* shape, int ndim, int dtype, int dev, int idx, int rg) {
-    GUARD_T(at::zeros(atg::dims(shape, ndim), atg::options(dtype, dev, idx, rg != 0)))
+    GUARD_T(atg::with_grad(at::zeros(atg::dims(shape, ndim), atg::options(dtype, dev, idx)), rg))
 }
 
 ATG_API Handle atg_tensor_ones(const int64_t* shape, int ndim, int dtype, int dev, int idx, int rg) {
-    GUARD_T(at::ones(atg::dims(shape, ndim), atg::options(dtype, dev, idx, rg != 0)))
+    GUARD_T(atg::with_grad(at::ones(atg::dims(shape, ndim), atg::options(dtype, dev, idx)), rg))
 }
 
 ATG_API Handle atg_tensor_full(const int64_t* shape, int ndim, double value, int dtype, int dev, int idx, int rg) {
-    GUARD_T(at::full(atg::dims(shape, ndim), value, atg::options(dtype, dev, idx, rg != 0)))
+    GUARD_T(atg::with_grad(at::full(atg::dims(shape, ndim), value, atg::options(dtype, dev, idx)), rg))
 }
 
 ATG_API Handle atg_tensor_arange(double start, double end, double step, int dtype, int dev, int idx, int rg) {
-    GUARD_T(at::arange(start, end, step, atg::options(dtype, dev, idx, rg != 0)))
+    GUARD_T(atg::with_grad(at::arange(start, end, step, atg::options(dtype, dev, idx)), rg))
 }
 
 // Copies nbytes from data (host memory laid out row-major with the given dtype) into a new tensor.

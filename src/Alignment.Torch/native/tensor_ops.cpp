@@ -190,12 +190,20 @@ ATG_API Handle atg_tensor_triu(Handle t, int64_t diagonal) { GUARD_T(at::triu(re
 
 // ---- reductions ----
 
+// nd == 0 reduces over every dimension (keeping them all as size 1 when keepdim).
+static std::vector<int64_t> reduce_dims(const at::Tensor& t, const int64_t* d, int nd) {
+    if (nd > 0) return std::vector<int64_t>(d, d + nd);
+    std::vector<int64_t> all(static_cast<size_t>(t.dim()));
+    for (int64_t i = 0; i < t.dim(); i++) all[static_cast<size_t>(i)] = i;
+    return all;
+}
+
 ATG_API Handle atg_tensor_sum(Handle t, const int64_t* d, int nd, int keepdim, int dtype) {
-    GUARD_T(nd == 0 ? at::sum(ref(t), maybe_dtype(dtype)) : at::sum(ref(t), atg::dims(d, nd), keepdim != 0, maybe_dtype(dtype)))
+    GUARD_T(nd == 0 && !keepdim ? at::sum(ref(t), maybe_dtype(dtype)) : at::sum(ref(t), reduce_dims(ref(t), d, nd), keepdim != 0, maybe_dtype(dtype)))
 }
 
 ATG_API Handle atg_tensor_mean(Handle t, const int64_t* d, int nd, int keepdim, int dtype) {
-    GUARD_T(nd == 0 ? at::mean(ref(t), maybe_dtype(dtype)) : at::mean(ref(t), atg::dims(d, nd), keepdim != 0, maybe_dtype(dtype)))
+    GUARD_T(nd == 0 && !keepdim ? at::mean(ref(t), maybe_dtype(dtype)) : at::mean(ref(t), reduce_dims(ref(t), d, nd), keepdim != 0, maybe_dtype(dtype)))
 }
 
 ATG_API Handle atg_tensor_var(Handle t, const int64_t* d, int nd, int64_t correction, int keepdim) {
