@@ -68,15 +68,23 @@ public class OptimizerStateTests
             foreach (var t in ps.tensors.Values) t.Dispose();
     }
 
+    private static Dictionary<string, float[]> Uninterrupted()
+    {
+        using var straight = new Run(seed: 1);
+        for (int s = 0; s < Steps; s++) straight.Train(s);
+        return straight.Weights();
+    }
+
+    private static void AssertSameWeights(Dictionary<string, float[]> expected, Dictionary<string, float[]> actual)
+    {
+        Assert.Equal(expected.Keys, actual.Keys);
+        foreach (var key in expected.Keys) Assert.Equal(expected[key], actual[key]);   // exact, not approximate
+    }
+
     [Fact]
     public void Resuming_from_in_memory_state_is_bit_identical_to_an_uninterrupted_run()
     {
-        Dictionary<string, float[]> expected;
-        using (var straight = new Run(seed: 1))
-        {
-            for (int s = 0; s < Steps; s++) straight.Train(s);
-            expected = straight.Weights();
-        }
+        var expected = Uninterrupted();
 
         Dictionary<string, Tensor> weights;
         OptimizerStateDict optimizerState;
@@ -104,9 +112,74 @@ public class OptimizerStateTests
         Assert.Equal(Interrupt, resumed.optimizer.state_of(resumed.model.fc1.weight)!.step);
         for (int s = Interrupt; s < Steps; s++) resumed.Train(s);
 
-        var actual = resumed.Weights();
-        Assert.Equal(expected.Keys, actual.Keys);
-        foreach (var key in expected.Keys) Assert.Equal(expected[key], actual[key]);   // exact, not approximate
+        AssertSameWeights(expected, resumed.Weights());
+    }
+
+    [Fact]
+    public void Resuming_from_checkpoint_files_is_bit_identical_to_an_uninterrupted_run()
+    {
+        var expected = Uninterrupted();
+        var dir = Directory.CreateTempSubdirectory("align-resume-");
+        try
+        {
+            string model = Path.Combine(dir.FullName, "model.safetensors");
+            string optimizer = Path.Combine(dir.FullName, "optimizer.safetensors");
+            string scheduler = Path.Combine(dir.FullName, "scheduler.json");
+            using (var first = new Run(seed: 1))
+            {
+                for (int s = 0; s < Interrupt; s++) first.Train(s);
+                first.model.save(model);
+                first.optimizer.save(optimizer);
+                first.scheduler.save(scheduler);
+            }
+            Assert.Empty(Directory.GetFiles(dir.FullName, "*.tmp"));
+
+            using var resumed = new Run(seed: 2);
+            resumed.model.load(model);
+            resumed.optimizer.load(optimizer);
+            resumed.scheduler.load(scheduler);
+            Assert.Equal(Interrupt, resumed.scheduler.last_epoch);
+            for (int s = Interrupt; s < Steps; s++) resumed.Train(s);
+            AssertSameWeights(expected, resumed.Weights());
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Loading_the_wrong_file_names_it_and_says_what_is_wrong()
+    {
+        var dir = Directory.CreateTempSubdirectory("align-resume-");
+        try
+        {
+            using var run = new Run(seed: 5);
+            run.Train(0);
+            string model = Path.Combine(dir.FullName, "model.safetensors");
+            string optimizer = Path.Combine(dir.FullName, "optimizer.safetensors");
+            run.model.save(model);
+            run.optimizer.save(optimizer);
+
+            var e = Assert.Throws<TorchException>(() => run.optimizer.load(model));
+            Assert.StartsWith(model + ":", e.Message);
+            Assert.Contains("not an optimizer state file", e.Message);
+
+            using var sgd = new SGD(run.model.parameters(), 0.1);
+            Assert.Contains("saved by AdamW", Assert.Throws<TorchException>(() => sgd.load(optimizer)).Message);
+
+            using var g = new Generator(0);
+            using var other = new ModuleList(new Linear(8, 16, generator: g));
+            e = Assert.Throws<TorchException>(() => other.load(model));
+            Assert.StartsWith(model + ":", e.Message);
+            Assert.Contains("Unexpected key(s) (4)", e.Message);
+
+            Assert.Contains("cannot read scheduler state", Assert.Throws<TorchException>(() => run.scheduler.load(model)).Message);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
     }
 
     [Fact]

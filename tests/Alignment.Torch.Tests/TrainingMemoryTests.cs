@@ -54,4 +54,32 @@ public class TrainingMemoryTests
         Assert.True(double.IsFinite(lastLoss) && lastLoss < firstLoss, $"loss went from {firstLoss} to {lastLoss}");
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(50), $"10,000 steps took {clock.Elapsed.TotalSeconds:F1} s");
     }
+
+    [Fact]
+    public void Saving_and_loading_checkpoints_leaks_no_tensors()
+    {
+        var dir = Directory.CreateTempSubdirectory("align-leak-");
+        try
+        {
+            using var run = new OptimizerStateTests.Run(seed: 9);
+            run.Train(0);
+            string model = Path.Combine(dir.FullName, "model.safetensors");
+            string optimizer = Path.Combine(dir.FullName, "optimizer.safetensors");
+            long live = Tensor.LiveCount, native = native_live_tensors();
+            for (int i = 0; i < 3; i++)
+            {
+                run.model.save(model);
+                run.optimizer.save(optimizer);
+                run.model.load(model);
+                run.optimizer.load(optimizer);
+                Assert.Throws<TorchException>(() => run.optimizer.load(model));     // failed loads free what they read
+            }
+            Assert.Equal(live, Tensor.LiveCount);
+            Assert.Equal(native, native_live_tensors());
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
 }

@@ -1,4 +1,5 @@
 using System.Text;
+using Alignment.Torch.IO;
 
 namespace Alignment.Torch;
 
@@ -63,6 +64,33 @@ public static partial class torch
                     foreach (var (key, target) in own)
                         if (state.TryGetValue(key, out var source)) target.copy_(source);
                 return new LoadStateDictResult(missing, unexpected);
+            }
+
+            /// <summary>Writes <see cref="state_dict"/> to one safetensors file, atomically (temporary file, then rename).
+            /// For sharded Hugging Face folders use the model loaders instead.</summary>
+            /// <param name="path">The file to write.</param>
+            /// <param name="metadata">Optional "__metadata__" strings (Hugging Face writes {"format": "pt"}).</param>
+            public void save(string path, IReadOnlyDictionary<string, string>? metadata = null) => Safetensors.Save(path, state_dict(), metadata);
+
+            /// <summary>Loads a safetensors file written by <see cref="save"/> (or any single-file checkpoint with matching
+            /// names) through <see cref="load_state_dict"/>; errors name the file.</summary>
+            /// <param name="path">The file to read.</param>
+            /// <param name="strict">As in <see cref="load_state_dict"/> (default true).</param>
+            public LoadStateDictResult load(string path, bool strict = true)
+            {
+                var (tensors, _) = Safetensors.Load(path);
+                try
+                {
+                    return load_state_dict(tensors, strict);
+                }
+                catch (TorchException e)
+                {
+                    throw new TorchException($"{path}: {e.Message}", e);
+                }
+                finally
+                {
+                    foreach (var t in tensors.Values) t.Dispose();
+                }
             }
 
             private string LoadError(List<string> missing, List<string> unexpected, List<string> mismatches, bool strict)

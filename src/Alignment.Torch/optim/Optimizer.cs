@@ -11,7 +11,7 @@ public static partial class torch
         /// zero_grad, and state_dict / load_state_dict for exact resume. The optimizer owns its state tensors
         /// (freed by Dispose); the parameters belong to their modules.
         /// </summary>
-        public abstract class Optimizer : IDisposable
+        public abstract partial class Optimizer : IDisposable
         {
             private readonly List<ParamGroup> groups = new();
             private readonly Dictionary<Parameter, ParamState> paramState = new(ReferenceEqualityComparer.Instance);
@@ -143,12 +143,23 @@ public static partial class torch
                     groups[gi].initial_lr = state.param_groups[gi].initial_lr;
                 }
                 using var noGrad = no_grad();
-                foreach (var (index, saved) in state.state)
+                try
                 {
-                    var p = all[index];
-                    var s = StateFor(p);
-                    s.step = saved.step;
-                    foreach (var (key, t) in saved.tensors) s.tensors[key] = OwnedCopy(t, p, takeOwnership);
+                    foreach (var (index, saved) in state.state)
+                    {
+                        var p = all[index];
+                        var s = StateFor(p);
+                        s.step = saved.step;
+                        foreach (var (key, t) in saved.tensors) s.tensors[key] = OwnedCopy(t, p, takeOwnership);
+                    }
+                }
+                catch
+                {
+                    // Out of memory or a failed device copy after validation: leave a clean, empty state rather than half of one.
+                    foreach (var s in paramState.Values)
+                        foreach (var t in s.tensors.Values) t.Dispose();
+                    paramState.Clear();
+                    throw;
                 }
             }
 

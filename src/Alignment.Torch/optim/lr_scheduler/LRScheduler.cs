@@ -12,7 +12,7 @@ public static partial class torch
             /// base lr (its initial_lr) and applies the lr of step 0; every <see cref="step"/> after an optimizer step
             /// advances <see cref="last_epoch"/> by one and writes the new lr into every param group.
             /// </summary>
-            public abstract class LRScheduler
+            public abstract partial class LRScheduler
             {
                 private double[] lastLr = Array.Empty<double>();
 
