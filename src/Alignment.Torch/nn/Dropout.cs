@@ -16,8 +16,10 @@ public static partial class torch
                 this.p = p;
             }
 
+            /// <summary>Probability of zeroing an element in training mode.</summary>
             public double p { get; }
 
+            /// <summary>x → same shape: dropped and rescaled in training mode, unchanged in evaluation mode.</summary>
             public override Tensor forward(Tensor input) => functional.dropout(input, p, training);
         }
     }

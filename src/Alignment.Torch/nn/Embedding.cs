@@ -40,8 +40,10 @@ public static partial class torch
                 }));
             }
 
+            /// <summary>Number of rows (vocabulary size).</summary>
             public long num_embeddings { get; }
 
+            /// <summary>Size of each vector.</summary>
             public long embedding_dim { get; }
 
             /// <summary>The padding row (normalized to be non-negative), or null.</summary>

@@ -31,8 +31,10 @@ public static partial class torch
                         t => t.uniform_(-bound, bound, generator)));
             }
 
+            /// <summary>Size of the last input dimension.</summary>
             public long in_features { get; }
 
+            /// <summary>Size of the last output dimension.</summary>
             public long out_features { get; }
 
             /// <summary>The (out_features, in_features) weight.</summary>

@@ -140,6 +140,7 @@ public static partial class torch
                 foreach (var (n, m) in _modules) yield return (n, m);
             }
 
+            /// <summary>Direct child modules, in registration order.</summary>
             public IEnumerable<Module> children() => named_children().Select(c => c.module);
 
             /// <summary>This module (named <paramref name="prefix"/>) and every descendant with its dotted name,
@@ -159,6 +160,7 @@ public static partial class torch
                         yield return item;
             }
 
+            /// <summary>This module and every descendant, each once.</summary>
             public IEnumerable<Module> modules() => named_modules().Select(m => m.module);
 
             /// <summary>Parameters with dotted names, in registration order (own first, then the children's); a tied
@@ -188,6 +190,7 @@ public static partial class torch
                         if (seen.Add(b)) yield return (Join(modName, n), b);
             }
 
+            /// <summary>All buffers (see <see cref="named_buffers"/>).</summary>
             public IEnumerable<Tensor> buffers(bool recurse = true) => named_buffers("", recurse).Select(b => b.buffer);
 
             private static string Join(string prefix, string name) => prefix.Length == 0 ? name : prefix + "." + name;

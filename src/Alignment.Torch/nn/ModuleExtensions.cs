@@ -27,8 +27,10 @@ public static class ModuleExtensions
     /// <summary>Moves to a device given as "cpu", "cuda" or "cuda:N".</summary>
     public static T to<T>(this T module, string device) where T : Module => module.to(Device.Parse(device));
 
+    /// <summary>Moves the module to the CPU in place.</summary>
     public static T cpu<T>(this T module) where T : Module => module.to(Device.CPU);
 
+    /// <summary>Moves the module to GPU <paramref name="index"/> (default 0) in place.</summary>
     public static T cuda<T>(this T module, int index = 0) where T : Module => module.to(new Device(DeviceType.CUDA, index));
 
     /// <summary>Training mode (true, the default) or evaluation mode (false) for the module and all descendants;

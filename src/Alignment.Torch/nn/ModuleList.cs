@@ -14,8 +14,10 @@ public static partial class torch
         {
             private readonly List<T> items = new();
 
+            /// <summary>A list holding <paramref name="modules"/> in order (it owns them from now on).</summary>
             public ModuleList(params T[] modules) : this((IEnumerable<T>)modules) { }
 
+            /// <summary>A list holding <paramref name="modules"/> in order (it owns them from now on).</summary>
             public ModuleList(IEnumerable<T> modules) => extend(modules);
 
             /// <summary>Adds a module at the end (named by its position); the list owns it from now on.</summary>
@@ -26,6 +28,7 @@ public static partial class torch
                 return this;
             }
 
+            /// <summary>Appends each module in order.</summary>
             public ModuleList<T> extend(IEnumerable<T> modules)
             {
                 foreach (var m in modules) append(m);
@@ -44,8 +47,10 @@ public static partial class torch
                 }
             }
 
+            /// <summary>Number of modules.</summary>
             public int Count => items.Count;
 
+            /// <summary>The modules in order.</summary>
             public IEnumerator<T> GetEnumerator() => items.GetEnumerator();
 
             IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
@@ -54,8 +59,10 @@ public static partial class torch
         /// <summary>A <see cref="ModuleList{T}"/> of any modules.</summary>
         public class ModuleList : ModuleList<Module>
         {
+            /// <summary>A list holding <paramref name="modules"/> in order.</summary>
             public ModuleList(params Module[] modules) : base(modules) { }
 
+            /// <summary>A list holding <paramref name="modules"/> in order.</summary>
             public ModuleList(IEnumerable<Module> modules) : base(modules) { }
         }
     }

@@ -24,8 +24,10 @@ public static partial class torch
                 register_parameter("weight", Parameter.Create(new[] { dim }, dtype, device, t => t.fill_(1)));
             }
 
+            /// <summary>Size of the normalized (last) dimension.</summary>
             public long dim { get; }
 
+            /// <summary>Added to the mean square before the root.</summary>
             public double eps { get; }
 
             /// <summary>The (dim) scale.</summary>

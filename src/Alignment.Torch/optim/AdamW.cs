@@ -47,10 +47,13 @@ public static partial class torch
                 this.eps = eps;
             }
 
+            /// <summary>Decay of the first-moment (mean) average.</summary>
             public double beta1 { get; private set; }
 
+            /// <summary>Decay of the second-moment (uncentered variance) average.</summary>
             public double beta2 { get; private set; }
 
+            /// <summary>Added to the denominator for numerical stability.</summary>
             public double eps { get; private set; }
 
             protected override IReadOnlyCollection<string> state_keys => Keys;
@@ -75,6 +78,7 @@ public static partial class torch
                 if (!(eps >= 0)) throw new TorchException($"invalid AdamW eps: {eps} (must be >= 0)");
             }
 
+            /// <summary>Updates every parameter that has a gradient: one native call per param group.</summary>
             public override void step()
             {
                 foreach (var g in param_groups) StepGroup(g);

@@ -34,10 +34,13 @@ public static partial class torch
             /// <summary>The optimizer's type name, saved in its state ("AdamW", "SGD").</summary>
             public virtual string name => GetType().Name;
 
+            /// <summary>Learning rate for groups that do not set their own.</summary>
             public double default_lr { get; }
 
+            /// <summary>Weight decay for groups that do not set their own.</summary>
             public double default_weight_decay { get; }
 
+            /// <summary>The parameter groups, in order (schedulers set their lr).</summary>
             public IReadOnlyList<ParamGroup> param_groups => groups;
 
             /// <summary>Adds a group (its lr and weight_decay default to the optimizer's). A parameter may be in one group only.</summary>

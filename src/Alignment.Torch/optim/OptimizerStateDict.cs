@@ -17,6 +17,7 @@ public static partial class torch
             /// <summary>Optimizer-wide hyper-parameters (AdamW: beta1, beta2, eps; SGD: momentum, dampening, nesterov as 0/1).</summary>
             public required IReadOnlyDictionary<string, double> defaults { get; init; }
 
+            /// <summary>Per-group hyper-parameters and parameter indices, in group order.</summary>
             public required IReadOnlyList<ParamGroupState> param_groups { get; init; }
 
             /// <summary>State of the parameters that have any, by parameter index.</summary>
@@ -33,6 +34,7 @@ public static partial class torch
             /// <summary>Number of optimizer steps applied to this parameter (AdamW's bias correction uses it).</summary>
             public long step { get; set; }
 
+            /// <summary>State tensors by name (same shape as the parameter).</summary>
             public Dictionary<string, Tensor> tensors { get; } = new();
         }
     }

@@ -44,10 +44,13 @@ public static partial class torch
                 this.dampening = dampening;
             }
 
+            /// <summary>Momentum factor (0: none).</summary>
             public double momentum { get; private set; }
 
+            /// <summary>Whether Nesterov momentum is used.</summary>
             public bool nesterov { get; private set; }
 
+            /// <summary>Dampening of the gradient added to the momentum buffer.</summary>
             public double dampening { get; private set; }
 
             protected override IReadOnlyCollection<string> state_keys => Keys;
@@ -72,6 +75,7 @@ public static partial class torch
                     throw new TorchException("Nesterov momentum requires momentum > 0 and dampening 0");
             }
 
+            /// <summary>Updates every parameter that has a gradient.</summary>
             public override void step()
             {
                 using var scope = NewDisposeScope();

@@ -16,6 +16,7 @@ public static partial class torch
             {
                 private double[] lastLr = Array.Empty<double>();
 
+                /// <summary>Records each group's base lr (its initial_lr, set from lr when absent). Derived constructors end with initial_step().</summary>
                 protected LRScheduler(Optimizer optimizer)
                 {
                     this.optimizer = optimizer ?? throw new ArgumentNullException(nameof(optimizer));
@@ -24,6 +25,7 @@ public static partial class torch
                     last_epoch = -1;
                 }
 
+                /// <summary>The optimizer whose group learning rates this scheduler sets.</summary>
                 public Optimizer optimizer { get; }
 
                 /// <summary>The learning rate each group started from (the schedule multiplies these).</summary>
