@@ -23,4 +23,5 @@ internal static partial class NativeMethods
     [LibraryImport(Lib)] internal static partial IntPtr atg_autograd_detach(TensorHandle t);
     [LibraryImport(Lib)] internal static partial int atg_autograd_retain_grad(TensorHandle t);
     [LibraryImport(Lib)] internal static partial IntPtr atg_autograd_grad_fn_name(TensorHandle t);
+    [LibraryImport(Lib)] internal static partial int atg_autograd_set_data(TensorHandle t, TensorHandle src);
 }

@@ -46,3 +46,7 @@ ATG_API char* atg_autograd_grad_fn_name(Handle t) {
         return p;
     )
 }
+
+// t.data = src (PyTorch's Module._apply path): t keeps its identity (handle, requires_grad, hooks) but takes
+// src's storage, dtype and device. Used to convert module parameters in place.
+ATG_API int atg_autograd_set_data(Handle t, Handle src) { GUARD_V(ref(t).set_data(ref(src));) }
