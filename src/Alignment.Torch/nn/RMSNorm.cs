@@ -36,15 +36,7 @@ public static partial class torch
             /// <summary>x (..., dim) → same shape; same dtype as x when the weight has x's dtype (HF's type promotion otherwise).</summary>
             public override Tensor forward(Tensor input)
             {
-                // Plain ops for now; to be replaced by the fused native rms_norm.
-                using var x = input.to(float32);
-                using var squares = x.square();
-                using var meanSquare = squares.mean(-1, keepdim: true);   // (..., 1)
-                using var shifted = meanSquare.add(eps);
-                using var inverseRms = shifted.rsqrt();
-                using var normalized = x.mul(inverseRms);
-                using var cast = normalized.to(input.dtype);
-                return weight.mul(cast);
+                return functional.rms_norm(input, weight, eps);
             }
         }
     }
