@@ -124,18 +124,21 @@ public sealed partial class QueueService
         return served.Gold < goldRate * (served.Total + 1);
     }
 
+    /// <summary>The hot query: the open regular comparison closest to completion that the annotator has not had.</summary>
+    internal const string PickRegularSql =
+        """
+        SELECT c.id FROM comparisons c
+        WHERE c.project_id = @projectId AND c.is_gold = 0 AND c.remaining > 0
+          AND NOT EXISTS (SELECT 1 FROM assignments s
+                          WHERE s.comparison_id = c.id AND s.annotator_id = @annotatorId
+                            AND s.state IN ('leased', 'done', 'skipped'))
+        ORDER BY c.remaining, c.id
+        LIMIT 1
+        """;
+
     private static (long, bool)? PickRegular(SqliteConnection connection, SqliteTransaction transaction, long projectId, long annotatorId)
     {
-        var id = connection.ExecuteScalar<long?>(
-            """
-            SELECT c.id FROM comparisons c
-            WHERE c.project_id = @projectId AND c.is_gold = 0 AND c.remaining > 0
-              AND NOT EXISTS (SELECT 1 FROM assignments s
-                              WHERE s.comparison_id = c.id AND s.annotator_id = @annotatorId
-                                AND s.state IN ('leased', 'done', 'skipped'))
-            ORDER BY c.remaining, c.id
-            LIMIT 1
-            """, new { projectId, annotatorId }, transaction);
+        var id = connection.ExecuteScalar<long?>(PickRegularSql, new { projectId, annotatorId }, transaction);
         return id is long value ? (value, false) : null;
     }
 
