@@ -11,9 +11,9 @@ public enum ImportKind
 {
     /// <summary>Rows <c>{"prompt"}</c>.</summary>
     Prompts,
-    /// <summary>Rows <c>{"prompt","response","model"?}</c>.</summary>
+    /// <summary>Rows <c>{"prompt","response","model"?,"artifact"?}</c>.</summary>
     Responses,
-    /// <summary>Rows <c>{"prompt","response_a","response_b","model_a"?,"model_b"?,"gold"?,"gold_strength"?}</c>.</summary>
+    /// <summary>Rows <c>{"prompt","response_a","response_b","model_a"?,"model_b"?,"artifact_a"?,"artifact_b"?,"gold"?,"gold_strength"?}</c>.</summary>
     Pairs,
 }
 
@@ -61,7 +61,7 @@ public sealed class ImportService(AlignStore store)
                         writer.Prompt(row.Required("prompt"));
                         break;
                     case ImportKind.Responses:
-                        writer.Response(writer.Prompt(row.Required("prompt")), row.Required("response"), row.Optional("model"));
+                        writer.Response(writer.Prompt(row.Required("prompt")), row.Required("response"), row.Optional("model"), row.Optional("artifact"));
                         break;
                     case ImportKind.Pairs:
                         ImportPair(writer, row);
@@ -107,8 +107,8 @@ public sealed class ImportService(AlignStore store)
             throw row.Error("response_b", "is identical to \"response_a\"");
 
         var promptId = writer.Prompt(prompt);
-        var a = writer.Response(promptId, textA, modelA);
-        var b = writer.Response(promptId, textB, modelB);
+        var a = writer.Response(promptId, textA, modelA, row.Optional("artifact_a"));
+        var b = writer.Response(promptId, textB, modelB, row.Optional("artifact_b"));
         writer.Comparison(promptId, a, b, gold, goldStrength);
     }
 
@@ -133,7 +133,7 @@ public sealed class ImportService(AlignStore store)
                 new { project.Id, text, now }, transaction);
         }
 
-        public long Response(long promptId, string text, string? model)
+        public long Response(long promptId, string text, string? model, string? artifact)
         {
             var existing = connection.ExecuteScalar<long?>(
                 "SELECT id FROM responses WHERE prompt_id = @promptId AND text = @text AND model IS @model LIMIT 1",
@@ -142,8 +142,8 @@ public sealed class ImportService(AlignStore store)
                 return id;
             Responses++;
             return connection.ExecuteScalar<long>(
-                "INSERT INTO responses (prompt_id, text, model, created_at) VALUES (@promptId, @text, @model, @now) RETURNING id",
-                new { promptId, text, model, now }, transaction);
+                "INSERT INTO responses (prompt_id, text, model, artifact, created_at) VALUES (@promptId, @text, @model, @artifact, @now) RETURNING id",
+                new { promptId, text, model, artifact, now }, transaction);
         }
 
         public void Comparison(long promptId, long a, long b, Outcome? gold, int goldStrength)

@@ -96,6 +96,21 @@ public sealed partial class QueueService
     });
 
     /// <summary>
+    /// Undoes the annotator's most recent active judgment in whichever project it was made
+    /// (see <see cref="UndoLast(long, long)"/>). Throws <see cref="NothingToUndoException"/>.
+    /// </summary>
+    public QueueItem UndoLast(long annotatorId)
+    {
+        var projectId = _store.Read(connection => connection.ExecuteScalar<long?>(
+            """
+            SELECT s.project_id FROM judgments j JOIN assignments s ON s.id = j.assignment_id
+            WHERE j.annotator_id = @annotatorId AND j.is_active = 1
+            ORDER BY j.id DESC LIMIT 1
+            """, new { annotatorId })) ?? throw new NothingToUndoException(annotatorId);
+        return UndoLast(projectId, annotatorId);
+    }
+
+    /// <summary>
     /// Replaces one of the annotator's own active judgments with a new one (same assignment and order);
     /// the old row is kept, inactive, pointing to its replacement. Returns the new judgment id.
     /// </summary>

@@ -27,7 +27,8 @@ CREATE TABLE responses (
     id          INTEGER PRIMARY KEY,
     prompt_id   INTEGER NOT NULL REFERENCES prompts(id) ON DELETE CASCADE,
     text        TEXT    NOT NULL,
-    model       TEXT    NULL,
+    model       TEXT    NULL,   -- the model that produced it; admin-only, never shown to annotators
+    artifact    TEXT    NULL,   -- content hash of the artifact (checkpoint) that produced it, when known
     created_at  TEXT    NOT NULL
 );
 CREATE INDEX ix_responses_prompt ON responses(prompt_id);

@@ -23,7 +23,7 @@ public class ImportTests
         var path = db.PathOf("pairs.jsonl");
         File.WriteAllLines(path,
         [
-            """{"prompt":"What is 2+2?","response_a":"4","response_b":"5","model_a":"m1","model_b":"m2"}""",
+            """{"prompt":"What is 2+2?","response_a":"4","response_b":"5","model_a":"m1","model_b":"m2","artifact_a":"sha256:abc"}""",
             "",
             """{"prompt":"What is 2+2?","response_a":"four","response_b":"4","model_a":"m2","model_b":"m1"}""",
             """{"prompt":"Capital of France?","response_a":"Paris","response_b":"Lyon","gold":"A","gold_strength":-3}""",
@@ -33,7 +33,7 @@ public class ImportTests
         var gold = db.Store.Read(c => c.QuerySingle<(long, string, long, long)>(
             "SELECT is_gold, gold_outcome, gold_strength, remaining FROM comparisons ORDER BY id DESC LIMIT 1"));
         Assert.Equal((1L, "A", -3L, 2L), gold);
-        Assert.Equal("m1", db.Store.Read(c => c.ExecuteScalar<string>("SELECT model FROM responses WHERE text = '4'")));
+        Assert.Equal(("m1", "sha256:abc"), db.Store.Read(c => c.QuerySingle<(string, string)>("SELECT model, artifact FROM responses WHERE text = '4'")));
 
         // Importing the same file again adds nothing.
         var again = import.ImportFile(project.Id, ImportKind.Pairs, path);

@@ -224,7 +224,7 @@ public class QueueTests
         var judged = queue.Submit(first.AssignmentId, annotator, new JudgmentInput(ShownChoice.Left, -1)).JudgmentId;
         var held = queue.NextItem(project.Id, annotator)!; // leased, then undo releases it
 
-        var back = queue.UndoLast(project.Id, annotator);
+        var back = queue.UndoLast(annotator); // the project is found from the last judgment
         Assert.Equal(first.AssignmentId, back.AssignmentId);
         Assert.Equal((first.LeftText, first.RightText), (back.LeftText, back.RightText));
         Assert.Equal(0L, StoredJudgment(db, judged).Active);
