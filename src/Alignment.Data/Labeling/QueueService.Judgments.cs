@@ -24,12 +24,17 @@ public sealed partial class QueueService
         {
             if (idempotencyKey is not null)
             {
-                var earlier = connection.QuerySingleOrDefault<(long Id, long AssignmentId)?>(
-                    "SELECT id, assignment_id FROM judgments WHERE annotator_id = @annotatorId AND idempotency_key = @idempotencyKey",
+                var earlier = connection.QuerySingleOrDefault<(long Id, long AssignmentId, long IsActive)?>(
+                    "SELECT id, assignment_id, is_active FROM judgments WHERE annotator_id = @annotatorId AND idempotency_key = @idempotencyKey",
                     new { annotatorId, idempotencyKey }, transaction);
+                // A replay of a judgment that was since undone or revised is not a replay: the client must not
+                // believe it is stored.
                 if (earlier is { } found)
-                    return found.AssignmentId == assignmentId ? new SubmitResult(found.Id, Replayed: true) : throw new IdempotencyConflictException(idempotencyKey);
+                    return found.AssignmentId == assignmentId && found.IsActive != 0
+                        ? new SubmitResult(found.Id, Replayed: true)
+                        : throw new IdempotencyConflictException(idempotencyKey);
             }
+            RequireActiveAnnotator(connection, transaction, annotatorId);
 
             var assignment = LoadAssignment(connection, transaction, assignmentId, annotatorId);
             if (assignment.State == "done")

@@ -195,6 +195,24 @@ public class QueueTests
         var next = queue.NextItem(project.Id, annotator)!;
         Assert.Throws<IdempotencyConflictException>(() => queue.Submit(next.AssignmentId, annotator, input, "key-1"));
         Assert.Equal(1L, db.Store.Read(c => c.ExecuteScalar<long>("SELECT COUNT(1) FROM judgments")));
+
+        // After an undo the old key no longer stands for a stored judgment.
+        queue.Skip(next.AssignmentId, annotator);
+        var back = queue.UndoLast(project.Id, annotator);
+        Assert.Throws<IdempotencyConflictException>(() => queue.Submit(back.AssignmentId, annotator, input, "key-1"));
+        Assert.False(queue.Submit(back.AssignmentId, annotator, input, "key-2").Replayed);
+    }
+
+    [Fact]
+    public void A_disabled_annotator_gets_no_items_and_cannot_submit()
+    {
+        var (db, project, queue) = Setup();
+        using var _ = db;
+        var annotator = db.Annotator("ann");
+        var item = queue.NextItem(project.Id, annotator)!;
+        db.Annotators.SetActive(annotator, false);
+        Assert.Throws<ForbiddenException>(() => queue.Submit(item.AssignmentId, annotator, new JudgmentInput(ShownChoice.Tie)));
+        Assert.Throws<ForbiddenException>(() => queue.NextItem(project.Id, annotator));
     }
 
     [Fact]
