@@ -1,0 +1,20 @@
+using Alignment.Data.Model;
+
+namespace Alignment.Data.Annotators;
+
+/// <summary>An account that labels (and, as admin, manages). Carries no token or token hash.</summary>
+/// <param name="Id">Database id.</param>
+/// <param name="Name">Unique display and login name.</param>
+/// <param name="Role">Admin or annotator.</param>
+/// <param name="IsActive">Disabled accounts cannot sign in.</param>
+/// <param name="CreatedAt">When the account was created.</param>
+public sealed record Annotator(long Id, string Name, AnnotatorRole Role, bool IsActive, DateTimeOffset CreatedAt);
+
+/// <summary>A freshly created (or re-keyed) account with its login token, which is shown once and never stored.</summary>
+/// <param name="Annotator">The account.</param>
+/// <param name="Token">The login token in clear; only its SHA-256 is kept.</param>
+public sealed record IssuedToken(Annotator Annotator, string Token)
+{
+    /// <summary>Keeps the token out of logs that print records.</summary>
+    public override string ToString() => $"IssuedToken {{ Annotator = {Annotator}, Token = *** }}";
+}

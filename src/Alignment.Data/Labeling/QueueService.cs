@@ -1,0 +1,230 @@
+using Alignment.Data.Model;
+using Alignment.Data.Projects;
+using Alignment.Data.Store;
+using Dapper;
+using Microsoft.Data.Sqlite;
+
+namespace Alignment.Data.Labeling;
+
+/// <summary>
+/// Per-annotator queues with overlap k. Each regular comparison gets k judgments from k different
+/// annotators (never two by one); an annotator holds at most one lease per project; leases expire and
+/// the item returns to the pool; comparisons closest to completion are served first; gold items are
+/// mixed in at the project's rate (every annotator sees each gold item at most once, outside k).
+/// Every state change runs in a <c>BEGIN IMMEDIATE</c> transaction, so concurrent annotators never
+/// take the same slot.
+/// </summary>
+public sealed partial class QueueService
+{
+    private readonly AlignStore _store;
+    private readonly Random _random;
+    private readonly Lock _randomLock = new();
+
+    /// <summary>Creates the service; <paramref name="random"/> (for the left/right draw) is seeded in tests.</summary>
+    public QueueService(AlignStore store, Random? random = null)
+    {
+        _store = store;
+        _random = random ?? new Random();
+    }
+
+    /// <summary>
+    /// The annotator's next item with a lease, or null when nothing is left for them. Returns the
+    /// annotator's current live lease in the project when they hold one (a reload shows the same item).
+    /// </summary>
+    public QueueItem? NextItem(long projectId, long annotatorId) => _store.Write((connection, transaction) =>
+    {
+        var project = ProjectService.Load(connection, transaction, projectId);
+        RequireActiveAnnotator(connection, transaction, annotatorId);
+        var now = _store.Clock.GetUtcNow();
+        var nowText = Timestamps.ToText(now);
+        ExpireLeases(connection, transaction, nowText);
+
+        var current = connection.ExecuteScalar<long?>(
+            """
+            SELECT id FROM assignments
+            WHERE annotator_id = @annotatorId AND project_id = @projectId AND state = 'leased' AND lease_expires_at > @nowText
+            ORDER BY id DESC LIMIT 1
+            """, new { annotatorId, projectId, nowText }, transaction);
+        if (current is long assignmentId)
+            return LoadItem(connection, transaction, assignmentId);
+
+        var goldFirst = project.GoldRate > 0 && GoldIsDue(connection, transaction, projectId, annotatorId, project.GoldRate);
+        var pick = goldFirst
+            ? PickGold(connection, transaction, projectId, annotatorId) ?? PickRegular(connection, transaction, projectId, annotatorId)
+            : PickRegular(connection, transaction, projectId, annotatorId) ?? PickGold(connection, transaction, projectId, annotatorId);
+        if (pick is not (long comparisonId, bool isGold))
+            return null;
+
+        var leftIsA = NextCoin();
+        var expires = Timestamps.ToText(now.AddMinutes(project.LeaseMinutes));
+        var leased = connection.ExecuteScalar<long>(
+            """
+            INSERT INTO assignments (project_id, comparison_id, annotator_id, is_gold, left_is_a, state, lease_expires_at, created_at, updated_at)
+            VALUES (@projectId, @comparisonId, @annotatorId, @isGold, @leftIsA, 'leased', @expires, @nowText, @nowText)
+            ON CONFLICT (comparison_id, annotator_id) DO UPDATE
+                SET state = 'leased', lease_expires_at = excluded.lease_expires_at, updated_at = excluded.updated_at
+            RETURNING id
+            """, new { projectId, comparisonId, annotatorId, isGold, leftIsA, expires, nowText }, transaction);
+        RefreshRemaining(connection, transaction, comparisonId);
+        return LoadItem(connection, transaction, leased);
+    });
+
+    /// <summary>
+    /// Gives the item back without judging it; it is not offered to this annotator again and its slot
+    /// returns to the pool. Throws <see cref="NotAssignedException"/> or <see cref="AlreadySubmittedException"/>.
+    /// </summary>
+    public void Skip(long assignmentId, long annotatorId) => _store.Write((connection, transaction) =>
+    {
+        var assignment = LoadAssignment(connection, transaction, assignmentId, annotatorId);
+        if (assignment.State == "done")
+            throw new AlreadySubmittedException(assignmentId, ActiveJudgmentOf(connection, transaction, assignmentId));
+        connection.Execute("UPDATE assignments SET state = 'skipped', updated_at = @Now WHERE id = @assignmentId",
+            new { assignmentId, Now = _store.NowText() }, transaction);
+        RefreshRemaining(connection, transaction, assignment.ComparisonId);
+    });
+
+    /// <summary>Progress overall and for one annotator (regular comparisons only for the overall numbers).</summary>
+    public LabelingProgress Progress(long projectId, long annotatorId) => _store.Read(connection =>
+    {
+        var project = ProjectService.Load(connection, null, projectId);
+        var mine = connection.ExecuteScalar<long>(
+            "SELECT COUNT(1) FROM assignments WHERE annotator_id = @annotatorId AND project_id = @projectId AND state = 'done'",
+            new { annotatorId, projectId });
+        var overall = connection.QuerySingle<(long Comparisons, long Completed, long Judged)>(
+            """
+            SELECT COUNT(1), COALESCE(SUM(CASE WHEN judged >= @k THEN 1 ELSE 0 END), 0), COALESCE(SUM(judged), 0)
+            FROM comparisons WHERE project_id = @projectId AND is_gold = 0
+            """, new { projectId, k = project.OverlapK });
+        return new LabelingProgress(mine, overall.Comparisons, overall.Completed, overall.Judged, overall.Comparisons * project.OverlapK);
+    });
+
+    /// <summary>Marks every lease that has run out as expired and returns its slot to the pool. Returns how many expired.</summary>
+    public int ExpireLeases() => _store.Write((connection, transaction) => ExpireLeases(connection, transaction, _store.NowText()));
+
+    private static int ExpireLeases(SqliteConnection connection, SqliteTransaction transaction, string nowText)
+    {
+        var expired = connection.Query<long>(
+            """
+            UPDATE assignments SET state = 'expired', updated_at = @nowText
+            WHERE state = 'leased' AND lease_expires_at <= @nowText
+            RETURNING comparison_id
+            """, new { nowText }, transaction).ToList();
+        foreach (var comparisonId in expired)
+            RefreshRemaining(connection, transaction, comparisonId);
+        return expired.Count;
+    }
+
+    private static bool GoldIsDue(SqliteConnection connection, SqliteTransaction transaction, long projectId, long annotatorId, double goldRate)
+    {
+        var served = connection.QuerySingle<(long Total, long Gold)>(
+            """
+            SELECT COUNT(1), COALESCE(SUM(is_gold), 0) FROM assignments
+            WHERE annotator_id = @annotatorId AND project_id = @projectId AND state IN ('leased', 'done', 'skipped')
+            """, new { annotatorId, projectId }, transaction);
+        return served.Gold < goldRate * (served.Total + 1);
+    }
+
+    /// <summary>The hot query: the open regular comparison closest to completion that the annotator has not had.</summary>
+    internal const string PickRegularSql =
+        """
+        SELECT c.id FROM comparisons c
+        WHERE c.project_id = @projectId AND c.is_gold = 0 AND c.remaining > 0
+          AND NOT EXISTS (SELECT 1 FROM assignments s
+                          WHERE s.comparison_id = c.id AND s.annotator_id = @annotatorId
+                            AND s.state IN ('leased', 'done', 'skipped'))
+        ORDER BY c.remaining, c.id
+        LIMIT 1
+        """;
+
+    private static (long, bool)? PickRegular(SqliteConnection connection, SqliteTransaction transaction, long projectId, long annotatorId)
+    {
+        var id = connection.ExecuteScalar<long?>(PickRegularSql, new { projectId, annotatorId }, transaction);
+        return id is long value ? (value, false) : null;
+    }
+
+    private static (long, bool)? PickGold(SqliteConnection connection, SqliteTransaction transaction, long projectId, long annotatorId)
+    {
+        var id = connection.ExecuteScalar<long?>(
+            """
+            SELECT c.id FROM comparisons c
+            WHERE c.project_id = @projectId AND c.is_gold = 1
+              AND NOT EXISTS (SELECT 1 FROM assignments s
+                              WHERE s.comparison_id = c.id AND s.annotator_id = @annotatorId
+                                AND s.state IN ('leased', 'done', 'skipped'))
+            ORDER BY c.id
+            LIMIT 1
+            """, new { projectId, annotatorId }, transaction);
+        return id is long value ? (value, true) : null;
+    }
+
+    /// <summary>Recomputes a regular comparison's free slots: k − (live leases + done assignments).</summary>
+    internal static void RefreshRemaining(SqliteConnection connection, SqliteTransaction transaction, long comparisonId) =>
+        connection.Execute(
+            """
+            UPDATE comparisons
+            SET remaining = (SELECT p.overlap_k FROM projects p WHERE p.id = comparisons.project_id)
+                          - (SELECT COUNT(1) FROM assignments s WHERE s.comparison_id = comparisons.id AND s.state IN ('leased', 'done'))
+            WHERE id = @comparisonId AND is_gold = 0
+            """, new { comparisonId }, transaction);
+
+    private static void RequireActiveAnnotator(SqliteConnection connection, SqliteTransaction transaction, long annotatorId)
+    {
+        var active = connection.ExecuteScalar<long?>("SELECT is_active FROM annotators WHERE id = @annotatorId", new { annotatorId }, transaction);
+        if (active is null)
+            throw new NotFoundException("annotator", annotatorId);
+        if (active == 0)
+            throw new ForbiddenException($"Annotator {annotatorId} is disabled.");
+    }
+
+    private static QueueItem LoadItem(SqliteConnection connection, SqliteTransaction transaction, long assignmentId)
+    {
+        var row = connection.QuerySingle<(long AssignmentId, long ComparisonId, string Prompt, string TextA, string TextB, long LeftIsA, string Expires)>(
+            """
+            SELECT s.id, c.id, p.text, ra.text, rb.text, s.left_is_a, s.lease_expires_at
+            FROM assignments s
+            JOIN comparisons c ON c.id = s.comparison_id
+            JOIN prompts p ON p.id = c.prompt_id
+            JOIN responses ra ON ra.id = c.response_a_id
+            JOIN responses rb ON rb.id = c.response_b_id
+            WHERE s.id = @assignmentId
+            """, new { assignmentId }, transaction);
+        var leftIsA = row.LeftIsA != 0;
+        return new QueueItem(row.AssignmentId, row.ComparisonId, row.Prompt,
+            leftIsA ? row.TextA : row.TextB, leftIsA ? row.TextB : row.TextA, Timestamps.Parse(row.Expires));
+    }
+
+    private static AssignmentRow LoadAssignment(SqliteConnection connection, SqliteTransaction transaction, long assignmentId, long annotatorId)
+    {
+        var row = connection.QuerySingleOrDefault<AssignmentRow>(
+            """
+            SELECT id, project_id, comparison_id, annotator_id, is_gold, left_is_a, state, lease_expires_at
+            FROM assignments WHERE id = @assignmentId
+            """, new { assignmentId }, transaction) ?? throw new NotFoundException("assignment", assignmentId);
+        if (row.AnnotatorId != annotatorId)
+            throw new NotAssignedException(assignmentId, annotatorId);
+        return row;
+    }
+
+    private static long ActiveJudgmentOf(SqliteConnection connection, SqliteTransaction transaction, long assignmentId) =>
+        connection.ExecuteScalar<long>(
+            "SELECT id FROM judgments WHERE assignment_id = @assignmentId AND is_active = 1 ORDER BY id DESC LIMIT 1",
+            new { assignmentId }, transaction);
+
+    private bool NextCoin()
+    {
+        lock (_randomLock)
+            return _random.Next(2) == 0;
+    }
+
+    private sealed class AssignmentRow
+    {
+        public long Id { get; set; }
+        public long ProjectId { get; set; }
+        public long ComparisonId { get; set; }
+        public long AnnotatorId { get; set; }
+        public long IsGold { get; set; }
+        public long LeftIsA { get; set; }
+        public string State { get; set; } = "";
+        public string LeaseExpiresAt { get; set; } = "";
+    }
+}

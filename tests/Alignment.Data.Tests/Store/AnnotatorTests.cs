@@ -1,0 +1,60 @@
+using Alignment.Data.Annotators;
+using Alignment.Data.Model;
+using Dapper;
+
+namespace Alignment.Data.Tests.Store;
+
+public class AnnotatorTests
+{
+    [Fact]
+    public void Token_is_shown_once_and_only_its_sha256_is_stored()
+    {
+        using var db = new TestDb();
+        var issued = db.Annotators.Create("ada", AnnotatorRole.Admin);
+        Assert.StartsWith(LoginTokens.Prefix, issued.Token);
+        Assert.True(issued.Token.Length >= 40);
+        Assert.DoesNotContain(issued.Token, issued.ToString());
+
+        var stored = db.Store.Read(c => c.ExecuteScalar<string>("SELECT token_hash FROM annotators WHERE id = @Id", new { issued.Annotator.Id }));
+        Assert.Equal(LoginTokens.Hash(issued.Token), stored);
+        Assert.NotEqual(issued.Token, stored);
+        Assert.Equal(64, stored!.Length);
+        // SHA-256("abc") from FIPS 180-2, appendix B.1.
+        Assert.Equal("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", LoginTokens.Hash("abc"));
+    }
+
+    [Fact]
+    public void Authenticate_finds_by_hash_and_rejects_wrong_rotated_and_disabled_tokens()
+    {
+        using var db = new TestDb();
+        var issued = db.Annotators.Create("bob", AnnotatorRole.Annotator);
+        Assert.Equal(issued.Annotator, db.Annotators.Authenticate(issued.Token));
+        Assert.Null(db.Annotators.Authenticate(issued.Token + "x"));
+        Assert.Null(db.Annotators.Authenticate(""));
+        Assert.Null(db.Annotators.Authenticate(null));
+
+        var rotated = db.Annotators.RotateToken(issued.Annotator.Id);
+        Assert.Null(db.Annotators.Authenticate(issued.Token));
+        Assert.Equal(issued.Annotator.Id, db.Annotators.Authenticate(rotated.Token)!.Id);
+
+        db.Annotators.SetActive(issued.Annotator.Id, false);
+        Assert.Null(db.Annotators.Authenticate(rotated.Token));
+    }
+
+    [Fact]
+    public void Names_are_unique_and_roles_round_trip()
+    {
+        using var db = new TestDb();
+        db.Annotators.Create("cy", AnnotatorRole.Admin);
+        Assert.Throws<DuplicateNameException>(() => db.Annotators.Create("cy", AnnotatorRole.Annotator));
+        Assert.Equal(AnnotatorRole.Admin, db.Annotators.Find("cy")!.Role);
+        Assert.Throws<NotFoundException>(() => db.Annotators.Get(12345));
+    }
+
+    [Fact]
+    public void Two_tokens_are_never_equal()
+    {
+        var tokens = Enumerable.Range(0, 1000).Select(_ => LoginTokens.NewToken()).ToHashSet();
+        Assert.Equal(1000, tokens.Count);
+    }
+}
