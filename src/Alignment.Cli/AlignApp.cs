@@ -25,6 +25,7 @@ public static class AlignApp
             threads,
             DoctorCommand.Create(threads),
             BenchCommand.Create(threads),
+            TokenizeCommand.Create(threads),
         };
         return root;
     }
