@@ -1,3 +1,4 @@
+using Alignment.Tokenizers.Chat;
 using Alignment.Training.Datasets;
 
 namespace Alignment.Training.Tests;

@@ -1,6 +1,8 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
+using Alignment.Tokenizers.Chat;
+
 namespace Alignment.Training.Datasets;
 
 /// <summary>A malformed data row: the message names the file, the line and the field.</summary>
@@ -123,7 +125,7 @@ public static class DatasetReader
         for (int i = 0; i < arr.Count; i++)
         {
             if (arr[i] is not JsonObject m) throw r.Error($"{field}[{i}]", "must be an object with \"role\" and \"content\"");
-            if (m["role"] is not JsonValue rv || !rv.TryGetValue(out string? role) || !ChatMessage.Roles.Contains(role))
+            if (m["role"] is not JsonValue rv || !rv.TryGetValue(out string? role) || role is not ("system" or "user" or "assistant"))
                 throw r.Error($"{field}[{i}].role", "must be \"system\", \"user\" or \"assistant\"");
             if (m["content"] is not JsonValue cv || !cv.TryGetValue(out string? content))
                 throw r.Error($"{field}[{i}].content", "must be a string");

@@ -1,3 +1,5 @@
+using Alignment.Tokenizers.Chat;
+
 namespace Alignment.Training.Datasets;
 
 /// <summary>A prompt as TRL accepts it: plain text, or a list of messages (conversational format).</summary>
