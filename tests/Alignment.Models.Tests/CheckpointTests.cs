@@ -65,6 +65,21 @@ public class CheckpointTests
     }
 
     [Fact]
+    public void A_tiny_model_folder_holds_the_model_its_seed_draws()
+    {
+        using var t = new TempDir();
+        var config = TinyModels.Config("qwen2", tied: true);
+        string folder = TinyModels.CreateFolder(t.Sub("tiny"), config, seed: 5);
+        Assert.Equal(["config.json", "generation_config.json", "model.safetensors"], Directory.GetFiles(folder).Select(Path.GetFileName).Order());
+
+        using var loaded = LlamaForCausalLM.from_pretrained(folder);
+        using var g = new Generator(5);
+        using var drawn = LlamaForCausalLM.from_config(config, g);
+        foreach (var (k, v) in drawn.state_dict()) Assert.True(Tiny.MaxAbsDiff(v, loaded.state_dict()[k]) == 0, k);
+        Assert.True(loaded.config.Tied);
+    }
+
+    [Fact]
     public void Sharded_bfloat16_save_round_trips_exactly_and_writes_an_index()
     {
         using var t = new TempDir();

@@ -80,6 +80,32 @@ public class ParityTests(ITestOutputHelper output)
         Compare(expected, got, "bf16 qwen2", atol: 0.25);
     }
 
+    [Fact]
+    public void Float16_compute_stays_close_to_the_float32_reference_or_is_refused_clearly_on_a_cpu_without_half_matmul()
+    {
+        bool halfMatmul;
+        try
+        {
+            using var a = ones(new long[] { 2, 2 }, ScalarType.Float16);
+            using var p = a.matmul(a);
+            halfMatmul = true;
+        }
+        catch (TorchException)
+        {
+            halfMatmul = false;   // Debian's libtorch 1.13: "addmm_impl_cpu_" not implemented for 'Half'
+        }
+        if (!halfMatmul)
+        {
+            var e = Assert.Throws<ModelException>(() => LlamaForCausalLM.from_pretrained(Fixtures.Folder("mistral"), ScalarType.Float16));
+            Assert.Contains("use bfloat16 or float32 on the CPU", e.Message);
+            return;
+        }
+        using var model = LlamaForCausalLM.from_pretrained(Fixtures.Folder("mistral"), ScalarType.Float16);   // f16 on disk
+        var got = Unpadded(model, Fixtures.Sequences[1]);
+        // f16 keeps 11 mantissa bits: errors are ~8× smaller than bf16's.
+        Compare(Fixtures.LogProbs("mistral")[1], got, "f16 mistral", atol: 0.05);
+    }
+
     private static double Compare(double?[] expected, double[] got, string what, double atol = Tolerance)
     {
         Assert.Null(expected[0]);

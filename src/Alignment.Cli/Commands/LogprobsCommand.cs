@@ -21,7 +21,7 @@ public static class LogprobsCommand
         var output = new Option<string>("--output") { Description = "JSONL file to write, one {\"logprobs\": [null, ...]} per input line, in order (written atomically).", HelpName = "OUT.jsonl", Required = true };
         var dtype = new Option<string>("--dtype")
         {
-            Description = "Compute dtype: float32, bfloat16 or float16.",
+            Description = "Compute dtype: float32, bfloat16 or float16 (float16 needs half-precision matmul: a GPU, or a CPU libtorch newer than Debian's 1.13).",
             DefaultValueFactory = _ => "float32",
         };
         dtype.Validators.Add(r =>

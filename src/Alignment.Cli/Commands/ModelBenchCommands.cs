@@ -33,7 +33,7 @@ public static class ModelBenchCommands
             HelpName = "K",
             CustomParser = r => OptionParsers.NullableCount(r, "--iterations"),
         };
-        var dtype = new Option<string>("--dtype") { Description = "Compute dtype: float32, bfloat16 or float16.", DefaultValueFactory = _ => "float32" };
+        var dtype = new Option<string>("--dtype") { Description = "Compute dtype: float32, bfloat16 or float16 (float16 needs half-precision matmul: a GPU, or a CPU libtorch newer than Debian's 1.13).", DefaultValueFactory = _ => "float32" };
         dtype.Validators.Add(r =>
         {
             string text = r.Tokens.Count > 0 ? r.Tokens[^1].Value : "float32";

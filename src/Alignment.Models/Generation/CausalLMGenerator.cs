@@ -63,9 +63,10 @@ public static class CausalLMGenerator
                 var input = tensor(Slice(ids, b, total, from, length), new long[] { b, length - from }, model.lm_head.weight.device);
                 var attention = tensor(Slice(mask, b, total, 0, length), new long[] { b, length }, model.lm_head.weight.device);
                 var logits = model.forward(input, attention, cache, logits_to_keep: 1).logits.select(1, -1).to(float32);  // (B, V)
+                // Sampling draws on the CPU from the CPU generator (a few kB per step), so one seed gives one result on any device.
                 var chosen = options.DoSample
-                    ? F.softmax(LogitsWarpers.Apply(logits, options), -1).multinomial(1, generator: rng)  // (B, 1)
-                    : logits.argmax(-1, keepdim: true);                                                  // (B, 1)
+                    ? F.softmax(LogitsWarpers.Apply(logits, options), -1).cpu().multinomial(1, generator: rng).to(logits.device)  // (B, 1)
+                    : logits.argmax(-1, keepdim: true);                                                                         // (B, 1)
                 var lp = F.log_softmax(logits, -1).gather(1, chosen);                                      // (B, 1)
                 next = chosen.data<long>();
                 logprobs = lp.data<float>();

@@ -50,7 +50,7 @@ public sealed class LlamaForSequenceClassification : Module
     public static LlamaForSequenceClassification from_config(LlamaConfig config, int num_labels, Generator generator,
                                                              ScalarType dtype = ScalarType.Float32, Device? device = null)
     {
-        var m = new LlamaForSequenceClassification(config, num_labels, dtype, device, LlamaForCausalLM.Check(config, "config", dtype));
+        var m = new LlamaForSequenceClassification(config, num_labels, dtype, device, LlamaForCausalLM.Check(config, "config", dtype, device));
         try
         {
             ModelInit.InitWeights(m, config.InitStd, generator);
@@ -75,7 +75,7 @@ public sealed class LlamaForSequenceClassification : Module
                                                                  ScalarType dtype = ScalarType.Float32, Device? device = null)
     {
         var config = LlamaConfig.Load(folder);
-        var warnings = LlamaForCausalLM.Check(config, Path.Combine(folder, "config.json"), dtype);
+        var warnings = LlamaForCausalLM.Check(config, Path.Combine(folder, "config.json"), dtype, device);
         var m = new LlamaForSequenceClassification(config, num_labels ?? config.Id2Label?.Count ?? 1, dtype, device, warnings);
         try
         {

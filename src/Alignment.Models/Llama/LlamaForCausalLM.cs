@@ -56,7 +56,7 @@ public sealed class LlamaForCausalLM : Module
     /// <param name="device">Device (CPU default).</param>
     public static LlamaForCausalLM from_config(LlamaConfig config, Generator generator, ScalarType dtype = ScalarType.Float32, Device? device = null)
     {
-        var warnings = Check(config, "config", dtype);
+        var warnings = Check(config, "config", dtype, device);
         var m = new LlamaForCausalLM(config, dtype, device, warnings);
         try
         {
@@ -78,7 +78,7 @@ public sealed class LlamaForCausalLM : Module
     public static LlamaForCausalLM from_pretrained(string folder, ScalarType dtype = ScalarType.Float32, Device? device = null)
     {
         var config = LlamaConfig.Load(folder);
-        var warnings = Check(config, Path.Combine(folder, "config.json"), dtype);
+        var warnings = Check(config, Path.Combine(folder, "config.json"), dtype, device);
         var m = new LlamaForCausalLM(config, dtype, device, warnings);
         try
         {
@@ -139,10 +139,9 @@ public sealed class LlamaForCausalLM : Module
 
     internal HashSet<string> TiedKeys() => config.Tied ? ["lm_head.weight"] : [];
 
-    internal static IReadOnlyList<string> Check(LlamaConfig config, string where, ScalarType dtype)
+    internal static IReadOnlyList<string> Check(LlamaConfig config, string where, ScalarType dtype, Device? device)
     {
-        if (!dtype.IsFloatingPoint())
-            throw new ModelException($"compute dtype must be float32, bfloat16, float16 (or float64), got {dtype.TorchName()}");
+        ComputeDtype.Check(dtype, device);
         return config.Validate(where);
     }
 
