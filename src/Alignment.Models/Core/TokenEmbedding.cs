@@ -12,8 +12,9 @@ public sealed class TokenEmbedding : Module<Tensor, Tensor>
 {
     public TokenEmbedding(long num_embeddings, long embedding_dim, long? padding_idx, ScalarType dtype, Device? device = null)
     {
-        if (padding_idx is long p && (p < 0 || p >= num_embeddings))
+        if (padding_idx is long p && (p < -num_embeddings || p >= num_embeddings))
             throw new ModelException($"pad_token_id {p} is outside the vocabulary of {num_embeddings} tokens");
+        if (padding_idx < 0) padding_idx += num_embeddings;   // as nn.Embedding: -1 is the last row
         this.num_embeddings = num_embeddings;
         this.embedding_dim = embedding_dim;
         this.padding_idx = padding_idx;

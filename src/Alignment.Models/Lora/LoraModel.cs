@@ -35,6 +35,8 @@ public static class LoraModel
     /// <param name="config">Rank, alpha, dropout, rsLoRA, targets (leaf names or all-linear).</param>
     /// <param name="generator">Draws lora_A (kaiming-uniform, a = √5); lora_B starts at zero.</param>
     /// <returns>The module paths that received an adapter.</returns>
+    /// <remarks>Heads are frozen too: a reward model trained with LoRA needs <c>score.weight.requires_grad = true</c>
+    /// afterwards (PEFT's modules_to_save does the same for SEQ_CLS).</remarks>
     public static IReadOnlyList<string> add_adapters(Module model, LoraConfig config, Generator generator)
     {
         config.Validate("LoRA config");
