@@ -107,6 +107,25 @@ public class ForwardTests
             Assert.True(Tiny.MaxAbsDiff(v.to(ScalarType.BFloat16), bf16.state_dict()[k]) == 0, $"{k} differs between dtypes");
     }
 
+    [Theory]
+    [InlineData("llama", false)]
+    [InlineData("qwen2", true)]
+    [InlineData("qwen3", false)]
+    public void A_log_likelihood_loss_reaches_every_parameter(string type, bool tied)
+    {
+        using var model = Tiny.Model(type, seed: 24, tied: tied);
+        using var scope = NewDisposeScope();
+        var ids = tensor(Seq, new long[] { 1, Seq.Length });
+        var lp = nn.functional.logprobs_of(model.forward(ids).logits.narrow(1, 0, Seq.Length - 1), ids.narrow(1, 1, Seq.Length - 1));
+        lp.sum().neg().backward();
+        foreach (var (name, p) in model.named_parameters())
+        {
+            using var grad = p.grad;
+            Assert.True(grad is not null, $"{name} got no gradient");
+            Assert.True(grad!.abs().sum().item<double>() > 0, $"{name} got a zero gradient");
+        }
+    }
+
     [Fact]
     public void Tied_embeddings_share_one_parameter()
     {
