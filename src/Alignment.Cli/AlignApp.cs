@@ -19,13 +19,15 @@ public static class AlignApp
         };
 
         var root = new RootCommand(
-            "align: an RLHF/DPO alignment pipeline on libtorch. Today it checks the machine (doctor) and measures the " +
-            "tensor library (bench torch); run `align <command> --help` for each command's options.")
+            "align: an RLHF/DPO alignment pipeline on libtorch. Today it checks the machine (doctor), measures the tensor " +
+            "library and the model (bench) and scores token sequences under a model (logprobs); run `align <command> --help` " +
+            "for each command's options.")
         {
             threads,
             DoctorCommand.Create(threads),
             BenchCommand.Create(threads),
             TokenizeCommand.Create(threads),
+            LogprobsCommand.Create(threads),
         };
         return root;
     }

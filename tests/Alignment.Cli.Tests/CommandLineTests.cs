@@ -12,6 +12,9 @@ public class CommandLineTests
     [InlineData(new[] { "bench", "--help" }, " bench [command] [options]")]
     [InlineData(new[] { "bench", "torch", "--help" }, " bench torch [options]")]
     [InlineData(new[] { "bench", "torch", "-h" }, " bench torch [options]")]
+    [InlineData(new[] { "bench", "forward", "--help" }, " bench forward [options]")]
+    [InlineData(new[] { "bench", "generate", "--help" }, " bench generate [options]")]
+    [InlineData(new[] { "logprobs", "--help" }, " logprobs [options]")]
     public void Help_works_for_every_command(string[] args, string usage)
     {
         // In-process the root is named after the test host; the real program's name is checked in ProgramTests.
@@ -30,6 +33,7 @@ public class CommandLineTests
 
         Assert.Matches(@"doctor\s+Check that this machine is ready", r.Out);
         Assert.Matches(@"bench\s+Run one benchmark", r.Out);
+        Assert.Matches(@"logprobs\s+Per-token log-probabilities", r.Out);
     }
 
     [Theory]

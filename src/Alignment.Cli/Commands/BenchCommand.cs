@@ -24,6 +24,8 @@ public static class BenchCommand
         var bench = new Command("bench", "Run one benchmark and print its numbers (speed targets live here, not in the tests).");
         bench.Subcommands.Add(CreateTorch(threadsOption));
         bench.Subcommands.Add(BenchTokenizerCommand.Create(threadsOption));
+        bench.Subcommands.Add(ModelBenchCommands.CreateForward(threadsOption));
+        bench.Subcommands.Add(ModelBenchCommands.CreateGenerate(threadsOption));
         return bench;
     }
 

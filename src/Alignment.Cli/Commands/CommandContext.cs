@@ -89,6 +89,11 @@ public sealed class CommandContext
             error.WriteLine($"error: {e.Message}");
             return ExitCodes.Failure;
         }
+        catch (Alignment.Models.ModelException e)
+        {
+            error.WriteLine($"error: {e.Message}");
+            return ExitCodes.Failure;
+        }
         catch (TorchException e)
         {
             error.WriteLine($"error: libtorch: {e.Message}");

@@ -79,6 +79,11 @@ public static partial class torch
                 _modules[name] = module;
             }
 
+            /// <summary>Removes the child module registered under <paramref name="name"/> and returns it, not disposed (the
+            /// caller owns it from now on), or null when there is none; its parameters leave state_dict (PyTorch:
+            /// <c>del self.name</c>). For modules that add and drop optional children, such as a LoRA adapter.</summary>
+            protected Module? remove_module(string name) => _modules.Remove(name, out var m) ? m : null;
+
             private void CheckName<T>(string name, OrderedDictionary<string, T> home)
             {
                 if (string.IsNullOrEmpty(name)) throw new TorchException($"{this.name}: a parameter, buffer or module name must not be empty");
