@@ -1,5 +1,7 @@
 namespace Alignment.Torch.Tests;
 
+// Counts process-wide native tensors, so it must not run beside other tests.
+[Collection(nameof(LiveTensorCounting))]
 public class DisposeScopeTests
 {
     [Fact]
