@@ -28,6 +28,7 @@ public static class AlignApp
             BenchCommand.Create(threads),
             TokenizeCommand.Create(threads),
             LogprobsCommand.Create(threads),
+            GenerateCommand.Create(threads),
         };
         return root;
     }
