@@ -26,7 +26,7 @@ public sealed class SetVariableActivity : IControlActivity
     {
         var name = VariableName(context.Node) ?? throw new WorkflowException($"{context.Node.Label}: names no variable");
         var expression = context.Node.GetInput("value")?.Expression ?? throw new WorkflowException($"{context.Node.Label}: has no value");
-        context.SetVariable(name, JsonValue.Create(context.Evaluate(expression)) ?? throw new WorkflowException($"{context.Node.Label}: the value is empty"));
+        context.SetVariable(name, ValueConversion.ToJson(context.Evaluate(expression)));
         return ["Done"];
     }
 
