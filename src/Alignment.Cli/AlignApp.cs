@@ -25,6 +25,12 @@ public static class AlignApp
             threads,
             DoctorCommand.Create(threads),
             BenchCommand.Create(threads),
+            RunCommand.Create(threads),
+            RunCommand.CreateResume(threads),
+            StatusCommand.Create(threads),
+            StatusCommand.CreateCancel(threads),
+            ArtifactsCommand.Create(threads),
+            WorkflowsCommand.Create(threads),
         };
         return root;
     }
