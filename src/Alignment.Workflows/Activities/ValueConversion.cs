@@ -85,7 +85,8 @@ public static class ValueConversion
         JsonValue json => json.GetValueKind() switch
         {
             JsonValueKind.String => json.GetValue<string>(),
-            JsonValueKind.Number => json.TryGetValue(out long l) ? l : json.GetValue<double>(),
+            JsonValueKind.Number => long.TryParse(json.ToJsonString(), NumberStyles.Integer, CultureInfo.InvariantCulture, out long l)
+                ? l : double.Parse(json.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture),
             JsonValueKind.True => true,
             JsonValueKind.False => false,
             _ => null,

@@ -38,6 +38,9 @@ public sealed class ActivityNode(JsonObject json, int index)
     /// <summary>Whether results of this activity may be reused from the stage cache (custom property <c>cache</c>, default true).</summary>
     public bool CacheEnabled => JsonAccess.Bool(Json["customProperties"]?["cache"]) ?? true;
 
+    /// <summary>Elsa's <c>customProperties.canStartWorkflow</c>: the run starts here even though connections lead in.</summary>
+    public bool CanStartWorkflow => JsonAccess.Bool(Json["customProperties"]?["canStartWorkflow"]) ?? false;
+
     /// <summary>The custom property <c>retry</c>, when present.</summary>
     public JsonObject? RetryOptions => Json["customProperties"]?["retry"] as JsonObject;
 

@@ -63,7 +63,7 @@ public sealed class Formula
         decimal d => (double)d,
         JsonValue json => json.GetValueKind() switch
         {
-            JsonValueKind.Number => json.GetValue<double>(),
+            JsonValueKind.Number => double.Parse(json.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture),
             JsonValueKind.True => true,
             JsonValueKind.False => false,
             JsonValueKind.String => json.GetValue<string>(),

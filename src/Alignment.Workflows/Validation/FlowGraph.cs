@@ -12,9 +12,12 @@ public sealed class FlowGraph
     private readonly Dictionary<string, List<FlowConnection>> _in = new(StringComparer.Ordinal);
     private readonly Dictionary<string, HashSet<string>> _ancestors = new(StringComparer.Ordinal);
 
+    private readonly HashSet<string> _flaggedStarts;
+
     public FlowGraph(WorkflowDefinition definition)
     {
         Ids = definition.Activities.Select(a => a.Id).OfType<string>().Distinct().ToList();
+        _flaggedStarts = definition.Activities.Where(a => a.Id is not null && a.CanStartWorkflow).Select(a => a.Id!).ToHashSet();
         foreach (var id in Ids)
         {
             _out[id] = [];
@@ -34,8 +37,11 @@ public sealed class FlowGraph
     public IReadOnlyList<FlowConnection> Outbound(string id) => _out.TryGetValue(id, out var list) ? list : [];
     public IReadOnlyList<FlowConnection> Inbound(string id) => _in.TryGetValue(id, out var list) ? list : [];
 
-    /// <summary>Activities without inbound connections, in file order: where a run starts.</summary>
-    public IReadOnlyList<string> StartActivities => Ids.Where(id => _in[id].Count == 0).ToList();
+    /// <summary>
+    /// Where a run starts, in file order: activities without inbound connections, and those marked with Elsa's
+    /// <c>customProperties.canStartWorkflow: true</c> (how a loop's first activity, which has a back edge, is marked).
+    /// </summary>
+    public IReadOnlyList<string> StartActivities => Ids.Where(id => _in[id].Count == 0 || _flaggedStarts.Contains(id)).ToList();
 
     /// <summary>Every activity from which <paramref name="id"/> can be reached (itself included only when it is on a cycle).</summary>
     public IReadOnlySet<string> Ancestors(string id)

@@ -61,7 +61,7 @@ public sealed class WorkflowValidator(ActivityRegistry registry, ArtifactStore? 
         CheckConnections(definition, byId, resolved, errors);
         CheckCycles(graph, byId, errors);
         if (activities.Count > 0 && graph.StartActivities.Count == 0)
-            errors.Add(new(ValidationCodes.NoStart, null, null, "every activity has an inbound connection, so none can start the run"));
+            errors.Add(new(ValidationCodes.NoStart, null, null, "every activity has an inbound connection, so none can start the run (mark one with customProperties.canStartWorkflow: true)"));
         return errors;
     }
 
