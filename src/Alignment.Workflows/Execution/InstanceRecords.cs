@@ -1,19 +1,26 @@
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
 
 namespace Alignment.Workflows.Execution;
 
-/// <summary>Where an instance stands.</summary>
+/// <summary>Where an instance stands (JSON: lowercase names).</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<InstanceStatus>))]
 public enum InstanceStatus
 {
     /// <summary>Running now, or stopped by a crash (its lease then runs out or names a dead process).</summary>
+    [JsonStringEnumMemberName("running")]
     Running,
     /// <summary>Waiting on a bookmark (human judgments); <c>align resume</c> checks again.</summary>
+    [JsonStringEnumMemberName("suspended")]
     Suspended,
     /// <summary>Every scheduled activity completed.</summary>
+    [JsonStringEnumMemberName("finished")]
     Finished,
     /// <summary>A stage failed (not transiently, or out of retries); <c>align resume</c> retries from that stage.</summary>
+    [JsonStringEnumMemberName("faulted")]
     Faulted,
     /// <summary>Stopped by <c>align cancel</c>.</summary>
+    [JsonStringEnumMemberName("cancelled")]
     Cancelled,
 }
 
