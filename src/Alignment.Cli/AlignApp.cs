@@ -29,6 +29,12 @@ public static class AlignApp
             TokenizeCommand.Create(threads),
             LogprobsCommand.Create(threads),
             GenerateCommand.Create(threads),
+            RunCommand.Create(threads),
+            RunCommand.CreateResume(threads),
+            StatusCommand.Create(threads),
+            StatusCommand.CreateCancel(threads),
+            ArtifactsCommand.Create(threads),
+            WorkflowsCommand.Create(threads),
         };
         return root;
     }

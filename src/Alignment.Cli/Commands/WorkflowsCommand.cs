@@ -1,0 +1,74 @@
+using System.CommandLine;
+using Alignment.Workflows.Activities;
+using Alignment.Workflows.Artifacts;
+using Alignment.Workflows.Definitions;
+
+namespace Alignment.Cli.Commands;
+
+/// <summary>`align workflows validate FILE` and `align workflows activities [--json]`.</summary>
+public static class WorkflowsCommand
+{
+    public static Command Create(Option<int?> threads)
+    {
+        var command = new Command("workflows", "Workflow definitions: validate files, list the activity types.");
+
+        var file = new Argument<string>("FILE") { Description = "Workflow definition (Elsa 3 JSON)." };
+        var home = WorkflowCommandSupport.HomeOption();
+        var validate = new Command("validate",
+            "Check a definition: JSON syntax (line and column), activity types and versions, inputs and their types, references, " +
+            "connections and cycles. Prints every error with the activity id and name; exit code 2 when there are any.") { file, home };
+        validate.SetAction(WorkflowCommandSupport.Action(threads, ctx =>
+        {
+            string path = ctx.Parse.GetValue(file)!;
+            var definition = DefinitionSerializer.Load(path);
+            var errors = WorkflowCommandSupport.Engine(ctx, home).Validate(definition);
+            if (errors.Count == 0)
+            {
+                ctx.Out.WriteLine($"{path}: valid ({definition.Activities.Count} activities, {definition.Connections.Count} connections)");
+                return ExitCodes.Ok;
+            }
+            ctx.Error.WriteLine($"{path}: {errors.Count} error{(errors.Count == 1 ? "" : "s")}");
+            foreach (var e in errors) ctx.Error.WriteLine($"  {e}");
+            return ExitCodes.Failure;
+        }));
+
+        var json = WorkflowCommandSupport.JsonOption("the activity metadata (for the designer's toolbox and property panels)");
+        var activities = new Command("activities", "The activity types this build runs, with their inputs, outputs and ports.") { json };
+        activities.SetAction(WorkflowCommandSupport.Action(threads, ctx =>
+        {
+            var all = ActivityRegistry.CreateDefault().All.Select(a => a.Descriptor).ToList();
+            if (ctx.Parse.GetValue(json)) ctx.WriteJson(all.Select(View).ToList());
+            else
+                foreach (var d in all)
+                {
+                    ctx.Out.WriteLine($"{d.Type} v{d.Version} [{d.Category}] {d.Description}");
+                    foreach (var i in d.Inputs)
+                        ctx.Out.WriteLine($"    in  {i.Name}: {(i.Type == InputType.Artifact ? $"artifact<{i.ArtifactKind?.ToCode()}>" : i.Type.ToString())}" +
+                                          $"{(i.Required ? " (required)" : i.Default is null ? "" : $" = {i.Default.ToJsonString()}")} — {i.Description}");
+                    foreach (var o in d.Outputs)
+                        ctx.Out.WriteLine($"    out {o.Name}: {(o.Type == OutputType.Artifact ? $"artifact<{o.ArtifactKind?.ToCode()}>" : o.Type.ToString())} — {o.Description}");
+                }
+            return ExitCodes.Ok;
+        }));
+
+        command.Subcommands.Add(validate);
+        command.Subcommands.Add(activities);
+        return command;
+    }
+
+    private static object View(ActivityDescriptor d) => new
+    {
+        d.Type,
+        d.Version,
+        d.Category,
+        d.DisplayName,
+        d.Description,
+        Inputs = d.Inputs.Select(i => new
+        {
+            i.Name, Type = i.Type.ToString().ToLowerInvariant(), i.TypeName, i.Required, i.Default, i.Description,
+            ArtifactKind = i.ArtifactKind?.ToCode(), i.Choices, i.AffectsCache,
+        }),
+        Outputs = d.Outputs.Select(o => new { o.Name, Type = o.Type.ToString().ToLowerInvariant(), ArtifactKind = o.ArtifactKind?.ToCode(), o.Description }),
+        Ports = d.OutPorts,
+    };
+}

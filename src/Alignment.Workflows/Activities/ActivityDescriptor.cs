@@ -1,0 +1,104 @@
+using System.Text.Json.Nodes;
+using Alignment.Workflows.Artifacts;
+
+namespace Alignment.Workflows.Activities;
+
+/// <summary>The type of an activity input.</summary>
+public enum InputType
+{
+    /// <summary>Text. Elsa type name <c>String</c>.</summary>
+    String,
+    /// <summary>A whole number. Elsa type name <c>Int32</c> (also accepted: Int64, Integer).</summary>
+    Integer,
+    /// <summary>A number. Elsa type name <c>Double</c> (also accepted: Single, Decimal, Number, and whole-number types).</summary>
+    Number,
+    /// <summary>true or false (also "true"/"false" text). Elsa type name <c>Boolean</c>.</summary>
+    Boolean,
+    /// <summary>
+    /// A path to a file. Relative paths in a Literal resolve against the definition's folder, those given with
+    /// <c>--input</c> against the caller's folder. The cache key uses the file's sha256, never its path.
+    /// </summary>
+    File,
+    /// <summary>An artifact of a declared kind: an <c>Output</c> of an upstream activity or an <c>Artifact</c> hash. Elsa type name <c>Artifact</c>.</summary>
+    Artifact,
+}
+
+/// <summary>The type of an activity output.</summary>
+public enum OutputType
+{
+    /// <summary>An artifact in the store (its value is the sha256).</summary>
+    Artifact,
+    /// <summary>A number (for FlowDecision conditions, e.g. a win rate).</summary>
+    Number,
+    /// <summary>Text.</summary>
+    String,
+    /// <summary>true or false.</summary>
+    Boolean,
+}
+
+/// <summary>One declared input of an activity.</summary>
+/// <param name="Name">The camelCase key under which the input is stored on the activity.</param>
+/// <param name="Type">Its type.</param>
+/// <param name="Description">What it does (shown in help and the designer's property panel).</param>
+/// <param name="Required">Whether the activity must set it (inputs with a default never need to).</param>
+/// <param name="Default">The value used when it is not set (null: none).</param>
+/// <param name="ArtifactKind">For <see cref="InputType.Artifact"/>: the kind it accepts.</param>
+/// <param name="Choices">For text inputs with a fixed set of values: the values.</param>
+/// <param name="AffectsCache">False for operational inputs (poll intervals, flag files) that do not change the result and stay out of the cache key.</param>
+public sealed record InputDescriptor(
+    string Name,
+    InputType Type,
+    string Description,
+    bool Required = false,
+    JsonNode? Default = null,
+    ArtifactKind? ArtifactKind = null,
+    IReadOnlyList<string>? Choices = null,
+    bool AffectsCache = true)
+{
+    /// <summary>The Elsa <c>typeName</c> written for this input.</summary>
+    public string TypeName => Type switch
+    {
+        InputType.String or InputType.File => "String",
+        InputType.Integer => "Int32",
+        InputType.Number => "Double",
+        InputType.Boolean => "Boolean",
+        InputType.Artifact => "Artifact",
+        _ => "Object",
+    };
+}
+
+/// <summary>One declared output of an activity.</summary>
+/// <param name="Name">The camelCase name used in <c>Output:activityId.name</c>.</param>
+/// <param name="Type">Artifact or a plain value.</param>
+/// <param name="Description">What it holds.</param>
+/// <param name="ArtifactKind">For artifacts: the kind.</param>
+public sealed record OutputDescriptor(string Name, OutputType Type, string Description, ArtifactKind? ArtifactKind = null);
+
+/// <summary>
+/// What an activity type declares about itself: the metadata that drives validation, the cache key, the CLI's
+/// <c>align workflows activities --json</c> and the designer's toolbox and property panels.
+/// </summary>
+/// <param name="Type">The type name as written in definitions (<c>Alignment.ImportDataset</c>, <c>Elsa.FlowDecision</c>).</param>
+/// <param name="Version">The type version; a definition naming another version is an error. Bump it when results change (it is part of the cache key).</param>
+/// <param name="Category">Toolbox group (Data, Labeling, Training, Flow ...).</param>
+/// <param name="DisplayName">Short human name.</param>
+/// <param name="Description">What it does.</param>
+/// <param name="Inputs">Declared inputs.</param>
+/// <param name="Outputs">Declared outputs.</param>
+/// <param name="Ports">Outbound ports (outcomes); most activities have "Done".</param>
+public sealed record ActivityDescriptor(
+    string Type,
+    int Version,
+    string Category,
+    string DisplayName,
+    string Description,
+    IReadOnlyList<InputDescriptor> Inputs,
+    IReadOnlyList<OutputDescriptor> Outputs,
+    IReadOnlyList<string>? Ports = null)
+{
+    /// <summary>The outbound ports (["Done"] unless declared).</summary>
+    public IReadOnlyList<string> OutPorts => Ports ?? ["Done"];
+
+    public InputDescriptor? FindInput(string name) => Inputs.FirstOrDefault(i => i.Name == name);
+    public OutputDescriptor? FindOutput(string name) => Outputs.FirstOrDefault(o => o.Name == name);
+}

@@ -1,0 +1,184 @@
+using System.Text.Json.Nodes;
+using Alignment.Workflows.Activities;
+using Alignment.Workflows.Definitions;
+using Alignment.Workflows.Stages.Flow;
+using Alignment.Workflows.Validation;
+
+namespace Alignment.Workflows.Execution;
+
+/// <summary>
+/// Runs one instance under its lease: takes the head of the queue, runs it (control activities inline, stages through
+/// <see cref="StageRunner"/>), and at every boundary writes, in one transaction, the execution row and the new state
+/// (outputs, variables, successors scheduled through the fired ports, join arrivals). A crash between boundaries
+/// leaves the activity at the head of the queue, so a resume runs it again (stages are idempotent).
+/// </summary>
+internal sealed class WorkflowRunner(WorkflowEngine engine, string instanceId, InstanceLease lease, IWorkflowObserver observer)
+{
+    public async Task<RunResult> RunAsync(CancellationToken cancellation)
+    {
+        var repo = engine.Repository;
+        var info = repo.Get(instanceId);
+        var (definitionJson, baseDir, workingDir, state) = repo.LoadRuntime(instanceId);
+        var definition = DefinitionSerializer.Parse(definitionJson, $"instance {instanceId}");
+        var errors = new WorkflowValidator(engine.Registry).Validate(definition);
+        if (errors.Count > 0)
+            return Stop(state, InstanceStatus.Faulted, new WorkflowValidationException($"the definition stored with instance {instanceId}", errors).Message);
+
+        engine.Db.Write((c, t) =>
+        {
+            if (state.CurrentExecution is not null)
+                repo.CloseOpenExecutions(c, t, instanceId, "interrupted", "the process running this activity stopped before it finished", includeSuspended: false);
+            repo.ClearBookmarks(c, t, instanceId);
+            state.CurrentExecution = null;
+            repo.SetStatus(c, t, instanceId, InstanceStatus.Running, null, state);
+        });
+
+        var graph = new FlowGraph(definition);
+        var resolver = new ValueResolver(definition, info.Inputs, baseDir, workingDir, state, engine.Artifacts);
+        var stages = new StageRunner(engine, instanceId, info.Force, observer);
+        while (true)
+        {
+            if (cancellation.IsCancellationRequested || lease.CancelRequested())
+                return Stop(state, InstanceStatus.Cancelled, "cancelled before the next activity started");
+            if (state.Queue.Count == 0 && !FireStalledJoin(definition, graph, state))
+                return Stop(state, InstanceStatus.Finished, "finished");
+
+            var node = definition.FindActivity(state.Queue[0])!;
+            var activity = engine.Registry.Find(node.Type!, node.Version ?? 1)!;
+            int iteration = state.Iterations.GetValueOrDefault(node.Id!) + 1;
+            long execution = engine.Db.Write((c, t) =>
+            {
+                long id = repo.StartExecution(c, t, instanceId, node, iteration);
+                state.CurrentExecution = id;
+                repo.SaveState(c, t, instanceId, state);
+                return id;
+            });
+            observer.OnEvent(new WorkflowEvent(WorkflowEventKind.Started, instanceId, node.Id!, node.Name, node.Type,
+                $"{node.Type} v{node.Version}{(iteration > 1 ? $", iteration {iteration}" : "")}"));
+
+            if (activity is IControlActivity control)
+            {
+                IReadOnlyList<string> ports;
+                try
+                {
+                    ports = control.Execute(new ControlContext(node, resolver.Evaluate, (name, value) => state.Variables[VariableName(definition, name)] = value));
+                }
+                catch (WorkflowException e)
+                {
+                    engine.Db.Write((c, t) => repo.FinishExecution(c, t, execution, "faulted", null, null, null, 1, e.Message, ""));
+                    observer.OnEvent(new WorkflowEvent(WorkflowEventKind.Faulted, instanceId, node.Id!, node.Name, node.Type, e.Message));
+                    return Stop(state, InstanceStatus.Faulted, $"{node.Label}: {e.Message}");
+                }
+                var portOutputs = new JsonObject { ["ports"] = new JsonArray(ports.Select(p => (JsonNode)JsonValue.Create(p)!).ToArray()) };
+                Complete(definition, graph, state, node, execution, "completed", null, null, portOutputs, 1, "", ports, recordOutputs: false);
+                observer.OnEvent(new WorkflowEvent(WorkflowEventKind.Flow, instanceId, node.Id!, node.Name, node.Type, $"-> {string.Join(", ", ports)}"));
+                continue;
+            }
+
+            var outcome = await stages.RunAsync(node, (IStageActivity)activity, iteration, resolver, cancellation);
+            switch (outcome.Status)
+            {
+                case "completed" or "cached":
+                    Complete(definition, graph, state, node, execution, outcome.Status, outcome.CacheKey, outcome.Parameters, outcome.Outputs!,
+                        outcome.Attempts, outcome.Log, ["Done"], recordOutputs: true, cacheable: outcome.Status == "completed", type: activity.Descriptor);
+                    observer.OnEvent(new WorkflowEvent(outcome.Status == "cached" ? WorkflowEventKind.Cached : WorkflowEventKind.Completed,
+                        instanceId, node.Id!, node.Name, node.Type, Describe(outcome.Outputs!)));
+                    break;
+                case "suspended":
+                    engine.Db.Write((c, t) =>
+                    {
+                        repo.FinishExecution(c, t, execution, "suspended", outcome.CacheKey, outcome.Parameters, null, outcome.Attempts, null, outcome.Log);
+                        repo.SetBookmark(c, t, instanceId, node.Id!, outcome.Bookmark!);
+                        repo.SetStatus(c, t, instanceId, InstanceStatus.Suspended, null, state);
+                    });
+                    observer.OnEvent(new WorkflowEvent(WorkflowEventKind.Suspended, instanceId, node.Id!, node.Name, node.Type, outcome.Bookmark!.Message));
+                    return new RunResult(instanceId, InstanceStatus.Suspended, outcome.Bookmark.Message);
+                default:
+                    var status = outcome.Status == "cancelled" ? InstanceStatus.Cancelled : InstanceStatus.Faulted;
+                    engine.Db.Write((c, t) => repo.FinishExecution(c, t, execution, outcome.Status, outcome.CacheKey, outcome.Parameters, null,
+                        outcome.Attempts, outcome.Error, outcome.Log));
+                    observer.OnEvent(new WorkflowEvent(status == InstanceStatus.Cancelled ? WorkflowEventKind.Cancelled : WorkflowEventKind.Faulted,
+                        instanceId, node.Id!, node.Name, node.Type, outcome.Error ?? outcome.Status));
+                    string message = status == InstanceStatus.Cancelled ? $"cancelled during {node.Label}" : $"{node.Label} failed: {outcome.Error}";
+                    if (status == InstanceStatus.Faulted && outcome.Log.Length > 0) message += $"\nstage log:\n{outcome.Log.TrimEnd()}";
+                    return Stop(state, status, message);
+            }
+        }
+    }
+
+    /// <summary>Writes the end of an activity and schedules its successors, in one transaction.</summary>
+    private void Complete(WorkflowDefinition definition, FlowGraph graph, InstanceState state, ActivityNode node, long execution, string status,
+        string? cacheKey, JsonObject? parameters, JsonObject outputs, int attempts, string log, IReadOnlyList<string> ports, bool recordOutputs,
+        bool cacheable = false, ActivityDescriptor? type = null)
+    {
+        var repo = engine.Repository;
+        state.Queue.RemoveAt(0);
+        state.CurrentExecution = null;
+        state.Iterations[node.Id!] = state.Iterations.GetValueOrDefault(node.Id!) + 1;
+        if (recordOutputs)
+            state.Outputs[node.Id!] = outputs.ToDictionary(o => o.Key, o => o.Value?.DeepClone(), StringComparer.Ordinal);
+        foreach (var connection in graph.Outbound(node.Id!).Where(c => ports.Contains(c.SourcePort)))
+            Schedule(definition, graph, state, connection);
+        engine.Db.Write((c, t) =>
+        {
+            repo.FinishExecution(c, t, execution, status, cacheKey, parameters, outputs, attempts, null, log);
+            if (cacheable && cacheKey is not null) repo.PutCache(c, t, cacheKey, type!.Type, type.Version, outputs, instanceId, node.Id!);
+            repo.SaveState(c, t, instanceId, state);
+        });
+    }
+
+    private static void Schedule(WorkflowDefinition definition, FlowGraph graph, InstanceState state, FlowConnection connection)
+    {
+        var target = definition.FindActivity(connection.TargetActivity!)!;
+        if (target.Type != FlowJoinActivity.TypeName)
+        {
+            if (!state.Queue.Contains(target.Id!)) state.Queue.Add(target.Id!);
+            return;
+        }
+        var arrivals = state.Joins.TryGetValue(target.Id!, out var list) ? list : state.Joins[target.Id!] = [];
+        string arrival = $"{connection.SourceActivity}:{connection.SourcePort}";
+        if (!arrivals.Contains(arrival)) arrivals.Add(arrival);
+        int inbound = graph.Inbound(target.Id!).Select(c => $"{c.SourceActivity}:{c.SourcePort}").Distinct().Count();
+        bool fire = FlowJoinActivity.ModeOf(target) == JoinMode.WaitAll ? arrivals.Count >= inbound : arrivals.Count == 1;
+        if (fire && !state.Queue.Contains(target.Id!)) state.Queue.Add(target.Id!);
+        if (arrivals.Count >= inbound) state.Joins.Remove(target.Id!);
+    }
+
+    /// <summary>When nothing is scheduled, a WaitAll join with some arrivals fires: its other branches can no longer arrive.</summary>
+    private static bool FireStalledJoin(WorkflowDefinition definition, FlowGraph graph, InstanceState state)
+    {
+        foreach (var id in graph.Ids)
+        {
+            if (!state.Joins.TryGetValue(id, out var arrivals) || arrivals.Count == 0) continue;
+            state.Joins.Remove(id);
+            if (FlowJoinActivity.ModeOf(definition.FindActivity(id)!) == JoinMode.WaitAll)
+            {
+                state.Queue.Add(id);
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private RunResult Stop(InstanceState state, InstanceStatus status, string message)
+    {
+        if (lease.Lost) return new RunResult(instanceId, InstanceStatus.Faulted, $"lost the lease on instance {instanceId} to another process; stopped without writing");
+        state.CurrentExecution = null;
+        engine.Db.Write((c, t) =>
+        {
+            if (status == InstanceStatus.Cancelled)
+            {
+                engine.Repository.CloseOpenExecutions(c, t, instanceId, "cancelled", "cancelled", includeSuspended: true);
+                engine.Repository.ClearBookmarks(c, t, instanceId);
+            }
+            engine.Repository.SetStatus(c, t, instanceId, status, status == InstanceStatus.Faulted ? message : null, state);
+        });
+        return new RunResult(instanceId, status, message);
+    }
+
+    private static string VariableName(WorkflowDefinition definition, string nameOrId) =>
+        definition.Variables.FirstOrDefault(v => v.Name == nameOrId || v.Id == nameOrId)?.Name ?? nameOrId;
+
+    private static string Describe(JsonObject outputs) =>
+        string.Join(", ", outputs.Select(o => $"{o.Key}={(o.Value is JsonValue v && v.TryGetValue(out string? s) && s.Length == 64 ? s[..12] : o.Value?.ToJsonString())}"));
+}

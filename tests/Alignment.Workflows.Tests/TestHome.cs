@@ -1,0 +1,71 @@
+using System.Text.Json.Nodes;
+using Alignment.Workflows.Activities;
+using Alignment.Workflows.Definitions;
+using Alignment.Workflows.Execution;
+
+namespace Alignment.Workflows.Tests;
+
+/// <summary>A temporary home folder per test, with an engine over it (built-in plus test activities).</summary>
+public sealed class TestHome : IDisposable
+{
+    public TestHome()
+    {
+        Folder = Path.Combine(Path.GetTempPath(), "align-wf-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(Folder);
+        Home = Path.Combine(Folder, "home");
+        Engine = NewEngine();
+    }
+
+    public string Folder { get; }
+    public string Home { get; }
+    public WorkflowEngine Engine { get; }
+
+    public static ActivityRegistry Registry() => ActivityRegistry.CreateBuiltIn().RegisterAssembly(typeof(TestGateActivity).Assembly);
+
+    public WorkflowEngine NewEngine(string? owner = null) =>
+        new(Home, Registry(), new WorkflowEngineOptions { Owner = owner ?? ProcessIdentity.Current, Heartbeat = TimeSpan.FromMilliseconds(100) });
+
+    /// <summary>Writes a definition into the test folder and returns its path.</summary>
+    public string Write(WorkflowDefinition definition, string name = "workflow.json")
+    {
+        var path = Path.Combine(Folder, name);
+        DefinitionSerializer.Save(definition, path);
+        return path;
+    }
+
+    public string Write(string json, string name = "workflow.json")
+    {
+        var path = Path.Combine(Folder, name);
+        File.WriteAllText(path, json);
+        return path;
+    }
+
+    public async Task<RunResult> Run(string path, Dictionary<string, string>? inputs = null, bool force = false) =>
+        await Engine.RunAsync(Engine.Start(path, inputs ?? [], force));
+
+    /// <summary>The latest outputs of each activity that produced any, by activity id.</summary>
+    public Dictionary<string, JsonObject> Outputs(string instanceId) => Engine.Detail(instanceId).Executions
+        .Where(e => e.Status is "completed" or "cached" && e.Outputs is not null && !e.Outputs.ContainsKey("ports"))
+        .GroupBy(e => e.ActivityId).ToDictionary(g => g.Key, g => g.Last().Outputs!);
+
+    public void Dispose()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try { Directory.Delete(Folder, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    /// <summary>The repository root (holding Alignment.sln).</summary>
+    public static string RepoRoot
+    {
+        get
+        {
+            var dir = new DirectoryInfo(AppContext.BaseDirectory);
+            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Alignment.sln"))) dir = dir.Parent;
+            return dir?.FullName ?? throw new InvalidOperationException("Alignment.sln not found above the test folder");
+        }
+    }
+
+    public static string RoundTripWorkflow => Path.Combine(RepoRoot, "workflows", "labeling-roundtrip.json");
+    public static string DemoResponses => Path.Combine(RepoRoot, "data", "labeling-demo", "responses.jsonl");
+    public static string DemoRules => Path.Combine(RepoRoot, "data", "labeling-demo", "judge-rules.json");
+}
