@@ -5,9 +5,18 @@ namespace Alignment.Cli.Tests;
 // Runs the real `align` program (dotnet align.dll) as a separate process.
 public class ProgramTests
 {
-    private static readonly string[] ManagedFiles =
-        ["align.dll", "align.deps.json", "align.runtimeconfig.json", "Alignment.Torch.dll", "Alignment.Models.dll", "System.CommandLine.dll",
-         "Spectre.Console.dll"];
+    /// <summary>Copies the program's output folder (every assembly and runtime file) except the native bridge.</summary>
+    private static void CopyProgramWithoutBridge(string target)
+    {
+        string source = AppContext.BaseDirectory;
+        foreach (string file in Directory.EnumerateFiles(source, "*", SearchOption.AllDirectories))
+        {
+            string relative = Path.GetRelativePath(source, file);
+            if (Path.GetFileName(file) == "libaligntorch.so") continue;
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(target, relative))!);
+            File.Copy(file, Path.Combine(target, relative));
+        }
+    }
 
     [Fact]
     public async Task Help_of_the_real_program_names_it_align()
@@ -25,8 +34,7 @@ public class ProgramTests
         string dir = Directory.CreateTempSubdirectory("align-no-native-").FullName;
         try
         {
-            foreach (var name in ManagedFiles)
-                File.Copy(Path.Combine(AppContext.BaseDirectory, name), Path.Combine(dir, name));
+            CopyProgramWithoutBridge(dir);
             Assert.False(File.Exists(Path.Combine(dir, "libaligntorch.so")));
 
             var (code, stdout, stderr) = await RunAlign(dir, "doctor");
