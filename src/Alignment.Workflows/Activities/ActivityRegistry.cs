@@ -47,7 +47,9 @@ public sealed class ActivityRegistry
         .Register(new ImportDatasetActivity())
         .Register(new CreateComparisonsActivity())
         .Register(new CollectJudgmentsActivity())
-        .Register(new ExportPreferencesActivity());
+        .Register(new ExportPreferencesActivity())
+        .Register(new ImportModelActivity())
+        .Register(new GenerateResponsesActivity());
 
     /// <summary>Built-in activities plus those of the assemblies named by <c>ALIGN_PLUGINS</c>.</summary>
     public static ActivityRegistry CreateDefault()
