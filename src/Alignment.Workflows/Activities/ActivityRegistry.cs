@@ -49,7 +49,8 @@ public sealed class ActivityRegistry
         .Register(new CollectJudgmentsActivity())
         .Register(new ExportPreferencesActivity())
         .Register(new ImportModelActivity())
-        .Register(new GenerateResponsesActivity());
+        .Register(new GenerateResponsesActivity())
+        .Register(new EvaluateActivity());
 
     /// <summary>Built-in activities plus those of the assemblies named by <c>ALIGN_PLUGINS</c>.</summary>
     public static ActivityRegistry CreateDefault()
