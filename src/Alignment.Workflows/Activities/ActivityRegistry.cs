@@ -50,7 +50,9 @@ public sealed class ActivityRegistry
         .Register(new ExportPreferencesActivity())
         .Register(new ImportModelActivity())
         .Register(new GenerateResponsesActivity())
-        .Register(new EvaluateActivity());
+        .Register(new EvaluateActivity())
+        .Register(new ExportModelActivity())
+        .Register(new ImportAdapterActivity());
 
     /// <summary>Built-in activities plus those of the assemblies named by <c>ALIGN_PLUGINS</c>.</summary>
     public static ActivityRegistry CreateDefault()
