@@ -26,6 +26,7 @@ public static class AlignApp
             DoctorCommand.Create(threads),
             BenchCommand.Create(threads),
         };
+        Commands.Labeling.LabelingCommands.AddTo(root);
         return root;
     }
 

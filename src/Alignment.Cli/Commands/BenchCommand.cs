@@ -23,6 +23,7 @@ public static class BenchCommand
     {
         var bench = new Command("bench", "Run one benchmark and print its numbers (speed targets live here, not in the tests).");
         bench.Subcommands.Add(CreateTorch(threadsOption));
+        bench.Subcommands.Add(Labeling.LabelingBenchCommand.Create());
         return bench;
     }
 
