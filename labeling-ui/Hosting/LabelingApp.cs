@@ -114,7 +114,9 @@ public static class LabelingApp
     private static void UsePipeline(WebApplication app)
     {
         app.UseExceptionHandler();
-        app.UseStatusCodePages();
+        // Empty API error responses (404 of an unknown route, 405, 415) get a ProblemDetails body. Pages are left alone:
+        // a page that sets 404 itself renders its own "not found" content.
+        app.UseWhen(context => context.Request.Path.StartsWithSegments("/api"), api => api.UseStatusCodePages());
         app.Use(SecurityHeaders);
         app.UseStaticFiles(new StaticFileOptions
         {
