@@ -4,11 +4,8 @@
 import { showDiff } from './diff.js';
 import { toast } from './toast.js';
 
-const STEP_NAMES = {
-  '-3': 'left much better', '-2': 'left better', '-1': 'left slightly better', '0': 'barely different',
-  '1': 'right slightly better', '2': 'right better', '3': 'right much better',
-};
-const CHOICE_NAMES = { left: 'Left is better', right: 'Right is better', tie: 'Equally good', both_bad: 'Both are bad' };
+const MAGNITUDES = ['barely better', 'slightly better', 'better', 'much better'];
+const CHOICE_NAMES = { left: 'Left answer', right: 'Right answer', tie: 'Equally good', both_bad: 'Both are bad' };
 
 let state = { choice: null, strength: 0 };
 let shownAt = performance.now();
@@ -37,7 +34,8 @@ function render() {
   f.querySelector('[data-action="submit"]').disabled = !state.choice;
   const hint = f.querySelector('[data-hint]');
   if (!state.choice) hint.textContent = 'Choose 1–4 first';
-  else if (sided && maxStrength() > 0) hint.textContent = `${CHOICE_NAMES[state.choice]} — ${STEP_NAMES[String(state.strength)]}`;
+  else if (sided && maxStrength() > 0) hint.textContent = `${CHOICE_NAMES[state.choice]} ${MAGNITUDES[Math.abs(state.strength)]}`;
+  else if (sided) hint.textContent = `${CHOICE_NAMES[state.choice]} is better`;
   else hint.textContent = CHOICE_NAMES[state.choice];
   const answers = item()?.querySelectorAll('[data-side]') ?? [];
   for (const answer of answers) answer.classList.toggle('winner', answer.dataset.side === state.choice || state.choice === 'tie');

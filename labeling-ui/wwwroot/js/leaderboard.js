@@ -14,6 +14,9 @@ export async function start() {
   const rows = JSON.parse(document.getElementById('leaderboard-data').textContent);
   const canvas = document.getElementById('leaderboard-chart');
   const Chart = await loadChart();
+  const ends = rows.flatMap((r) => [r.lower ?? r.rating, r.upper ?? r.rating]);
+  const min = Math.floor((Math.min(...ends) - 25) / 50) * 50;
+  const max = Math.ceil((Math.max(...ends) + 25) / 50) * 50;
   new Chart(canvas, {
     type: 'bar',
     data: {
@@ -37,6 +40,7 @@ export async function start() {
           pointRadius: 6,
           pointHoverRadius: 7,
           pointBackgroundColor: '#4338ca',
+          pointStyle: 'circle',
         },
       ],
     },
@@ -45,9 +49,9 @@ export async function start() {
       responsive: true,
       maintainAspectRatio: false,
       animation: false,
-      scales: { x: { title: { display: true, text: 'Rating (Elo scale, 1000 = average)' } } },
+      scales: { x: { min, max, title: { display: true, text: 'Rating (Elo scale, 1000 = average)' } } },
       plugins: {
-        legend: { position: 'bottom' },
+        legend: { position: 'bottom', labels: { usePointStyle: true } },
         tooltip: {
           callbacks: {
             label: (ctx) => {
