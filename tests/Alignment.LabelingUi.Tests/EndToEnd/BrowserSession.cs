@@ -61,7 +61,7 @@ public sealed class BrowserSession : IAsyncDisposable
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = width, Height = height }, AcceptDownloads = true });
         var page = await context.NewPageAsync();
         var errors = new List<string>();
-        page.Console += (_, message) => { if (message.Type == "error") errors.Add(message.Text); };
+        page.Console += (_, message) => { if (message.Type == "error") errors.Add($"{message.Text} (at {message.Location})"); };
         page.PageError += (_, error) => errors.Add(error);
         await page.GotoAsync($"{Url}/signin");
         await page.Locator("#token").FillAsync(token);

@@ -26,6 +26,8 @@ public static class E2eData
                     "- works on Python 3.8+\n- runs in linear time\n\nThis keeps the original data unchanged.";
             var b = $"You can {topic} with a loop:\n\n```python\nout = []\nfor x in data:\n    out.append(x)  # step {i}\n```\n\n" +
                     "It is longer, but it shows every step. Note that this changes the original data.";
+            if (i == 0)   // hostile markup in an answer must be neither run nor kept by the markdown renderer
+                b += "\n\n<img src=\"x\" onerror=\"window.__pwned = 1\"><script>window.__pwned = 2</script>";
             text.Append(JsonSerializer.Serialize(new { prompt, response_a = a, response_b = b, model_a = ModelA, model_b = ModelB })).Append('\n');
         }
         return text.ToString();
