@@ -36,6 +36,7 @@ public static class AlignApp
             ArtifactsCommand.Create(threads),
             WorkflowsCommand.Create(threads),
         };
+        Commands.Labeling.LabelingCommands.AddTo(root);
         return root;
     }
 

@@ -1,0 +1,211 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Alignment.Data.Annotators;
+using Alignment.Data.Store;
+using Dapper;
+using Microsoft.Data.Sqlite;
+
+namespace Alignment.Cli.Tests;
+
+// `align annotators`, `projects`, `import`, `export`, `serve` and `bench labeling`, each on its own home folder.
+public sealed class LabelingCommandTests : IDisposable
+{
+    private readonly string _home = Directory.CreateTempSubdirectory("align-cli-labeling-").FullName;
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        try { Directory.Delete(_home, recursive: true); } catch (IOException) { }
+    }
+
+    private CliRunner.Result Align(params string[] args) => CliRunner.Run([.. args, "--home", _home]);
+
+    private long Count(string sql) => AlignStore.OpenHome(_home).Read(c => c.ExecuteScalar<long>(sql));
+
+    private string File(string name, string content)
+    {
+        var path = Path.Combine(_home, name);
+        System.IO.File.WriteAllText(path, content);
+        return path;
+    }
+
+    private const string Pairs =
+        "{\"prompt\":\"2+2?\",\"response_a\":\"4\",\"response_b\":\"5\",\"model_a\":\"good\",\"model_b\":\"bad\"}\n" +
+        "{\"prompt\":\"3+3?\",\"response_a\":\"6\",\"response_b\":\"9\",\"model_a\":\"good\",\"model_b\":\"bad\"}\n";
+
+    [Fact]
+    public void Annotators_add_prints_a_working_token_once_and_list_never_shows_it()
+    {
+        var added = Align("annotators", "add", "alice", "--role", "admin");
+
+        Assert.True(added.ExitCode == 0, added.Error);
+        var token = added.Out.Trim().Split('\n')[^1].Trim();
+        Assert.StartsWith("aln_", token);
+        Assert.Equal("alice", new AnnotatorService(AlignStore.OpenHome(_home)).Authenticate(token)?.Name);
+
+        var list = Align("annotators", "list");
+        Assert.Contains("alice", list.Out);
+        Assert.Contains("admin", list.Out);
+        Assert.DoesNotContain(token, list.Out);
+    }
+
+    [Fact]
+    public void Annotators_add_refuses_a_taken_name_and_an_unknown_role()
+    {
+        Align("annotators", "add", "bob");
+
+        var again = Align("annotators", "add", "bob");
+        Assert.Equal(2, again.ExitCode);
+        Assert.Contains("already exists", again.Error);
+
+        var role = Align("annotators", "add", "carl", "--role", "owner");
+        Assert.Equal(1, role.ExitCode);
+        Assert.Contains("owner", role.Error);
+        Assert.Equal(1, Count("SELECT COUNT(1) FROM annotators"));
+    }
+
+    [Fact]
+    public void Projects_create_import_and_export_round_trip()
+    {
+        var guidelines = File("guide.md", "# Prefer correct answers");
+        Assert.Equal(0, Align("projects", "create", "math", "--overlap", "1", "--guidelines", guidelines).ExitCode);
+        Assert.Equal("# Prefer correct answers", AlignStore.OpenHome(_home).Read(c => c.ExecuteScalar<string>("SELECT guidelines_md FROM projects")));
+
+        var import = Align("import", File("pairs.jsonl", Pairs), "--project", "math", "--kind", "pairs");
+        Assert.True(import.ExitCode == 0, import.Error);
+        Assert.Contains("2 new comparisons", import.Out);
+        Assert.Contains("math", Align("projects", "list").Out);
+
+        // Judge both through the store, preferring the model "good".
+        var store = AlignStore.OpenHome(_home);
+        var annotator = new AnnotatorService(store).Create("judge", Data.Model.AnnotatorRole.Annotator).Annotator.Id;
+        var queue = new Data.Labeling.QueueService(store);
+        var projectId = store.Read(c => c.ExecuteScalar<long>("SELECT id FROM projects"));
+        while (queue.NextItem(projectId, annotator) is { } item)
+            queue.Submit(item.AssignmentId, annotator, new Data.Labeling.JudgmentInput(
+                item.LeftText is "4" or "6" ? Data.Model.ShownChoice.Left : Data.Model.ShownChoice.Right, item.LeftText is "4" or "6" ? -3 : 3));
+
+        var trl = Path.Combine(_home, "out", "prefs.jsonl");
+        Directory.CreateDirectory(Path.GetDirectoryName(trl)!);
+        var export = Align("export", "--project", "math", "--format", "trl", "--output", trl);
+        Assert.True(export.ExitCode == 0, export.Error);
+        var rows = System.IO.File.ReadAllLines(trl).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(["4", "6"], rows.Select(r => r.GetProperty("chosen").GetString()).Order());
+        Assert.All(rows, r => Assert.Equal(1.0, r.GetProperty("margin").GetDouble()));
+
+        var kto = Path.Combine(_home, "out", "kto.jsonl");
+        Assert.Equal(0, Align("export", "--project", "math", "--format", "kto", "--output", kto).ExitCode);
+        Assert.Equal(4, System.IO.File.ReadAllLines(kto).Length);
+        Assert.False(System.IO.File.Exists(kto + ".preferences.tmp"));
+
+        var csv = Path.Combine(_home, "out", "judgments.csv");
+        Assert.Equal(0, Align("export", "--project", "math", "--format", "csv", "--output", csv).ExitCode);
+        Assert.Equal(3, System.IO.File.ReadAllLines(csv).Length);
+    }
+
+    [Fact]
+    public void A_bad_import_names_the_line_and_writes_nothing()
+    {
+        Align("projects", "create", "math");
+
+        var bad = Align("import", File("bad.jsonl", Pairs + "{\"prompt\":\"4+4?\",\"response_a\":\"8\"}\n"), "--project", "math", "--kind", "pairs");
+
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("bad.jsonl:3: field \"response_b\" is missing", bad.Error);
+        Assert.Equal(0, Count("SELECT COUNT(1) FROM comparisons"));
+    }
+
+    [Fact]
+    public void Unknown_projects_and_missing_files_are_errors_not_stack_traces()
+    {
+        var unknown = Align("import", File("p.jsonl", Pairs), "--project", "nope", "--kind", "pairs");
+        Assert.Equal(2, unknown.ExitCode);
+        Assert.Contains("Project 'nope' does not exist", unknown.Error);
+
+        Align("projects", "create", "math");
+        var missing = Align("import", Path.Combine(_home, "absent.jsonl"), "--project", "math", "--kind", "pairs");
+        Assert.Equal(2, missing.ExitCode);
+        Assert.Contains("does not exist", missing.Error);
+
+        var export = Align("export", "--project", "nope", "--format", "csv", "--output", Path.Combine(_home, "x.csv"));
+        Assert.Equal(2, export.ExitCode);
+        Assert.DoesNotContain("   at ", export.Error);
+    }
+
+    [Fact]
+    public void Responses_import_can_pair_them_into_comparisons()
+    {
+        Align("projects", "create", "math");
+        const string csv = "prompt,response,model\n2+2?,4,m1\n2+2?,5,m2\n2+2?,four,m3\n";
+
+        var result = Align("import", File("responses.csv", csv), "--project", "math", "--kind", "responses", "--pair", "all");
+
+        Assert.True(result.ExitCode == 0, result.Error);
+        Assert.Contains("3 new comparisons", result.Out);
+        Assert.Equal(3, Count("SELECT COUNT(1) FROM comparisons"));
+    }
+
+    [Theory]
+    [InlineData("serve", "--port")]
+    [InlineData("annotators", "add")]
+    [InlineData("projects", "create")]
+    [InlineData("import", "--kind")]
+    [InlineData("export", "--format")]
+    public void Help_describes_the_labeling_commands(string command, string expected)
+    {
+        var r = CliRunner.Run(command, "--help");
+
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains(expected, r.Out);
+    }
+
+    [Fact]
+    public void Bench_labeling_json_reports_the_store_and_the_api()
+    {
+        var r = CliRunner.Run("bench", "labeling", "--judgments", "3000", "--samples", "50", "--seconds", "0.5", "--clients", "2", "--api-comparisons", "300", "--json");
+
+        Assert.True(r.ExitCode == 0, r.Error);
+        using var doc = JsonDocument.Parse(r.Out);
+        var store = doc.RootElement.GetProperty("store");
+        Assert.Equal(3000, store.GetProperty("judgments_in_store").GetInt64());
+        Assert.True(store.GetProperty("next_item_p95_ms").GetDouble() > 0);
+        var api = doc.RootElement.GetProperty("api");
+        Assert.True(api.GetProperty("judgments").GetInt64() > 0);
+        Assert.Equal(0, api.GetProperty("errors").GetInt64());
+        Assert.True(api.GetProperty("judgments_per_second").GetDouble() > 0);
+        Assert.Equal(20, doc.RootElement.GetProperty("target_next_item_p95_ms").GetDouble());
+    }
+
+    [Fact]
+    public async Task Serve_listens_on_loopback_and_serves_the_sign_in_page()
+    {
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = _home,
+        };
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "align.dll"), "serve", "--port", "0", "--home", _home })
+            start.ArgumentList.Add(a);
+        using var process = Process.Start(start)!;
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            string? url = null;
+            while (url is null && await process.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
+                if (line.StartsWith("Labeling UI: ", StringComparison.Ordinal))
+                    url = line["Labeling UI: ".Length..].Split(' ')[0].TrimEnd('/');
+            Assert.NotNull(url);
+            Assert.StartsWith("http://127.0.0.1:", url);
+
+            using var http = new HttpClient();
+            var page = await http.GetStringAsync(url + "/signin", timeout.Token);
+            Assert.Contains("Login token", page);
+        }
+        finally
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+    }
+}

@@ -1,0 +1,188 @@
+using System.Net;
+using Alignment.Data.Model;
+using Alignment.LabelingUi.Tests.Infrastructure;
+
+namespace Alignment.LabelingUi.Tests.Pages;
+
+// Admin pages: who may see them, what they show, and their forms (static SSR posts with antiforgery tokens).
+public class AdminPageTests
+{
+    [Theory]
+    [InlineData("/admin")]
+    [InlineData("/admin/annotators")]
+    [InlineData("/admin/projects/{p}")]
+    [InlineData("/admin/projects/{p}/agreement")]
+    [InlineData("/admin/projects/{p}/disagreements")]
+    [InlineData("/admin/projects/{p}/leaderboard")]
+    [InlineData("/ui/admin/projects/{p}/export?format=trl")]
+    [InlineData("/ui/admin/projects/{p}/activity")]
+    public async Task Annotators_get_403_on_admin_pages(string path)
+    {
+        using var app = new LabelingFactory();
+        var project = app.Project(pairs: 1);
+        var browser = await app.SignedIn(app.Token("ann"));
+
+        var response = await browser.GetAsync(path.Replace("{p}", project.Id.ToString()));
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.DoesNotContain(LabelingFactory.ModelA, body);
+        Assert.Contains("Admins only", body);
+    }
+
+    [Fact]
+    public async Task Admin_pages_render_their_parts()
+    {
+        using var app = new LabelingFactory();
+        var project = app.Project(name: "harmlessness", overlap: 2, pairs: 3);
+        await Judge.All(app.Api(app.Token("al")), project.Id, _ => "A");
+        await Judge.All(app.Api(app.Token("bo")), project.Id, p => Judge.Number(p) == 0 ? "tie" : "A");
+        var admin = await app.SignedIn(app.Token("root", AnnotatorRole.Admin));
+
+        var list = await admin.GetStringAsync("/admin");
+        Assert.Contains("harmlessness", list);
+        Assert.Contains("New project", list);
+
+        var settings = await admin.GetStringAsync($"/admin/projects/{project.Id}");
+        foreach (var part in new[] { "Live progress", "data-activity", "name=\"file\"", "format=trl", "format=kto", "format=csv", "Overlap k", "Save settings", "hx-trigger=\"every 5s\"" })
+            Assert.Contains(part, settings);
+
+        var agreement = await admin.GetStringAsync($"/admin/projects/{project.Id}/agreement");
+        foreach (var part in new[] { "Fleiss", "Krippendorff", "data-kappa-matrix", "n=3" })
+            Assert.Contains(part, agreement);
+
+        var disagreements = await admin.GetStringAsync($"/admin/projects/{project.Id}/disagreements");
+        Assert.Contains("data-disagreements=\"1\"", disagreements);
+        Assert.Contains("Settle", disagreements);
+
+        var leaderboard = await admin.GetStringAsync($"/admin/projects/{project.Id}/leaderboard");
+        Assert.Contains("leaderboard-chart", leaderboard);
+        Assert.Contains($"\"model\":\"{LabelingFactory.ModelA}\"", leaderboard);
+        Assert.Contains("data-leaderboard", leaderboard);
+
+        var people = await admin.GetStringAsync("/admin/annotators");
+        foreach (var name in new[] { "al", "bo", "root" })
+            Assert.Contains($"<td>{name}</td>", people);
+    }
+
+    private static async Task<HttpResponseMessage> PostForm(HttpClient client, string page, string handler, Dictionary<string, string> fields)
+    {
+        var html = await client.GetStringAsync(page);
+        fields["_handler"] = handler;
+        fields["__RequestVerificationToken"] = Http.AntiforgeryToken(html);
+        return await client.PostAsync(page, new FormUrlEncodedContent(fields));
+    }
+
+    [Fact]
+    public async Task Creating_a_project_through_the_form_leads_to_its_page()
+    {
+        using var app = new LabelingFactory();
+        var admin = await app.SignedIn(app.Token("root", AnnotatorRole.Admin));
+
+        var response = await PostForm(admin, "/admin", "create-project", new() { ["NewProject.Name"] = "honesty", ["NewProject.OverlapK"] = "3", ["NewProject.Guidelines"] = "Be *honest*." });
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Equal(3, app.Count("SELECT overlap_k FROM projects WHERE name = 'honesty'"));
+        var duplicate = await PostForm(admin, "/admin", "create-project", new() { ["NewProject.Name"] = "honesty", ["NewProject.OverlapK"] = "1" });
+        Assert.Equal(HttpStatusCode.Conflict, duplicate.StatusCode);
+        Assert.Contains("already exists", await duplicate.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task A_form_post_without_the_antiforgery_token_is_refused_and_creates_nothing()
+    {
+        using var app = new LabelingFactory();
+        var admin = await app.SignedIn(app.Token("root", AnnotatorRole.Admin));
+
+        var response = await admin.PostAsync("/admin", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["_handler"] = "create-project", ["NewProject.Name"] = "forged", ["NewProject.OverlapK"] = "1",
+        }));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("antiforgery", (await response.Content.ReadAsStringAsync()).ToLowerInvariant());
+        Assert.Equal(0, app.Count("SELECT COUNT(1) FROM projects"));
+    }
+
+    private static async Task<HttpResponseMessage> Upload(HttpClient client, long projectId, string content, string fileName, string kind = "pairs")
+    {
+        var page = $"/admin/projects/{projectId}";
+        var html = await client.GetStringAsync(page);
+        var form = new MultipartFormDataContent
+        {
+            { new StringContent("import"), "_handler" },
+            { new StringContent(Http.AntiforgeryToken(html)), "__RequestVerificationToken" },
+            { new StringContent(kind), "kind" },
+            { new StringContent(content), "file", fileName },
+        };
+        return await client.PostAsync(page, form);
+    }
+
+    [Fact]
+    public async Task Importing_through_the_upload_form_reports_counts_and_a_bad_file_writes_nothing()
+    {
+        using var app = new LabelingFactory();
+        var project = app.Project(pairs: 0);
+        var admin = await app.SignedIn(app.Token("root", AnnotatorRole.Admin));
+
+        var good = await Upload(admin, project.Id, LabelingFactory.PairsJsonl(3), "pairs.jsonl");
+        Assert.Equal(HttpStatusCode.OK, good.StatusCode);
+        Assert.Contains("3 new comparisons", await good.Content.ReadAsStringAsync());
+
+        var bad = await Upload(admin, project.Id, "prompt,response_a,response_b\nnew prompt,x,\n", "more.csv");
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Contains("more.csv:2: field &quot;response_b&quot; is empty", await bad.Content.ReadAsStringAsync());
+        Assert.Equal(3, app.Count("SELECT COUNT(1) FROM comparisons"));
+        Assert.Equal(0, app.Count("SELECT COUNT(1) FROM prompts WHERE text = 'new prompt'"));
+    }
+
+    [Fact]
+    public async Task Creating_an_annotator_shows_the_token_once_and_it_works()
+    {
+        using var app = new LabelingFactory();
+        var admin = await app.SignedIn(app.Token("root", AnnotatorRole.Admin));
+
+        var response = await PostForm(admin, "/admin/annotators", "create-annotator", new() { ["NewAnnotator.Name"] = "jo", ["NewAnnotator.Role"] = "annotator" });
+
+        var html = await response.Content.ReadAsStringAsync();
+        var token = System.Text.RegularExpressions.Regex.Match(html, "data-token>(aln_[^<]+)<").Groups[1].Value;
+        Assert.StartsWith("aln_", token);
+        Assert.Equal(HttpStatusCode.OK, (await app.Api(token).GetAsync("/api/me")).StatusCode);
+        Assert.DoesNotContain(token, await admin.GetStringAsync("/admin/annotators"));
+    }
+
+    [Fact]
+    public async Task The_export_downloads_from_the_admin_page_with_the_cookie()
+    {
+        using var app = new LabelingFactory();
+        var project = app.Project(pairs: 2);
+        await Judge.All(app.Api(app.Token("al")), project.Id, _ => "B");
+        var admin = await app.SignedIn(app.Token("root", AnnotatorRole.Admin));
+
+        var response = await admin.GetAsync($"/ui/admin/projects/{project.Id}/export?format=trl");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var lines = (await response.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, lines.Length);
+        Assert.All(lines, l => Assert.Contains("\"chosen\":\"Answer B", l));
+    }
+
+    [Fact]
+    public async Task Settling_from_the_disagreements_page_returns_the_settled_card()
+    {
+        using var app = new LabelingFactory();
+        var project = app.Project(overlap: 2, pairs: 1);
+        await Judge.All(app.Api(app.Token("al")), project.Id, _ => "A");
+        await Judge.All(app.Api(app.Token("bo")), project.Id, _ => "B");
+        var admin = await app.SignedIn(app.Token("root", AnnotatorRole.Admin));
+        var comparison = app.Count("SELECT id FROM comparisons");
+
+        var response = await admin.HtmxPost($"/admin/projects/{project.Id}/disagreements", $"/ui/admin/comparisons/{comparison}/adjudicate",
+            new Dictionary<string, string> { ["project_id"] = project.Id.ToString(), ["outcome"] = "A", ["strength"] = "-1", ["note"] = "A cites a source" });
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Contains("settled: A", await response.Content.ReadAsStringAsync());
+        Assert.Equal(1, app.Count("SELECT COUNT(1) FROM adjudications WHERE is_active = 1 AND note = 'A cites a source'"));
+        Assert.Contains("data-disagreements=\"0\"", await admin.GetStringAsync($"/admin/projects/{project.Id}/disagreements"));
+    }
+}
