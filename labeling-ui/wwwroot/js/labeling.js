@@ -85,12 +85,21 @@ function submit() {
     toast('Choose an answer first: 1 left, 2 right, 3 tie, 4 both bad.');
     return;
   }
+  // A fast key press can land between the swap of a new item and htmx processing it; make sure htmx owns the form
+  // (process() is idempotent), or the browser would submit it natively.
+  ensureHtmx(f);
   f.requestSubmit();
+}
+
+function ensureHtmx(element) {
+  if (window.htmx && element) window.htmx.process(element);
 }
 
 function click(action) {
   const button = document.querySelector(`#item [data-action="${action}"]`);
-  if (button) button.click();
+  if (!button) return;
+  ensureHtmx(button);
+  button.click();
 }
 
 function toggleRegion(id, show) {
