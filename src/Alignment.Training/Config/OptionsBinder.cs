@@ -19,7 +19,7 @@ public sealed record OptionInfo(string Key, Type Type, object? Default, string D
         t = Nullable.GetUnderlyingType(t) ?? t;
         if (t == typeof(string)) return "string";
         if (t == typeof(bool)) return "bool";
-        if (t == typeof(int) || t == typeof(long)) return "integer";
+        if (t == typeof(int) || t == typeof(long) || t == typeof(ulong)) return "integer";
         if (t == typeof(double) || t == typeof(float)) return "number";
         if (t.IsEnum) return string.Join("|", Enum.GetNames(t).Select(ToSnake));
         if (t.IsArray || (t.IsGenericType && t.GetGenericTypeDefinition() == typeof(List<>))) return "list";
