@@ -42,8 +42,11 @@ public sealed record RunHooks
     /// <summary>Return right after this step (and its checkpoint, when one is due), writing no final model.</summary>
     public int? StopAfterStep { get; init; }
 
-    /// <summary>Called after each optimizer step, outside its dispose scope.</summary>
-    public Action<int>? OnStepEnd { get; init; }
+    /// <summary>Called with the model once training is about to start (weights restored on resume).</summary>
+    public Action<Alignment.Torch.torch.nn.Module>? OnStart { get; init; }
+
+    /// <summary>Called after each optimizer step (and its checkpoint), outside its dispose scope.</summary>
+    public Action<int, Alignment.Torch.torch.nn.Module>? OnStepEnd { get; init; }
 }
 
 /// <summary>What a run did.</summary>

@@ -34,6 +34,7 @@ public static class SupervisedLoop
         int epoch = session.Resumed?.Epoch ?? 0;
         int batchInEpoch = session.Resumed?.BatchInEpoch ?? 0;
         var plan = sampler.Epoch(epoch);
+        hooks?.OnStart?.Invoke(model.Module);
         progress.Start(session.Stage, step, total);
         var clock = Stopwatch.StartNew();
 
@@ -90,7 +91,7 @@ public static class SupervisedLoop
             bool stopping = hooks?.StopAfterStep == step;
             if ((o.SaveSteps > 0 && step % o.SaveSteps == 0) || step == total)
                 progress.Message($"checkpoint {session.SaveCheckpoint(model, session.State(step, total, epoch, batchInEpoch))}");
-            hooks?.OnStepEnd?.Invoke(step);
+            hooks?.OnStepEnd?.Invoke(step, model.Module);
             if (stopping && step < total) return new RunResult(step, total, true, session.History);
         }
         session.Store.WriteFinal(model.SaveFinal);
