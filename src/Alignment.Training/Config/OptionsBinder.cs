@@ -92,7 +92,7 @@ public static class OptionsBinder
         {
             string? close = options.Keys.OrderBy(k => Distance(k, key)).FirstOrDefault(k => Distance(k, key) <= Math.Max(2, key.Length / 4));
             throw new ConfigException($"{where}: unknown option '{key}'" + (close != null ? $"; did you mean '{close}'?" : "") +
-                                      " (`--help` lists every option)");
+                                      $" Valid options: {string.Join(", ", options.Keys.Order(StringComparer.Ordinal))} (`--help` describes each)");
         }
         object? converted;
         try

@@ -26,8 +26,9 @@ public static class DatasetShape
             try { o = JsonNode.Parse(line) as JsonObject; }
             catch (JsonException) { return DatasetKind.Unknown; }   // the reader reports the line
             if (o is null) return DatasetKind.Unknown;
-            if (o.ContainsKey("chosen") && o.ContainsKey("rejected")) return DatasetKind.Preference;
-            if (o.ContainsKey("label") && o.ContainsKey("completion")) return DatasetKind.Unpaired;
+            // Judged generously (a row missing one field is left to the reader, which names the field and line).
+            if (o.ContainsKey("chosen") || o.ContainsKey("rejected")) return DatasetKind.Preference;
+            if (o.ContainsKey("label")) return DatasetKind.Unpaired;
             if (o.ContainsKey("messages") || o.ContainsKey("conversations") || o.ContainsKey("instruction") || o.ContainsKey("completion")) return DatasetKind.Sft;
             if (o.ContainsKey("prompt")) return DatasetKind.PromptOnly;
             return DatasetKind.Unknown;
