@@ -29,6 +29,7 @@ public static class AlignApp
             TokenizeCommand.Create(threads),
             LogprobsCommand.Create(threads),
             GenerateCommand.Create(threads),
+            TrainCommand.Create(threads),
         };
         return root;
     }

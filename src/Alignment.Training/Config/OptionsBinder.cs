@@ -26,7 +26,7 @@ public sealed record OptionInfo(string Key, Type Type, object? Default, string D
         return t.Name;
     }
 
-    internal static string ToSnake(string name) =>
+    public static string ToSnake(string name) =>
         string.Concat(name.Select((c, i) => char.IsUpper(c) ? (i > 0 ? "_" : "") + char.ToLowerInvariant(c) : c.ToString()));
 }
 
