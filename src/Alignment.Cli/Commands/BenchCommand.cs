@@ -26,6 +26,7 @@ public static class BenchCommand
         bench.Subcommands.Add(BenchTokenizerCommand.Create(threadsOption));
         bench.Subcommands.Add(ModelBenchCommands.CreateForward(threadsOption));
         bench.Subcommands.Add(ModelBenchCommands.CreateGenerate(threadsOption));
+        bench.Subcommands.Add(BenchTrainCommand.Create(threadsOption));
         return bench;
     }
 
