@@ -35,6 +35,7 @@ public static class AlignApp
             StatusCommand.CreateCancel(threads),
             ArtifactsCommand.Create(threads),
             WorkflowsCommand.Create(threads),
+            TrainCommand.Create(threads),
         };
         Commands.Labeling.LabelingCommands.AddTo(root);
         return root;

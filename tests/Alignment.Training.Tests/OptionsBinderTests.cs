@@ -49,7 +49,8 @@ public sealed class OptionsBinderTests : IDisposable
     {
         string p = Write("{\n  \"batch_size\": 2,\n  \"learnig_rate\": 1e-5\n}");
         var e = Assert.Throws<ConfigException>(() => OptionsBinder.Bind<SampleOptions>(p));
-        Assert.Equal($"{p}:3: unknown option 'learnig_rate'; did you mean 'learning_rate'? (`--help` lists every option)", e.Message);
+        Assert.Equal($"{p}:3: unknown option 'learnig_rate'; did you mean 'learning_rate'? Valid options: batch_size, learning_rate, lr_scheduler, " +
+                     "max_steps, model, target_modules (`--help` describes each)", e.Message);
     }
 
     [Fact]

@@ -27,6 +27,7 @@ public static class BenchCommand
         bench.Subcommands.Add(ModelBenchCommands.CreateForward(threadsOption));
         bench.Subcommands.Add(ModelBenchCommands.CreateGenerate(threadsOption));
         bench.Subcommands.Add(Labeling.LabelingBenchCommand.Create());
+        bench.Subcommands.Add(BenchTrainCommand.Create(threadsOption));
         return bench;
     }
 

@@ -51,7 +51,8 @@ public static class Collator
         return (ids, labels);
     }
 
-    private static TokenBatch Build(IReadOnlyList<(int[] ids, int[] labels)> seqs, int padId)
+    /// <summary>Right-pads sequences (ids with their labels) into one batch.</summary>
+    public static TokenBatch Build(IReadOnlyList<(int[] ids, int[] labels)> seqs, int padId)
     {
         if (seqs.Count == 0) throw new ArgumentException("cannot collate an empty batch");
         int t = seqs.Max(s => s.ids.Length);

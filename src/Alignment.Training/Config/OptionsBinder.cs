@@ -19,14 +19,14 @@ public sealed record OptionInfo(string Key, Type Type, object? Default, string D
         t = Nullable.GetUnderlyingType(t) ?? t;
         if (t == typeof(string)) return "string";
         if (t == typeof(bool)) return "bool";
-        if (t == typeof(int) || t == typeof(long)) return "integer";
+        if (t == typeof(int) || t == typeof(long) || t == typeof(ulong)) return "integer";
         if (t == typeof(double) || t == typeof(float)) return "number";
         if (t.IsEnum) return string.Join("|", Enum.GetNames(t).Select(ToSnake));
         if (t.IsArray || (t.IsGenericType && t.GetGenericTypeDefinition() == typeof(List<>))) return "list";
         return t.Name;
     }
 
-    internal static string ToSnake(string name) =>
+    public static string ToSnake(string name) =>
         string.Concat(name.Select((c, i) => char.IsUpper(c) ? (i > 0 ? "_" : "") + char.ToLowerInvariant(c) : c.ToString()));
 }
 
@@ -92,7 +92,7 @@ public static class OptionsBinder
         {
             string? close = options.Keys.OrderBy(k => Distance(k, key)).FirstOrDefault(k => Distance(k, key) <= Math.Max(2, key.Length / 4));
             throw new ConfigException($"{where}: unknown option '{key}'" + (close != null ? $"; did you mean '{close}'?" : "") +
-                                      " (`--help` lists every option)");
+                                      $" Valid options: {string.Join(", ", options.Keys.Order(StringComparer.Ordinal))} (`--help` describes each)");
         }
         object? converted;
         try

@@ -1,0 +1,135 @@
+using System.Diagnostics;
+using Alignment.Models.Checkpoints;
+using Alignment.Models.Llama;
+using Alignment.Torch;
+using Alignment.Training.Batching;
+using Alignment.Training.Config;
+using Alignment.Training.Features;
+using Alignment.Training.Runtime;
+using Alignment.Training.Trainers;
+using static Alignment.Torch.torch;
+using static Alignment.Torch.torch.optim;
+
+namespace Alignment.Cli.Bench;
+
+/// <summary>One case of `align bench train`.</summary>
+/// <param name="Case">sft-256, dpo-256, sft-512 or dpo-512.</param>
+/// <param name="Parameters">Model parameters.</param>
+/// <param name="TokensPerSecond">SFT: trained tokens (batch × seq) per second, median step.</param>
+/// <param name="PairsPerSecond">DPO: pairs per second of the training loop (reference log-probs precomputed).</param>
+/// <param name="PairsPerSecondWithReference">DPO: pairs per second counting the one-time reference pass too (one epoch).</param>
+/// <param name="PeakRssMb">VmHWM of the process that ran only this case.</param>
+/// <param name="PaddingFraction">DPO: share of padding tokens in the bucketed batches.</param>
+public sealed record TrainBenchResult(string Case, int Hidden, int Layers, long Parameters, int SeqLen, int Batch, int Steps,
+                                      double? TokensPerSecond, double? PairsPerSecond, double? PairsPerSecondWithReference,
+                                      double? PaddingFraction, double PeakRssMb);
+
+/// <summary>
+/// Training throughput on fixed configs (REFERENCE/issue: tiny Llama d=256/4 layers and d=512/8 layers, seq 256, batch 8,
+/// vocab 4096) through the trainers' own objectives: SFT steps (forward, backward, clip, AdamW) over full 256-token
+/// rows; DPO over 64 pairs of seeded lengths (prompt 16–64, answers 8–(256 − prompt)), length-bucketed, chosen and
+/// rejected in one forward, reference log-probs computed once beforehand.
+/// </summary>
+public static class TrainBench
+{
+    public const int SeqLen = 256, Batch = 8, Vocab = 4096, DpoPairs = 64;
+    public static readonly string[] Cases = ["sft-256", "dpo-256", "sft-512", "dpo-512"];
+
+    public static LlamaConfig Config(int hidden) => hidden == 256
+        ? TinyModels.Config("llama", vocab: Vocab, hidden: 256, layers: 4, heads: 8, kvHeads: 4, intermediate: 688)
+        : TinyModels.Config("llama", vocab: Vocab, hidden: 512, layers: 8, heads: 8, kvHeads: 4, intermediate: 1376);
+
+    public static TrainBenchResult Run(string name, int? steps)
+    {
+        if (!Cases.Contains(name)) throw new ArgumentException($"unknown case '{name}'; cases: {string.Join(", ", Cases)}");
+        int hidden = name.EndsWith("512") ? 512 : 256;
+        var config = Config(hidden);
+        using var g = new Generator(1234);
+        using var model = LlamaForCausalLM.from_config(config, g);
+        long parameters = model.parameters().Sum(p => p.numel());
+        manual_seed(0);
+        return name.StartsWith("sft")
+            ? Sft(name, model, config, parameters, steps ?? 6)
+            : Dpo(name, model, config, parameters);
+    }
+
+    private static TrainBenchResult Sft(string name, LlamaForCausalLM model, LlamaConfig config, long parameters, int steps)
+    {
+        var rng = new SplitMix64(7);
+        var rows = Enumerable.Range(0, Batch).Select(_ =>
+        {
+            var ids = Enumerable.Range(0, SeqLen).Select(_ => rng.NextInt(Vocab)).ToArray();
+            return new SftFeatures(ids, ids.ToArray(), 0);
+        }).ToList();
+        var objective = new SftObjective(model, 0);
+        double normalizer = rows.Sum(objective.Units);
+        using var optimizer = new AdamW(model.parameters(), lr: 1e-5);
+        var parametersList = model.parameters().ToList();
+        model.train();
+        var times = new List<double>();
+        for (int i = 0; i <= steps; i++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            using (NewDisposeScope())
+            {
+                var loss = objective.Loss(Enumerable.Range(0, Batch).ToList(), rows, normalizer, new MetricSums(), training: true);
+                loss.backward();
+                nn.utils.clip_grad_norm_(parametersList, 1.0);
+                optimizer.step();
+                optimizer.zero_grad();
+            }
+            if (i > 0) times.Add(Stopwatch.GetElapsedTime(start).TotalSeconds);   // step 0 warms up
+        }
+        double median = TorchBench.Median(times.ToArray());
+        return new TrainBenchResult(name, config.Hidden, config.Layers, parameters, SeqLen, Batch, steps, Batch * SeqLen / median, null, null, null, PeakRssMb());
+    }
+
+    private static TrainBenchResult Dpo(string name, LlamaForCausalLM model, LlamaConfig config, long parameters)
+    {
+        var rng = new SplitMix64(11);
+        int[] Draw(int n) => Enumerable.Range(0, n).Select(_ => rng.NextInt(Vocab)).ToArray();
+        var pairs = Enumerable.Range(0, DpoPairs).Select(_ =>
+        {
+            int p = 16 + rng.NextInt(49);
+            return new PreferenceFeatures(Draw(p), Draw(8 + rng.NextInt(SeqLen - p - 7)), Draw(8 + rng.NextInt(SeqLen - p - 7)), null, 0);
+        }).ToList();
+        var options = new DpoOptions { BatchSize = Batch };
+
+        // The reference pass: once, before training, without gradients (the same weights play the starting policy).
+        model.eval();
+        long refStart = Stopwatch.GetTimestamp();
+        var reference = ReferenceLogps.Compute(model, pairs.Select(f => (f.PromptIds, f.ChosenIds, f.PromptIds, f.RejectedIds)).ToList(), Batch, 0);
+        double refSeconds = Stopwatch.GetElapsedTime(refStart).TotalSeconds;
+
+        var objective = new DpoObjective(model, options, reference, 0);
+        var sampler = new LengthBucketSampler(pairs.Select(f => f.Length).ToList(), Batch, 42);
+        using var optimizer = new AdamW(model.parameters(), lr: 1e-6);
+        var parametersList = model.parameters().ToList();
+        model.train();
+        void Step(int[] batch)
+        {
+            using var scope = NewDisposeScope();
+            var loss = objective.Loss(batch, batch.Select(i => pairs[i]).ToList(), batch.Length, new MetricSums(), training: true);
+            loss.backward();
+            nn.utils.clip_grad_norm_(parametersList, 1.0);
+            optimizer.step();
+            optimizer.zero_grad();
+        }
+        var plan = sampler.Epoch(0);
+        Step(plan[0]);                                   // warm-up (not counted)
+        long start = Stopwatch.GetTimestamp();
+        foreach (var batch in plan) Step(batch);
+        double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        return new TrainBenchResult(name, config.Hidden, config.Layers, parameters, SeqLen, Batch, plan.Count, null,
+                                    DpoPairs / seconds, DpoPairs / (seconds + refSeconds), sampler.PaddingFraction(0), PeakRssMb());
+    }
+
+    /// <summary>VmHWM (peak resident set) of this process, in MB.</summary>
+    public static double PeakRssMb()
+    {
+        foreach (string line in File.ReadLines("/proc/self/status"))
+            if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024.0;
+        return double.NaN;
+    }
+}

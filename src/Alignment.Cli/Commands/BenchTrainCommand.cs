@@ -1,0 +1,78 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json;
+using Alignment.Cli.Bench;
+using Alignment.Cli.Runtime;
+using Spectre.Console;
+
+namespace Alignment.Cli.Commands;
+
+/// <summary>`align bench train --json`'s object.</summary>
+public sealed record TrainBenchReport(string Benchmark, string Libtorch, int Threads, IReadOnlyList<TrainBenchResult> Results, string Targets);
+
+/// <summary>
+/// `align bench train`: SFT tokens/s, DPO pairs/s and peak resident memory on the fixed configs (<see cref="TrainBench"/>).
+/// Each case runs in its own child process (`--case NAME`) so that its VmHWM is its own. Compare with
+/// tests/Alignment.Training.Tests/reference/train_bench.py (PyTorch eager, same models). Timings are printed, never asserted.
+/// </summary>
+public static class BenchTrainCommand
+{
+    public const string Targets = "SFT ≥ 1.1× PyTorch eager tokens/s; DPO ≥ 2× pairs/s of a loop running the reference model every step on " +
+                                  "padded batches, and DPO peak memory ≤ 0.8× that loop's (reference/train_bench.py prints its side).";
+
+    public static Command Create(Option<int?> threadsOption)
+    {
+        var json = new Option<bool>("--json") { Description = "Print one JSON object and nothing else on stdout." };
+        var @case = new Option<string?>("--case") { Description = $"Run one case in this process: {string.Join(", ", TrainBench.Cases)}.", HelpName = "NAME" };
+        var steps = new Option<int?>("--steps") { Description = "Timed SFT steps (default 6).", HelpName = "K", CustomParser = r => OptionParsers.NullableCount(r, "--steps") };
+        var command = new Command("train", "Training throughput: SFT tokens/s, DPO pairs/s and peak resident memory, tiny Llama d=256/4 layers and " +
+                                           "d=512/8 layers, seq 256, batch 8, vocabulary 4096.") { json, @case, steps };
+        command.SetAction(CommandContext.Action(threadsOption, ctx =>
+        {
+            var results = new List<TrainBenchResult>();
+            if (ctx.Parse.GetValue(@case) is { } one)
+            {
+                if (!TrainBench.Cases.Contains(one)) throw new UsageException($"--case '{one}': expected one of {string.Join(", ", TrainBench.Cases)}");
+                results.Add(TrainBench.Run(one, ctx.Parse.GetValue(steps)));
+            }
+            else
+            {
+                foreach (string name in TrainBench.Cases) results.Add(RunChild(ctx, name, ctx.Parse.GetValue(steps)));
+            }
+            var report = new TrainBenchReport("train", Alignment.Torch.torch.version, ctx.Threads, results, Targets);
+            if (ctx.Parse.GetValue(json)) ctx.WriteJson(report);
+            else Render(ctx.Console, report);
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    private static TrainBenchResult RunChild(CommandContext ctx, string name, int? steps)
+    {
+        string exe = Environment.ProcessPath!;
+        var psi = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true };
+        if (Path.GetFileNameWithoutExtension(exe) == "dotnet") psi.ArgumentList.Add(typeof(BenchTrainCommand).Assembly.Location);
+        foreach (string a in new[] { "--threads", ctx.Threads.ToString(), "bench", "train", "--json", "--case", name }) psi.ArgumentList.Add(a);
+        if (steps is int s) { psi.ArgumentList.Add("--steps"); psi.ArgumentList.Add(s.ToString()); }
+        using var p = Process.Start(psi)!;
+        string stdout = p.StandardOutput.ReadToEnd();
+        string stderr = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        if (p.ExitCode != 0) throw new UsageException($"bench case {name} failed ({p.ExitCode}): {stderr}");
+        var report = JsonSerializer.Deserialize<TrainBenchReport>(stdout, CommandContext.Json)!;
+        return report.Results[0];
+    }
+
+    private static void Render(IAnsiConsole console, TrainBenchReport r)
+    {
+        var table = new Table().Border(TableBorder.Rounded).Title($"align bench train — libtorch {Markup.Escape(r.Libtorch)}, {r.Threads} threads");
+        foreach (string c in new[] { "case", "params", "SFT tokens/s", "DPO pairs/s", "DPO pairs/s incl. reference", "padding", "peak RSS MB" }) table.AddColumn(c);
+        foreach (var x in r.Results)
+            table.AddRow(x.Case, x.Parameters.ToString("N0"), F(x.TokensPerSecond), F(x.PairsPerSecond), F(x.PairsPerSecondWithReference),
+                         x.PaddingFraction is double pf ? $"{pf:P1}" : "", F(x.PeakRssMb));
+        console.Write(table);
+        console.MarkupLine($"[grey]{Markup.Escape(r.Targets)}[/]");
+    }
+
+    private static string F(double? v) => v is double d ? DoctorCommand.Format(d) : "";
+}

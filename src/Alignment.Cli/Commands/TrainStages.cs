@@ -1,0 +1,30 @@
+using Alignment.Training.Config;
+using Alignment.Training.Runtime;
+using Alignment.Training.Trainers;
+
+namespace Alignment.Cli.Commands;
+
+/// <summary>One stage of `align train`: its name, what it does, its options type and how to run it.</summary>
+public sealed record TrainStage(string Name, string Description, Type OptionsType, Func<object, string, ITrainingProgress, string> Run);
+
+/// <summary>The stages `align train` knows, in the order the help lists them.</summary>
+public static class TrainStages
+{
+    public static IReadOnlyList<TrainStage> All { get; } =
+    [
+        new("sft", "Supervised fine-tuning on {\"messages\"} or {\"prompt\",\"completion\"} rows (Alpaca, ShareGPT too).", typeof(SftOptions),
+            (o, dir, p) => Summary(SftTrainer.Run((SftOptions)o, dir, p))),
+        new("rm", "Reward model (Bradley–Terry, optional margin column and centering) on {\"prompt\",\"chosen\",\"rejected\"} pairs.", typeof(RewardOptions),
+            (o, dir, p) => Summary(RewardTrainer.Run((RewardOptions)o, dir, p))),
+        new("dpo", "DPO family (sigmoid, robust, hinge, ipo, simpo, orpo) on {\"prompt\",\"chosen\",\"rejected\"} pairs; reference log-probs precomputed once.", typeof(DpoOptions),
+            (o, dir, p) => Summary(DpoTrainer.Run((DpoOptions)o, dir, p))),
+        new("kto", "KTO on unpaired {\"prompt\",\"completion\",\"label\"} rows.", typeof(KtoOptions),
+            (o, dir, p) => Summary(KtoTrainer.Run((KtoOptions)o, dir, p))),
+        new("ppo", "PPO with a value head sharing the policy's trunk, on {\"prompt\"} rows scored by a reward model (reward_model).", typeof(PpoOptions),
+            (o, dir, p) => Summary(PpoTrainer.Run((PpoOptions)o, dir, p))),
+        new("best-of-n", "Sample n completions per {\"prompt\"}, keep the reward model's best, write best_of_n.jsonl (an SFT data set).", typeof(BestOfNOptions),
+            (o, dir, p) => $"wrote {BestOfN.Run((BestOfNOptions)o, dir, p)} prompts' best samples to {BestOfN.OutputFile}"),
+    ];
+
+    private static string Summary(RunResult r) => $"trained {r.GlobalStep} of {r.TotalSteps} steps";
+}

@@ -1,0 +1,157 @@
+using System.Text.Json.Nodes;
+using Alignment.Torch;
+using Alignment.Training.Checkpoints;
+using Alignment.Training.Config;
+using Alignment.Training.Metrics;
+using Alignment.Training.State;
+using static Alignment.Torch.torch;
+using static Alignment.Torch.torch.optim;
+using static Alignment.Torch.torch.optim.lr_scheduler;
+
+namespace Alignment.Training.Runtime;
+
+/// <summary>
+/// What every stage's run shares: the output folder (metrics.jsonl, checkpoints), the check that a resume is compatible
+/// (same stage, same data, same math options — refused before any model is loaded, listing the differing keys), AdamW
+/// and the schedule, and writing/reading checkpoints (weights, optimizer, scheduler, trainer_state.json).
+/// </summary>
+public sealed class RunSession : IDisposable
+{
+    public const string MetricsFile = "metrics.jsonl";
+
+    private RunSession(string stage, CommonOptions options, string outputDir, Dictionary<string, JsonNode?> snapshot, string hash, string dataSha)
+    {
+        Stage = stage;
+        Options = options;
+        Store = new CheckpointStore(outputDir);
+        Snapshot = snapshot;
+        OptionsHash = hash;
+        DataSha = dataSha;
+    }
+
+    public string Stage { get; }
+    public CommonOptions Options { get; }
+    public CheckpointStore Store { get; }
+    public Dictionary<string, JsonNode?> Snapshot { get; }
+    public string OptionsHash { get; }
+    public string DataSha { get; }
+
+    /// <summary>The checkpoint being resumed and its state, or null for a fresh run.</summary>
+    public string? ResumeDir { get; private set; }
+    public TrainerState? Resumed { get; private set; }
+
+    public string? LastCheckpoint { get; private set; }
+    public List<Dictionary<string, double?>> History { get; private set; } = new();
+    public AdamW? Optimizer { get; private set; }
+    public LambdaLR? Scheduler { get; private set; }
+    private MetricsWriter? metrics;
+
+    /// <summary>Validates the options, checks the output folder and a requested resume, and opens metrics.jsonl.</summary>
+    public static RunSession Open(string stage, CommonOptions options, string outputDir)
+    {
+        options.Validate();
+        if (!File.Exists(options.Data)) throw new TrainingException($"data {options.Data}: file not found");
+        var snapshot = OptionsSnapshot.Capture(options);
+        var session = new RunSession(stage, options, outputDir, snapshot, OptionsSnapshot.MathHash(snapshot, CommonOptions.NonMathKeys),
+                                     OptionsSnapshot.FileSha256(options.Data!));
+        if (options.ResumeFrom is { Length: > 0 } resume)
+        {
+            session.ResumeDir = session.Store.Resolve(resume);
+            session.Resumed = TrainerState.Load(session.ResumeDir);
+            session.CheckCompatible(session.Resumed);
+            session.History = session.Resumed.LogHistory;
+            session.LastCheckpoint = session.ResumeDir;
+        }
+        else if (session.Store.List().Count > 0 || File.Exists(Path.Combine(outputDir, MetricsFile)))
+        {
+            throw new TrainingException($"{outputDir} already holds a run (metrics.jsonl or checkpoints); choose a new output folder, " +
+                                        "or set resume_from to latest (or a checkpoint) to continue it");
+        }
+        Directory.CreateDirectory(outputDir);
+        session.metrics = MetricsWriter.Open(Path.Combine(outputDir, MetricsFile), session.Resumed?.GlobalStep);
+        return session;
+    }
+
+    private void CheckCompatible(TrainerState s)
+    {
+        string where = $"cannot resume from {ResumeDir}";
+        if (s.Stage != Stage) throw new TrainingException($"{where}: it is a '{s.Stage}' checkpoint, not '{Stage}'");
+        var diffs = OptionsSnapshot.MathDifferences(s.Options, Snapshot, CommonOptions.NonMathKeys);
+        if (diffs.Count > 0)
+            throw new TrainingException($"{where}: these settings differ from the checkpoint's and change the training math:\n  " +
+                                        string.Join("\n  ", diffs) + "\nResume with the checkpoint's values, or start a new run in a new output folder.");
+        if (s.OptionsSha256 != OptionsHash)
+            throw new TrainingException($"{where}: the checkpoint's options hash differs from these options' (was it written by another version?)");
+        if (s.DataSha256 != DataSha)
+            throw new TrainingException($"{where}: the training data {Options.Data} changed since the checkpoint (sha256 {s.DataSha256[..12]}… then, " +
+                                        $"{DataSha[..12]}… now); resume on the same data or start a new run");
+    }
+
+    /// <summary>AdamW over the trainable parameters (no decay on biases and norms) and the warmup schedule over
+    /// <paramref name="totalUpdates"/> optimizer updates; on resume both are restored from the checkpoint, with the weights.</summary>
+    public void CreateOptimizer(TrainableModel model, int totalUpdates)
+    {
+        var trainable = model.Trainable();
+        if (trainable.Count == 0) throw new TrainingException("no parameter is trainable (check finetuning and its options)");
+        Optimizer = new AdamW(ParamGroup.with_weight_decay(trainable, Options.WeightDecay), Options.LearningRate, Options.AdamBeta1, Options.AdamBeta2);
+        int warmup = (int)Math.Ceiling(totalUpdates * Options.WarmupRatio);
+        Scheduler = get_scheduler(Options.LrScheduler, Optimizer, warmup, totalUpdates);
+        if (ResumeDir is null) return;
+        try
+        {
+            model.LoadCheckpoint(ResumeDir);
+            Optimizer.load(Path.Combine(ResumeDir, CheckpointStore.OptimizerFile));
+            Scheduler.load(Path.Combine(ResumeDir, CheckpointStore.SchedulerFile));
+        }
+        catch (TorchException e)
+        {
+            throw new TrainingException($"cannot resume from {ResumeDir}: {e.Message}");
+        }
+        RngState.RestoreDefault(Resumed!.TorchRngState);
+    }
+
+    /// <summary>Writes a metrics record and keeps it for trainer_state.json.</summary>
+    public void Log(IEnumerable<KeyValuePair<string, double>> record)
+    {
+        var list = record.ToList();
+        metrics!.Log(list);
+        History.Add(list.ToDictionary(kv => kv.Key, kv => double.IsFinite(kv.Value) ? kv.Value : (double?)null));
+    }
+
+    /// <summary>The trainer state after <paramref name="step"/> steps, positioned at the next batch.</summary>
+    public TrainerState State(int step, int maxSteps, int epoch, int batchInEpoch, string? samplingRng = null, Dictionary<string, double>? scalars = null) => new()
+    {
+        Stage = Stage,
+        GlobalStep = step,
+        MaxSteps = maxSteps,
+        Epoch = epoch,
+        BatchInEpoch = batchInEpoch,
+        SamplerSeed = Options.Seed,
+        DataSha256 = DataSha,
+        TorchRngState = RngState.CaptureDefault(),
+        SamplingRngState = samplingRng,
+        Scalars = scalars ?? new(),
+        Options = Snapshot,
+        OptionsSha256 = OptionsHash,
+        LogHistory = History.ToList(),
+    };
+
+    /// <summary>Writes checkpoints/step-N atomically and prunes old ones.</summary>
+    public string SaveCheckpoint(TrainableModel model, TrainerState state)
+    {
+        LastCheckpoint = Store.Write(state.GlobalStep, Options.SaveTotalLimit, dir =>
+        {
+            model.SaveCheckpoint(dir);          // first: a Hugging Face save replaces the (empty) folder
+            Optimizer!.save(Path.Combine(dir, CheckpointStore.OptimizerFile));
+            Scheduler!.save(Path.Combine(dir, CheckpointStore.SchedulerFile));
+            state.Save(dir);
+        });
+        return LastCheckpoint;
+    }
+
+    public void Dispose()
+    {
+        metrics?.Dispose();
+        Optimizer?.Dispose();
+    }
+}

@@ -1,0 +1,125 @@
+using System.Diagnostics;
+using Alignment.Torch;
+using Alignment.Training.Batching;
+using static Alignment.Torch.torch;
+using static Alignment.Torch.torch.nn;
+
+namespace Alignment.Training.Runtime;
+
+/// <summary>
+/// The training loop of sft, rm, dpo and kto, straight-line: each optimizer step takes the next batch of
+/// batch_size × gradient_accumulation_steps examples from the length-bucketed, seeded epoch plan, cuts it into
+/// micro-batches of batch_size (each in its own dispose scope), sums their losses — each normalized by the units of
+/// the whole accumulated batch — checks the loss is finite, clips the gradient norm, steps AdamW and the schedule, then
+/// logs (values of this batch, computed before its update), evaluates and checkpoints as configured.
+/// </summary>
+public static class SupervisedLoop
+{
+    /// <param name="eval">Held-out examples and their objective (its own reference log-probs), or null.</param>
+    public static RunResult Run<T>(RunSession session, TrainableModel model, IReadOnlyList<T> train, IStageObjective<T> objective,
+                                   (IReadOnlyList<T> data, IStageObjective<T> objective)? eval, ITrainingProgress progress, RunHooks? hooks = null)
+    {
+        var o = session.Options;
+        if (train.Count == 0) throw new TrainingException($"{o.Data}: no training examples");
+        var sampler = new LengthBucketSampler(train.Select(objective.Length).ToList(), o.BatchSize * o.GradientAccumulationSteps, o.Seed);
+        int perEpoch = sampler.BatchesPerEpoch;
+        int total = o.MaxSteps > 0 ? o.MaxSteps : o.Epochs * perEpoch;
+        if (session.Resumed is null) manual_seed(o.Seed);
+        session.CreateOptimizer(model, total);
+        var optimizer = session.Optimizer!;
+        var scheduler = session.Scheduler!;
+        var parameters = model.Trainable().Select(p => p.parameter).ToList();
+
+        int step = session.Resumed?.GlobalStep ?? 0;
+        int epoch = session.Resumed?.Epoch ?? 0;
+        int batchInEpoch = session.Resumed?.BatchInEpoch ?? 0;
+        var plan = sampler.Epoch(epoch);
+        hooks?.OnStart?.Invoke(model.Module);
+        progress.Start(session.Stage, step, total);
+        var clock = Stopwatch.StartNew();
+
+        while (step < total)
+        {
+            if (batchInEpoch >= plan.Count)
+            {
+                epoch++;
+                batchInEpoch = 0;
+                plan = sampler.Epoch(epoch);
+            }
+            var batch = plan[batchInEpoch].OrderBy(i => objective.Length(train[i])).ThenBy(i => i).ToArray();
+            double normalizer = batch.Sum(i => objective.Units(train[i]));
+            var sums = new MetricSums();
+            double loss = 0;
+            long tokens = 0;
+            int current = step + 1;
+            clock.Restart();
+            model.Module.train();
+            foreach (var micro in batch.Chunk(o.BatchSize))
+            {
+                using var scope = NewDisposeScope();
+                var l = objective.Loss(micro, micro.Select(i => train[i]).ToList(), normalizer, sums, training: true);
+                double value = l.item<double>();
+                if (!double.IsFinite(value)) throw new NonFiniteLossException(current, "loss", session.LastCheckpoint);
+                l.backward();
+                loss += value;
+                tokens += micro.Sum(i => (long)objective.Length(train[i]));
+            }
+            double gradNorm = utils.clip_grad_norm_(parameters, o.MaxGradNorm > 0 ? o.MaxGradNorm : double.PositiveInfinity);
+            if (!double.IsFinite(gradNorm)) throw new NonFiniteLossException(current, "gradient norm", session.LastCheckpoint);
+            double lr = optimizer.param_groups[0].lr;
+            optimizer.step();
+            scheduler.step();
+            optimizer.zero_grad();
+            step = current;
+            batchInEpoch++;
+            double seconds = clock.Elapsed.TotalSeconds;
+
+            if (step % o.LoggingSteps == 0 || step == total)
+            {
+                var record = new List<KeyValuePair<string, double>>
+                {
+                    new("step", step), new("epoch", (double)step / perEpoch), new("loss", loss), new("learning_rate", lr), new("grad_norm", gradNorm),
+                };
+                record.AddRange(sums.Means());
+                record.Add(new("tokens_per_second", tokens / Math.Max(seconds, 1e-9)));
+                record.Add(new("samples_per_second", batch.Length / Math.Max(seconds, 1e-9)));
+                session.Log(record);
+            }
+            if (eval is { } ev && ((o.EvalSteps > 0 && step % o.EvalSteps == 0) || step == total))
+                Evaluate(session, model, ev.data, ev.objective, step, perEpoch, progress);
+            progress.Step(step, loss);
+            bool stopping = hooks?.StopAfterStep == step;
+            if ((o.SaveSteps > 0 && step % o.SaveSteps == 0) || step == total)
+                progress.Message($"checkpoint {session.SaveCheckpoint(model, session.State(step, total, epoch, batchInEpoch))}");
+            hooks?.OnStepEnd?.Invoke(step, model.Module);
+            if (stopping && step < total) return new RunResult(step, total, true, session.History);
+        }
+        session.Store.WriteFinal(model.SaveFinal);
+        progress.Finish();
+        return new RunResult(step, total, false, session.History);
+    }
+
+    /// <summary>Loss and metrics over the held-out data, without gradients or dropout; logged with an eval_ prefix.</summary>
+    public static void Evaluate<T>(RunSession session, TrainableModel model, IReadOnlyList<T> eval, IStageObjective<T> objective,
+                                   int step, int perEpoch, ITrainingProgress progress)
+    {
+        var sums = new MetricSums();
+        double normalizer = eval.Sum(objective.Units);
+        double loss = 0;
+        model.Module.eval();
+        using (no_grad())
+        {
+            var order = Enumerable.Range(0, eval.Count).OrderBy(i => objective.Length(eval[i])).ThenBy(i => i).ToArray();
+            foreach (var micro in order.Chunk(session.Options.BatchSize))
+            {
+                using var scope = NewDisposeScope();
+                loss += objective.Loss(micro, micro.Select(i => eval[i]).ToList(), normalizer, sums, training: false).item<double>();
+            }
+        }
+        model.Module.train();
+        var record = new List<KeyValuePair<string, double>> { new("step", step), new("epoch", (double)step / perEpoch), new("eval_loss", loss) };
+        record.AddRange(sums.Means().Select(kv => new KeyValuePair<string, double>("eval_" + kv.Key, kv.Value)));
+        session.Log(record);
+        progress.Message($"step {step}: eval_loss {loss:G5}");
+    }
+}

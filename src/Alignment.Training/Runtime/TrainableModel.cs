@@ -1,0 +1,183 @@
+using System.Text.Json.Nodes;
+using Alignment.Models;
+using Alignment.Models.Heads;
+using Alignment.Models.Llama;
+using Alignment.Models.Lora;
+using Alignment.Torch;
+using Alignment.Torch.IO;
+using Alignment.Training.Config;
+using static Alignment.Torch.torch;
+using static Alignment.Torch.torch.nn;
+
+namespace Alignment.Training.Runtime;
+
+/// <summary>
+/// The module a stage trains (a causal LM, a reward model, or a policy with a value head) with its fine-tuning mode,
+/// and how its weights are written: a Hugging Face folder for full and freeze tuning, a PEFT adapter for LoRA (plus
+/// heads.safetensors for a trainable score or value head). Checkpoints are written in the same usable form and read
+/// back parameter by parameter (only trainable parameters can have changed).
+/// </summary>
+public sealed class TrainableModel : IDisposable
+{
+    public const string HeadsFile = "heads.safetensors";
+    private const string AdapterPrefix = "base_model.model.";
+
+    private TrainableModel(Module module, LlamaForCausalLM? languageModel, FinetuningType finetuning, string baseFolder, Action<string> saveHf)
+    {
+        Module = module;
+        LanguageModel = languageModel;
+        Finetuning = finetuning;
+        BaseFolder = Path.GetFullPath(baseFolder);
+        this.saveHf = saveHf;
+    }
+
+    private readonly Action<string> saveHf;
+
+    public Module Module { get; }
+
+    /// <summary>The causal LM inside (null for a reward model).</summary>
+    public LlamaForCausalLM? LanguageModel { get; }
+
+    public FinetuningType Finetuning { get; }
+    public string BaseFolder { get; }
+
+    public List<(string name, Parameter parameter)> Trainable() => Module.named_parameters().Where(p => p.parameter.requires_grad).ToList();
+
+    public static ScalarType ParseDtype(string dtype) => dtype switch
+    {
+        "float32" => ScalarType.Float32,
+        "bfloat16" => ScalarType.BFloat16,
+        "float64" => ScalarType.Float64,
+        _ => throw new ConfigException($"option 'dtype' is '{dtype}'; use float32, bfloat16 or float64"),
+    };
+
+    public static TrainableModel CausalLm(CommonOptions o, Generator init)
+    {
+        var lm = LlamaForCausalLM.from_pretrained(o.Model!, ParseDtype(o.Dtype));
+        var m = new TrainableModel(lm, lm, o.Finetuning, o.Model!, dir => lm.save_pretrained(dir, overwrite: true));
+        m.Apply(o, init, heads: []);
+        return m;
+    }
+
+    public static TrainableModel Reward(CommonOptions o, Generator init)
+    {
+        var rm = LlamaForSequenceClassification.from_pretrained(o.Model!, 1, init, ParseDtype(o.Dtype));
+        var m = new TrainableModel(rm, null, o.Finetuning, o.Model!, dir => rm.save_pretrained(dir, overwrite: true));
+        m.Apply(o, init, heads: ["score."]);
+        return m;
+    }
+
+    /// <summary>A policy whose value head shares its trunk (TRL's AutoModelForCausalLMWithValueHead).</summary>
+    public static TrainableModel WithValueHead(CommonOptions o, Generator init)
+    {
+        var vm = CausalLMWithValueHead.from_pretrained(o.Model!, init, summary_dropout_prob: 0, dtype: ParseDtype(o.Dtype));
+        var m = new TrainableModel(vm, vm.pretrained_model, o.Finetuning, o.Model!, dir => vm.save_pretrained(dir, overwrite: true));
+        m.Apply(o, init, heads: ["v_head."]);
+        return m;
+    }
+
+    private void Apply(CommonOptions o, Generator init, string[] heads)
+    {
+        try
+        {
+            switch (Finetuning)
+            {
+                case FinetuningType.Lora:
+                    var targets = o.LoraTarget.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                    LoraModel.add_adapters(Module, new LoraConfig { R = o.LoraR, LoraAlpha = o.LoraAlpha, LoraDropout = o.LoraDropout, TargetModules = targets }, init);
+                    foreach (var (name, p) in Module.named_parameters())
+                        if (heads.Any(h => name.StartsWith(h, StringComparison.Ordinal))) p.requires_grad = true;
+                    break;
+                case FinetuningType.Freeze:
+                    FreezeTuning.TrainLastLayers(Module, o.FreezeTrainableLayers, o.FreezeTrainEmbeddings, o.FreezeTrainHead);
+                    if (!o.FreezeTrainHead)   // a freshly drawn score / value head must learn anyway
+                        foreach (var (name, p) in Module.named_parameters())
+                            if (heads.Any(h => name.StartsWith(h, StringComparison.Ordinal))) p.requires_grad = true;
+                    break;
+                default:
+                    Module.requires_grad_(true);
+                    break;
+            }
+        }
+        catch (ModelException e)
+        {
+            Module.Dispose();
+            throw new ConfigException($"finetuning {OptionInfo.ToSnake(Finetuning.ToString())}: {e.Message}");
+        }
+    }
+
+    /// <summary>Writes the weights in their usable form into an existing (empty) folder.</summary>
+    public void SaveCheckpoint(string dir)
+    {
+        if (Finetuning != FinetuningType.Lora)
+        {
+            saveHf(dir);
+            return;
+        }
+        var adapter = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        var heads = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var (name, p) in Trainable())
+            (IsLora(name) ? adapter : heads)[IsLora(name) ? AdapterPrefix + name : name] = p;
+        Safetensors.Save(Path.Combine(dir, LoraModel.WeightsFile), adapter, new Dictionary<string, string> { ["format"] = "pt" });
+        if (heads.Count > 0) Safetensors.Save(Path.Combine(dir, HeadsFile), heads);
+        var config = LoraModel.CurrentConfig(Module);
+        var json = JsonNode.Parse(config.ToPeftJson(config.TargetModules, BaseFolder))!;
+        if (LanguageModel is null)
+        {
+            json["task_type"] = "SEQ_CLS";
+            json["modules_to_save"] = new JsonArray("score");
+        }
+        File.WriteAllText(Path.Combine(dir, LoraModel.ConfigFile), json.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) + "\n");
+    }
+
+    /// <summary>Restores every trainable parameter from a folder written by <see cref="SaveCheckpoint"/>.</summary>
+    public void LoadCheckpoint(string dir)
+    {
+        var trainable = Trainable();
+        using var noGrad = no_grad();
+        if (Finetuning != FinetuningType.Lora)
+        {
+            using var ckpt = ShardedCheckpoint.Open(dir);
+            foreach (var (name, p) in trainable) Copy(p, name, ckpt.Contains(name) ? ckpt.Load(name) : null, dir);
+            return;
+        }
+        using var adapter = SafetensorsFile.Open(Path.Combine(dir, LoraModel.WeightsFile));
+        using var heads = File.Exists(Path.Combine(dir, HeadsFile)) ? SafetensorsFile.Open(Path.Combine(dir, HeadsFile)) : null;
+        foreach (var (name, p) in trainable)
+        {
+            string key = IsLora(name) ? AdapterPrefix + name : name;
+            var file = IsLora(name) ? adapter : heads;
+            Copy(p, name, file != null && file.Contains(key) ? file.Load(key) : null, dir);
+        }
+    }
+
+    private static void Copy(Parameter p, string name, Tensor? saved, string dir)
+    {
+        if (saved is null) throw new TrainingException($"{dir}: the checkpoint has no tensor for trainable parameter '{name}'; it belongs to another model or fine-tuning mode");
+        using (saved)
+        {
+            if (!saved.shape.SequenceEqual(p.shape))
+                throw new TrainingException($"{dir}: '{name}' has shape [{string.Join(", ", saved.shape)}] in the checkpoint but [{string.Join(", ", p.shape)}] here");
+            using var scope = NewDisposeScope();
+            p.copy_(saved.to(p.dtype));
+        }
+    }
+
+    /// <summary>The final output into an existing empty folder: a Hugging Face folder (full, freeze; a LoRA reward model
+    /// is merged first, since PEFT has no format for its score head), or a PEFT adapter (LoRA policies; a value head
+    /// goes in heads.safetensors).</summary>
+    public void SaveFinal(string dir)
+    {
+        if (Finetuning == FinetuningType.Lora && LanguageModel is null)
+        {
+            LoraModel.merge_and_unload(Module);
+            saveHf(dir);
+            return;
+        }
+        SaveCheckpoint(dir);
+    }
+
+    private static bool IsLora(string name) => name.Contains(".lora_A.", StringComparison.Ordinal) || name.Contains(".lora_B.", StringComparison.Ordinal);
+
+    public void Dispose() => Module.Dispose();
+}

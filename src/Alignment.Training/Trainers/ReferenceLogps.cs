@@ -1,0 +1,103 @@
+using Alignment.Models.Llama;
+using Alignment.Torch;
+using Alignment.Torch.IO;
+using Alignment.Training.Batching;
+using Alignment.Training.Losses;
+using static Alignment.Torch.torch;
+
+namespace Alignment.Training.Trainers;
+
+/// <summary>
+/// Reference log-probabilities computed ONCE before training and stored beside the run (REFERENCE complaint 1: no
+/// reference model is kept resident). For every example index: the summed log-prob of its first and second completion
+/// given the prompt (DPO: chosen and rejected; KTO: the completion and its mismatched KL partner). The file
+/// (safetensors, float64 tensors "first" and "second" of length N) records in its metadata what it was computed from;
+/// a later run or a resume reuses it when that matches and recomputes it otherwise.
+/// </summary>
+public sealed class ReferenceLogps
+{
+    public ReferenceLogps(double[] first, double[] second)
+    {
+        First = first;
+        Second = second;
+    }
+
+    public double[] First { get; }
+    public double[] Second { get; }
+
+    /// <summary>Reads <paramref name="path"/> when its metadata equals <paramref name="metadata"/>, else computes the
+    /// values with a freshly loaded reference model (freed before training starts) and writes the file.</summary>
+    public static ReferenceLogps LoadOrCompute(string path, IReadOnlyDictionary<string, string> metadata, string referenceFolder, ScalarType dtype,
+                                               IReadOnlyList<(int[] prompt, int[] first, int[] secondPrompt, int[] second)> rows, int batchSize, int padId,
+                                               Action<string>? report = null)
+    {
+        if (TryLoad(path, metadata, rows.Count) is { } cached)
+        {
+            report?.Invoke($"reference log-probs: reusing {path}");
+            return cached;
+        }
+        report?.Invoke($"reference log-probs: computing {rows.Count} examples with {referenceFolder}");
+        ReferenceLogps result;
+        using (var reference = LlamaForCausalLM.from_pretrained(referenceFolder, dtype))
+        {
+            reference.eval();
+            result = Compute(reference, rows, batchSize, padId);
+        }
+        result.Save(path, metadata);
+        return result;
+    }
+
+    /// <summary>Summed completion log-probs (of prompt + first, and of secondPrompt + second) under <paramref name="model"/>, without gradients, in length-sorted batches.</summary>
+    public static ReferenceLogps Compute(LlamaForCausalLM model, IReadOnlyList<(int[] prompt, int[] first, int[] secondPrompt, int[] second)> rows, int batchSize, int padId)
+    {
+        var first = new double[rows.Count];
+        var second = new double[rows.Count];
+        var order = Enumerable.Range(0, rows.Count)
+            .OrderBy(i => Math.Max(rows[i].prompt.Length + rows[i].first.Length, rows[i].secondPrompt.Length + rows[i].second.Length)).ToArray();
+        using var noGrad = no_grad();
+        foreach (var chunk in order.Chunk(Math.Max(1, batchSize)))
+        {
+            using var scope = NewDisposeScope();
+            var seqs = chunk.Select(i => Collator.Join(rows[i].prompt, rows[i].first))
+                            .Concat(chunk.Select(i => Collator.Join(rows[i].secondPrompt, rows[i].second))).ToList();
+            using var batch = Collator.Build(seqs, padId);
+            var logits = model.forward(batch.InputIds, batch.AttentionMask).logits;
+            var sums = SequenceLogps.Compute(logits, batch.Labels).sum.to(float64).data<double>();
+            for (int k = 0; k < chunk.Length; k++)
+            {
+                first[chunk[k]] = sums[k];
+                second[chunk[k]] = sums[chunk.Length + k];
+            }
+        }
+        return new ReferenceLogps(first, second);
+    }
+
+    public void Save(string path, IReadOnlyDictionary<string, string> metadata)
+    {
+        using var scope = NewDisposeScope();
+        var tensors = new Dictionary<string, Tensor>
+        {
+            ["first"] = tensor(First, new long[] { First.Length }),
+            ["second"] = tensor(Second, new long[] { Second.Length }),
+        };
+        Safetensors.Save(path, tensors, metadata);
+    }
+
+    private static ReferenceLogps? TryLoad(string path, IReadOnlyDictionary<string, string> metadata, int count)
+    {
+        if (!File.Exists(path)) return null;
+        try
+        {
+            using var file = SafetensorsFile.Open(path);
+            if (metadata.Any(kv => !file.Metadata.TryGetValue(kv.Key, out var v) || v != kv.Value)) return null;
+            using var scope = NewDisposeScope();
+            var first = file.Load("first", float64).data<double>();
+            var second = file.Load("second", float64).data<double>();
+            return first.Length == count && second.Length == count ? new ReferenceLogps(first, second) : null;
+        }
+        catch (TorchException)
+        {
+            return null;   // unreadable: compute again
+        }
+    }
+}

@@ -1,0 +1,146 @@
+using System.Text.Json;
+using Alignment.Models.Checkpoints;
+using Alignment.Tokenizers.Training;
+using Alignment.Training.Config;
+using Alignment.Training.Metrics;
+
+namespace Alignment.Cli.Tests;
+
+// The `align train` contract: config + --set, metrics.jsonl keys, checkpoints, the final model folder or adapter, --help.
+[Collection("train-cli (sequential)")]
+public sealed class TrainCommandTests : IDisposable
+{
+    private readonly string root = Directory.CreateTempSubdirectory("align-train-cli-").FullName;
+    private readonly string model;
+
+    public TrainCommandTests()
+    {
+        var corpus = Enumerable.Range(0, 30).SelectMany(i => new[] { $"q{i} red blue cat dog good bad", "green owl fox" });
+        var trained = BpeTrainer.Train(corpus.Concat(corpus),
+            new BpeTrainerOptions { VocabSize = 300, SpecialTokens = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"], EosToken = "<|im_end|>", PadToken = "<|endoftext|>" });
+        var config = TinyModels.Config("llama", vocab: trained.VocabSize, hidden: 32, layers: 2) with { EosTokenId = [trained.VocabSize - 1], BosTokenId = null };
+        model = TinyModels.CreateFolder(Path.Combine(root, "model"), config, 3);
+        trained.Save(model);
+    }
+
+    public void Dispose() => Directory.Delete(root, recursive: true);
+
+    private string Write(string name, IEnumerable<object> rows)
+    {
+        string path = Path.Combine(root, name);
+        File.WriteAllLines(path, rows.Select(r => JsonSerializer.Serialize(r)));
+        return path;
+    }
+
+    private string Config(string name, object options)
+    {
+        string path = Path.Combine(root, name);
+        File.WriteAllText(path, JsonSerializer.Serialize(options));
+        return path;
+    }
+
+    private string Pairs() => Write("pairs.jsonl", Enumerable.Range(0, 8).Select(i => new { prompt = $"q{i}", chosen = " good cat", rejected = " bad dog" }));
+
+    [Fact]
+    public void Sft_writes_metrics_checkpoints_and_a_model_folder()
+    {
+        string data = Write("sft.jsonl", Enumerable.Range(0, 8).Select(i => new { prompt = $"q{i}", completion = " red cat" }));
+        string config = Config("sft.json", new { model, data, template = "plain", max_length = 16, batch_size = 4, save_steps = 1, logging_steps = 1 });
+        string output = Path.Combine(root, "sft");
+        var r = CliRunner.Run("train", "sft", "--config", config, "--set", "max_steps=2", "--set", "learning_rate=1e-3", "--output", output);
+        Assert.True(r.ExitCode == 0, r.Error + r.Out);
+        Assert.Contains("sft: trained 2 of 2 steps", r.Out);
+        var rows = MetricsWriter.Read(Path.Combine(output, "metrics.jsonl"));
+        Assert.Equal(2, rows.Count);
+        foreach (string key in new[] { "step", "epoch", "loss", "learning_rate", "grad_norm" }) Assert.True(rows[0].ContainsKey(key), key);
+        Assert.Equal(1e-3, rows[0]["learning_rate"]);
+        Assert.True(Directory.Exists(Path.Combine(output, "checkpoints", "step-2")));
+        foreach (string f in new[] { "config.json", "model.safetensors", "tokenizer.json", "generation_config.json" })
+            Assert.True(File.Exists(Path.Combine(output, f)), f);
+        using var lm = Alignment.Models.Llama.LlamaForCausalLM.from_pretrained(output);   // the output is a loadable HF folder
+    }
+
+    [Fact]
+    public void Dpo_with_lora_writes_a_peft_adapter_and_trl_metric_names()
+    {
+        string config = Config("dpo.json", new { model, data = Pairs(), template = "plain", max_length = 16, batch_size = 4, max_steps = 2, finetuning = "lora", logging_steps = 1 });
+        string output = Path.Combine(root, "dpo");
+        var r = CliRunner.Run("train", "dpo", "--config", config, "--set", "loss_type=ipo", "--output", output);
+        Assert.True(r.ExitCode == 0, r.Error + r.Out);
+        Assert.True(File.Exists(Path.Combine(output, "adapter_config.json")));
+        Assert.True(File.Exists(Path.Combine(output, "adapter_model.safetensors")));
+        Assert.True(File.Exists(Path.Combine(output, "ref_logps.safetensors")));
+        var rows = MetricsWriter.Read(Path.Combine(output, "metrics.jsonl"));
+        foreach (string key in new[] { "rewards/chosen", "rewards/rejected", "rewards/accuracies", "rewards/margins", "logps/chosen", "logps/rejected",
+                                       "logits/chosen", "logits/rejected", "grad_norm", "learning_rate", "epoch", "loss" })
+            Assert.True(rows[0].ContainsKey(key), key);
+        using var lm = Alignment.Models.Llama.LlamaForCausalLM.from_pretrained(model);
+        Alignment.Models.Lora.LoraModel.load_adapter(lm, output);   // PEFT format our loader (and PEFT) reads
+    }
+
+    [Fact]
+    public void Rm_then_best_of_n_then_ppo_chain_through_the_cli()
+    {
+        string rmDir = Path.Combine(root, "rm");
+        var r = CliRunner.Run("train", "rm", "--config", Config("rm.json", new { model, data = Pairs(), template = "plain", max_length = 16, batch_size = 4, max_steps = 2 }),
+                              "--output", rmDir);
+        Assert.True(r.ExitCode == 0, r.Error + r.Out);
+        string prompts = Write("prompts.jsonl", Enumerable.Range(0, 4).Select(i => new { prompt = $"q{i}" }));
+
+        string bonDir = Path.Combine(root, "bon");
+        r = CliRunner.Run("train", "best-of-n", "--config", Config("bon.json", new { model, reward_model = rmDir, data = prompts, template = "plain", n = 3, max_new_tokens = 4 }),
+                          "--output", bonDir);
+        Assert.True(r.ExitCode == 0, r.Error + r.Out);
+        var best = File.ReadAllLines(Path.Combine(bonDir, "best_of_n.jsonl")).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        var candidates = File.ReadAllLines(Path.Combine(bonDir, "candidates.jsonl")).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(4, best.Count);
+        Assert.Equal(12, candidates.Count);
+        for (int i = 0; i < 4; i++)
+        {
+            double max = candidates.Where(c => c.GetProperty("index").GetInt32() == i).Max(c => c.GetProperty("score").GetDouble());
+            Assert.Equal(max, best[i].GetProperty("score").GetDouble());
+            Assert.Equal($"q{i}", best[i].GetProperty("prompt").GetString());
+        }
+
+        string ppoDir = Path.Combine(root, "ppo");
+        r = CliRunner.Run("train", "ppo", "--config", Config("ppo.json", new { model, reward_model = rmDir, data = prompts, template = "plain", batch_size = 4, max_new_tokens = 4, max_steps = 2, ppo_epochs = 1 }),
+                          "--output", ppoDir);
+        Assert.True(r.ExitCode == 0, r.Error + r.Out);
+        var rows = MetricsWriter.Read(Path.Combine(ppoDir, "metrics.jsonl"));
+        Assert.True(rows[0].ContainsKey("objective/kl") && rows[0].ContainsKey("objective/scores"));
+        Assert.True(File.Exists(Path.Combine(ppoDir, "model.safetensors")));
+    }
+
+    [Theory]
+    [InlineData("sft", typeof(SftOptions))]
+    [InlineData("rm", typeof(RewardOptions))]
+    [InlineData("dpo", typeof(DpoOptions))]
+    [InlineData("kto", typeof(KtoOptions))]
+    [InlineData("ppo", typeof(PpoOptions))]
+    [InlineData("best-of-n", typeof(Alignment.Training.Trainers.BestOfNOptions))]
+    public void Help_lists_every_option_with_type_and_default(string stage, Type optionsType)
+    {
+        var r = CliRunner.Run("train", stage, "--help");
+        Assert.Equal(0, r.ExitCode);
+        foreach (var o in OptionsBinder.Describe(optionsType))
+        {
+            Assert.Contains($"  {o.Key} ", r.Out);
+            Assert.Contains(o.Description.Split(' ')[0], r.Out);
+        }
+        if (stage == "dpo") Assert.Contains("beta                         number  default 0.1", r.Out);
+        if (stage == "ppo") Assert.Contains("kl_coef", r.Out);
+    }
+
+    [Fact]
+    public void Unknown_key_and_bad_data_fail_with_exit_code_2_and_a_clear_message()
+    {
+        string config = Config("bad.json", new { model, data = Pairs(), learnig_rate = 1 });
+        var r = CliRunner.Run("train", "dpo", "--config", config, "--output", Path.Combine(root, "x"));
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("unknown option 'learnig_rate'; did you mean 'learning_rate'? Valid options:", r.Error);
+        r = CliRunner.Run("train", "sft", "--config", Config("sft.json", new { model, data = Pairs(), template = "plain" }), "--output", Path.Combine(root, "y"));
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("holds preference pairs", r.Error);
+        Assert.False(Directory.Exists(Path.Combine(root, "y", "checkpoints")));
+    }
+}
