@@ -6,7 +6,8 @@ namespace Alignment.Cli.Tests;
 public class ProgramTests
 {
     private static readonly string[] ManagedFiles =
-        ["align.dll", "align.deps.json", "align.runtimeconfig.json", "Alignment.Torch.dll", "Alignment.Models.dll", "System.CommandLine.dll",
+        ["align.dll", "align.deps.json", "align.runtimeconfig.json", "Alignment.Torch.dll", "Alignment.Models.dll", "Alignment.Tokenizers.dll",
+         "Alignment.Training.dll", "System.CommandLine.dll",
          "Spectre.Console.dll"];
 
     [Fact]
