@@ -158,7 +158,7 @@ public sealed class ResumeTests : IDisposable
         Assert.Equal(2, state.BatchInEpoch);
         Assert.Equal(6, state.LogHistory.Count);
         Assert.Equal("0.002", state.Options["learning_rate"]!.ToJsonString());
-        Assert.False(Directory.EnumerateDirectories(Path.Combine(output, "checkpoints")).Any(d => Path.GetFileName(d).StartsWith('.')));
+        Assert.DoesNotContain(Directory.EnumerateDirectories(Path.Combine(output, "checkpoints")), d => Path.GetFileName(d).StartsWith('.'));
     }
 
     private sealed class Collect(List<string> messages) : ITrainingProgress
