@@ -5,6 +5,7 @@ using Alignment.Models.Generation;
 using Alignment.Models.Llama;
 using Alignment.Tokenizers;
 using Alignment.Tokenizers.Chat;
+using Alignment.Training.Runtime;
 using Alignment.Torch;
 
 namespace Alignment.Cli.Commands;
@@ -89,11 +90,8 @@ public static class GenerateCommand
         foreach (var w in lm.warnings) ctx.Error.WriteLine($"warning: {w}");
         lm.eval();
 
-        var eos = new HashSet<long>();
-        foreach (int id in lm.config.EosTokenId ?? Array.Empty<int>()) eos.Add(id);
-        if (tok.Eos is { } eosToken) eos.Add(eosToken.Id);
-        if (template != null && tok.TokenToId(template.EndOfTurn(tok)) is int eot) eos.Add(eot);
-        long pad = lm.config.PadTokenId is int pd && pd >= 0 ? pd : tok.Pad?.Id ?? eos.FirstOrDefault();
+        var eos = new HashSet<long>(StageData.StopIds(lm.config, tok, template));
+        long pad = StageData.PadId(tok, lm.config);
         options = options with
         {
             EosTokenIds = eos.ToArray(),

@@ -52,6 +52,16 @@ public static class StageData
     public static int PadId(Tokenizer tok, LlamaConfig config) =>
         config.PadTokenId is int p && p >= 0 && p < config.Vocab ? p : tok.Pad?.Id ?? tok.Eos?.Id ?? config.EosTokenId?.FirstOrDefault() ?? 0;
 
+    /// <summary>The ids that end a generated answer: config.json's eos_token_id(s), the tokenizer's eos token and the chat
+    /// template's end-of-turn token (when a template is used).</summary>
+    public static long[] StopIds(LlamaConfig config, Tokenizer tok, Alignment.Tokenizers.Chat.ChatTemplate? template)
+    {
+        var eos = new HashSet<long>(config.EosTokenId?.Select(e => (long)e) ?? []);
+        if (tok.Eos is { } e) eos.Add(e.Id);
+        if (template != null && tok.TokenToId(template.EndOfTurn(tok)) is int eot) eos.Add(eot);
+        return eos.Order().ToArray();
+    }
+
     public static LlamaConfig ModelConfig(string folder)
     {
         try

@@ -82,9 +82,7 @@ public static class BestOfN
         var rows = DatasetReader.ReadPrompts(o.Data!);
         var featurizer = new Featurizer(tok, template, Math.Max(2, o.MaxPromptLength), o.Data!);
         var prompts = rows.Select(r => featurizer.GenerationPrompt(r.Prompt, o.MaxPromptLength, r.Line)).ToList();
-        var eos = new HashSet<long>(config.EosTokenId?.Select(e => (long)e) ?? []);
-        if (tok.Eos is { } e) eos.Add(e.Id);
-        if (tok.TokenToId(template.EndOfTurn(tok)) is int eot) eos.Add(eot);
+        var eos = new HashSet<long>(StageData.StopIds(config, tok, template));
         var generation = new GenerationOptions
         {
             MaxNewTokens = o.MaxNewTokens, DoSample = true, Temperature = o.Temperature, TopK = o.TopK, TopP = o.TopP, EosTokenIds = eos.ToArray(), PadTokenId = pad,

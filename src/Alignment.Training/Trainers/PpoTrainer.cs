@@ -40,9 +40,7 @@ public static class PpoTrainer
         var (tok, template) = StageData.Tokenizer(options.Model!, options.Template);
         int pad = StageData.PadId(tok, config);
         var prompts = LoadPrompts(options, tok, template, config.Vocab);
-        var eos = new HashSet<long>(config.EosTokenId?.Select(e => (long)e) ?? []);
-        if (tok.Eos is { } e) eos.Add(e.Id);
-        if (tok.TokenToId(template.EndOfTurn(tok)) is int eot) eos.Add(eot);
+        var eos = new HashSet<long>(StageData.StopIds(config, tok, template));
         var generation = new GenerationOptions
         {
             MaxNewTokens = options.MaxNewTokens, DoSample = true, Temperature = options.Temperature, TopK = options.TopK, TopP = options.TopP,

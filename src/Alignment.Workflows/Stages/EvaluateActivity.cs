@@ -12,6 +12,7 @@ using Alignment.Training.Batching;
 using Alignment.Training.Datasets;
 using Alignment.Training.Features;
 using Alignment.Training.Losses;
+using Alignment.Training.Runtime;
 using Alignment.Workflows.Activities;
 using Alignment.Workflows.Artifacts;
 using Alignment.Workflows.Evaluation;
@@ -176,13 +177,12 @@ public sealed class EvaluateActivity : IStageActivity
     {
         using var model = LlamaForCausalLM.from_pretrained(modelDir);
         model.eval();
-        var eos = new HashSet<long>((model.config.EosTokenId ?? []).Select(i => (long)i));
-        if (tokenizer.TokenToId(template.EndOfTurn(tokenizer)) is int eot) eos.Add(eot);
+        var eos = new HashSet<long>(StageData.StopIds(model.config, tokenizer, template));
         var options = new GenerationOptions
         {
             MaxNewTokens = maxNew,
             EosTokenIds = eos.ToArray(),
-            PadTokenId = model.config.PadTokenId is int p && p >= 0 ? p : tokenizer.Pad?.Id ?? eos.First(),
+            PadTokenId = StageData.PadId(tokenizer, model.config),
         };
         var texts = new List<string>();
         var tokens = new List<long[]>();

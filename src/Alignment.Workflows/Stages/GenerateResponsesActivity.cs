@@ -6,6 +6,7 @@ using Alignment.Tokenizers.Chat;
 using Alignment.Torch;
 using Alignment.Training.Datasets;
 using Alignment.Training.Features;
+using Alignment.Training.Runtime;
 using Alignment.Workflows.Activities;
 using Alignment.Workflows.Artifacts;
 
@@ -61,9 +62,8 @@ public sealed class GenerateResponsesActivity : IStageActivity
 
         using var model = LlamaForCausalLM.from_pretrained(modelDir);
         model.eval();
-        var eos = new HashSet<long>((model.config.EosTokenId ?? []).Select(i => (long)i));
-        if (tokenizer.TokenToId(template.EndOfTurn(tokenizer)) is int eot) eos.Add(eot);
-        long pad = model.config.PadTokenId is int pd && pd >= 0 ? pd : tokenizer.Pad?.Id ?? eos.First();
+        var eos = new HashSet<long>(StageData.StopIds(model.config, tokenizer, template));
+        long pad = StageData.PadId(tokenizer, model.config);
         var options = new GenerationOptions
         {
             MaxNewTokens = maxNew,
