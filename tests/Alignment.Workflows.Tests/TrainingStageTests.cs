@@ -115,4 +115,62 @@ public class TrainingStageTests
         Assert.Single(home.Engine.Artifacts.List(), a => a.Kind == ArtifactKind.Model);   // the imported one only
         Assert.Empty(Directory.Exists(home.Engine.Artifacts.TempRoot) ? Directory.EnumerateFileSystemEntries(home.Engine.Artifacts.TempRoot) : []);
     }
+
+    [Fact]
+    public async Task Kto_reward_model_and_best_of_n_stages_chain_on_a_tiny_model()
+    {
+        using var home = new TestHome();
+        string model = DemoModel.Create(Path.Combine(home.Folder, "tiny"));
+        string unpaired = Path.Combine(home.Folder, "unpaired.jsonl"), pairs = Path.Combine(home.Folder, "pairs.jsonl");
+        File.WriteAllLines(unpaired, Enumerable.Range(0, 6).Select(i =>
+            $"{{\"prompt\":\"What is {i} plus 1?\",\"completion\":\"{(i % 2 == 0 ? $"{i} plus 1 is {i + 1}." : "no")}\",\"label\":{(i % 2 == 0 ? "true" : "false")}}}"));
+        File.WriteAllLines(pairs, Enumerable.Range(0, 6).Select(i =>
+            $"{{\"prompt\":\"What is {i} plus 2?\",\"chosen\":\"{i} plus 2 is {i + 2}.\",\"rejected\":\"no\"}}"));
+        var d = WorkflowDefinition.Create("kto-rm-bon", "KTO, reward model, best of n");
+        d.AddActivity("model", "Alignment.ImportModel").SetInput("path", "String", Expression.Literal(model));
+        foreach (var (id, file, format) in new[] { ("unpaired", unpaired, "unpaired"), ("pairs", pairs, "preference"),
+                                                   ("prompts", Path.Combine(DemoModel.DemoFolder, "prompts.jsonl"), "prompts") })
+        {
+            var data = d.AddActivity(id, "Alignment.ImportDataset");
+            data.SetInput("path", "String", Expression.Literal(file));
+            data.SetInput("format", "String", Expression.Literal(format));
+        }
+        var kto = d.AddActivity("kto", "Alignment.Kto");
+        kto.SetInput("model", "Artifact", Expression.Output("model", "model"));
+        kto.SetInput("dataset", "Artifact", Expression.Output("unpaired", "dataset"));
+        var rm = d.AddActivity("rm", "Alignment.TrainRewardModel");
+        rm.SetInput("model", "Artifact", Expression.Output("model", "model"));
+        rm.SetInput("preferences", "Artifact", Expression.Output("pairs", "dataset"));
+        foreach (var stage in new[] { kto, rm })
+        {
+            stage.SetInput("maxSteps", "Int32", Expression.Literal(2));
+            stage.SetInput("batchSize", "Int32", Expression.Literal(3));
+            stage.SetInput("template", "String", Expression.Literal("chatml"));
+        }
+        var bon = d.AddActivity("bon", "Alignment.BestOfN");
+        bon.SetInput("model", "Artifact", Expression.Output("kto", "model"));
+        bon.SetInput("rewardModel", "Artifact", Expression.Output("rm", "rewardModel"));
+        bon.SetInput("prompts", "Artifact", Expression.Output("prompts", "dataset"));
+        bon.SetInput("n", "Int32", Expression.Literal(3));
+        bon.SetInput("maxNewTokens", "Int32", Expression.Literal(6));
+        bon.SetInput("template", "String", Expression.Literal("chatml"));
+        d.Connect("model", "unpaired");
+        d.Connect("unpaired", "pairs");
+        d.Connect("pairs", "prompts");
+        d.Connect("prompts", "kto");
+        d.Connect("kto", "rm");
+        d.Connect("rm", "bon");
+
+        var result = await home.Run(home.Write(d));
+        Assert.True(result.Status == InstanceStatus.Finished, result.Message);
+        var o = home.Outputs(result.InstanceId);
+        Assert.True(double.IsFinite((double)o["kto"]["kl"]!));
+        Assert.Equal(ArtifactKind.RewardModel, home.Engine.Artifacts.Get((string)o["rm"]["rewardModel"]!).Kind);
+        Assert.InRange((double)o["rm"]["accuracy"]!, 0, 1);
+        var best = File.ReadAllLines(home.Engine.Artifacts.Get((string)o["bon"]["dataset"]!).Path);
+        Assert.Equal(4, best.Length);
+        Assert.Equal(12, File.ReadAllLines(home.Engine.Artifacts.Get((string)o["bon"]["candidates"]!).Path).Length);
+        Assert.Equal(best.Average(l => (double)JsonNode.Parse(l)!["score"]!), (double)o["bon"]["meanScore"]!, 9);
+        Assert.Equal(4.0, (double)o["bon"]["rows"]!);
+    }
 }
