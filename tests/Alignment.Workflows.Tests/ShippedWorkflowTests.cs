@@ -90,4 +90,28 @@ public class ShippedWorkflowTests
         var exported = home.Engine.Artifacts.Get((string)o["exportModel"]["model"]!);
         Assert.Contains(home.Engine.Artifacts.Lineage(exported.Hash), l => l.Artifact.Hash == second);
     }
+
+    [Fact]
+    public async Task Sft_dpo_with_a_reference_free_loss_stores_no_reference_log_probs()
+    {
+        var (home, result, o) = await RunShipped("sft-dpo.json", new() { ["lossType"] = "simpo", ["beta"] = "2.0" });
+        using var _home = home;
+        Assert.Null(o["dpo"]["refLogps"]);
+        Assert.Equal(ArtifactKind.Model, home.Engine.Artifacts.Get((string)o["dpo"]["model"]!).Kind);
+        var dpo = home.Engine.Detail(result.InstanceId).Executions.Single(e => e.ActivityId == "dpo");
+        Assert.Equal("simpo", (string)dpo.Parameters!["lossType"]!);
+    }
+
+    [Fact]
+    public async Task A_workflow_input_given_as_text_that_is_not_a_number_faults_the_formula_naming_the_input()
+    {
+        using var home = new TestHome();
+        var inputs = new Dictionary<string, string>
+        {
+            ["model"] = DemoModel.Create(Path.Combine(home.Folder, "base")), ["targetWinRate"] = "high", ["maxRounds"] = "1",
+        };
+        var result = await home.Run(Shipped("iterative-dpo.json"), inputs);
+        Assert.Equal(InstanceStatus.Faulted, result.Status);
+        Assert.Contains("workflow input 'targetWinRate': expected a number, got \"high\"", result.Message);
+    }
 }
