@@ -53,6 +53,12 @@ public class ShippedWorkflowTests
         Assert.Contains(lineage, l => l.Artifact.Hash == (string)o["sft"]["model"]! && l.ViaInput == "baseline");
         Assert.Contains(lineage, l => l.Artifact.Hash == (string)o["export"]["preferences"]!);
         Assert.Contains(lineage, l => l.Artifact.Hash == (string)o["model"]["model"]!);   // the imported base model, upstream of SFT
+
+        // Every stage is seeded: a forced rerun trains the same policy from the same judgments.
+        var inputs = new Dictionary<string, string> { ["model"] = Path.Combine(home.Folder, "base") };
+        var again = home.Outputs((await home.Run(Shipped("sft-dpo.json"), inputs, force: true)).InstanceId);
+        foreach (var (activity, output) in new[] { ("sft", "model"), ("export", "preferences"), ("dpo", "model"), ("dpo", "refLogps"), ("dpo", "metrics") })
+            Assert.Equal((string)o[activity][output]!, (string)again[activity][output]!);
     }
 
     [Fact]
@@ -72,6 +78,11 @@ public class ShippedWorkflowTests
         Assert.Contains(lineage, l => l.Artifact.Hash == rm.Hash && l.ViaInput == "rewardModel");
         Assert.Contains(lineage, l => l.Artifact.Hash == (string)o["sft"]["model"]! && l.ViaInput == "model");
         Assert.InRange((double)o["evaluate"]["winRate"]!, 0, 1);
+
+        var inputs = new Dictionary<string, string> { ["model"] = Path.Combine(home.Folder, "base") };
+        var again = home.Outputs((await home.Run(Shipped("rlhf-ppo.json"), inputs, force: true)).InstanceId);
+        Assert.Equal(rm.Hash, (string)again["rm"]["rewardModel"]!);
+        Assert.Equal(ppo.Hash, (string)again["ppo"]["model"]!);
     }
 
     [Fact]
