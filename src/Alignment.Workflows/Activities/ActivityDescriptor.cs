@@ -72,7 +72,8 @@ public sealed record InputDescriptor(
 /// <param name="Type">Artifact or a plain value.</param>
 /// <param name="Description">What it holds.</param>
 /// <param name="ArtifactKind">For artifacts: the kind.</param>
-public sealed record OutputDescriptor(string Name, OutputType Type, string Description, ArtifactKind? ArtifactKind = null);
+/// <param name="Optional">Whether a run may leave it unset (e.g. a trainer's <c>adapter</c> output, set only with LoRA).</param>
+public sealed record OutputDescriptor(string Name, OutputType Type, string Description, ArtifactKind? ArtifactKind = null, bool Optional = false);
 
 /// <summary>
 /// What an activity type declares about itself: the metadata that drives validation, the cache key, the CLI's

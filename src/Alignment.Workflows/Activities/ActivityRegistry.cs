@@ -52,7 +52,13 @@ public sealed class ActivityRegistry
         .Register(new GenerateResponsesActivity())
         .Register(new EvaluateActivity())
         .Register(new ExportModelActivity())
-        .Register(new ImportAdapterActivity());
+        .Register(new ImportAdapterActivity())
+        .Register(new SftActivity())
+        .Register(new TrainRewardModelActivity())
+        .Register(new DpoActivity())
+        .Register(new KtoActivity())
+        .Register(new PpoActivity())
+        .Register(new BestOfNActivity());
 
     /// <summary>Built-in activities plus those of the assemblies named by <c>ALIGN_PLUGINS</c>.</summary>
     public static ActivityRegistry CreateDefault()

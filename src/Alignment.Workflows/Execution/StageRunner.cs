@@ -98,7 +98,7 @@ internal sealed class StageRunner(WorkflowEngine engine, string instanceId, bool
             var outputs = new JsonObject(context!.Outputs.Select(o => KeyValuePair.Create(o.Key, o.Value?.DeepClone())));
             if (result.Bookmark is { } bookmark)
                 return new StageOutcome("suspended", outputs, bookmark, null, log.ToString(), attempts, key, parameters);
-            var unset = descriptor.Outputs.Where(o => !context.Outputs.ContainsKey(o.Name)).Select(o => o.Name).ToList();
+            var unset = descriptor.Outputs.Where(o => !o.Optional && !context.Outputs.ContainsKey(o.Name)).Select(o => o.Name).ToList();
             if (unset.Count > 0)
                 return new StageOutcome("faulted", outputs, null, $"{descriptor.Type} finished without setting output{(unset.Count == 1 ? "" : "s")} {string.Join(", ", unset)}",
                     log.ToString(), attempts, key, parameters);

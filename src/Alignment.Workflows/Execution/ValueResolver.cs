@@ -73,7 +73,7 @@ internal sealed class ValueResolver(
         switch (reference.Kind)
         {
             case ReferenceKind.Input:
-                return WorkflowInput(reference.Name).Value ?? throw new WorkflowException($"workflow input '{reference.Name}' is empty");
+                return Typed(reference.Name, WorkflowInput(reference.Name).Value) ?? throw new WorkflowException($"workflow input '{reference.Name}' is empty");
             case ReferenceKind.Variable:
                 var declared = definition.Variables.FirstOrDefault(v => v.Name == reference.Name || v.Id == reference.Name)
                                ?? throw new WorkflowException($"no workflow variable '{reference.Name}'");
@@ -83,6 +83,32 @@ internal sealed class ValueResolver(
                     throw new WorkflowException($"{reference} has no value: activity '{reference.ActivityId}' has not produced it (yet) in this run");
                 return value;
         }
+    }
+
+    /// <summary>
+    /// A value given as text with <c>--input</c> takes the declared type of its workflow input (Int32, Double, Boolean),
+    /// so a formula compares <c>--input target=0.6</c> as a number, as it does the default.
+    /// </summary>
+    private object? Typed(string name, object? value)
+    {
+        string? text = value switch
+        {
+            string s => s,
+            JsonValue json when json.GetValueKind() == System.Text.Json.JsonValueKind.String => json.GetValue<string>(),
+            _ => null,
+        };
+        if (text is null) return value;
+        var type = definition.Inputs.FirstOrDefault(i => i.Name == name)?.Type switch
+        {
+            "Int32" or "Int64" or "Int16" or "Integer" => InputType.Integer,
+            "Double" or "Single" or "Decimal" or "Number" => InputType.Number,
+            "Boolean" => InputType.Boolean,
+            _ => (InputType?)null,
+        };
+        if (type is null) return value;
+        return ValueConversion.TryConvert(text, type.Value, out var converted, out var problem)
+            ? converted
+            : throw new WorkflowException($"workflow input '{name}': {problem}");
     }
 
     private (object? Value, string Folder) WorkflowInput(string name)

@@ -1,0 +1,58 @@
+using Alignment.Training.Config;
+using Alignment.Training.Trainers;
+using Alignment.Workflows.Activities;
+using Alignment.Workflows.Artifacts;
+
+namespace Alignment.Workflows.Stages;
+
+/// <summary>
+/// <c>Alignment.Kto</c>: KTO (<c>align train kto</c>) on unpaired rows <c>{"prompt","completion","label"}</c>, the input
+/// model being the starting policy and the reference. Full or freeze tuning gives a model, LoRA an adapter.
+/// </summary>
+public sealed class KtoActivity : IStageActivity
+{
+    public const string TypeName = "Alignment.Kto";
+
+    private static readonly KtoOptions Defaults = new();
+
+    public ActivityDescriptor Descriptor { get; } = new(
+        TypeName, 1, "Training", "KTO",
+        "Kahneman–Tversky optimization on unpaired desirable/undesirable answers; stores the policy (model or adapter) and metrics.",
+        [
+            new InputDescriptor("model", InputType.Artifact, "The starting policy (also the reference unless refModel is set).", Required: true, ArtifactKind: ArtifactKind.Model),
+            new InputDescriptor("dataset", InputType.Artifact, "Unpaired rows {\"prompt\",\"completion\",\"label\"}.", Required: true, ArtifactKind: ArtifactKind.Dataset),
+            new InputDescriptor("refModel", InputType.Artifact, "Reference model; unset = the starting policy.", ArtifactKind: ArtifactKind.Model),
+            new InputDescriptor("beta", InputType.Number, "β of KTO.", Default: Defaults.Beta),
+            .. TrainerStage.CommonInputs(Defaults),
+        ],
+        [
+            new OutputDescriptor("model", OutputType.Artifact, "The trained policy (finetuning full or freeze; unset with lora).", ArtifactKind.Model, Optional: true),
+            new OutputDescriptor("adapter", OutputType.Artifact, "The PEFT adapter (finetuning lora; unset otherwise).", ArtifactKind.Adapter, Optional: true),
+            TrainerStage.MetricsOutput,
+            new OutputDescriptor("kl", OutputType.Number, "KTO's KL estimate of the last logged step."),
+            new OutputDescriptor("finalLoss", OutputType.Number, "Loss of the last step."),
+        ]);
+
+    public Task<StageResult> ExecuteAsync(StageContext context)
+    {
+        var inputs = context.Inputs;
+        var paths = new Dictionary<string, object?>
+        {
+            ["model"] = inputs.Artifact("model").Path,
+            ["data"] = inputs.Artifact("dataset").Path,
+            ["save_steps"] = 0L,
+            ["save_total_limit"] = 1L,
+        };
+        if (inputs.Has("refModel")) paths["ref_model"] = inputs.Artifact("refModel").Path;
+        var options = TrainerStage.Bind<KtoOptions>(context, paths, new Dictionary<string, string> { ["beta"] = "beta" });
+        var result = TrainerStage.Run(context, KtoTrainer.Stage, (dir, progress) => KtoTrainer.Run(options, dir, progress), (dir, _) =>
+        {
+            TrainerStage.StoreWeights(context, options.Finetuning == FinetuningType.Lora ? "adapter" : "model", dir);
+            TrainerStage.StoreMetrics(context, dir);
+        });
+        TrainerStage.SetMetric(context, "kl", TrainerStage.Last(result, "kl"));
+        TrainerStage.SetMetric(context, "finalLoss", TrainerStage.Last(result, "loss"));
+        context.Log($"kto: {result.GlobalStep} steps, final loss {TrainerStage.Text(TrainerStage.Last(result, "loss"))}");
+        return Task.FromResult(StageResult.Completed);
+    }
+}

@@ -1,0 +1,65 @@
+using Alignment.Training.Config;
+using Alignment.Training.Trainers;
+using Alignment.Workflows.Activities;
+using Alignment.Workflows.Artifacts;
+
+namespace Alignment.Workflows.Stages;
+
+/// <summary>
+/// <c>Alignment.Ppo</c>: PPO (<c>align train ppo</c>) of a policy on prompts scored by a reward model, with a KL penalty
+/// to the starting policy. Full or freeze tuning gives a model (its folder also holds the value head, as TRL's does),
+/// LoRA an adapter.
+/// </summary>
+public sealed class PpoActivity : IStageActivity
+{
+    public const string TypeName = "Alignment.Ppo";
+
+    private static readonly PpoOptions Defaults = new();
+
+    public ActivityDescriptor Descriptor { get; } = new(
+        TypeName, 1, "Training", "PPO",
+        "PPO with a value head on prompts scored by a reward model; stores the policy (model or adapter) and metrics.",
+        [
+            new InputDescriptor("model", InputType.Artifact, "The starting policy (also the frozen KL reference).", Required: true, ArtifactKind: ArtifactKind.Model),
+            new InputDescriptor("rewardModel", InputType.Artifact, "The reward model that scores completions.", Required: true, ArtifactKind: ArtifactKind.RewardModel),
+            new InputDescriptor("prompts", InputType.Artifact, "Prompts dataset: rows {\"prompt\"}.", Required: true, ArtifactKind: ArtifactKind.Dataset),
+            new InputDescriptor("klCoef", InputType.Number, "KL penalty coefficient (kl_coef).", Default: Defaults.KlCoef),
+            new InputDescriptor("maxNewTokens", InputType.Integer, "Most tokens sampled per completion (max_new_tokens).", Default: Defaults.MaxNewTokens),
+            new InputDescriptor("temperature", InputType.Number, "Sampling temperature of the rollouts.", Default: Defaults.Temperature),
+            .. TrainerStage.CommonInputs(Defaults),
+        ],
+        [
+            new OutputDescriptor("model", OutputType.Artifact, "The trained policy (finetuning full or freeze; unset with lora).", ArtifactKind.Model, Optional: true),
+            new OutputDescriptor("adapter", OutputType.Artifact, "The PEFT adapter (finetuning lora; unset otherwise).", ArtifactKind.Adapter, Optional: true),
+            TrainerStage.MetricsOutput,
+            new OutputDescriptor("meanScore", OutputType.Number, "objective/scores of the last logged step: the reward model's mean score of the rollouts."),
+            new OutputDescriptor("kl", OutputType.Number, "objective/kl of the last logged step: mean KL per sequence to the reference."),
+            new OutputDescriptor("finalLoss", OutputType.Number, "Loss of the last step."),
+        ]);
+
+    public Task<StageResult> ExecuteAsync(StageContext context)
+    {
+        var inputs = context.Inputs;
+        var paths = new Dictionary<string, object?>
+        {
+            ["model"] = inputs.Artifact("model").Path,
+            ["reward_model"] = inputs.Artifact("rewardModel").Path,
+            ["data"] = inputs.Artifact("prompts").Path,
+            ["save_steps"] = 0L,
+            ["save_total_limit"] = 1L,
+        };
+        var options = TrainerStage.Bind<PpoOptions>(context, paths,
+            new Dictionary<string, string> { ["kl_coef"] = "klCoef", ["max_new_tokens"] = "maxNewTokens", ["temperature"] = "temperature" });
+        var result = TrainerStage.Run(context, PpoTrainer.Stage, (dir, progress) => PpoTrainer.Run(options, dir, progress), (dir, _) =>
+        {
+            TrainerStage.StoreWeights(context, options.Finetuning == FinetuningType.Lora ? "adapter" : "model", dir);
+            TrainerStage.StoreMetrics(context, dir);
+        });
+        TrainerStage.SetMetric(context, "meanScore", TrainerStage.Last(result, "objective/scores"));
+        TrainerStage.SetMetric(context, "kl", TrainerStage.Last(result, "objective/kl"));
+        TrainerStage.SetMetric(context, "finalLoss", TrainerStage.Last(result, "loss"));
+        context.Log($"ppo: {result.GlobalStep} steps, mean score {TrainerStage.Text(TrainerStage.Last(result, "objective/scores"))}, " +
+                    $"kl {TrainerStage.Text(TrainerStage.Last(result, "objective/kl"))}");
+        return Task.FromResult(StageResult.Completed);
+    }
+}

@@ -1,0 +1,202 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Alignment.Training.Config;
+using Alignment.Training.Runtime;
+using Alignment.Workflows.Activities;
+using Alignment.Workflows.Artifacts;
+
+namespace Alignment.Workflows.Stages;
+
+/// <summary>
+/// What the training stages (Sft, TrainRewardModel, Dpo, Kto, Ppo, BestOfN) share: the inputs every trainer exposes,
+/// binding activity inputs and the <c>extra</c> object onto the trainer's options type (by its config keys, with the
+/// trainer's own checks and messages), a run folder inside the stage, progress and cancellation, and storing the
+/// final model or adapter and the metrics as artifacts.
+/// </summary>
+internal static class TrainerStage
+{
+    /// <summary>Metric keys measured in wall-clock time: left out of the stored metrics so a rerun reproduces the artifact.</summary>
+    private static readonly string[] TimingKeys = ["tokens_per_second", "samples_per_second"];
+
+    /// <summary>Files of a run folder that are not part of the trained model.</summary>
+    private static readonly string[] RunFiles = [RunSession.MetricsFile, "ref_logps.safetensors", "ref_logps_eval.safetensors"];
+
+    /// <summary>The inputs of every <see cref="CommonOptions"/> trainer, with the defaults of <paramref name="defaults"/>.</summary>
+    public static IEnumerable<InputDescriptor> CommonInputs(CommonOptions defaults, bool finetuning = true)
+    {
+        yield return new("learningRate", InputType.Number, "Peak AdamW learning rate (learning_rate).", Default: defaults.LearningRate);
+        yield return new("epochs", InputType.Integer, "Passes over the data (epochs; ignored when maxSteps > 0).", Default: defaults.Epochs);
+        yield return new("maxSteps", InputType.Integer, "Optimizer steps to run; 0 = epochs × steps per epoch (max_steps).", Default: defaults.MaxSteps);
+        yield return new("batchSize", InputType.Integer, "Sequences (pairs for preferences, rollouts for PPO) per micro-batch (batch_size).", Default: defaults.BatchSize);
+        yield return new("maxLength", InputType.Integer, "Most tokens per sequence (max_length).", Default: defaults.MaxLength);
+        yield return new("seed", InputType.Integer, "Seed of the data order, new weights and sampling (seed): same inputs and seed, same artifact.", Default: (long)defaults.Seed);
+        yield return new("template", InputType.String, "Chat template name, or 'auto' to recognize it from tokenizer_config.json (template).", Default: "auto");
+        if (finetuning)
+        {
+            yield return new("finetuning", InputType.String, "What is trained: full, lora (the output is a PEFT adapter for policies) or freeze.",
+                Default: "full", Choices: ["full", "lora", "freeze"]);
+            yield return new("loraR", InputType.Integer, "LoRA rank with finetuning lora (lora_r).", Default: defaults.LoraR);
+        }
+        yield return new("loggingSteps", InputType.Integer, "Write a metrics line every this many steps (logging_steps).", Default: 1);
+        yield return ExtraInput;
+    }
+
+    /// <summary>The <c>extra</c> input: any other trainer option by its config key.</summary>
+    public static InputDescriptor ExtraInput { get; } = new("extra", InputType.String,
+        "Other trainer options as a JSON object of config keys, e.g. {\"lora_alpha\": 32, \"warmup_ratio\": 0.1} (`align train STAGE --help` lists them).",
+        Default: "{}");
+
+    /// <summary>Config keys set from the common inputs (an <c>extra</c> key among them is an error naming the input).</summary>
+    private static readonly Dictionary<string, string> CommonKeys = new(StringComparer.Ordinal)
+    {
+        ["learning_rate"] = "learningRate", ["epochs"] = "epochs", ["max_steps"] = "maxSteps", ["batch_size"] = "batchSize",
+        ["max_length"] = "maxLength", ["seed"] = "seed", ["template"] = "template", ["finetuning"] = "finetuning", ["lora_r"] = "loraR",
+        ["logging_steps"] = "loggingSteps",
+    };
+
+    /// <summary>Keys the stage sets itself from its artifacts and run folder.</summary>
+    private static readonly HashSet<string> StageKeys = new(StringComparer.Ordinal)
+    {
+        "model", "data", "reward_model", "ref_model", "eval_data", "resume_from", "save_steps", "save_total_limit",
+    };
+
+    /// <summary>
+    /// Binds the options of a trainer: defaults, then the stage's <paramref name="fixedValues"/> (paths), the common
+    /// inputs, <paramref name="specific"/> (config key → input name), then <c>extra</c>. Bad values fail with the
+    /// trainer's message, naming the input and the option.
+    /// </summary>
+    public static T Bind<T>(StageContext context, IReadOnlyDictionary<string, object?> fixedValues, IReadOnlyDictionary<string, string> specific)
+        where T : new()
+    {
+        var inputs = context.Inputs;
+        var settings = new List<(string key, JsonNode? value, string source)>();
+        foreach (var (key, value) in fixedValues) settings.Add((key, ValueConversion.ToJson(value), "stage"));
+        var inputKeys = CommonKeys.Concat(specific).ToList();
+        foreach (var (key, input) in inputKeys)
+        {
+            if (context.Descriptor.FindInput(input) is null || !inputs.Has(input)) continue;
+            object value = inputs.Values[input]!;
+            if (key == "template" && value is "auto" or "") continue;
+            settings.Add((key, ValueConversion.ToJson(value), $"input '{input}'"));
+        }
+        foreach (var (key, value) in Extra(inputs.OptionalString("extra") ?? "{}"))
+        {
+            if (StageKeys.Contains(key))
+                throw new WorkflowException($"input 'extra': option '{key}' is set by the stage from its inputs and run folder; leave it out");
+            var named = inputKeys.FirstOrDefault(k => k.Key == key).Value;
+            if (named is not null) throw new WorkflowException($"input 'extra': option '{key}' has its own input '{named}'; set that instead");
+            settings.Add((key, value, $"input 'extra'"));
+        }
+
+        var overrides = settings.Select(s => $"{s.key}={s.value?.ToJsonString() ?? "null"}").ToList();
+        for (int i = 0; i < settings.Count; i++)
+        {
+            try { OptionsBinder.Bind<T>(null, [overrides[i]]); }
+            catch (ConfigException e)
+            {
+                throw new WorkflowException($"{settings[i].source}: {e.Message.Replace($"--set {settings[i].key}: ", "", StringComparison.Ordinal)}");
+            }
+        }
+        var options = OptionsBinder.Bind<T>(null, overrides);
+        return options;
+    }
+
+    private static IEnumerable<KeyValuePair<string, JsonNode?>> Extra(string text)
+    {
+        JsonNode? node;
+        try { node = JsonNode.Parse(string.IsNullOrWhiteSpace(text) ? "{}" : text); }
+        catch (JsonException e) { throw new WorkflowException($"input 'extra': not valid JSON ({e.Message})"); }
+        if (node is not JsonObject obj) throw new WorkflowException("input 'extra' must be a JSON object of trainer option keys, e.g. {\"warmup_ratio\": 0.1}");
+        return obj.ToList();
+    }
+
+    /// <summary>
+    /// Runs <paramref name="train"/> into a fresh run folder inside the artifact store's temp area (removed afterwards),
+    /// reporting progress and stopping at the next step when the stage is cancelled; checks and configuration errors of
+    /// the trainer fault the stage with the trainer's message.
+    /// </summary>
+    public static TResult Run<TResult>(StageContext context, string stage, Func<string, ITrainingProgress, TResult> train, Action<string, TResult> store)
+    {
+        context.Cancellation.ThrowIfCancellationRequested();
+        string runDir = context.Artifacts.NewTempPath("-run");
+        try
+        {
+            TResult result;
+            try
+            {
+                result = train(runDir, new StageProgress(context, stage));
+            }
+            catch (Exception e) when (e is ConfigException or Training.TrainingException or Training.Datasets.DatasetException or Tokenizers.TokenizerException)
+            {
+                throw new WorkflowException($"{stage}: {e.Message}");
+            }
+            context.Cancellation.ThrowIfCancellationRequested();
+            store(runDir, result);
+            return result;
+        }
+        finally
+        {
+            ArtifactStore.Delete(runDir);
+        }
+    }
+
+    /// <summary>Stores the trained weights of a run folder (its top-level files except metrics and reference log-probs).</summary>
+    public static ArtifactRecord StoreWeights(StageContext context, string output, string runDir) => context.WriteFolder(output, temp =>
+    {
+        foreach (string file in Directory.EnumerateFiles(runDir).Where(f => !RunFiles.Contains(Path.GetFileName(f)) && !Path.GetFileName(f).StartsWith('.')))
+            File.Copy(file, Path.Combine(temp, Path.GetFileName(file)));
+    });
+
+    /// <summary>Stores metrics.jsonl (without the wall-clock rates) as a report artifact for curves.</summary>
+    public static void StoreMetrics(StageContext context, string runDir)
+    {
+        string source = Path.Combine(runDir, RunSession.MetricsFile);
+        context.WriteFile("metrics", temp =>
+        {
+            var lines = File.Exists(source) ? File.ReadAllLines(source).Where(l => l.Length > 0) : [];
+            File.WriteAllLines(temp, lines.Select(line =>
+            {
+                var record = JsonNode.Parse(line)!.AsObject();
+                foreach (string key in TimingKeys) record.Remove(key);
+                return record.ToJsonString();
+            }));
+        });
+    }
+
+    /// <summary>The last logged value of a metric, or NaN when it was never logged.</summary>
+    public static double Last(RunResult result, string key) =>
+        result.LogHistory.LastOrDefault(r => r.TryGetValue(key, out var v) && v is not null) is { } record ? record[key]!.Value : double.NaN;
+
+    /// <summary>The declared output for metrics (a report artifact).</summary>
+    public static OutputDescriptor MetricsOutput { get; } =
+        new("metrics", OutputType.Artifact, "metrics.jsonl: one JSON object per logged step (TRL metric names; wall-clock rates left out).", ArtifactKind.Report);
+
+    /// <summary>Sets a number output, writing -1 for a metric that was never logged.</summary>
+    public static void SetMetric(StageContext context, string output, double value) =>
+        context.SetValue(output, double.IsFinite(value) ? value : -1.0);
+
+    public static string Text(double value) => value.ToString("G5", CultureInfo.InvariantCulture);
+
+    /// <summary>The trainer's progress as the stage's progress and log; cancellation stops it after the current step.</summary>
+    private sealed class StageProgress(StageContext context, string stage) : ITrainingProgress
+    {
+        private int total = 1;
+
+        public void Start(string name, int completedSteps, int totalSteps)
+        {
+            total = Math.Max(1, totalSteps);
+            context.Log($"{stage}: {totalSteps} steps");
+        }
+
+        public void Step(int step, double loss)
+        {
+            context.Progress((double)step / total, $"step {step}/{total} loss {Text(loss)}");
+            context.Cancellation.ThrowIfCancellationRequested();
+        }
+
+        public void Message(string text) => context.Log($"{stage}: {text}");
+
+        public void Finish() => context.Log($"{stage}: done");
+    }
+}

@@ -1,0 +1,176 @@
+using System.Text.Json.Nodes;
+using Alignment.Workflows.Artifacts;
+using Alignment.Workflows.Definitions;
+using Alignment.Workflows.Execution;
+
+namespace Alignment.Workflows.Tests;
+
+// Alignment.Sft as a workflow stage on a tiny model: reproducible artifacts, LoRA adapters, trainer errors, cancellation.
+public class TrainingStageTests
+{
+    private static WorkflowDefinition SftDefinition(string model, int steps, string finetuning = "full", string extra = "{}")
+    {
+        var d = WorkflowDefinition.Create("sft-only", "SFT only");
+        d.AddActivity("model", "Alignment.ImportModel").SetInput("path", "String", Expression.Literal(model));
+        var data = d.AddActivity("data", "Alignment.ImportDataset");
+        data.SetInput("path", "String", Expression.Literal(Path.Combine(DemoModel.DemoFolder, "sft.jsonl")));
+        data.SetInput("format", "String", Expression.Literal("sft"));
+        var sft = d.AddActivity("sft", "Alignment.Sft", name: "SFT");
+        sft.SetInput("model", "Artifact", Expression.Output("model", "model"));
+        sft.SetInput("dataset", "Artifact", Expression.Output("data", "dataset"));
+        sft.SetInput("maxSteps", "Int32", Expression.Literal(steps));
+        sft.SetInput("batchSize", "Int32", Expression.Literal(4));
+        sft.SetInput("learningRate", "Double", Expression.Literal(1e-3));
+        sft.SetInput("template", "String", Expression.Literal("chatml"));
+        sft.SetInput("finetuning", "String", Expression.Literal(finetuning));
+        sft.SetInput("extra", "String", Expression.Literal(extra));
+        d.Connect("model", "data");
+        d.Connect("data", "sft");
+        return d;
+    }
+
+    [Fact]
+    public async Task Sft_stores_the_model_and_metrics_and_a_forced_rerun_reproduces_their_hashes()
+    {
+        using var home = new TestHome();
+        string path = home.Write(SftDefinition(DemoModel.Create(Path.Combine(home.Folder, "tiny")), steps: 3));
+
+        var first = await home.Run(path);
+        Assert.True(first.Status == InstanceStatus.Finished, first.Message);
+        var o = home.Outputs(first.InstanceId)["sft"];
+        var model = home.Engine.Artifacts.Get((string)o["model"]!);
+        Assert.Equal(ArtifactKind.Model, model.Kind);
+        Assert.True(File.Exists(Path.Combine(model.Path, "config.json")));
+        Assert.True(File.Exists(Path.Combine(model.Path, "tokenizer.json")));
+        Assert.False(Directory.Exists(Path.Combine(model.Path, "checkpoints")));
+        var metrics = File.ReadAllLines(home.Engine.Artifacts.Get((string)o["metrics"]!).Path).Select(l => JsonNode.Parse(l)!).ToList();
+        Assert.Equal([1, 2, 3], metrics.Select(m => (int)(double)m["step"]!));
+        Assert.All(metrics, m => Assert.Null(m["tokens_per_second"]));
+        Assert.Equal((double)metrics[^1]["loss"]!, (double)o["finalLoss"]!, 12);
+        Assert.Equal(3.0, (double)o["steps"]!);
+        Assert.Contains(home.Engine.Artifacts.Lineage(model.Hash), l => l.ViaInput == "dataset" && l.Artifact.Kind == ArtifactKind.Dataset);
+
+        var forced = await home.Run(path, force: true);
+        Assert.Equal(InstanceStatus.Finished, forced.Status);
+        var again = home.Engine.Detail(forced.InstanceId).Executions.Single(e => e.ActivityId == "sft");
+        Assert.Equal("completed", again.Status);   // trained again, not taken from the cache
+        Assert.Equal((string)o["model"]!, (string)again.Outputs!["model"]!);
+        Assert.Equal((string)o["metrics"]!, (string)again.Outputs!["metrics"]!);
+        Assert.Empty(Directory.Exists(home.Engine.Artifacts.TempRoot) ? Directory.EnumerateFileSystemEntries(home.Engine.Artifacts.TempRoot) : []);
+    }
+
+    [Fact]
+    public async Task Sft_with_lora_stores_a_peft_adapter()
+    {
+        using var home = new TestHome();
+        var result = await home.Run(home.Write(SftDefinition(DemoModel.Create(Path.Combine(home.Folder, "tiny")), steps: 2, "lora")));
+        Assert.True(result.Status == InstanceStatus.Finished, result.Message);
+        var o = home.Outputs(result.InstanceId)["sft"];
+        Assert.Null(o["model"]);
+        var adapter = home.Engine.Artifacts.Get((string)o["adapter"]!);
+        Assert.Equal(ArtifactKind.Adapter, adapter.Kind);
+        Assert.True(File.Exists(Path.Combine(adapter.Path, "adapter_config.json")));
+        Assert.True(File.Exists(Path.Combine(adapter.Path, "adapter_model.safetensors")));
+    }
+
+    [Fact]
+    public async Task A_bad_trainer_option_in_extra_faults_the_instance_naming_it()
+    {
+        using var home = new TestHome();
+        var result = await home.Run(home.Write(SftDefinition(DemoModel.Create(Path.Combine(home.Folder, "tiny")), steps: 2, extra: "{\"warmup_ratoi\": 0.1}")));
+        Assert.Equal(InstanceStatus.Faulted, result.Status);
+        Assert.Contains("input 'extra'", result.Message);
+        Assert.Contains("unknown option 'warmup_ratoi'", result.Message);
+        Assert.Contains("did you mean 'warmup_ratio'", result.Message);
+
+        var badValue = await home.Run(home.Write(SftDefinition(Path.Combine(home.Folder, "tiny"), steps: 2, extra: "{\"warmup_ratio\": 1.5}"), "bad-value.json"));
+        Assert.Equal(InstanceStatus.Faulted, badValue.Status);
+        Assert.Contains("option 'warmup_ratio' must be in [0, 1)", badValue.Message);
+
+        var stageKey = await home.Run(home.Write(SftDefinition(Path.Combine(home.Folder, "tiny"), steps: 2, extra: "{\"learning_rate\": 0.1}"), "own-input.json"));
+        Assert.Equal(InstanceStatus.Faulted, stageKey.Status);
+        Assert.Contains("option 'learning_rate' has its own input 'learningRate'", stageKey.Message);
+    }
+
+    [Fact]
+    public async Task Cancel_stops_training_at_the_next_step_and_stores_nothing()
+    {
+        using var home = new TestHome();
+        string path = home.Write(SftDefinition(DemoModel.Create(Path.Combine(home.Folder, "tiny")), steps: 20000));
+        string id = home.Engine.Start(path, new Dictionary<string, string>(), force: false);
+        var run = Task.Run(() => home.Engine.RunAsync(id));
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while (!home.Engine.Detail(id).Executions.Any(e => e.ActivityId == "sft" && e.Status == "running"))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the sft stage never started");
+            await Task.Delay(50);
+        }
+        await Task.Delay(300);   // a few steps in
+        home.Engine.Cancel(id);
+        var result = await run.WaitAsync(TimeSpan.FromMinutes(1));
+
+        Assert.Equal(InstanceStatus.Cancelled, result.Status);
+        Assert.Equal("cancelled", home.Engine.Detail(id).Executions.Single(e => e.ActivityId == "sft").Status);
+        Assert.DoesNotContain(home.Engine.Artifacts.List(), a => a.Kind is ArtifactKind.Report || a.Provenance.OutputName == "metrics");
+        Assert.Single(home.Engine.Artifacts.List(), a => a.Kind == ArtifactKind.Model);   // the imported one only
+        Assert.Empty(Directory.Exists(home.Engine.Artifacts.TempRoot) ? Directory.EnumerateFileSystemEntries(home.Engine.Artifacts.TempRoot) : []);
+    }
+
+    [Fact]
+    public async Task Kto_reward_model_and_best_of_n_stages_chain_on_a_tiny_model()
+    {
+        using var home = new TestHome();
+        string model = DemoModel.Create(Path.Combine(home.Folder, "tiny"));
+        string unpaired = Path.Combine(home.Folder, "unpaired.jsonl"), pairs = Path.Combine(home.Folder, "pairs.jsonl");
+        File.WriteAllLines(unpaired, Enumerable.Range(0, 6).Select(i =>
+            $"{{\"prompt\":\"What is {i} plus 1?\",\"completion\":\"{(i % 2 == 0 ? $"{i} plus 1 is {i + 1}." : "no")}\",\"label\":{(i % 2 == 0 ? "true" : "false")}}}"));
+        File.WriteAllLines(pairs, Enumerable.Range(0, 6).Select(i =>
+            $"{{\"prompt\":\"What is {i} plus 2?\",\"chosen\":\"{i} plus 2 is {i + 2}.\",\"rejected\":\"no\"}}"));
+        var d = WorkflowDefinition.Create("kto-rm-bon", "KTO, reward model, best of n");
+        d.AddActivity("model", "Alignment.ImportModel").SetInput("path", "String", Expression.Literal(model));
+        foreach (var (id, file, format) in new[] { ("unpaired", unpaired, "unpaired"), ("pairs", pairs, "preference"),
+                                                   ("prompts", Path.Combine(DemoModel.DemoFolder, "prompts.jsonl"), "prompts") })
+        {
+            var data = d.AddActivity(id, "Alignment.ImportDataset");
+            data.SetInput("path", "String", Expression.Literal(file));
+            data.SetInput("format", "String", Expression.Literal(format));
+        }
+        var kto = d.AddActivity("kto", "Alignment.Kto");
+        kto.SetInput("model", "Artifact", Expression.Output("model", "model"));
+        kto.SetInput("dataset", "Artifact", Expression.Output("unpaired", "dataset"));
+        var rm = d.AddActivity("rm", "Alignment.TrainRewardModel");
+        rm.SetInput("model", "Artifact", Expression.Output("model", "model"));
+        rm.SetInput("preferences", "Artifact", Expression.Output("pairs", "dataset"));
+        foreach (var stage in new[] { kto, rm })
+        {
+            stage.SetInput("maxSteps", "Int32", Expression.Literal(2));
+            stage.SetInput("batchSize", "Int32", Expression.Literal(3));
+            stage.SetInput("template", "String", Expression.Literal("chatml"));
+        }
+        var bon = d.AddActivity("bon", "Alignment.BestOfN");
+        bon.SetInput("model", "Artifact", Expression.Output("kto", "model"));
+        bon.SetInput("rewardModel", "Artifact", Expression.Output("rm", "rewardModel"));
+        bon.SetInput("prompts", "Artifact", Expression.Output("prompts", "dataset"));
+        bon.SetInput("n", "Int32", Expression.Literal(3));
+        bon.SetInput("maxNewTokens", "Int32", Expression.Literal(6));
+        bon.SetInput("template", "String", Expression.Literal("chatml"));
+        d.Connect("model", "unpaired");
+        d.Connect("unpaired", "pairs");
+        d.Connect("pairs", "prompts");
+        d.Connect("prompts", "kto");
+        d.Connect("kto", "rm");
+        d.Connect("rm", "bon");
+
+        var result = await home.Run(home.Write(d));
+        Assert.True(result.Status == InstanceStatus.Finished, result.Message);
+        var o = home.Outputs(result.InstanceId);
+        Assert.True(double.IsFinite((double)o["kto"]["kl"]!));
+        Assert.Equal(ArtifactKind.RewardModel, home.Engine.Artifacts.Get((string)o["rm"]["rewardModel"]!).Kind);
+        Assert.InRange((double)o["rm"]["accuracy"]!, 0, 1);
+        var best = File.ReadAllLines(home.Engine.Artifacts.Get((string)o["bon"]["dataset"]!).Path);
+        Assert.Equal(4, best.Length);
+        Assert.Equal(12, File.ReadAllLines(home.Engine.Artifacts.Get((string)o["bon"]["candidates"]!).Path).Length);
+        Assert.Equal(best.Average(l => (double)JsonNode.Parse(l)!["score"]!), (double)o["bon"]["meanScore"]!, 9);
+        Assert.Equal(4.0, (double)o["bon"]["rows"]!);
+    }
+}
