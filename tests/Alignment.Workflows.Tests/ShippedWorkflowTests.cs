@@ -125,4 +125,17 @@ public class ShippedWorkflowTests
         Assert.Equal(InstanceStatus.Faulted, result.Status);
         Assert.Contains("workflow input 'targetWinRate': expected a number, got \"high\"", result.Message);
     }
+
+    [Fact]
+    public void Align_run_takes_the_base_model_as_an_input_and_finishes_with_the_demo_defaults()
+    {
+        using var home = new TestHome();
+        string model = DemoModel.Create(Path.Combine(home.Folder, "base"));
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = Alignment.Cli.AlignApp.Run(["run", Shipped("sft-dpo.json"), "--input", $"model={model}", "--home", home.Home], output, error);
+        Assert.True(code == 0, error.ToString() + output);
+        string id = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries)[0].Trim();
+        Assert.Equal(InstanceStatus.Finished, home.Engine.Detail(id).Instance.Status);
+    }
 }
