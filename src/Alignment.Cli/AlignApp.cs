@@ -19,9 +19,10 @@ public static class AlignApp
         };
 
         var root = new RootCommand(
-            "align: an RLHF/DPO alignment pipeline on libtorch. Today it checks the machine (doctor), measures the tensor " +
-            "library and the model (bench) and scores token sequences under a model (logprobs); run `align <command> --help` " +
-            "for each command's options.")
+            "align: an RLHF/DPO alignment pipeline on libtorch: label answers in the browser (serve, annotators, projects, " +
+            "import, export), train stages (train sft|rm|dpo|kto|ppo|best-of-n), chain them in workflows (run, resume, status, " +
+            "cancel, artifacts, workflows), use models (generate, logprobs, tokenize) and measure (doctor, bench). " +
+            "Run `align <command> --help` for each command's options.")
         {
             threads,
             DoctorCommand.Create(threads),
