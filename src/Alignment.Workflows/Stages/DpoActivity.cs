@@ -30,8 +30,7 @@ public sealed class DpoActivity : IStageActivity
             .. TrainerStage.CommonInputs(Defaults),
         ],
         [
-            new OutputDescriptor("model", OutputType.Artifact, "The trained policy (finetuning full or freeze; unset with lora).", ArtifactKind.Model, Optional: true),
-            new OutputDescriptor("adapter", OutputType.Artifact, "The PEFT adapter (finetuning lora; unset otherwise).", ArtifactKind.Adapter, Optional: true),
+            .. TrainerStage.WeightOutputs("The trained policy"),
             new OutputDescriptor("refLogps", OutputType.Artifact, "Reference log-probs of the training pairs (unset for simpo and orpo).", ArtifactKind.RefLogps, Optional: true),
             TrainerStage.MetricsOutput,
             new OutputDescriptor("rewardAccuracy", OutputType.Number, "rewards/accuracies of the last logged step."),
@@ -42,13 +41,7 @@ public sealed class DpoActivity : IStageActivity
     public Task<StageResult> ExecuteAsync(StageContext context)
     {
         var inputs = context.Inputs;
-        var paths = new Dictionary<string, object?>
-        {
-            ["model"] = inputs.Artifact("model").Path,
-            ["data"] = inputs.Artifact("preferences").Path,
-            ["save_steps"] = 0L,
-            ["save_total_limit"] = 1L,
-        };
+        var paths = TrainerStage.RunPaths(inputs, "preferences");
         if (inputs.Has("refModel")) paths["ref_model"] = inputs.Artifact("refModel").Path;
         if (inputs.Has("evalPreferences")) paths["eval_data"] = inputs.Artifact("evalPreferences").Path;
         var options = TrainerStage.Bind<DpoOptions>(context, paths, new Dictionary<string, string> { ["loss_type"] = "lossType", ["beta"] = "beta" });

@@ -26,8 +26,7 @@ public sealed class KtoActivity : IStageActivity
             .. TrainerStage.CommonInputs(Defaults),
         ],
         [
-            new OutputDescriptor("model", OutputType.Artifact, "The trained policy (finetuning full or freeze; unset with lora).", ArtifactKind.Model, Optional: true),
-            new OutputDescriptor("adapter", OutputType.Artifact, "The PEFT adapter (finetuning lora; unset otherwise).", ArtifactKind.Adapter, Optional: true),
+            .. TrainerStage.WeightOutputs("The trained policy"),
             TrainerStage.MetricsOutput,
             new OutputDescriptor("kl", OutputType.Number, "KTO's KL estimate of the last logged step."),
             new OutputDescriptor("finalLoss", OutputType.Number, "Loss of the last step."),
@@ -36,13 +35,7 @@ public sealed class KtoActivity : IStageActivity
     public Task<StageResult> ExecuteAsync(StageContext context)
     {
         var inputs = context.Inputs;
-        var paths = new Dictionary<string, object?>
-        {
-            ["model"] = inputs.Artifact("model").Path,
-            ["data"] = inputs.Artifact("dataset").Path,
-            ["save_steps"] = 0L,
-            ["save_total_limit"] = 1L,
-        };
+        var paths = TrainerStage.RunPaths(inputs, "dataset");
         if (inputs.Has("refModel")) paths["ref_model"] = inputs.Artifact("refModel").Path;
         var options = TrainerStage.Bind<KtoOptions>(context, paths, new Dictionary<string, string> { ["beta"] = "beta" });
         var result = TrainerStage.Run(context, KtoTrainer.Stage, (dir, progress) => KtoTrainer.Run(options, dir, progress), (dir, _) =>

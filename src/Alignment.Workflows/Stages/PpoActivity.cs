@@ -29,8 +29,7 @@ public sealed class PpoActivity : IStageActivity
             .. TrainerStage.CommonInputs(Defaults),
         ],
         [
-            new OutputDescriptor("model", OutputType.Artifact, "The trained policy (finetuning full or freeze; unset with lora).", ArtifactKind.Model, Optional: true),
-            new OutputDescriptor("adapter", OutputType.Artifact, "The PEFT adapter (finetuning lora; unset otherwise).", ArtifactKind.Adapter, Optional: true),
+            .. TrainerStage.WeightOutputs("The trained policy"),
             TrainerStage.MetricsOutput,
             new OutputDescriptor("meanScore", OutputType.Number, "objective/scores of the last logged step: the reward model's mean score of the rollouts."),
             new OutputDescriptor("kl", OutputType.Number, "objective/kl of the last logged step: mean KL per sequence to the reference."),
@@ -40,14 +39,8 @@ public sealed class PpoActivity : IStageActivity
     public Task<StageResult> ExecuteAsync(StageContext context)
     {
         var inputs = context.Inputs;
-        var paths = new Dictionary<string, object?>
-        {
-            ["model"] = inputs.Artifact("model").Path,
-            ["reward_model"] = inputs.Artifact("rewardModel").Path,
-            ["data"] = inputs.Artifact("prompts").Path,
-            ["save_steps"] = 0L,
-            ["save_total_limit"] = 1L,
-        };
+        var paths = TrainerStage.RunPaths(inputs, "prompts");
+        paths["reward_model"] = inputs.Artifact("rewardModel").Path;
         var options = TrainerStage.Bind<PpoOptions>(context, paths,
             new Dictionary<string, string> { ["kl_coef"] = "klCoef", ["max_new_tokens"] = "maxNewTokens", ["temperature"] = "temperature" });
         var result = TrainerStage.Run(context, PpoTrainer.Stage, (dir, progress) => PpoTrainer.Run(options, dir, progress), (dir, _) =>

@@ -25,8 +25,7 @@ public sealed class SftActivity : IStageActivity
             .. TrainerStage.CommonInputs(new SftOptions()),
         ],
         [
-            new OutputDescriptor("model", OutputType.Artifact, "The fine-tuned model (finetuning full or freeze; unset with lora).", ArtifactKind.Model, Optional: true),
-            new OutputDescriptor("adapter", OutputType.Artifact, "The PEFT adapter (finetuning lora; unset otherwise).", ArtifactKind.Adapter, Optional: true),
+            .. TrainerStage.WeightOutputs("The fine-tuned model"),
             TrainerStage.MetricsOutput,
             new OutputDescriptor("finalLoss", OutputType.Number, "Loss of the last step."),
             new OutputDescriptor("steps", OutputType.Number, "Optimizer steps run."),
@@ -35,13 +34,7 @@ public sealed class SftActivity : IStageActivity
     public Task<StageResult> ExecuteAsync(StageContext context)
     {
         var inputs = context.Inputs;
-        var paths = new Dictionary<string, object?>
-        {
-            ["model"] = inputs.Artifact("model").Path,
-            ["data"] = inputs.Artifact("dataset").Path,
-            ["save_steps"] = 0L,
-            ["save_total_limit"] = 1L,
-        };
+        var paths = TrainerStage.RunPaths(inputs, "dataset");
         if (inputs.Has("evalDataset")) paths["eval_data"] = inputs.Artifact("evalDataset").Path;
         var options = TrainerStage.Bind<SftOptions>(context, paths, new Dictionary<string, string>());
         var result = TrainerStage.Run(context, SftTrainer.Stage, (dir, progress) => SftTrainer.Run(options, dir, progress), (dir, r) =>

@@ -33,13 +33,7 @@ public sealed class TrainRewardModelActivity : IStageActivity
     public Task<StageResult> ExecuteAsync(StageContext context)
     {
         var inputs = context.Inputs;
-        var paths = new Dictionary<string, object?>
-        {
-            ["model"] = inputs.Artifact("model").Path,
-            ["data"] = inputs.Artifact("preferences").Path,
-            ["save_steps"] = 0L,
-            ["save_total_limit"] = 1L,
-        };
+        var paths = TrainerStage.RunPaths(inputs, "preferences");
         if (inputs.Has("evalPreferences")) paths["eval_data"] = inputs.Artifact("evalPreferences").Path;
         var options = TrainerStage.Bind<RewardOptions>(context, paths, new Dictionary<string, string>());
         var result = TrainerStage.Run(context, RewardTrainer.Stage, (dir, progress) => RewardTrainer.Run(options, dir, progress), (dir, _) =>

@@ -169,6 +169,23 @@ internal static class TrainerStage
         result.LogHistory.LastOrDefault(r => r.TryGetValue(key, out var v) && v is not null) is { } record ? record[key]!.Value : double.NaN;
 
     /// <summary>The declared output for metrics (a report artifact).</summary>
+    /// <summary>The options every trainer stage fixes: the starting model and data (artifact paths), no intermediate
+    /// checkpoints (the stage's run folder is temporary) and one kept checkpoint.</summary>
+    public static Dictionary<string, object?> RunPaths(StageInputs inputs, string dataInput) => new()
+    {
+        ["model"] = inputs.Artifact("model").Path,
+        ["data"] = inputs.Artifact(dataInput).Path,
+        ["save_steps"] = 0L,
+        ["save_total_limit"] = 1L,
+    };
+
+    /// <summary>The two weight outputs of a trainer stage: a model (full or freeze tuning) or an adapter (LoRA).</summary>
+    public static OutputDescriptor[] WeightOutputs(string modelDescription) =>
+    [
+        new OutputDescriptor("model", OutputType.Artifact, $"{modelDescription} (finetuning full or freeze; unset with lora).", ArtifactKind.Model, Optional: true),
+        new OutputDescriptor("adapter", OutputType.Artifact, "The PEFT adapter (finetuning lora; unset otherwise).", ArtifactKind.Adapter, Optional: true),
+    ];
+
     public static OutputDescriptor MetricsOutput { get; } =
         new("metrics", OutputType.Artifact, "metrics.jsonl: one JSON object per logged step (TRL metric names; wall-clock rates left out).", ArtifactKind.Report);
 
