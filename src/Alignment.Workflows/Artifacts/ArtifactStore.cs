@@ -132,6 +132,27 @@ public sealed class ArtifactStore
         return result;
     }
 
+    /// <summary>
+    /// The other outputs of the stage run that produced <paramref name="artifact"/>: artifacts with the same producer
+    /// (instance and activity), the same parameters and the same input artifacts (so another iteration of a loop,
+    /// trained from other inputs, is not one of them). Empty for an artifact added by hand.
+    /// </summary>
+    public IReadOnlyList<ArtifactRecord> ProducedWith(ArtifactRecord artifact)
+    {
+        if (artifact.Provenance.Producer is not { } producer) return [];
+        var inputs = artifact.Provenance.Inputs.Select(i => (i.Name, i.Hash)).Order().ToList();
+        var hashes = _db.Read(connection => connection.Query<string>(
+            """
+            SELECT hash FROM artifacts
+            WHERE instance_id = @InstanceId AND activity_id = @ActivityId AND hash <> @Hash
+            ORDER BY output_name, hash
+            """,
+            new { producer.InstanceId, producer.ActivityId, artifact.Hash }).ToList());
+        return hashes.Select(Find).OfType<ArtifactRecord>()
+            .Where(r => JsonNode.DeepEquals(r.Provenance.Parameters, artifact.Provenance.Parameters)
+                        && r.Provenance.Inputs.Select(i => (i.Name, i.Hash)).Order().SequenceEqual(inputs)).ToList();
+    }
+
     /// <summary>Artifacts that list <paramref name="hash"/> among their inputs.</summary>
     public IReadOnlyList<string> UsedBy(string hash) => _db.Read(connection => connection.Query<string>(
         "SELECT DISTINCT artifact_hash FROM artifact_inputs WHERE input_hash = @hash ORDER BY artifact_hash", new { hash }).ToList());

@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text;
 using System.Text.Json.Nodes;
 using Alignment.Models.Generation;
 using Alignment.Models.Heads;
@@ -17,6 +15,7 @@ using Alignment.Workflows.Activities;
 using Alignment.Workflows.Artifacts;
 using Alignment.Workflows.Evaluation;
 using Alignment.Workflows.Judging;
+using Alignment.Workflows.Reporting;
 using static Alignment.Torch.torch;
 
 namespace Alignment.Workflows.Stages;
@@ -26,7 +25,8 @@ namespace Alignment.Workflows.Stages;
 /// reward model or a scripted judge (sides randomized by the seed), and reports the policy's win rate with its 95%
 /// Wilson interval, mean answer lengths, the KL of the policy to the baseline on the policy's own answers
 /// (Σ log π − log πbase per answer, averaged), and optionally the reward model's accuracy on held-out preference
-/// pairs and the policy's held-out loss on SFT data. The report artifact holds report.json, report.md and the answers.
+/// pairs and the policy's held-out loss on SFT data. The report artifact (see <see cref="ReportWriter"/>) holds report.md with
+/// charts (win rate, answer lengths, the training curves of the trainers upstream of the policy), report.json and the answers.
 /// </summary>
 public sealed class EvaluateActivity : IStageActivity
 {
@@ -52,7 +52,7 @@ public sealed class EvaluateActivity : IStageActivity
             new InputDescriptor("batchSize", InputType.Integer, "Sequences per forward or generation batch.", Default: 8),
         ],
         [
-            new OutputDescriptor("report", OutputType.Artifact, "report.json, report.md and answers.jsonl.", ArtifactKind.Report),
+            new OutputDescriptor("report", OutputType.Artifact, "report.md with charts/*.svg, report.json and answers.jsonl.", ArtifactKind.Report),
             new OutputDescriptor("winRate", OutputType.Number, "Share of prompts the policy wins (ties count half)."),
             new OutputDescriptor("winRateLow", OutputType.Number, "Lower end of the 95% Wilson interval."),
             new OutputDescriptor("winRateHigh", OutputType.Number, "Upper end of the 95% Wilson interval."),
@@ -79,7 +79,7 @@ public sealed class EvaluateActivity : IStageActivity
         context.Progress(0.05, "policy answers");
         var (policyAnswers, policyTokens) = Answer(policyDir, tokenizer, template, promptIds, inputs.Int("maxNewTokens"), batchSize, context);
         context.Progress(0.4, "baseline answers");
-        var (baselineAnswers, _) = Answer(baselineDir, tokenizer, template, promptIds, inputs.Int("maxNewTokens"), batchSize, context);
+        var (baselineAnswers, baselineTokens) = Answer(baselineDir, tokenizer, template, promptIds, inputs.Int("maxNewTokens"), batchSize, context);
 
         // KL on the policy's own answers: policy log-probs minus baseline log-probs of the same tokens.
         context.Progress(0.7, "KL to the baseline");
@@ -139,7 +139,7 @@ public sealed class EvaluateActivity : IStageActivity
         double? heldOutLoss = inputs.Has("heldOut") ? HeldOutLoss(policyDir, featurizer, inputs.Artifact("heldOut").Path, tokenizer, batchSize) : null;
         var win = WinRate.From(outcomes.Count(o => o > 0), outcomes.Count(o => o == 0), outcomes.Count(o => o < 0));
         double meanLength = policyTokens.Count == 0 ? 0 : policyTokens.Average(t => t.Length);
-        double baselineLength = baselineAnswers.Count == 0 ? 0 : baselineAnswers.Average(a => tokenizer.Encode(a).Length);
+        double baselineLength = baselineTokens.Count == 0 ? 0 : baselineTokens.Average(t => t.Length);
 
         var report = new JsonObject
         {
@@ -151,16 +151,7 @@ public sealed class EvaluateActivity : IStageActivity
             ["kl"] = kl,
             ["reward_accuracy"] = rewardAccuracy, ["held_out_loss"] = heldOutLoss,
         };
-        context.WriteFolder("report", dir =>
-        {
-            File.WriteAllText(Path.Combine(dir, "report.json"), report.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) + "\n");
-            JsonLines.Write(Path.Combine(dir, "answers.jsonl"), prompts.Select((p, i) => new JsonObject
-            {
-                ["prompt"] = p.Prompt.DisplayText, ["policy"] = policyAnswers[i], ["baseline"] = baselineAnswers[i],
-                ["outcome"] = outcomes[i] > 0 ? "policy" : outcomes[i] < 0 ? "baseline" : "tie",
-            }));
-            File.WriteAllText(Path.Combine(dir, "report.md"), Markdown(report, prompts, policyAnswers, baselineAnswers, outcomes));
-        });
+        context.WriteFolder("report", dir => ReportWriter.Write(dir, ReportContent(context, report, prompts, policyAnswers, baselineAnswers, policyTokens, baselineTokens, outcomes)));
         context.SetValue("winRate", win.Rate);
         context.SetValue("winRateLow", win.Low);
         context.SetValue("winRateHigh", win.High);
@@ -233,26 +224,27 @@ public sealed class EvaluateActivity : IStageActivity
         return count == 0 ? 0 : total / count;
     }
 
-    private static string Markdown(JsonObject r, List<PromptExample> prompts, List<string> policy, List<string> baseline, int[] outcomes)
+    /// <summary>What the report shows: the numbers, every answer pair, and the training curves found through lineage.</summary>
+    private static EvaluationReport ReportContent(StageContext context, JsonObject summary, List<PromptExample> prompts, List<string> policy, List<string> baseline,
+                                                  List<long[]> policyTokens, List<long[]> baselineTokens, int[] outcomes)
     {
-        string F(JsonNode? n, string format = "F3") => n is null ? "—" : ((double)n).ToString(format, CultureInfo.InvariantCulture);
-        var sb = new StringBuilder();
-        sb.AppendLine("# Evaluation report").AppendLine();
-        sb.AppendLine($"Judge: **{r["judge"]}** on {r["prompts"]} held-out prompts.").AppendLine();
-        sb.AppendLine("| metric | value |").AppendLine("|---|---|");
-        sb.AppendLine($"| win rate (ties half) | {F(r["win_rate"], "P1")} (95% CI {F(r["win_rate_low"], "P1")} – {F(r["win_rate_high"], "P1")}) |");
-        sb.AppendLine($"| wins / ties / losses | {r["wins"]} / {r["ties"]} / {r["losses"]} |");
-        sb.AppendLine($"| mean answer length (tokens) | policy {F(r["mean_length"], "F1")}, baseline {F(r["baseline_mean_length"], "F1")} |");
-        sb.AppendLine($"| KL to baseline (per answer) | {F(r["kl"])} |");
-        sb.AppendLine($"| reward-model accuracy | {F(r["reward_accuracy"], "P1")} |");
-        sb.AppendLine($"| held-out loss | {F(r["held_out_loss"])} |").AppendLine();
-        sb.AppendLine("## Examples").AppendLine();
-        for (int i = 0; i < Math.Min(5, prompts.Count); i++)
+        var inputs = context.Inputs;
+        var roots = new List<ArtifactRecord> { inputs.Artifact("policy") };
+        if (inputs.Has("rewardModel")) roots.Add(inputs.Artifact("rewardModel"));
+        var notes = new List<string>();
+        var training = TrainingHistory.Find(context.Artifacts, roots, notes);
+        return new EvaluationReport
         {
-            sb.AppendLine($"**Prompt:** {prompts[i].Prompt.DisplayText}").AppendLine();
-            sb.AppendLine($"- policy{(outcomes[i] > 0 ? " (won)" : "")}: {policy[i]}");
-            sb.AppendLine($"- baseline{(outcomes[i] < 0 ? " (won)" : "")}: {baseline[i]}").AppendLine();
-        }
-        return sb.ToString();
+            Summary = summary,
+            Answers = prompts.Select((p, i) => new EvaluatedAnswer(p.Prompt.DisplayText, policy[i], baseline[i], policyTokens[i].Length, baselineTokens[i].Length, outcomes[i])).ToList(),
+            Training = training,
+            TrainingNotes = notes,
+            Policy = Describe(inputs.Artifact("policy")),
+            Baseline = Describe(inputs.Artifact("baseline")),
+        };
     }
+
+    /// <summary>An artifact as the report names it: producing activity and output, and the hash prefix.</summary>
+    private static string Describe(ArtifactRecord artifact) =>
+        artifact.Provenance.Producer is { } p ? $"{p.ActivityId}.{artifact.Provenance.OutputName} {artifact.Hash[..12]}" : artifact.Hash[..12];
 }

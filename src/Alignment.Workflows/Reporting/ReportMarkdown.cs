@@ -1,0 +1,154 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Alignment.Workflows.Reporting;
+
+/// <summary>
+/// The text of report.md: title, headline numbers, the win-rate chart, rule hit rates (when the judge reported them),
+/// answer lengths, the training curves of each upstream trainer, and example answers before (baseline) and after
+/// (policy) with the verdict. Charts are linked by relative paths; every chart note (skipped values, omitted charts)
+/// is printed under it; table cells are escaped and answers are shown verbatim in fenced blocks.
+/// </summary>
+internal static class ReportMarkdown
+{
+    /// <summary>How many examples the report shows.</summary>
+    public const int ExampleCount = 6;
+
+    public static string Build(EvaluationReport report, ReportChart winRate, TaskScores? task, ReportChart? taskChart, ReportChart lengths,
+                               IReadOnlyList<TrainingSection> training)
+    {
+        var s = report.Summary;
+        var md = new StringBuilder();
+        md.Append("# Evaluation report\n\n");
+        md.Append($"{Inline(report.Policy)} (policy) against {Inline(report.Baseline)} (baseline), judged by **{Cell(Text(s["judge"]))}** ")
+          .Append($"on {Text(s["prompts"])} held-out prompts.\n\n");
+
+        md.Append("| metric | value |\n|---|---|\n");
+        md.Append($"| win rate (ties count half) | **{Percent(s["win_rate"])}** (95% interval {Percent(s["win_rate_low"])} – {Percent(s["win_rate_high"])}) |\n");
+        md.Append($"| wins / ties / losses | {Text(s["wins"])} / {Text(s["ties"])} / {Text(s["losses"])} |\n");
+        md.Append($"| mean answer length (tokens) | policy {Fixed(s["mean_length"], 1)}, baseline {Fixed(s["baseline_mean_length"], 1)} |\n");
+        md.Append($"| KL to the baseline (nats per answer) | {Fixed(s["kl"], 3)} |\n");
+        md.Append($"| reward-model accuracy (held-out pairs) | {Percent(s["reward_accuracy"])} |\n");
+        md.Append($"| held-out loss (token NLL) | {Fixed(s["held_out_loss"], 3)} |\n");
+        if (task is not null) md.Append($"| task score (rules) | policy {Fixed(task.PolicyScore, 2)}, baseline {Fixed(task.BaselineScore, 2)} |\n");
+        md.Append('\n');
+
+        md.Append("## Win rate\n\n");
+        Chart(md, winRate);
+
+        if (task is not null)
+        {
+            md.Append("## Task rules\n\n");
+            md.Append($"Rule-judge score: policy **{Fixed(task.PolicyScore, 2)}**, baseline **{Fixed(task.BaselineScore, 2)}**.\n\n");
+            if (task.Rules.Count > 0)
+            {
+                md.Append("| rule | score | policy hit rate | baseline hit rate |\n|---|---:|---:|---:|\n");
+                foreach (var r in task.Rules)
+                    md.Append($"| {Cell(r.Name)} | {Fixed(r.Score, 2)} | {Percent(r.PolicyRate)} | {Percent(r.BaselineRate)} |\n");
+                md.Append('\n');
+            }
+            if (taskChart is not null) Chart(md, taskChart);
+        }
+
+        md.Append("## Answer lengths\n\n");
+        Chart(md, lengths);
+
+        md.Append("## Training\n\n");
+        if (training.Count == 0) md.Append("No trainer metrics were found upstream of the policy (it was not trained in a workflow stage).\n\n");
+        foreach (string note in report.TrainingNotes) md.Append($"- *{Cell(note)}*\n");
+        if (report.TrainingNotes.Count > 0) md.Append('\n');
+        foreach (var section in training)
+        {
+            md.Append($"### {Cell(section.Run.Activity)} ({Cell(section.Run.StageType)})\n\n");
+            md.Append($"{section.Run.Records.Count} logged step{(section.Run.Records.Count == 1 ? "" : "s")}, metrics artifact `{section.Run.MetricsHash[..12]}`.\n\n");
+            if (section.Charts.Count == 0) md.Append("*No curves: the run logged none of the charted metrics.*\n\n");
+            foreach (var chart in section.Charts) Chart(md, chart);
+        }
+
+        md.Append("## Examples\n\n");
+        var examples = Examples(report.Answers, ExampleCount);
+        if (examples.Count == 0) md.Append("No held-out prompts.\n");
+        foreach (var (a, index) in examples)
+        {
+            md.Append($"### Prompt {index + 1}: {Cell(Verdict(a))}\n\n");
+            Block(md, "Prompt", a.Prompt);
+            Block(md, $"Before: baseline ({a.BaselineTokens} tokens)", a.Baseline);
+            Block(md, $"After: policy ({a.PolicyTokens} tokens)", a.Policy);
+        }
+        return md.ToString();
+    }
+
+    /// <summary>
+    /// Up to <paramref name="count"/> answers in prompt order, balanced across verdicts: first up to a third each of policy
+    /// wins, baseline wins and ties, then the rest in order.
+    /// </summary>
+    internal static List<(EvaluatedAnswer Answer, int Index)> Examples(IReadOnlyList<EvaluatedAnswer> answers, int count)
+    {
+        var indexed = answers.Select((a, i) => (a, i)).ToList();
+        int each = Math.Max(1, count / 3);
+        var picked = new[] { 1, -1, 0 }.SelectMany(o => indexed.Where(x => Math.Sign(x.a.Outcome) == o).Take(each)).Take(count).ToList();
+        picked.AddRange(indexed.Where(x => !picked.Contains(x)).Take(count - picked.Count));
+        return picked.OrderBy(x => x.i).ToList();
+    }
+
+    private static string Verdict(EvaluatedAnswer a) => a.Outcome > 0 ? "the policy wins" : a.Outcome < 0 ? "the baseline wins" : "tie";
+
+    private static void Chart(StringBuilder md, ReportChart chart)
+    {
+        if (chart.Result.Drawn) md.Append($"![{Alt(chart.Caption)}]({chart.RelativePath})\n\n");
+        else md.Append($"*{Cell(chart.Caption)}: chart omitted.*\n\n");
+        foreach (string note in chart.Result.Notes) md.Append($"- *{Cell(note)}*\n");
+        if (chart.Result.Notes.Count > 0) md.Append('\n');
+    }
+
+    /// <summary>A labelled verbatim block; the fence is longer than any backtick run inside the text.</summary>
+    private static void Block(StringBuilder md, string label, string text)
+    {
+        int longest = 0, run = 0;
+        foreach (char c in text)
+        {
+            run = c == '`' ? run + 1 : 0;
+            longest = Math.Max(longest, run);
+        }
+        string fence = new('`', Math.Max(3, longest + 1));
+        md.Append($"**{label}**\n\n{fence}text\n{(text.Length == 0 ? "(empty answer)" : text.ReplaceLineEndings("\n"))}\n{fence}\n\n");
+    }
+
+    /// <summary>Text safe in a table cell or a line of markdown: no line breaks, pipes and markup characters escaped, no raw HTML.</summary>
+    internal static string Cell(string text)
+    {
+        var sb = new StringBuilder(text.Length);
+        foreach (char c in text.ReplaceLineEndings(" "))
+        {
+            if (c is '|' or '\\' or '*' or '_' or '`' or '[' or ']' or '#') sb.Append('\\').Append(c);
+            else if (c == '<') sb.Append("&lt;");
+            else if (c == '>') sb.Append("&gt;");
+            else if (c == '&') sb.Append("&amp;");
+            else sb.Append(c);
+        }
+        return sb.ToString();
+    }
+
+    private static string Alt(string text) => Cell(text);
+
+    private static string Inline(string text) => $"`{text.Replace('`', '\'')}`";
+
+    private static string Text(JsonNode? node) => node switch
+    {
+        null => "—",
+        JsonValue v when v.GetValueKind() == JsonValueKind.String => v.GetValue<string>(),
+        JsonValue v when v.GetValueKind() == JsonValueKind.Number => v.GetValue<double>().ToString("0.####", CultureInfo.InvariantCulture),
+        _ => node.ToJsonString(),
+    };
+
+    private static string Percent(JsonNode? node) => Percent(TaskScores.Number(node));
+
+    private static string Percent(double share) => double.IsFinite(share) ? (share * 100).ToString("F1", CultureInfo.InvariantCulture) + "%" : "—";
+
+    private static string Fixed(JsonNode? node, int decimals) => Fixed(TaskScores.Number(node), decimals);
+
+    private static string Fixed(double value, int decimals) =>
+        double.IsFinite(value) ? value.ToString("F" + decimals.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture) : "—";
+}
