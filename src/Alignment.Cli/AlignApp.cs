@@ -21,7 +21,7 @@ public static class AlignApp
         var root = new RootCommand(
             "align: an RLHF/DPO alignment pipeline on libtorch: label answers in the browser (serve, annotators, projects, " +
             "import, export), train stages (train sft|rm|dpo|kto|ppo|best-of-n), chain them in workflows (run, resume, status, " +
-            "cancel, artifacts, workflows), use models (generate, logprobs, tokenize) and measure (doctor, bench). " +
+            "cancel, artifacts, report, workflows), use models (generate, logprobs, tokenize) and measure (doctor, bench). " +
             "Run `align <command> --help` for each command's options.")
         {
             threads,
@@ -35,6 +35,7 @@ public static class AlignApp
             StatusCommand.Create(threads),
             StatusCommand.CreateCancel(threads),
             ArtifactsCommand.Create(threads),
+            ReportCommand.Create(threads),
             WorkflowsCommand.Create(threads),
             TrainCommand.Create(threads),
         };

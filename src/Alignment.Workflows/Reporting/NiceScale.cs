@@ -10,13 +10,13 @@ public sealed record NiceScale
 {
     private NiceScale(double min, double max, double step)
     {
-        Min = min;
-        Max = max;
         Step = step;
-        int count = (int)Math.Round((max - min) / step) + 1;
         Decimals = Math.Max(0, -(int)Math.Floor(Math.Log10(step) + 1e-9));
-        // Each tick computed from its index and rounded to the step's decimals: no 0.6000000000000001.
-        Ticks = Enumerable.Range(0, count).Select(i => Math.Round(min + i * step, Math.Min(15, Decimals + 2))).ToArray();
+        // Each tick computed from its index and rounded below the step's decimals: 0.6, not 0.6000000000000001.
+        int digits = Math.Min(15, Decimals + 2), count = (int)Math.Round((max - min) / step) + 1;
+        Ticks = Enumerable.Range(0, count).Select(i => Math.Round(min + i * step, digits)).ToArray();
+        Min = Ticks[0];
+        Max = Ticks[^1];
     }
 
     /// <summary>Lower end of the axis (a multiple of <see cref="Step"/>).</summary>
@@ -75,7 +75,7 @@ public sealed record NiceScale
         double fraction = x / power;
         double nice = round
             ? fraction < 1.5 ? 1 : fraction < 3 ? 2 : fraction < 7 ? 5 : 10
-            : fraction <= 1 ? 1 : fraction <= 2 ? 2 : fraction <= 5 ? 5 : 10;
+            : fraction <= 1 + 1e-9 ? 1 : fraction <= 2 + 1e-9 ? 2 : fraction <= 5 + 1e-9 ? 5 : 10;
         return nice * power;
     }
 }

@@ -139,15 +139,15 @@ internal static class ReportMarkdown
     {
         null => "—",
         JsonValue v when v.GetValueKind() == JsonValueKind.String => v.GetValue<string>(),
-        JsonValue v when v.GetValueKind() == JsonValueKind.Number => v.GetValue<double>().ToString("0.####", CultureInfo.InvariantCulture),
+        JsonValue v when JsonNumber.Of(v) is { } number => number.ToString("0.####", CultureInfo.InvariantCulture),
         _ => node.ToJsonString(),
     };
 
-    private static string Percent(JsonNode? node) => Percent(TaskScores.Number(node));
+    private static string Percent(JsonNode? node) => Percent(JsonNumber.OrNaN(node));
 
     private static string Percent(double share) => double.IsFinite(share) ? (share * 100).ToString("F1", CultureInfo.InvariantCulture) + "%" : "—";
 
-    private static string Fixed(JsonNode? node, int decimals) => Fixed(TaskScores.Number(node), decimals);
+    private static string Fixed(JsonNode? node, int decimals) => Fixed(JsonNumber.OrNaN(node), decimals);
 
     private static string Fixed(double value, int decimals) =>
         double.IsFinite(value) ? value.ToString("F" + decimals.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture) : "—";

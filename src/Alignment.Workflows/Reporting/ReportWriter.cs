@@ -24,7 +24,7 @@ public static class ReportWriter
     {
         var summary = report.Summary;
         var winRate = new ReportChart("win-rate.svg", "Win rate with its 95% interval", new SvgIntervalChart { Title = "Win rate of the policy against the baseline" }
-            .Render([new IntervalItem("policy vs baseline", TaskScores.Number(summary["win_rate"]), TaskScores.Number(summary["win_rate_low"]), TaskScores.Number(summary["win_rate_high"]))]));
+            .Render([new IntervalItem("policy vs baseline", JsonNumber.OrNaN(summary["win_rate"]), JsonNumber.OrNaN(summary["win_rate_low"]), JsonNumber.OrNaN(summary["win_rate_high"]))]));
         var task = TaskScores.From(summary["task"]);
         var taskChart = task is null ? null : new ReportChart("task-rules.svg", "Rule hit rates, policy and baseline", new SvgBarChart
         {

@@ -49,6 +49,7 @@ public sealed class SvgIntervalChart
         ChartFrame.XAxis(canvas, area, x, XLabel, Percent);
         double reference = area.X(x, Reference);
         canvas.Line(reference, area.Top - 4, reference, area.Bottom, ChartPalette.Axis, 1.5, "5 4", "reference");
+        canvas.Text(reference, area.Top - 7, Percent(Reference), anchor: "middle", size: 9, fill: ChartPalette.Axis);
 
         for (int i = 0; i < kept.Count; i++)
         {

@@ -28,7 +28,5 @@ public sealed record TaskScores(double PolicyScore, double BaselineScore, IReadO
         return new TaskScores(Number(task["policyScore"]), Number(task["baselineScore"]), rules);
     }
 
-    /// <summary>A JSON number as a double; NaN for anything else.</summary>
-    internal static double Number(JsonNode? node) =>
-        node is JsonValue v && v.GetValueKind() == JsonValueKind.Number ? v.GetValue<double>() : double.NaN;
+    private static double Number(JsonNode? node) => JsonNumber.OrNaN(node);
 }

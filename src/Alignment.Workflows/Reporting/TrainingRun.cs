@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Alignment.Workflows.Stages;
 
@@ -31,12 +30,9 @@ public sealed record TrainingRun(string Activity, string StageType, string Metri
         for (int i = 0; i < Records.Count; i++)
         {
             if (!Records[i].TryGetPropertyValue(key, out var value)) continue;
-            double x = Number(Records[i]["step"]) is { } step && double.IsFinite(step) ? step : i + 1;
-            points.Add((x, Number(value) ?? double.NaN));
+            double x = JsonNumber.Of(Records[i]["step"]) is { } step && double.IsFinite(step) ? step : i + 1;
+            points.Add((x, JsonNumber.OrNaN(value)));
         }
         return new ChartSeries(name ?? key, points);
     }
-
-    private static double? Number(JsonNode? node) =>
-        node is JsonValue v && v.GetValueKind() == JsonValueKind.Number ? v.GetValue<double>() : null;
 }
