@@ -132,11 +132,11 @@ public class ReportChartTests
     [Fact]
     public void Interval_chart_places_the_estimate_whiskers_and_the_50_percent_line()
     {
-        // Plot area 150 … 610 for 0 … 100%: px = 150 + 460·share; the only row is centred at y 56 + 25 = 81.
+        // Plot area 150 … 610 for 0 … 100%: px = 150 + 460·share; the only row is centred at y 64 + 25 = 89.
         var result = new SvgIntervalChart { Title = "win rate" }.Render([new IntervalItem("policy vs baseline", 0.8, 0.49, 0.94)]);
         var doc = XDocument.Parse(result.Svg!);
         var point = doc.Descendants(Svg + "circle").Single();
-        Assert.Equal(("518.00", "81.00"), ((string)point.Attribute("cx")!, (string)point.Attribute("cy")!));
+        Assert.Equal(("518.00", "89.00"), ((string)point.Attribute("cx")!, (string)point.Attribute("cy")!));
         var whisker = doc.Descendants(Svg + "line").First(l => (string?)l.Attribute("class") == "whisker");
         Assert.Equal(("375.40", "582.40"), ((string)whisker.Attribute("x1")!, (string)whisker.Attribute("x2")!));
         var reference = doc.Descendants(Svg + "line").Single(l => (string?)l.Attribute("class") == "reference");

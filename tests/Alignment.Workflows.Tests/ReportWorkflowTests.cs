@@ -40,7 +40,7 @@ public class ReportWorkflowTests
         var report = store.Get((string)o["evaluate"]["report"]!);
         string md = File.ReadAllText(Path.Combine(report.Path, "report.md"));
 
-        var links = Regex.Matches(md, @"!\[[^\]]*\]\(([^)]+)\)").Select(m => m.Groups[1].Value).ToList();
+        var links = Links(md);
         foreach (string chart in new[] { "win-rate", "lengths", "sft-loss", "dpo-loss", "dpo-rewards", "dpo-accuracy" })
             Assert.Contains($"charts/{chart}.svg", links);
         foreach (string link in links) XDocument.Load(Path.Combine(report.Path, link));
@@ -96,6 +96,56 @@ public class ReportWorkflowTests
         var unknown = Align("report", "zz-not-an-id", "--home", home.Home);
         Assert.Equal(2, unknown.Code);
         Assert.Contains("no workflow instance or report artifact 'zz-not-an-id'", unknown.Error);
+    }
+
+    private static List<string> Links(string md) => Regex.Matches(md, @"!\[[^\]]*\]\(([^)]+)\)").Select(m => m.Groups[1].Value).ToList();
+
+    [Fact]
+    public async Task Rlhf_ppo_report_shows_the_reward_model_and_ppo_kl_and_reward_curves()
+    {
+        using var home = new TestHome();
+        var inputs = new Dictionary<string, string> { ["model"] = DemoModel.Create(Path.Combine(home.Folder, "base")) };
+        var result = await home.Run(Path.Combine(TestHome.RepoRoot, "workflows", "rlhf-ppo.json"), inputs);
+        Assert.True(result.Status == InstanceStatus.Finished, result.Message);
+        var o = home.Outputs(result.InstanceId);
+        var store = home.Engine.Artifacts;
+        var report = store.Get((string)o["evaluate"]["report"]!);
+        string md = File.ReadAllText(Path.Combine(report.Path, "report.md"));
+        var links = Links(md);
+        foreach (string chart in new[] { "sft-loss", "rm-loss", "rm-rewards", "rm-accuracy", "ppo-kl", "ppo-reward", "ppo-length", "win-rate", "lengths" })
+            Assert.Contains($"charts/{chart}.svg", links);
+        // SFT, then the reward model, then PPO: upstream first.
+        Assert.True(md.IndexOf("### sft (", StringComparison.Ordinal) < md.IndexOf("### rm (", StringComparison.Ordinal)
+                    && md.IndexOf("### rm (", StringComparison.Ordinal) < md.IndexOf("### ppo (", StringComparison.Ordinal));
+        string ppoMetrics = store.Get((string)o["ppo"]["metrics"]!).Path, rmMetrics = store.Get((string)o["rm"]["metrics"]!).Path;
+        Assert.Equal(Expected(ppoMetrics, "objective/kl"), Markers(Path.Combine(report.Path, "charts", "ppo-kl.svg"), "objective/kl"));
+        Assert.Equal(Expected(ppoMetrics, "objective/scores"), Markers(Path.Combine(report.Path, "charts", "ppo-reward.svg"), "objective/scores"));
+        Assert.Equal(Expected(rmMetrics, "accuracy"), Markers(Path.Combine(report.Path, "charts", "rm-accuracy.svg"), "accuracy"));
+    }
+
+    [Fact]
+    public async Task Iterative_dpo_reports_each_round_and_the_last_shows_both_dpo_runs()
+    {
+        using var home = new TestHome();
+        var inputs = new Dictionary<string, string>
+        {
+            ["model"] = DemoModel.Create(Path.Combine(home.Folder, "base")), ["targetWinRate"] = "1.01", ["maxRounds"] = "2",
+        };
+        var result = await home.Run(Path.Combine(TestHome.RepoRoot, "workflows", "iterative-dpo.json"), inputs);
+        Assert.True(result.Status == InstanceStatus.Finished, result.Message);
+        var (code, output, error) = Align("report", result.InstanceId, "--json", "--home", home.Home);
+        Assert.True(code == 0, error);
+        var reports = JsonNode.Parse(output)!["reports"]!.AsArray();
+        Assert.Equal([1, 2], reports.Select(r => (int)r!["iteration"]!));
+        Assert.Equal(["evaluate", "evaluate"], reports.Select(r => (string)r!["stage"]!));
+        string last = File.ReadAllText((string)reports[1]!["path"]!);
+        Assert.Contains("### dpo (Alignment.Dpo)", last);
+        Assert.Contains("### dpo, run 2 (Alignment.Dpo)", last);
+        Assert.Contains("charts/dpo-loss.svg", Links(last));
+        Assert.Contains("charts/dpo-2-loss.svg", Links(last));
+        Assert.DoesNotContain("charts/dpo-2-loss.svg", Links(File.ReadAllText((string)reports[0]!["path"]!)));   // round 1 saw one DPO run
+        var text = Align("report", result.InstanceId, "--home", home.Home);
+        Assert.Contains("evaluate (iteration 2): ", text.Out);
     }
 
     [Fact]

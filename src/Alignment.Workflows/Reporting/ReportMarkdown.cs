@@ -61,7 +61,7 @@ internal static class ReportMarkdown
         if (report.TrainingNotes.Count > 0) md.Append('\n');
         foreach (var section in training)
         {
-            md.Append($"### {Cell(section.Run.Activity)} ({Cell(section.Run.StageType)})\n\n");
+            md.Append($"### {Cell(section.Label)} ({Cell(section.Run.StageType)})\n\n");
             md.Append($"{section.Run.Records.Count} logged step{(section.Run.Records.Count == 1 ? "" : "s")}, metrics artifact `{section.Run.MetricsHash[..12]}`.\n\n");
             if (section.Charts.Count == 0) md.Append("*No curves: the run logged none of the charted metrics.*\n\n");
             foreach (var chart in section.Charts) Chart(md, chart);

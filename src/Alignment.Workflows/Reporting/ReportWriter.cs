@@ -64,7 +64,8 @@ public static class ReportWriter
             string stem = FileStem(run.Activity);
             int n = used[stem] = used.GetValueOrDefault(stem) + 1;
             string prefix = n == 1 ? stem : $"{stem}-{n}";
-            sections.Add(new TrainingSection(run, TrainingCharts.For(run, prefix)));
+            string label = n == 1 ? run.Activity : $"{run.Activity}, run {n}";
+            sections.Add(new TrainingSection(run, label, TrainingCharts.For(run, prefix, label)));
         }
         return sections;
     }
@@ -80,5 +81,5 @@ public static class ReportWriter
     private static void WriteText(string path, string text) => File.WriteAllText(path, text, new UTF8Encoding(false));
 }
 
-/// <summary>One trainer run and its charts, as shown in the report's training section.</summary>
-internal sealed record TrainingSection(TrainingRun Run, IReadOnlyList<ReportChart> Charts);
+/// <summary>One trainer run, its heading (the activity, numbered from its second run on) and its charts.</summary>
+internal sealed record TrainingSection(TrainingRun Run, string Label, IReadOnlyList<ReportChart> Charts);

@@ -22,7 +22,7 @@ public sealed class SvgIntervalChart
     public double Reference { get; init; } = 0.5;
 
     /// <summary>The plot area for <paramref name="rows"/> items: labels get the 150 units on the left.</summary>
-    public static PlotArea AreaFor(int rows) => new(150, 56, 460, RowHeight * Math.Max(1, rows));
+    public static PlotArea AreaFor(int rows) => new(150, 64, 460, RowHeight * Math.Max(1, rows));
 
     /// <summary>Draws the items; one whose estimate or interval is not finite is left out with a note.</summary>
     public ChartResult Render(IReadOnlyList<IntervalItem> items)

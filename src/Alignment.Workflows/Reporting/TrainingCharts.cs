@@ -29,15 +29,15 @@ public static class TrainingCharts
         new("length", "Mean length of sampled answers", "tokens", ["completions/mean_length"], [0]),
     ];
 
-    /// <summary>The charts of <paramref name="run"/>, files named <c>{prefix}-{suffix}.svg</c>.</summary>
-    public static IReadOnlyList<ReportChart> For(TrainingRun run, string prefix)
+    /// <summary>The charts of <paramref name="run"/>, files named <c>{prefix}-{suffix}.svg</c>, titles starting with <paramref name="label"/>.</summary>
+    public static IReadOnlyList<ReportChart> For(TrainingRun run, string prefix, string? label = null)
     {
         var charts = new List<ReportChart>();
         foreach (var spec in Specs)
         {
             var keys = spec.Keys.Where(run.Has).ToList();
             if (keys.Count == 0) continue;
-            string title = $"{run.Activity}: {spec.Title}";
+            string title = $"{label ?? run.Activity}: {spec.Title}";
             var chart = new SvgLineChart { Title = title, YLabel = spec.YLabel, YInclude = spec.YInclude };
             charts.Add(new ReportChart($"{prefix}-{spec.Suffix}.svg", title, chart.Render(keys.Select(k => run.Series(k)).ToList())));
         }
