@@ -6,7 +6,7 @@ namespace Alignment.Workflows.Reporting;
 /// <param name="Prompt">The prompt as shown to the judge.</param>
 /// <param name="Policy">The policy's answer.</param>
 /// <param name="Baseline">The baseline's answer.</param>
-/// <param name="PolicyTokens">Tokens the policy generated (its end-of-turn token included).</param>
+/// <param name="PolicyTokens">Tokens the policy generated (an end-of-turn token included when it produced one).</param>
 /// <param name="BaselineTokens">Tokens the baseline generated, counted the same way.</param>
 /// <param name="Outcome">+1 the policy won, 0 tie, −1 the baseline won.</param>
 public sealed record EvaluatedAnswer(string Prompt, string Policy, string Baseline, int PolicyTokens, int BaselineTokens, int Outcome)

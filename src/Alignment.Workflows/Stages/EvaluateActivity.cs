@@ -246,5 +246,5 @@ public sealed class EvaluateActivity : IStageActivity
 
     /// <summary>An artifact as the report names it: producing activity and output, and the hash prefix.</summary>
     private static string Describe(ArtifactRecord artifact) =>
-        artifact.Provenance.Producer is { } p ? $"{p.ActivityId}.{artifact.Provenance.OutputName} {artifact.Hash[..12]}" : artifact.Hash[..12];
+        artifact.Provenance.Producer is { } p ? $"{p.ActivityId}.{artifact.Provenance.OutputName ?? "output"} {artifact.Hash[..12]}" : artifact.Hash[..12];
 }
