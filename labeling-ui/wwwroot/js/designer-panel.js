@@ -153,10 +153,10 @@ export function renderWorkflowPanel(container, model, changed) {
     const row = el('div', { class: 'def-row', 'data-workflow-input': input.name ?? '' });
     row.append(
       bound(input, 'name', 'name'),
-      typeSelect(input, 'type', ['String', 'Int32', 'Double', 'Boolean']),
       bound(input, 'defaultValue', 'default', true),
-      bound(input, 'description', 'description'),
+      typeSelect(input, 'type', ['String', 'Int32', 'Double', 'Boolean']),
       removeButton(() => { inputs.splice(index, 1); rerender(); }),
+      bound(input, 'description', 'description'),
     );
     container.append(row);
   });
@@ -173,8 +173,8 @@ export function renderWorkflowPanel(container, model, changed) {
     const row = el('div', { class: 'def-row', 'data-workflow-variable': variable.name ?? '' });
     row.append(
       bound(variable, 'name', 'name'),
-      typeSelect(variable, 'typeName', ['String', 'Int32', 'Double', 'Boolean', 'Object']),
       bound(variable, 'value', 'initial value', true),
+      typeSelect(variable, 'typeName', ['String', 'Int32', 'Double', 'Boolean', 'Object']),
       removeButton(() => { variables.splice(index, 1); rerender(); }),
     );
     container.append(row);

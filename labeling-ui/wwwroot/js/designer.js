@@ -74,7 +74,10 @@ function markDirty() {
 
 function nodeLabel(activity) {
   const descriptor = designer.model.descriptor(activity);
-  return `${activity.name || activity.id}\n${descriptor?.display_name ?? activity.type}`;
+  const cut = (text) => (text.length > 28 ? `${text.slice(0, 27)}…` : text);
+  const title = cut(activity.name || activity.id);
+  const kind = descriptor?.display_name ?? activity.type;
+  return `${title}\n${cut(kind === title ? activity.id : kind)}`;
 }
 
 function portItems(activity) {
@@ -95,7 +98,7 @@ function nodeConfig(activity, position) {
     height: NODE.height,
     attrs: {
       body: { fill: COLORS.fill, stroke: COLORS.border, strokeWidth: 1.5, rx: 8, ry: 8 },
-      label: { text: nodeLabel(activity), fill: '#1c2430', fontSize: 13, fontWeight: 600 },
+      label: { text: nodeLabel(activity), fill: '#1c2430', fontSize: 13 },
     },
     ports: { groups: PORT_GROUPS, items: portItems(activity) },
   };
@@ -199,7 +202,11 @@ function draw(definition) {
     const edge = graph.addEdge(edgeConfig({ source: { cell: source, port }, target: { cell: target, port: 'In' } }));
     edgeJson.set(edge.id, connection);
   }
-  graph.centerContent();
+  if (activities.length > 0) {
+    // Fit when that keeps the labels readable; a long pipeline starts at its left end instead (pan to see the rest).
+    graph.zoomToFit({ padding: 40, maxScale: 1, minScale: 0.65 });
+    if (graph.zoom() <= 0.66) graph.positionContent('left', { padding: 30 });
+  }
   select(null);
 }
 
@@ -227,7 +234,8 @@ function showErrors(errors) {
       const link = el('button', { type: 'button', class: 'link' }, error.message);
       link.addEventListener('click', () => {
         const node = designer.graph.getCellById(error.activity_id);
-        designer.graph.centerCell(node);
+        const visible = designer.graph.getGraphArea();
+        if (!visible?.containsRect?.(node.getBBox())) designer.graph.centerCell(node);
         select(node);
       });
       item.append(link);
