@@ -248,6 +248,38 @@ public class WorkflowsApiTests
     }
 
     [Fact]
+    public async Task Importing_a_file_from_the_list_page_opens_it_in_the_designer()
+    {
+        using var app = new LabelingFactory();
+        var browser = await app.SignedIn(app.Token("ada", AnnotatorRole.Admin));
+        var definition = WorkflowDefinition.Create("from-file", "From a file");
+        definition.AddActivity("import", "Alignment.ImportDataset").SetInput("path", "String", Expression.Literal("rows.jsonl"));
+
+        async Task<HttpResponseMessage> Upload(string text, bool withToken = true)
+        {
+            var form = new MultipartFormDataContent();
+            if (withToken) form.Add(new StringContent(Http.AntiforgeryToken(await browser.GetStringAsync("/workflows"))), "__RequestVerificationToken");
+            form.Add(new StringContent(text, Encoding.UTF8, "application/json"), "file", "from-file.json");
+            return await browser.PostAsync("/ui/workflows/import", form);
+        }
+
+        Assert.Equal(HttpStatusCode.BadRequest, (await Upload(DefinitionSerializer.Write(definition), withToken: false)).StatusCode);
+        var imported = await Upload(DefinitionSerializer.Write(definition));
+        Assert.Equal(HttpStatusCode.Redirect, imported.StatusCode);
+        Assert.Equal("/workflows/from-file/design?version=1", imported.Headers.Location?.ToString());
+        var page = await browser.GetStringAsync("/workflows/from-file/design?version=1");
+        Assert.Contains("data-definition-id=\"from-file\"", page);
+        Assert.Contains("<script src=\"/lib/x6/x6.min.js\"></script>", page);
+
+        var broken = await Upload("{\n  \"definitionId\": \"x\",\n  oops\n}");
+        Assert.Equal(HttpStatusCode.Redirect, broken.StatusCode);
+        Assert.Contains(Uri.EscapeDataString("from-file.json:3:3:"), broken.Headers.Location?.ToString());
+        Assert.Equal(1, app.Count("SELECT COUNT(1) FROM workflow_definitions"));
+        Assert.Equal(HttpStatusCode.NotFound, (await browser.GetAsync("/workflows/nope/design")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("/lib/x6/x6.min.js")).StatusCode);
+    }
+
+    [Fact]
     public async Task A_run_starts_the_stored_version_in_the_background_and_finishes()
     {
         using var app = new LabelingFactory();
