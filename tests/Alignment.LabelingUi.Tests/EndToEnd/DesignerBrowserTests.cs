@@ -137,6 +137,35 @@ public class DesignerBrowserTests(ITestOutputHelper output)
         await context.CloseAsync();
     }
 
+    [Fact]
+    public async Task Run_asks_for_the_workflow_inputs_and_links_to_the_run()
+    {
+        await using var session = await BrowserSession.Start();
+        var admin = session.Service<AnnotatorService>().Create("admin", AnnotatorRole.Admin);
+        var file = Path.Combine(BrowserSession.ScreenshotFolder(), "..", "..", "workflows", "labeling-roundtrip.json");
+        session.Service<DefinitionLibrary>().Import(file, "test");
+        var (context, page, errors) = await session.SignIn(admin.Token, width: 1600, height: 950);
+
+        await page.GotoAsync($"{session.Url}/workflows/labeling-roundtrip/design");
+        await page.Locator("[data-designer][data-ready=true]").WaitForAsync();
+        await page.Locator("#designer-run").ClickAsync();
+        Assert.Equal(2, await page.Locator("[data-run-input]").CountAsync()); // responses, judge
+        await page.Locator("[data-run-input=\"judge\"]").FillAsync("length");
+        await page.Locator("#designer-run-start").ClickAsync();
+        var link = page.Locator("[data-run-link]");
+        await link.WaitForAsync();
+        var id = await link.GetAttributeAsync("data-run-link");
+        Assert.Equal($"/runs/{id}", await link.GetAttributeAsync("href"));
+
+        var running = session.Service<LabelingUi.Features.Workflows.WorkflowRunLauncher>().Running(id!);
+        if (running is not null) await running.WaitAsync(TimeSpan.FromMinutes(2));
+        var instance = session.Service<Alignment.Workflows.Execution.WorkflowEngine>().Repository.Get(id!);
+        Assert.Equal(Alignment.Workflows.Execution.InstanceStatus.Finished, instance.Status);
+        Assert.Equal("length", instance.Inputs["judge"]!.GetValue<string>());
+        Assert.Empty(errors);
+        await context.CloseAsync();
+    }
+
     private static async Task DragTool(IPage page, string type, float x, float y)
     {
         var tool = page.Locator($".tool[data-type=\"{type}\"]");
