@@ -9,6 +9,7 @@ using Alignment.LabelingUi.Features.Annotators;
 using Alignment.LabelingUi.Features.Labeling;
 using Alignment.LabelingUi.Features.Projects;
 using Alignment.LabelingUi.Features.Reports;
+using Alignment.LabelingUi.Features.Workflows;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.DataProtection.Repositories;
@@ -89,6 +90,7 @@ public static class LabelingApp
         services.AddSingleton(sp => AlignStore.OpenHome(sp.GetRequiredService<LabelingSettings>().Home,
             clock ?? sp.GetService<TimeProvider>() ?? TimeProvider.System));
         StoreServices.Add(services);
+        DesignerServices.Add(services);
 
         // Cookie and antiforgery keys live in the home folder, so sign-ins survive a restart of `align serve`.
         services.AddDataProtection().SetApplicationName("Alignment.LabelingUi");
@@ -132,6 +134,7 @@ public static class LabelingApp
         app.MapProjects();
         app.MapAnnotators();
         app.MapReports();
+        app.MapWorkflows();
         app.MapRazorComponents<App>();
     }
 

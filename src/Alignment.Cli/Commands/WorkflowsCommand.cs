@@ -5,12 +5,12 @@ using Alignment.Workflows.Definitions;
 
 namespace Alignment.Cli.Commands;
 
-/// <summary>`align workflows validate FILE` and `align workflows activities [--json]`.</summary>
+/// <summary>`align workflows validate FILE`, `align workflows activities [--json]`, and the stored definitions: `save FILE`, `list`.</summary>
 public static class WorkflowsCommand
 {
     public static Command Create(Option<int?> threads)
     {
-        var command = new Command("workflows", "Workflow definitions: validate files, list the activity types.");
+        var command = new Command("workflows", "Workflow definitions: validate files, list the activity types, save files into the database and list the stored versions.");
 
         var file = new Argument<string>("FILE") { Description = "Workflow definition (Elsa 3 JSON)." };
         var home = WorkflowCommandSupport.HomeOption();
@@ -36,8 +36,9 @@ public static class WorkflowsCommand
         var activities = new Command("activities", "The activity types this build runs, with their inputs, outputs and ports.") { json };
         activities.SetAction(WorkflowCommandSupport.Action(threads, ctx =>
         {
-            var all = ActivityRegistry.CreateDefault().All.Select(a => a.Descriptor).ToList();
-            if (ctx.Parse.GetValue(json)) ctx.WriteJson(all.Select(View).ToList());
+            var registry = ActivityRegistry.CreateDefault();
+            var all = registry.All.Select(a => a.Descriptor).ToList();
+            if (ctx.Parse.GetValue(json)) ctx.WriteJson(ActivityCatalog.Describe(registry));
             else
                 foreach (var d in all)
                 {
@@ -53,22 +54,8 @@ public static class WorkflowsCommand
 
         command.Subcommands.Add(validate);
         command.Subcommands.Add(activities);
+        command.Subcommands.Add(WorkflowStoreCommands.Save(threads));
+        command.Subcommands.Add(WorkflowStoreCommands.List(threads));
         return command;
     }
-
-    private static object View(ActivityDescriptor d) => new
-    {
-        d.Type,
-        d.Version,
-        d.Category,
-        d.DisplayName,
-        d.Description,
-        Inputs = d.Inputs.Select(i => new
-        {
-            i.Name, Type = i.Type.ToString().ToLowerInvariant(), i.TypeName, i.Required, i.Default, i.Description,
-            ArtifactKind = i.ArtifactKind?.ToCode(), i.Choices, i.AffectsCache,
-        }),
-        Outputs = d.Outputs.Select(o => new { o.Name, Type = o.Type.ToString().ToLowerInvariant(), ArtifactKind = o.ArtifactKind?.ToCode(), o.Description }),
-        Ports = d.OutPorts,
-    };
 }

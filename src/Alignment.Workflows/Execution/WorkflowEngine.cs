@@ -57,7 +57,19 @@ public sealed class WorkflowEngine
     {
         var full = Path.GetFullPath(path);
         var definition = DefinitionSerializer.Load(full);
-        new WorkflowValidator(Registry, Artifacts).ValidateOrThrow(definition, path);
+        return Start(definition, path, full, Path.GetDirectoryName(full)!, inputs, force);
+    }
+
+    /// <summary>
+    /// Validates and creates an instance of a definition held in memory (e.g. a version stored in the database):
+    /// <paramref name="source"/> names it in errors, <paramref name="definitionPath"/> (may be null) is recorded for display,
+    /// and relative file paths in its Literal inputs resolve against <paramref name="baseDir"/>. Same checks and lease as
+    /// <see cref="Start(string, IReadOnlyDictionary{string, string}, bool)"/>.
+    /// </summary>
+    public string Start(WorkflowDefinition definition, string source, string? definitionPath, string baseDir,
+        IReadOnlyDictionary<string, string> inputs, bool force = false)
+    {
+        new WorkflowValidator(Registry, Artifacts).ValidateOrThrow(definition, source);
         var declared = definition.Inputs.ToDictionary(i => i.Name);
         foreach (var name in inputs.Keys.Where(k => !declared.ContainsKey(k)))
             throw new WorkflowException($"--input {name}: the workflow declares no input '{name}' (declared: {(declared.Count == 0 ? "none" : string.Join(", ", declared.Keys))})");
@@ -69,8 +81,9 @@ public sealed class WorkflowEngine
         foreach (var variable in definition.Variables)
             state.Variables[variable.Name] = InitialValue(variable);
         var given = new JsonObject(inputs.Select(i => KeyValuePair.Create(i.Key, (JsonNode?)JsonValue.Create(i.Value))));
-        return Repository.Create(definition.DefinitionId ?? Path.GetFileNameWithoutExtension(full), definition.Version, definition.Name,
-            definition.Json.ToJsonString(), full, Path.GetDirectoryName(full)!, Directory.GetCurrentDirectory(), given, force, state,
+        var definitionId = definition.DefinitionId ?? Path.GetFileNameWithoutExtension(definitionPath ?? source);
+        return Repository.Create(definitionId, definition.Version, definition.Name,
+            definition.Json.ToJsonString(), definitionPath, Path.GetFullPath(baseDir), Directory.GetCurrentDirectory(), given, force, state,
             Options.Owner, Db.Clock.GetUtcNow() + Options.LeaseDuration);
     }
 
