@@ -188,6 +188,40 @@ void softmax_backward_kernel(T* dp, const T* p, int64_t rows, int64_t S, T scale
     });
 }
 
+template <typename T>
+void logprobs_forward_kernel(const T* x, const int64_t* tgt, T* out, T* lse, int64_t rows, int64_t V, int64_t ignore) {
+    at::parallel_for(0, rows, std::max<int64_t>(1, 16384 / V), [&](int64_t begin, int64_t end) {
+        for (int64_t r = begin; r < end; r++) {
+            const T* row = x + r * V;
+            T mx = -std::numeric_limits<T>::infinity();
+            for (int64_t j = 0; j < V; j++) mx = row[j] > mx ? row[j] : mx;
+            double sum = 0;
+            for (int64_t j = 0; j < V; j++) sum += exp_poly(row[j] - mx);
+            const T l = mx + static_cast<T>(std::log(sum));
+            lse[r] = l;
+            out[r] = tgt[r] == ignore ? T(0) : row[tgt[r]] - l;
+        }
+    });
+}
+
+template <typename T>
+void logprobs_backward_kernel(const T* x, const int64_t* tgt, const T* lse, const T* g, T* grad, int64_t rows, int64_t V,
+                              int64_t ignore) {
+    at::parallel_for(0, rows, std::max<int64_t>(1, 16384 / V), [&](int64_t begin, int64_t end) {
+        for (int64_t r = begin; r < end; r++) {
+            T* out = grad + r * V;
+            if (tgt[r] == ignore) {
+                std::fill(out, out + V, T(0));
+                continue;
+            }
+            const T* row = x + r * V;
+            const T l = lse[r], gr = g[r];
+            for (int64_t j = 0; j < V; j++) out[j] = -gr * exp_poly(row[j] - l);
+            out[tgt[r]] += gr;
+        }
+    });
+}
+
 RowMask row_mask(const at::Tensor& scores, int64_t B, int64_t T, const at::Tensor& pad) {
     const int64_t S = scores.size(-1), rows = scores.numel() / S;
     TORCH_CHECK(!pad.defined() || (pad.scalar_type() == at::kBool && pad.is_contiguous() && pad.device().is_cpu() &&
@@ -269,6 +303,30 @@ void attention_softmax_backward(at::Tensor& dp, const at::Tensor& p, double scal
     AT_DISPATCH_FLOATING_TYPES(dp.scalar_type(), "attention_softmax_backward", [&] {
         softmax_backward_kernel<scalar_t>(dp.data_ptr<scalar_t>(), p.data_ptr<scalar_t>(), rows, S, static_cast<scalar_t>(scale));
     });
+}
+
+std::pair<at::Tensor, at::Tensor> logprobs_forward(const at::Tensor& logits, const at::Tensor& targets, int64_t ignore_index) {
+    const int64_t V = logits.size(-1), rows = V == 0 ? 0 : logits.numel() / V;
+    at::Tensor out = at::empty({rows}, logits.options());
+    at::Tensor lse = at::empty({rows}, logits.options());
+    at::Tensor t = targets.contiguous();
+    AT_DISPATCH_FLOATING_TYPES(logits.scalar_type(), "logprobs_forward", [&] {
+        logprobs_forward_kernel<scalar_t>(logits.data_ptr<scalar_t>(), t.data_ptr<int64_t>(), out.data_ptr<scalar_t>(),
+                                          lse.data_ptr<scalar_t>(), rows, V, ignore_index);
+    });
+    return {out, lse};
+}
+
+at::Tensor logprobs_backward(const at::Tensor& logits, const at::Tensor& targets, const at::Tensor& lse, const at::Tensor& g,
+                             int64_t ignore_index) {
+    const int64_t V = logits.size(-1), rows = V == 0 ? 0 : logits.numel() / V;
+    at::Tensor grad = at::empty_like(logits);
+    at::Tensor t = targets.contiguous(), l = lse.contiguous(), gc = g.contiguous();
+    AT_DISPATCH_FLOATING_TYPES(logits.scalar_type(), "logprobs_backward", [&] {
+        logprobs_backward_kernel<scalar_t>(logits.data_ptr<scalar_t>(), t.data_ptr<int64_t>(), l.data_ptr<scalar_t>(),
+                                           gc.data_ptr<scalar_t>(), grad.data_ptr<scalar_t>(), rows, V, ignore_index);
+    });
+    return grad;
 }
 
 }  // namespace cpu

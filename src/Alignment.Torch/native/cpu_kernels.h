@@ -39,5 +39,13 @@ void attention_probs(at::Tensor& scores, int64_t B, int64_t T, const at::Tensor&
 // In place on dp (R rows of S): dS = scale · P ⊙ (dP − Σ_j dP⊙P), the gradient of the scaled scores.
 void attention_softmax_backward(at::Tensor& dp, const at::Tensor& p, double scale);
 
+// Per-row log-softmax at the target: logits (N, V) contiguous, targets (N) int64 (ignore_index rows give 0 and are
+// skipped). Returns (logprob (N), lse (N)); targets must already be checked to lie in [0, V) or equal ignore_index.
+std::pair<at::Tensor, at::Tensor> logprobs_forward(const at::Tensor& logits, const at::Tensor& targets, int64_t ignore_index);
+
+// Gradient of logprobs_forward: grad[n, j] = g[n]·(1[j = target] − exp(logit − lse)), 0 on ignored rows.
+at::Tensor logprobs_backward(const at::Tensor& logits, const at::Tensor& targets, const at::Tensor& lse, const at::Tensor& g,
+                             int64_t ignore_index);
+
 }  // namespace cpu
 }  // namespace atg

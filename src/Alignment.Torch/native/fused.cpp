@@ -346,6 +346,15 @@ struct FusedLogprobs : Function<FusedLogprobs> {
         FUSED_CHECK(!(safe.lt(0) | safe.ge(V)).any().item<bool>(), "logprobs: a target is outside [0, ", V,
                     ") and is not ignore_index=", ignore_index);
 
+        at::Tensor dense = logits.device().is_cpu() ? logits.contiguous() : logits;
+        if (cpu::applies({&dense})) {
+            // One pass per row. A strided view (logits[:, :-1]) is copied once and the copy is what backward reads, so
+            // the full logits it was cut from can be freed after the forward.
+            auto [out, lse] = cpu::logprobs_forward(dense, targets, ignore_index);
+            ctx->save_for_backward({dense, targets, lse});
+            ctx->saved_data["ignore_index"] = ignore_index;
+            return out.view(batch);
+        }
         at::Tensor rows = logits.reshape({-1, V});
         const int64_t N = rows.size(0), step = chunk_rows(V);
         at::Tensor lse = at::empty({N}, logits.options().dtype(acc_type(logits)));
@@ -368,6 +377,8 @@ struct FusedLogprobs : Function<FusedLogprobs> {
         if (!ctx->needs_input_grad(0)) return {at::Tensor(), at::Tensor(), at::Tensor()};
 
         const int64_t V = logits.size(-1);
+        if (cpu::applies({&logits}) && grads[0].scalar_type() == logits.scalar_type())
+            return {cpu::logprobs_backward(logits, targets, lse, grads[0], ignore_index).view(logits.sizes()), at::Tensor(), at::Tensor()};
         at::Tensor rows = logits.reshape({-1, V});
         at::Tensor valid = targets.ne(ignore_index).reshape({-1, 1});
         at::Tensor t = targets.reshape({-1, 1}).masked_fill(valid.logical_not(), 0);
