@@ -39,7 +39,7 @@ public static class TrainBench
         ? TinyModels.Config("llama", vocab: Vocab, hidden: 256, layers: 4, heads: 8, kvHeads: 4, intermediate: 688)
         : TinyModels.Config("llama", vocab: Vocab, hidden: 512, layers: 8, heads: 8, kvHeads: 4, intermediate: 1376);
 
-    public static TrainBenchResult Run(string name, int? steps)
+    public static TrainBenchResult Run(string name, int? steps, string? profilePath = null)
     {
         if (!Cases.Contains(name)) throw new ArgumentException($"unknown case '{name}'; cases: {string.Join(", ", Cases)}");
         int hidden = name.EndsWith("512") ? 512 : 256;
@@ -49,11 +49,11 @@ public static class TrainBench
         long parameters = model.parameters().Sum(p => p.numel());
         manual_seed(0);
         return name.StartsWith("sft")
-            ? Sft(name, model, config, parameters, steps ?? 6)
-            : Dpo(name, model, config, parameters);
+            ? Sft(name, model, config, parameters, steps ?? 6, profilePath)
+            : Dpo(name, model, config, parameters, profilePath);
     }
 
-    private static TrainBenchResult Sft(string name, LlamaForCausalLM model, LlamaConfig config, long parameters, int steps)
+    private static TrainBenchResult Sft(string name, LlamaForCausalLM model, LlamaConfig config, long parameters, int steps, string? profilePath)
     {
         var rng = new SplitMix64(7);
         var rows = Enumerable.Range(0, Batch).Select(_ =>
@@ -70,6 +70,7 @@ public static class TrainBench
         for (int i = 0; i <= steps; i++)
         {
             long start = Stopwatch.GetTimestamp();
+            using (i == 1 && profilePath is not null ? new OperatorProfile(profilePath) : null)
             using (NewDisposeScope())
             {
                 var loss = objective.Loss(Enumerable.Range(0, Batch).ToList(), rows, normalizer, new MetricSums(), training: true);
@@ -84,7 +85,7 @@ public static class TrainBench
         return new TrainBenchResult(name, config.Hidden, config.Layers, parameters, SeqLen, Batch, steps, Batch * SeqLen / median, null, null, null, PeakRssMb());
     }
 
-    private static TrainBenchResult Dpo(string name, LlamaForCausalLM model, LlamaConfig config, long parameters)
+    private static TrainBenchResult Dpo(string name, LlamaForCausalLM model, LlamaConfig config, long parameters, string? profilePath)
     {
         var rng = new SplitMix64(11);
         int[] Draw(int n) => Enumerable.Range(0, n).Select(_ => rng.NextInt(Vocab)).ToArray();
@@ -117,6 +118,8 @@ public static class TrainBench
         }
         var plan = sampler.Epoch(0);
         Step(plan[0]);                                   // warm-up (not counted)
+        if (profilePath is not null)
+            using (new OperatorProfile(profilePath)) Step(plan[1]);
         long start = Stopwatch.GetTimestamp();
         foreach (var batch in plan) Step(batch);
         double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;

@@ -25,18 +25,25 @@ public static class BenchTrainCommand
         var json = new Option<bool>("--json") { Description = "Print one JSON object and nothing else on stdout." };
         var @case = new Option<string?>("--case") { Description = $"Run one case in this process: {string.Join(", ", TrainBench.Cases)}.", HelpName = "NAME" };
         var steps = new Option<int?>("--steps") { Description = "Timed SFT steps (default 6).", HelpName = "K", CustomParser = r => OptionParsers.NullableCount(r, "--steps") };
+        var profile = new Option<string?>("--profile")
+        {
+            Description = "With --case: record the operators of one timed SFT step (DPO: one training step) with libtorch's profiler and write a " +
+                          "Chrome trace JSON to FILE (slows that step; for finding where time goes, not for the numbers).",
+            HelpName = "FILE",
+        };
         var command = new Command("train", "Training throughput: SFT tokens/s, DPO pairs/s and peak resident memory, tiny Llama d=256/4 layers and " +
-                                           "d=512/8 layers, seq 256, batch 8, vocabulary 4096.") { json, @case, steps };
+                                           "d=512/8 layers, seq 256, batch 8, vocabulary 4096.") { json, @case, steps, profile };
         command.SetAction(CommandContext.Action(threadsOption, ctx =>
         {
             var results = new List<TrainBenchResult>();
             if (ctx.Parse.GetValue(@case) is { } one)
             {
                 if (!TrainBench.Cases.Contains(one)) throw new UsageException($"--case '{one}': expected one of {string.Join(", ", TrainBench.Cases)}");
-                results.Add(TrainBench.Run(one, ctx.Parse.GetValue(steps)));
+                results.Add(TrainBench.Run(one, ctx.Parse.GetValue(steps), ctx.Parse.GetValue(profile)));
             }
             else
             {
+                if (ctx.Parse.GetValue(profile) is not null) throw new UsageException("--profile needs --case NAME (one case in this process)");
                 foreach (string name in TrainBench.Cases) results.Add(RunChild(ctx, name, ctx.Parse.GetValue(steps)));
             }
             var report = new TrainBenchReport("train", Alignment.Torch.torch.version, ctx.Threads, results, Targets);

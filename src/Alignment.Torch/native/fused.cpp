@@ -9,6 +9,7 @@
 //
 // Double backward is not supported: saved statistics (rstd, logsumexp) are not connected to the graph.
 #include "common.h"
+#include "cpu_kernels.h"
 
 #include <torch/csrc/autograd/custom_function.h>
 
@@ -63,6 +64,11 @@ struct FusedRmsNorm : Function<FusedRmsNorm> {
                     x.size(-1), "] (the last dimension of x, whose shape is ", x.sizes(), "), got ", weight.sizes());
         FUSED_CHECK(eps >= 0, "rms_norm: eps must be >= 0, got ", eps);
 
+        if (cpu::applies({&x, &weight})) {
+            auto [y, rstd] = cpu::rms_norm_forward(x, weight, eps);
+            ctx->save_for_backward({x, weight, rstd});
+            return y;
+        }
         at::Tensor xa = to_acc(x);
         at::Tensor rstd = at::rsqrt(xa.square().mean(-1, /*keepdim=*/true).add_(eps));  // (..., 1)
         at::Tensor y = weight * (xa * rstd).to(x.scalar_type());
@@ -73,6 +79,13 @@ struct FusedRmsNorm : Function<FusedRmsNorm> {
     static variable_list backward(AutogradContext* ctx, variable_list grads) {
         auto saved = ctx->get_saved_variables();
         const at::Tensor &x = saved[0], &weight = saved[1], &rstd = saved[2];
+        if (grads[0].scalar_type() == x.scalar_type()) {
+            at::Tensor gc = grads[0].contiguous();
+            if (cpu::applies({&gc, &x, &weight, &rstd})) {
+                auto [gx, gw] = cpu::rms_norm_backward(gc, x, weight, rstd, ctx->needs_input_grad(0), ctx->needs_input_grad(1));
+                return {gx, gw, at::Tensor()};
+            }
+        }
         at::Tensor g = to_acc(grads[0]);
         at::Tensor xhat = to_acc(x) * rstd;  // recomputed normalized input
         at::Tensor gx, gw;
@@ -177,8 +190,18 @@ struct FusedCausalAttention : Function<FusedCausalAttention> {
         at::Tensor pad = check_padding(padding_mask, B, S, q.device());
         if (!has_scale) scale = 1.0 / std::sqrt(static_cast<double>(D));
 
-        at::Tensor allowed = allowed_mask(T, S, pad, q.device());
         at::Tensor q4 = q.reshape({B, Hkv, G * T, D});
+        if (cpu_path(q, k, v)) {
+            at::Tensor p = at::matmul(q4, k.transpose(-2, -1));  // (B, Hkv, G·T, S) raw scores, contiguous
+            at::Tensor padc = pad.defined() ? pad.contiguous() : pad;
+            at::Tensor lse = cpu::attention_softmax(p, B, T, padc, scale).view({B, Hkv, G * T, 1});
+            at::Tensor out = at::matmul(p, v);
+            ctx->save_for_backward({q, k, v, lse});
+            ctx->saved_data["padding"] = padc;
+            ctx->saved_data["scale"] = scale;
+            return out.view({B, Hq, T, v.size(3)});
+        }
+        at::Tensor allowed = allowed_mask(T, S, pad, q.device());
         at::Tensor p = masked_scores(q4, k, scale, allowed, G);  // scores, turned into P in place below
         at::Tensor lse = at::logsumexp(p, -1, /*keepdim=*/true);  // (B, Hkv, G·T, 1); −inf for fully masked rows
         lse.masked_fill_(lse.eq(-std::numeric_limits<double>::infinity()), 0);  // such rows have only −inf scores: exp(−inf − 0) = 0, so P = 0 and out = 0
@@ -201,6 +224,19 @@ struct FusedCausalAttention : Function<FusedCausalAttention> {
 
         at::Tensor q4 = q.reshape({B, Hkv, G * T, D});
         at::Tensor g4 = grads[0].reshape({B, Hkv, G * T, v.size(3)});
+        if (cpu_path(q, k, v) && grads[0].scalar_type() == q.scalar_type()) {
+            at::Tensor p = at::matmul(q4, k.transpose(-2, -1));
+            cpu::attention_probs(p, B, T, pad, scale, lse);  // recomputed P
+            at::Tensor gq, gk, gv;
+            if (ctx->needs_input_grad(2)) gv = at::matmul(p.transpose(-2, -1), g4);  // Pᵀ dO, summed over G
+            if (ctx->needs_input_grad(0) || ctx->needs_input_grad(1)) {
+                at::Tensor ds = at::matmul(g4, v.transpose(-2, -1)).contiguous();  // dP = dO Vᵀ
+                cpu::attention_softmax_backward(ds, p, scale);                      // scale · dS
+                if (ctx->needs_input_grad(0)) gq = at::matmul(ds, k).view({B, Hq, T, D});
+                if (ctx->needs_input_grad(1)) gk = at::matmul(ds.transpose(-2, -1), q4);  // summed over G
+            }
+            return {gq, gk, gv, at::Tensor(), at::Tensor(), at::Tensor()};
+        }
         at::Tensor p = masked_scores(q4, k, scale, allowed_mask(T, S, pad, q.device()), G).sub_(lse).exp_();  // recomputed P
 
         at::Tensor gq, gk, gv;
@@ -215,6 +251,11 @@ struct FusedCausalAttention : Function<FusedCausalAttention> {
             if (ctx->needs_input_grad(1)) gk = at::matmul(ds.transpose(-2, -1), q4).mul_(scale);  // summed over G
         }
         return {gq, gk, gv, at::Tensor(), at::Tensor(), at::Tensor()};
+    }
+
+    // The CPU kernels take float32/float64 on the CPU (q, k, v need not be contiguous: the matmuls lay them out).
+    static bool cpu_path(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
+        return q.device().is_cpu() && (q.scalar_type() == at::kFloat || q.scalar_type() == at::kDouble);
     }
 
     static void check_inputs(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v) {
@@ -263,20 +304,17 @@ struct FusedSwiglu : Function<FusedSwiglu> {
         FUSED_CHECK(a.sizes() == b.sizes(), "swiglu: a (gate) shape ", a.sizes(), " differs from b (up) shape ", b.sizes());
         FUSED_CHECK(a.scalar_type() == b.scalar_type(), "swiglu: a is ", a.scalar_type(), " but b is ", b.scalar_type());
         ctx->save_for_backward({a, b});
-        return (at::silu(to_acc(a)) * to_acc(b)).to(a.scalar_type());
+        return at::silu(to_acc(a)).mul_(to_acc(b)).to(a.scalar_type());
     }
 
     // d/da silu(a) = σ(a)·(1 + a·(1 − σ(a))); d/db = silu(a).
     static variable_list backward(AutogradContext* ctx, variable_list grads) {
         auto saved = ctx->get_saved_variables();
         at::Tensor a = to_acc(saved[0]), b = to_acc(saved[1]), g = to_acc(grads[0]);
-        at::Tensor sig = at::sigmoid(a);
         at::Tensor ga, gb;
-        if (ctx->needs_input_grad(1)) gb = (g * a * sig).to(saved[1].scalar_type());
-        if (ctx->needs_input_grad(0)) {
-            at::Tensor dsilu = sig * (1 + a * (1 - sig));
-            ga = (g * b * dsilu).to(saved[0].scalar_type());
-        }
+        // ATen's silu and silu_backward are single vectorized passes: gb = g·silu(a), ga = silu'(a)·(g·b).
+        if (ctx->needs_input_grad(1)) gb = at::silu(a).mul_(g).to(saved[1].scalar_type());
+        if (ctx->needs_input_grad(0)) ga = at::silu_backward(g * b, a).to(saved[0].scalar_type());
         return {ga, gb};
     }
 };
@@ -308,6 +346,15 @@ struct FusedLogprobs : Function<FusedLogprobs> {
         FUSED_CHECK(!(safe.lt(0) | safe.ge(V)).any().item<bool>(), "logprobs: a target is outside [0, ", V,
                     ") and is not ignore_index=", ignore_index);
 
+        at::Tensor dense = logits.device().is_cpu() ? logits.contiguous() : logits;
+        if (cpu::applies({&dense})) {
+            // One pass per row. A strided view (logits[:, :-1]) is copied once and the copy is what backward reads, so
+            // the full logits it was cut from can be freed after the forward.
+            auto [out, lse] = cpu::logprobs_forward(dense, targets, ignore_index);
+            ctx->save_for_backward({dense, targets, lse});
+            ctx->saved_data["ignore_index"] = ignore_index;
+            return out.view(batch);
+        }
         at::Tensor rows = logits.reshape({-1, V});
         const int64_t N = rows.size(0), step = chunk_rows(V);
         at::Tensor lse = at::empty({N}, logits.options().dtype(acc_type(logits)));
@@ -330,6 +377,8 @@ struct FusedLogprobs : Function<FusedLogprobs> {
         if (!ctx->needs_input_grad(0)) return {at::Tensor(), at::Tensor(), at::Tensor()};
 
         const int64_t V = logits.size(-1);
+        if (cpu::applies({&logits}) && grads[0].scalar_type() == logits.scalar_type())
+            return {cpu::logprobs_backward(logits, targets, lse, grads[0], ignore_index).view(logits.sizes()), at::Tensor(), at::Tensor()};
         at::Tensor rows = logits.reshape({-1, V});
         at::Tensor valid = targets.ne(ignore_index).reshape({-1, 1});
         at::Tensor t = targets.reshape({-1, 1}).masked_fill(valid.logical_not(), 0);

@@ -1,6 +1,7 @@
 // Optimizer kernels: a whole AdamW step and gradient-norm clipping, each one call for all parameters,
 // so a training step costs a handful of P/Invokes instead of a few per parameter.
 #include "common.h"
+#include "cpu_kernels.h"
 
 #include <cmath>
 #include <limits>
@@ -33,6 +34,10 @@ ATG_API int atg_optim_adamw_step(Handle* params, Handle* exp_avgs, Handle* exp_a
                 throw std::invalid_argument("AdamW state of parameter " + std::to_string(i) + " has shape " + c10::str(m.sizes()) +
                                             " but the parameter has shape " + c10::str(p.sizes()));
             int64_t step = ++steps[i];
+            if (atg::cpu::applies({&param, &g, &m, &v})) {  // one pass over p, g, m, v
+                atg::cpu::adamw(param, g, m, v, lr, beta1, beta2, eps, weight_decay, step);
+                continue;
+            }
             if (weight_decay != 0) param.mul_(1.0 - lr * weight_decay);
             m.mul_(beta1).add_(g, 1.0 - beta1);
             v.mul_(beta2).addcmul_(g, g, 1.0 - beta2);

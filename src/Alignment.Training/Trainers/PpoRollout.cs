@@ -87,7 +87,9 @@ public sealed class PpoRollout
     /// <summary>(B, T−1) float32 log-probs of each next token under logits (B, T, V); 0 where the label is −100.</summary>
     public static Tensor TokenLogprobs(Tensor logits, Tensor labels)
     {
+        using var scope = NewDisposeScope();
         long t = logits.size(1);
-        return F.logprobs_of(logits.narrow(1, 0, t - 1), labels.narrow(1, 1, t - 1), SequenceLogps.IgnoreIndex).to(float32);
+        var all = F.logprobs_of(logits, SequenceLogps.NextTokenTargets(labels), SequenceLogps.IgnoreIndex);   // (B, T), last 0
+        return all.narrow(1, 0, t - 1).to(float32).contiguous().MoveToOuterScope();
     }
 }
