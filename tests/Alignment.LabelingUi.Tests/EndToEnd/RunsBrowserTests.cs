@@ -1,0 +1,97 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Alignment.Data.Annotators;
+using Alignment.Data.Model;
+using Alignment.LabelingUi.Tests.Runs;
+using Alignment.Workflows.Execution;
+using Dapper;
+using Microsoft.Playwright;
+using Xunit.Abstractions;
+
+namespace Alignment.LabelingUi.Tests.EndToEnd;
+
+// A real workflow (sft-dpo.json on a tiny random Llama, a few steps) runs in the server's home; an admin follows it in
+// Chromium: the runs list, the run's stages, its training curves, the lineage graph, an artifact and the report.
+[Trait("Category", "EndToEnd")]
+public class RunsBrowserTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task A_finished_sft_dpo_run_shows_stages_curves_lineage_and_its_report()
+    {
+        await using var session = await BrowserSession.Start();
+        var engine = session.Service<WorkflowEngine>();
+        var model = RunFixtures.TinyChatModel(Path.Combine(session.Home, "base"));
+        var result = await engine.RunAsync(engine.Start(RunFixtures.RepoFile("workflows", "sft-dpo.json"), new Dictionary<string, string> { ["model"] = model }));
+        Assert.True(result.Status == InstanceStatus.Finished, result.Message);
+        var id = result.InstanceId;
+        var executions = engine.Repository.Executions(id);
+        var admin = session.Service<AnnotatorService>().Create("admin", AnnotatorRole.Admin);
+        var (context, page, errors) = await session.SignIn(admin.Token);
+        var shots = BrowserSession.ScreenshotFolder();
+
+        // The list: this run, finished, all activities done.
+        await page.GotoAsync($"{session.Url}/runs");
+        var row = page.Locator($"tr[data-run='{id}']");
+        Assert.Equal("finished", await row.GetAttributeAsync("data-status"));
+        Assert.Contains("11 / 11", await row.InnerTextAsync());
+        Assert.Equal("false", await page.Locator("[data-runs-table]").GetAttributeAsync("data-polling"));
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(shots, "runs.png"), FullPage = true });
+
+        // The run: every stage done, one row per execution.
+        await row.Locator("a").First.ClickAsync();
+        await page.WaitForURLAsync($"{session.Url}/runs/{id}");
+        var stages = page.Locator("tr[data-stage]");
+        Assert.Equal(executions.Count, await stages.CountAsync());
+        foreach (var status in await stages.EvaluateAllAsync<string[]>("rows => rows.map(r => r.dataset.status)"))
+            Assert.Equal("done", status);
+
+        // Curves: one panel per trainer stage; the loss chart of each holds one point per logged metrics row.
+        foreach (var stage in new[] { "sft", "dpo" })
+        {
+            var metricsHash = (string)executions.Single(e => e.ActivityId == stage).Outputs!["metrics"]!;
+            int rows = File.ReadAllLines(engine.Artifacts.Get(metricsHash).Path).Count(l => l.Length > 0);
+            var losses = File.ReadAllLines(engine.Artifacts.Get(metricsHash).Path).Where(l => l.Length > 0)
+                .Select(l => (double)JsonNode.Parse(l)!["loss"]!).ToArray();
+            string canvas = $"[data-curve-stage='{stage}'] canvas[data-metric-group='loss']";
+            await page.WaitForFunctionAsync($"() => document.querySelector(\"{canvas}\")?.dataset.points === '{rows}'");
+            var points = await page.EvaluateAsync<double[]>($"() => Chart.getChart(document.querySelector(\"{canvas}\")).data.datasets.find(d => d.label === 'loss').data.map(p => p.y)");
+            Assert.Equal(losses, points);
+            Assert.Equal("false", await page.Locator($"[data-curve-stage='{stage}']").GetAttributeAsync("data-polling"));
+        }
+        Assert.True(await page.Locator("[data-curve-stage='dpo'] canvas[data-metric-group='rewards/*']").CountAsync() == 1, "no rewards/* chart for dpo");
+        Assert.True(await page.Locator("[data-curve-stage='sft'] canvas[data-metric-group='learning_rate']").CountAsync() == 1, "no learning_rate chart for sft");
+
+        // Lineage: a box per artifact of the run, a curve per artifact_inputs edge.
+        int artifacts = session.Store.Read(c => c.ExecuteScalar<int>("SELECT COUNT(*) FROM artifacts WHERE instance_id = @id", new { id }));
+        int edges = session.Store.Read(c => c.ExecuteScalar<int>(
+            "SELECT COUNT(*) FROM artifact_inputs i JOIN artifacts a ON a.hash = i.artifact_hash WHERE a.instance_id = @id", new { id }));
+        Assert.Equal(artifacts, await page.Locator("svg[data-lineage] a[data-artifact]").CountAsync());
+        Assert.Equal(edges, await page.Locator("svg[data-lineage] path[data-edge-from]").CountAsync());
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(shots, "run-detail.png"), FullPage = true });
+
+        // A lineage box opens the artifact's details.
+        var policy = (string)executions.Single(e => e.ActivityId == "dpo").Outputs!["model"]!;
+        await page.Locator($"svg[data-lineage] a[data-artifact='{policy}']").ClickAsync();
+        await page.WaitForURLAsync($"{session.Url}/runs/artifacts/{policy}");
+        Assert.Equal("model", await page.Locator("[data-field='kind']").InnerTextAsync());
+        Assert.Equal(policy, await page.Locator("[data-field='hash']").InnerTextAsync());
+        Assert.True(await page.Locator("[data-artifact-inputs] tr").CountAsync() >= 2);
+
+        // The report: rendered markdown and the headline numbers of report.json.
+        var reportHash = (string)executions.Single(e => e.ActivityId == "evaluate").Outputs!["report"]!;
+        var reportJson = JsonNode.Parse(File.ReadAllText(Path.Combine(engine.Artifacts.Get(reportHash).Path, "report.json")))!;
+        await page.GotoAsync($"{session.Url}/runs/{id}");
+        await page.Locator("[data-report-link]").ClickAsync();
+        await page.WaitForURLAsync($"{session.Url}/runs/{id}/reports/{reportHash}");
+        await page.WaitForSelectorAsync("[data-report-markdown][data-rendered='true'] h1");
+        Assert.Equal("Evaluation report", await page.Locator("[data-report-markdown] h1").First.InnerTextAsync());
+        double winRate = (double)reportJson["win_rate"]!;
+        Assert.Equal(winRate, double.Parse((await page.Locator("[data-win-rate]").GetAttributeAsync("data-win-rate"))!, CultureInfo.InvariantCulture), 6);
+        Assert.Contains(winRate.ToString("P0", CultureInfo.InvariantCulture).Replace(" ", ""), await page.Locator("[data-headline]").InnerTextAsync());
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(shots, "report.png"), FullPage = true });
+
+        Assert.Empty(errors);
+        output.WriteLine($"screenshots in {shots}");
+        await context.CloseAsync();
+    }
+}
