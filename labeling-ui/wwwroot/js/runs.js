@@ -15,15 +15,19 @@ const SKIPPED = new Set(['step', 'epoch', 'global_step']);
 const COLORS = ['#4f46e5', '#dc2626', '#059669', '#d97706', '#0891b2', '#7c3aed', '#db2777', '#65a30d', '#475569'];
 const panels = new Map();
 
+let chartLibrary = null;
+
+/** Loads Chart.js once, however many panels ask at the same time (a second copy would keep its own chart registry). */
 function loadChart() {
   if (window.Chart) return Promise.resolve(window.Chart);
-  return new Promise((resolve, reject) => {
+  chartLibrary ??= new Promise((resolve, reject) => {
     const script = document.createElement('script');
     script.src = '/lib/chartjs/chart.umd.min.js';
     script.onload = () => resolve(window.Chart);
     script.onerror = () => reject(new Error('chart library missing'));
     document.head.append(script);
   });
+  return chartLibrary;
 }
 
 /** The chart a metric is drawn in: its prefix before '/', eval_ metrics together, everything else on its own. */
