@@ -57,6 +57,27 @@ public static class RunFixtures
         return (id, runDir);
     }
 
+    /// <summary>A finished instance with one Evaluate stage whose report output is <paramref name="reportHash"/>.</summary>
+    public static string FinishedEvaluateStage(WorkflowEngine engine, string reportHash)
+    {
+        int version = engine.Registry.All.Select(a => a.Descriptor).First(d => d.Type == "Alignment.Evaluate").Version;
+        var node = new JsonObject { ["id"] = "evaluate", ["name"] = "Evaluate", ["type"] = "Alignment.Evaluate", ["version"] = version };
+        var definition = new JsonObject
+        {
+            ["definitionId"] = "report", ["version"] = 1, ["name"] = "Report",
+            ["root"] = new JsonObject { ["type"] = "Elsa.Flowchart", ["activities"] = new JsonArray(node.DeepClone()), ["connections"] = new JsonArray() },
+        };
+        var id = engine.Repository.Create("report", 1, "Report", definition.ToJsonString(), null, engine.Home, engine.Home, new JsonObject(), false,
+            new InstanceState(), "elsewhere:1:1", engine.Db.Clock.GetUtcNow());
+        engine.Db.Write((c, t) =>
+        {
+            long execution = engine.Repository.StartExecution(c, t, id, new ActivityNode(node, 0), 1);
+            engine.Repository.FinishExecution(c, t, execution, "completed", null, null, new JsonObject { ["report"] = reportHash, ["winRate"] = 0.75 }, 1, null, "done\n");
+            engine.Repository.SetStatus(c, t, id, InstanceStatus.Finished, null, null);
+        });
+        return id;
+    }
+
     /// <summary>The DPO metrics line of step <paramref name="step"/> (values derived from the step, so each row is recognizable).</summary>
     public static string MetricsLine(int step) => string.Create(CultureInfo.InvariantCulture,
         $$"""{"step":{{step}},"epoch":{{step / 10.0:0.0#}},"loss":{{0.7 - step * 0.01:0.00}},"learning_rate":{{step * 1e-6:0.000000}},"rewards/chosen":{{step * 0.1:0.0}},"rewards/margins":{{step * 0.2:0.0}}}""") + "\n";

@@ -183,3 +183,57 @@ public class RunsApiTests
         return count;
     }
 }
+
+// A run waiting on human judgments: its stage links to the labeling project with live progress; resume (in the server)
+// checks again and suspends again; cancel ends it at once, since no process holds it.
+public class RunsActionsTests
+{
+    [Fact]
+    public async Task A_suspended_run_links_its_project_resumes_in_the_server_and_cancels()
+    {
+        using var app = new LabelingFactory();
+        var engine = app.Service<WorkflowEngine>();
+        var first = await engine.RunAsync(engine.Start(RunFixtures.RepoFile("workflows", "labeling-roundtrip.json"), new Dictionary<string, string> { ["judge"] = "human" }));
+        Assert.Equal(InstanceStatus.Suspended, first.Status);
+        var id = first.InstanceId;
+        var projectName = (string)Assert.Single(engine.Repository.Bookmarks(id)).Payload["project"]!;
+        var project = app.Service<Alignment.Data.Projects.ProjectService>().GetByName(projectName);
+        long comparisons = app.Count("SELECT COUNT(*) FROM comparisons WHERE project_id = @id", new { id = project.Id });
+
+        // One judgment through the labeling API shows up as progress: judged 1 of comparisons × k.
+        var annotator = app.Api(app.Token("alice"));
+        var item = await (await annotator.GetAsync($"/api/projects/{project.Id}/next")).Json();
+        var judged = await annotator.PostJson($"/api/assignments/{item.GetProperty("assignment_id").GetInt64()}/judgment", new { choice = "left", strength = -1 });
+        Assert.Equal(HttpStatusCode.Created, judged.StatusCode);
+
+        var api = app.Api(app.Token("root", AnnotatorRole.Admin));
+        var detail = await (await api.GetAsync($"/api/runs/{id}")).Json();
+        var waiting = detail.GetProperty("run").GetProperty("stages").EnumerateArray().Single(s => s.GetProperty("status").GetString() == "suspended").GetProperty("waiting");
+        Assert.Equal(project.Id, waiting.GetProperty("project_id").GetInt64());
+        Assert.Equal(1, waiting.GetProperty("judged").GetInt64());
+        Assert.Equal(comparisons * project.OverlapK, waiting.GetProperty("needed").GetInt64());
+        var admin = await app.SignedIn(app.Token("boss", AnnotatorRole.Admin));
+        Assert.Contains($"href=\"/admin/projects/{project.Id}\"", await admin.GetStringAsync($"/runs/{id}"));
+
+        // Resume runs in the server's background and, with judgments still missing, suspends again.
+        var resumed = await api.PostAsync($"/api/runs/{id}/resume", null);
+        Assert.Equal(HttpStatusCode.Accepted, resumed.StatusCode);
+        var launcher = app.Service<Alignment.LabelingUi.Features.Runs.RunLauncher>();
+        for (int i = 0; i < 200 && launcher.LastOutcome(id) is null; i++) await Task.Delay(50);
+        Assert.StartsWith("suspended: waiting for judgments", launcher.LastOutcome(id));
+        Assert.Equal(InstanceStatus.Suspended, engine.Repository.Get(id).Status);
+
+        // The page's cancel form (antiforgery token required) cancels at once.
+        var page = await admin.GetStringAsync($"/runs/{id}");
+        var noToken = await admin.PostAsync($"/ui/admin/runs/{id}/cancel", new FormUrlEncodedContent(new Dictionary<string, string>()));
+        Assert.Equal(HttpStatusCode.BadRequest, noToken.StatusCode);
+        Assert.Equal(InstanceStatus.Suspended, engine.Repository.Get(id).Status);
+        var cancel = await admin.PostAsync($"/ui/admin/runs/{id}/cancel", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["__RequestVerificationToken"] = Http.AntiforgeryToken(page),
+        }));
+        Assert.Equal(HttpStatusCode.Redirect, cancel.StatusCode);
+        Assert.Equal(InstanceStatus.Cancelled, engine.Repository.Get(id).Status);
+        await (await api.PostAsync($"/api/runs/{id}/resume", null)).AssertProblem(HttpStatusCode.Conflict, "cancelled");
+    }
+}
