@@ -3,7 +3,9 @@ using System.Text.Json.Nodes;
 using Alignment.Data.Annotators;
 using Alignment.Data.Model;
 using Alignment.LabelingUi.Tests.Runs;
+using Alignment.Workflows.Activities;
 using Alignment.Workflows.Execution;
+using Alignment.Workflows.Queries;
 using Dapper;
 using Microsoft.Playwright;
 using Xunit.Abstractions;
@@ -21,8 +23,20 @@ public class RunsBrowserTests(ITestOutputHelper output)
         await using var session = await BrowserSession.Start();
         var engine = session.Service<WorkflowEngine>();
         var model = RunFixtures.TinyChatModel(Path.Combine(session.Home, "base"));
-        var result = await engine.RunAsync(engine.Start(RunFixtures.RepoFile("workflows", "sft-dpo.json"), new Dictionary<string, string> { ["model"] = model }));
+        // The run goes through an engine whose observer reads the curves while the trainers train, as the dashboard does.
+        var probe = new LiveMetricsProbe();
+        var running = new WorkflowEngine(session.Home, ActivityRegistry.CreateDefault(), new WorkflowEngineOptions { Observer = probe });
+        probe.Queries = new RunQueries(running);
+        var result = await running.RunAsync(running.Start(RunFixtures.RepoFile("workflows", "sft-dpo.json"), new Dictionary<string, string> { ["model"] = model }));
         Assert.True(result.Status == InstanceStatus.Finished, result.Message);
+        foreach (var (stage, steps) in new[] { ("sft", 4), ("dpo", 2) })
+        {
+            var seen = probe.Seen.Where(s => s.Stage == stage).ToList();
+            Assert.Equal(steps, seen.Count);   // one progress event per optimizer step
+            Assert.All(seen, s => Assert.True(s.Running && s.TotalSteps == steps, $"{stage}: {s}"));
+            Assert.Equal(seen.Select(s => s.Rows).Order(), seen.Select(s => s.Rows));   // the curve only grows
+            Assert.True(seen[^1].Rows >= steps - 1, $"{stage}: only {seen[^1].Rows} rows were readable at its last step");
+        }
         var id = result.InstanceId;
         var executions = engine.Repository.Executions(id);
         var admin = session.Service<AnnotatorService>().Create("admin", AnnotatorRole.Admin);
@@ -93,6 +107,20 @@ public class RunsBrowserTests(ITestOutputHelper output)
         Assert.Empty(errors);
         output.WriteLine($"screenshots in {shots}");
         await context.CloseAsync();
+    }
+}
+
+/// <summary>Reads a training stage's curves from its run folder at every progress event.</summary>
+internal sealed class LiveMetricsProbe : IWorkflowObserver
+{
+    public RunQueries? Queries { get; set; }
+    public List<(string Stage, bool Running, int? TotalSteps, int Rows)> Seen { get; } = [];
+
+    public void OnEvent(WorkflowEvent e)
+    {
+        if (e.Kind != WorkflowEventKind.Progress || e.ActivityId is not ("sft" or "dpo")) return;
+        var metrics = Queries!.Metrics(e.InstanceId, e.ActivityId, null, 0);
+        Seen.Add((e.ActivityId, metrics.Running, metrics.TotalSteps, metrics.Next));
     }
 }
 
