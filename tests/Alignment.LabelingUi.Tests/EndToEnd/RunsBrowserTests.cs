@@ -110,6 +110,55 @@ public class RunsBrowserTests(ITestOutputHelper output)
     }
 }
 
+// A stage that is still training: its curves grow in the open page as lines are logged, and polling stops when it ends.
+[Trait("Category", "EndToEnd")]
+public class LiveCurvesBrowserTests
+{
+    [Fact]
+    public async Task A_running_stages_curves_grow_and_stop_polling_when_it_ends()
+    {
+        await using var session = await BrowserSession.Start();
+        var engine = session.Service<WorkflowEngine>();
+        var (id, runDir) = RunFixtures.RunningDpoStage(engine, totalSteps: 4);
+        var metrics = Path.Combine(runDir, "metrics.jsonl");
+        File.WriteAllText(metrics, RunFixtures.MetricsLine(1) + RunFixtures.MetricsLine(2));
+        var admin = session.Service<AnnotatorService>().Create("admin", AnnotatorRole.Admin);
+        var (context, page, errors) = await session.SignIn(admin.Token);
+
+        await page.GotoAsync($"{session.Url}/runs/{id}");
+        const string loss = "[data-curve-stage='dpo'] canvas[data-metric-group='loss']";
+        await page.WaitForFunctionAsync($"() => document.querySelector(\"{loss}\")?.dataset.points === '2'");
+        Assert.Equal("true", await page.Locator("[data-curve-stage='dpo']").GetAttributeAsync("data-polling"));
+        Assert.Equal("true", await page.Locator("[data-stages-table]").GetAttributeAsync("data-polling"));
+
+        File.AppendAllText(metrics, RunFixtures.MetricsLine(3) + RunFixtures.MetricsLine(4)[..15]);
+        await page.WaitForFunctionAsync($"() => document.querySelector(\"{loss}\").dataset.points === '3'");
+        File.AppendAllText(metrics, RunFixtures.MetricsLine(4)[15..]);
+        await page.WaitForFunctionAsync($"() => document.querySelector(\"{loss}\").dataset.points === '4'");
+        var steps = await page.EvaluateAsync<double[]>($"() => Chart.getChart(document.querySelector(\"{loss}\")).data.datasets[0].data.map(p => p.x)");
+        Assert.Equal([1.0, 2.0, 3.0, 4.0], steps);   // each row once, in order
+
+        // The stage ends: its metrics artifact is stored and the run finishes; the curves stop polling, so does the table.
+        var stored = engine.Artifacts.NewTempPath();
+        File.Copy(metrics, stored);
+        var artifact = engine.Artifacts.Ingest(stored, Alignment.Workflows.Artifacts.ArtifactKind.Report,
+            new Alignment.Workflows.Artifacts.ArtifactProvenance(null, "metrics", new(), []));
+        var execution = engine.Repository.Executions(id).Single().Id;
+        engine.Db.Write((c, t) =>
+        {
+            engine.Repository.FinishExecution(c, t, execution, "completed", null, null, new JsonObject { ["metrics"] = artifact.Hash }, 1, null, "done\n");
+            engine.Repository.SetStatus(c, t, id, InstanceStatus.Finished, null, null);
+        });
+        Directory.Delete(runDir, recursive: true);
+        await page.WaitForFunctionAsync("() => document.querySelector(\"[data-curve-stage='dpo']\").dataset.polling === 'false'");
+        await page.WaitForFunctionAsync("() => document.querySelector('[data-stages-table]').dataset.polling === 'false'");
+        Assert.Equal("done", await page.Locator("tr[data-stage='dpo']").GetAttributeAsync("data-status"));
+        Assert.Equal("4", await page.Locator(loss).GetAttributeAsync("data-points"));
+        Assert.Empty(errors);
+        await context.CloseAsync();
+    }
+}
+
 /// <summary>Reads a training stage's curves from its run folder at every progress event.</summary>
 internal sealed class LiveMetricsProbe : IWorkflowObserver
 {
