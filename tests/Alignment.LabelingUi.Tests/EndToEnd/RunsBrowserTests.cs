@@ -99,6 +99,15 @@ public class RunsBrowserTests(ITestOutputHelper output)
         await page.WaitForURLAsync($"{session.Url}/runs/{id}/reports/{reportHash}");
         await page.WaitForSelectorAsync("[data-report-markdown][data-rendered='true'] h1");
         Assert.Equal("Evaluation report", await page.Locator("[data-report-markdown] h1").First.InnerTextAsync());
+        // The report's charts (charts/*.svg, linked relatively from report.md) load from the artifact's file endpoint.
+        var charts = Directory.GetFiles(Path.Combine(engine.Artifacts.Get(reportHash).Path, "charts"), "*.svg").Length;
+        Assert.True(charts > 0, "the report has no charts");
+        await page.WaitForFunctionAsync("() => [...document.querySelectorAll('[data-report-markdown] img')].every(i => i.complete)");
+        var images = await page.EvaluateAsync<string[]>(
+            "() => [...document.querySelectorAll('[data-report-markdown] img')].map(i => `${i.getAttribute('src')} ${i.naturalWidth}`)");
+        Assert.True(images.Length >= charts, $"{images.Length} images for {charts} charts");
+        Assert.All(images, i => Assert.StartsWith($"/ui/admin/artifacts/{reportHash}/files/charts/", i));
+        Assert.All(images, i => Assert.False(i.EndsWith(" 0"), $"{i} did not load"));
         double winRate = (double)reportJson["win_rate"]!;
         Assert.Equal(winRate, double.Parse((await page.Locator("[data-win-rate]").GetAttributeAsync("data-win-rate"))!, CultureInfo.InvariantCulture), 6);
         Assert.Contains(winRate.ToString("P0", CultureInfo.InvariantCulture).Replace(" ", ""), await page.Locator("[data-headline]").InnerTextAsync());
