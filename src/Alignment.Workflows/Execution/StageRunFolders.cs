@@ -34,19 +34,26 @@ public static class StageRunFolders
 
     /// <summary>
     /// The run folder of one run of an activity, or null when none is on disk (the stage has not started training,
-    /// has finished, or runs on another machine).
+    /// has finished, or runs on another machine). When a crashed attempt left its folder behind (the temp sweep
+    /// removes those only later), the most recently marked folder is the live one.
     /// </summary>
     public static RunFolder? Find(ArtifactStore artifacts, string instanceId, string activityId, int iteration)
     {
         if (!Directory.Exists(artifacts.TempRoot)) return null;
+        RunFolder? newest = null;
+        var newestTime = DateTime.MinValue;
         foreach (var dir in Directory.EnumerateDirectories(artifacts.TempRoot, "*" + Suffix))
         {
-            var marker = ReadMarker(Path.Combine(dir, MarkerFile));
+            var path = Path.Combine(dir, MarkerFile);
+            var marker = ReadMarker(path);
             if (marker is null) continue;
-            if ((string?)marker["instance"] == instanceId && (string?)marker["activity"] == activityId && (int?)marker["iteration"] == iteration)
-                return new RunFolder(dir, (int?)marker["total_steps"]);
+            if ((string?)marker["instance"] != instanceId || (string?)marker["activity"] != activityId || (int?)marker["iteration"] != iteration) continue;
+            var time = File.GetLastWriteTimeUtc(path);
+            if (newest is not null && time <= newestTime) continue;
+            newest = new RunFolder(dir, (int?)marker["total_steps"]);
+            newestTime = time;
         }
-        return null;
+        return newest;
     }
 
     private static JsonObject? ReadMarker(string path)

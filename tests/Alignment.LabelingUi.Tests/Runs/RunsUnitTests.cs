@@ -59,3 +59,25 @@ public class RunsUnitTests
         Assert.EndsWith($" {LineageLayout.N(placed[d.Hash].X)},{LineageLayout.N(placed[d.Hash].Y + LineageLayout.NodeHeight / 2)}", edge.Path);
     }
 }
+
+// A crashed attempt's run folder stays in artifacts/.tmp until swept; the curves come from the live attempt's folder.
+public class RunFolderTests
+{
+    [Fact]
+    public void The_most_recently_marked_run_folder_of_a_stage_is_the_live_one()
+    {
+        using var app = new Infrastructure.LabelingFactory();
+        var engine = app.Service<Alignment.Workflows.Execution.WorkflowEngine>();
+        var (id, crashed) = RunFixtures.RunningDpoStage(engine, totalSteps: 8);
+        File.SetLastWriteTimeUtc(Path.Combine(crashed, Alignment.Workflows.Execution.StageRunFolders.MarkerFile), DateTime.UtcNow.AddMinutes(-10));
+        var live = engine.Artifacts.NewTempPath(Alignment.Workflows.Execution.StageRunFolders.Suffix);
+        Alignment.Workflows.Execution.StageRunFolders.Mark(live, id, "dpo", 1, 6);
+        var other = engine.Artifacts.NewTempPath(Alignment.Workflows.Execution.StageRunFolders.Suffix);
+        Alignment.Workflows.Execution.StageRunFolders.Mark(other, id, "dpo", 2, 3);   // another iteration: never picked for iteration 1
+
+        var found = Alignment.Workflows.Execution.StageRunFolders.Find(engine.Artifacts, id, "dpo", 1);
+        Assert.Equal(live, found?.Path);
+        Assert.Equal(6, found?.TotalSteps);
+        Assert.Null(Alignment.Workflows.Execution.StageRunFolders.Find(engine.Artifacts, id, "sft", 1));
+    }
+}
