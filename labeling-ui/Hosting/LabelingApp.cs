@@ -10,6 +10,7 @@ using Alignment.LabelingUi.Features.Labeling;
 using Alignment.LabelingUi.Features.Projects;
 using Alignment.LabelingUi.Features.Reports;
 using Alignment.LabelingUi.Features.Workflows;
+using Alignment.LabelingUi.Features.Runs;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.DataProtection.Repositories;
@@ -90,6 +91,7 @@ public static class LabelingApp
         services.AddSingleton(sp => AlignStore.OpenHome(sp.GetRequiredService<LabelingSettings>().Home,
             clock ?? sp.GetService<TimeProvider>() ?? TimeProvider.System));
         StoreServices.Add(services);
+        RunsServices.Add(services);      // first: its engine (with the progress observer) is the one both features use
         DesignerServices.Add(services);
 
         // Cookie and antiforgery keys live in the home folder, so sign-ins survive a restart of `align serve`.
@@ -135,6 +137,7 @@ public static class LabelingApp
         app.MapAnnotators();
         app.MapReports();
         app.MapWorkflows();
+        app.MapRuns();
         app.MapRazorComponents<App>();
     }
 

@@ -35,3 +35,6 @@ if (document.querySelector('[data-labeling]')) {
 if (document.getElementById('leaderboard-data')) {
   import('./leaderboard.js').then((m) => m.start());
 }
+if (document.querySelector('[data-run-page], [data-report-page]')) {
+  import('./runs.js').then((m) => m.start());
+}

@@ -119,13 +119,15 @@ internal static class TrainerStage
     public static TResult Run<TResult>(StageContext context, string stage, Func<string, ITrainingProgress, TResult> train, Action<string, TResult> store)
     {
         context.Cancellation.ThrowIfCancellationRequested();
-        string runDir = context.Artifacts.NewTempPath("-run");
+        string runDir = context.Artifacts.NewTempPath(Execution.StageRunFolders.Suffix);
         try
         {
+            // The marker lets a dashboard find this folder's metrics.jsonl while the stage trains.
+            Execution.StageRunFolders.Mark(runDir, context.InstanceId, context.ActivityId, context.Iteration);
             TResult result;
             try
             {
-                result = train(runDir, new StageProgress(context, stage));
+                result = train(runDir, new StageProgress(context, stage, runDir));
             }
             catch (Exception e) when (e is ConfigException or Training.TrainingException or Training.Datasets.DatasetException or Tokenizers.TokenizerException)
             {
@@ -196,13 +198,14 @@ internal static class TrainerStage
     public static string Text(double value) => value.ToString("G5", CultureInfo.InvariantCulture);
 
     /// <summary>The trainer's progress as the stage's progress and log; cancellation stops it after the current step.</summary>
-    private sealed class StageProgress(StageContext context, string stage) : ITrainingProgress
+    private sealed class StageProgress(StageContext context, string stage, string runDir) : ITrainingProgress
     {
         private int total = 1;
 
         public void Start(string name, int completedSteps, int totalSteps)
         {
             total = Math.Max(1, totalSteps);
+            Execution.StageRunFolders.Mark(runDir, context.InstanceId, context.ActivityId, context.Iteration, totalSteps);
             context.Log($"{stage}: {totalSteps} steps");
         }
 
