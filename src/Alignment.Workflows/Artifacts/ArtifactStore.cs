@@ -164,14 +164,29 @@ public sealed class ArtifactStore
         int removed = 0;
         foreach (var entry in Directory.EnumerateFileSystemEntries(TempRoot))
         {
-            var parts = Path.GetFileName(entry).Split('-');
-            if (parts.Length < 3 || !int.TryParse(parts[^2], out int pid)) continue;
-            string host = string.Join('-', parts[..^2]);
+            if (TempOwner(Path.GetFileName(entry)) is not var (host, pid)) continue;
             if (host != ProcessIdentity.Host || ProcessIdentity.IsAlive(pid)) continue;
             Delete(entry);
             removed++;
         }
         return removed;
+    }
+
+    /// <summary>
+    /// The host and process id in a temp name made by <see cref="NewTempPath"/>: <c>host-pid-guid[suffix]</c>, where the
+    /// host may contain dashes and the suffix may too (e.g. <c>-run</c>); the 32-hex-digit guid anchors the parse.
+    /// </summary>
+    internal static (string Host, int Pid)? TempOwner(string name)
+    {
+        var parts = name.Split('-');
+        for (int i = parts.Length - 1; i >= 2; i--)
+        {
+            string guid = parts[i].Length >= 32 ? parts[i][..32] : "";
+            if (guid.Length != 32 || !guid.All(Uri.IsHexDigit)) continue;
+            if (!int.TryParse(parts[i - 1], out int pid)) return null;
+            return (string.Join('-', parts[..(i - 1)]), pid);
+        }
+        return null;
     }
 
     private static void MoveIntoPlace(string temp, string final, bool folder)
