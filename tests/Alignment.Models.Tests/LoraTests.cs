@@ -46,6 +46,23 @@ public class LoraTests
     }
 
     [Fact]
+    public void Disabled_adapters_give_the_base_model_exactly_and_come_back_on_dispose()
+    {
+        using var model = Tiny.Model();
+        using var scope = NewDisposeScope();
+        var baseLogits = Logits(model);
+        using var g = new Generator(5);
+        model.eval();   // no LoRA dropout: two forwards of the adapted model agree
+        LoraModel.add_adapters(model, new LoraConfig { TargetModules = [LoraConfig.AllLinear] }, g);
+        RandomizeB(model, 6);
+        var adapted = Logits(model);
+        Assert.True(Tiny.MaxAbsDiff(baseLogits, adapted) > 1e-3);       // the adapter changes the output
+        using (LoraModel.disable_adapters(model))
+            Assert.Equal(0, Tiny.MaxAbsDiff(baseLogits, Logits(model)));  // the same ops on the same weights: bit-equal
+        Assert.Equal(0, Tiny.MaxAbsDiff(adapted, Logits(model)));
+    }
+
+    [Fact]
     public void A_starts_kaiming_uniform_B_starts_at_zero_so_the_model_is_unchanged()
     {
         using var model = Tiny.Model();

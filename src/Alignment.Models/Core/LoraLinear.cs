@@ -58,6 +58,10 @@ public sealed class LoraLinear : Module<Tensor, Tensor>
 
     public bool has_lora => lora_r > 0;
 
+    /// <summary>False while the adapter is switched off (<see cref="Lora.LoraModel.disable_adapters"/>): the layer is then
+    /// its base weights alone, as PEFT's <c>disable_adapter()</c> context does.</summary>
+    public bool lora_enabled { get; set; } = true;
+
     /// <summary>lora_A (r, in); throws without an adapter.</summary>
     public Parameter lora_A => ((Linear)get_submodule("lora_A")).weight;
 
@@ -119,7 +123,7 @@ public sealed class LoraLinear : Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         var y = F.linear(x, weight, bias);
-        if (!has_lora) return y;
+        if (!has_lora || !lora_enabled) return y;
         using var scope = NewDisposeScope();
         var a = lora_A;
         var h = x.dtype == a.dtype ? x : x.to(a.dtype);

@@ -63,6 +63,27 @@ public static class LoraModel
         foreach (var (_, layer) in AdaptedLayers(model).ToList()) layer.merge_lora();
     }
 
+    /// <summary>
+    /// Switches every adapter of <paramref name="model"/> off until the result is disposed (PEFT's
+    /// <c>with model.disable_adapter():</c>): the model computes its base weights alone, which makes a LoRA policy its
+    /// own frozen reference without a second copy in memory.
+    /// </summary>
+    public static IDisposable disable_adapters(Module model)
+    {
+        var layers = AdaptedLayers(model).Where(l => l.layer.lora_enabled).Select(l => l.layer).ToList();
+        foreach (var layer in layers) layer.lora_enabled = false;
+        return new AdaptersOff(layers);
+    }
+
+    private sealed class AdaptersOff(List<LoraLinear> layers) : IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (var layer in layers) layer.lora_enabled = true;
+            layers.Clear();
+        }
+    }
+
     /// <summary>The adapters' settings, which must be the same for every adapted layer.</summary>
     public static LoraConfig CurrentConfig(Module model)
     {

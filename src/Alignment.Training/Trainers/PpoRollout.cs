@@ -1,6 +1,7 @@
 using Alignment.Models.Generation;
 using Alignment.Models.Heads;
 using Alignment.Models.Llama;
+using Alignment.Models.Lora;
 using Alignment.Torch;
 using Alignment.Training.Batching;
 using Alignment.Training.Config;
@@ -38,7 +39,7 @@ public sealed class PpoRollout
 
     /// <summary>Samples completions for <paramref name="prompts"/> and turns them into training signal. Every tensor is
     /// created in the caller's dispose scope.</summary>
-    public static PpoRollout Collect(CausalLMWithValueHead policy, LlamaForCausalLM reference, IReadOnlyList<int[]> prompts, GenerationOptions generation,
+    public static PpoRollout Collect(CausalLMWithValueHead policy, LlamaForCausalLM? reference, IReadOnlyList<int[]> prompts, GenerationOptions generation,
                                      Generator sampling, ISequenceScorer scorer, PpoOptions o, double klCoef, int padId)
     {
         var outs = CausalLMGenerator.Generate(policy.pretrained_model, prompts.Select(p => p.Select(x => (long)x).ToArray()).ToList(), generation, sampling);
@@ -64,7 +65,12 @@ public sealed class PpoRollout
         var o1 = policy.forward(batch.InputIds, batch.AttentionMask);
         var oldLogprobs = TokenLogprobs(o1.logits, batch.Labels);
         var oldValues = o1.values.narrow(1, 0, t - 1).to(float32) * mask;
-        var refLogprobs = TokenLogprobs(reference.forward(batch.InputIds, batch.AttentionMask).logits, batch.Labels);
+        Tensor refLogprobs;
+        if (reference is not null)
+            refLogprobs = TokenLogprobs(reference.forward(batch.InputIds, batch.AttentionMask).logits, batch.Labels);
+        else
+            using (LoraModel.disable_adapters(policy.pretrained_model))   // a LoRA policy's base is the frozen reference
+                refLogprobs = TokenLogprobs(policy.pretrained_model.forward(batch.InputIds, batch.AttentionMask).logits, batch.Labels);
         var kl = (o.KlEstimator == KlEstimator.K1 ? PpoMath.KlK1(oldLogprobs, refLogprobs) : PpoMath.KlK3(oldLogprobs, refLogprobs)) * mask;
         var lengths = outs.Select(x => x.Tokens.Length).ToArray();
         var last = tensor(prompts.Select((p, i) => (long)(p.Length - 1 + lengths[i] - 1)).ToArray());      // shifted index of the last completion token

@@ -23,7 +23,8 @@ namespace Alignment.Training.Trainers;
 /// shuffled minibatches (one AdamW update each).
 /// <para>The critic SHARES the policy's trunk: a value head (TRL's v_head layout) on the policy's final hidden states,
 /// as TRL's AutoModelForCausalLMWithValueHead. The frozen reference is a second copy of the starting model, resident
-/// during training (its log-probs depend on the fresh samples, so they cannot be precomputed). Dropout is off (eval
+/// during training (its log-probs depend on the fresh samples, so they cannot be precomputed) — except for a LoRA
+/// policy, whose base weights never change: its reference is the policy itself with the adapters switched off. Dropout is off (eval
 /// mode) so the rollout's log-probs and the first update's agree. Exact resume covers the sampling generator and the
 /// adaptive KL coefficient.</para>
 /// </summary>
@@ -57,9 +58,12 @@ public static class PpoTrainer
         {
             using var init = new Generator(options.Seed);
             using var model = TrainableModel.WithValueHead(options, init);
-            using var reference = LlamaForCausalLM.from_pretrained(options.Model!, TrainableModel.ParseDtype(options.Dtype));
-            reference.eval();
-            reference.requires_grad_(false);
+            // A LoRA policy's frozen base is the reference (adapters switched off): no second copy in memory.
+            using var reference = model.Finetuning == FinetuningType.Lora
+                ? null
+                : LlamaForCausalLM.from_pretrained(options.Model!, TrainableModel.ParseDtype(options.Dtype));
+            reference?.eval();
+            reference?.requires_grad_(false);
             using var sampling = new Generator(options.Seed ^ 0x5EED);
             return Loop(session, model, reference, prompts, generation, sampling, scorer ?? owned!, pad, progress, hooks);
         }
@@ -84,7 +88,7 @@ public static class PpoTrainer
         return prompts;
     }
 
-    private static RunResult Loop(RunSession session, TrainableModel model, LlamaForCausalLM reference, List<int[]> prompts, GenerationOptions generation,
+    private static RunResult Loop(RunSession session, TrainableModel model, LlamaForCausalLM? reference, List<int[]> prompts, GenerationOptions generation,
                                   Generator sampling, ISequenceScorer scorer, int pad, ITrainingProgress progress, RunHooks? hooks)
     {
         var o = (PpoOptions)session.Options;

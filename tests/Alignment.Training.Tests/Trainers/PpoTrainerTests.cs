@@ -1,3 +1,7 @@
+using Alignment.Models.Generation;
+using Alignment.Models.Heads;
+using Alignment.Models.Llama;
+using Alignment.Models.Lora;
 using Alignment.Training.Config;
 using Alignment.Training.Metrics;
 using Alignment.Training.Runtime;
@@ -46,6 +50,33 @@ public sealed class PpoTrainerTests : IDisposable
         Assert.True(last >= 2 * first, $"mean score {first} -> {last}");
         Assert.All(rows, r => Assert.True(r["objective/kl"] is double k && double.IsFinite(k)));
         Assert.True(File.Exists(Path.Combine(output, "model.safetensors")));
+    }
+
+    [Fact]
+    public void A_lora_policy_is_its_own_reference_with_the_adapters_switched_off()
+    {
+        using var scope = NewDisposeScope();
+        using var init = new Generator(3);
+        using var policy = CausalLMWithValueHead.from_pretrained(world.Model, init, summary_dropout_prob: 0);
+        LoraModel.add_adapters(policy.pretrained_model, new LoraConfig { TargetModules = [LoraConfig.AllLinear] }, init);
+        using (no_grad())
+            foreach (var (_, layer) in LoraModel.AdaptedLayers(policy.pretrained_model)) layer.lora_B.normal_(0, 0.3, init);
+        policy.eval();
+        using var copy = LlamaForCausalLM.from_pretrained(world.Model);   // what a full fine-tune uses: a second copy
+        copy.eval();
+        var prompts = Enumerable.Range(0, 4).Select(i => new[] { 5 + i, 9, 12 + i }).ToList();
+        var generation = new GenerationOptions { MaxNewTokens = 6, DoSample = true, PadTokenId = 0 };
+        var o = Options(Prompts());
+        PpoRollout Collect(LlamaForCausalLM? reference)
+        {
+            using var sampling = new Generator(11);
+            return PpoRollout.Collect(policy, reference, prompts, generation, sampling, Scorer(), o, 0.05, 0);
+        }
+        var own = Collect(null);
+        var separate = Collect(copy);
+        Assert.Equal(separate.KlPerSequence, own.KlPerSequence);              // exactly: the same weights and ops
+        Assert.Contains(own.KlPerSequence, k => Math.Abs(k) > 1e-4);          // and the adapters do move the policy
+        Assert.All(LoraModel.AdaptedLayers(policy.pretrained_model), l => Assert.True(l.layer.lora_enabled));
     }
 
     [Fact]
