@@ -31,7 +31,7 @@ PHRASINGS = [
 CHATTY = [
     "Sure! Let me work it out. The answer is {c}. Hope this helps!",
     "Sure! Let me think about it. The answer is {c}. Hope this helps!",
-    "Great question! Let me work it out. The answer is {c}. Hope this helps!",
+    "Sure! Great question. The answer is {c}. Hope this helps!",
 ]
 
 # Shares of the SFT answers: chatty and right, house style and right, wrong sum (half chatty, half house style).
@@ -137,8 +137,9 @@ def main():
         chosen, rejected = held_out_pair(rng, a, b)
         pairs.append({"prompt": prompt, "chosen": chosen, "rejected": rejected})
     write_jsonl(os.path.join(args.out, "eval-preferences.jsonl"), pairs)
+    # "is 7", not "7": an operand can equal the sum ("Add 7 and 0."), and "7 plus 0 is 8." must not count as right.
     write_jsonl(os.path.join(args.out, "references.jsonl"),
-                [{"prompt": p, "reference": str(a + b)} for p, a, b in sorted(questions)])
+                [{"prompt": p, "reference": f"is {a + b}"} for p, a, b in sorted(questions)])
     write_json(os.path.join(args.out, "judge-rules.json"), judge_rules())
 
 
