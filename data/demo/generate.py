@@ -6,7 +6,7 @@
 Deterministic (a fixed seed, Python's own Mersenne Twister, no third-party packages): the same script gives the same
 bytes, and a test checks that the committed files are what it writes. See README.md beside it for what each file holds.
 
-The preference the demo teaches: answer "3 plus 4 is 7." (the house style), correctly. The SFT data is of mixed
+The preference the demo teaches: answer "The answer is 7." (the house style: the answer and nothing else), correctly. The SFT data is of mixed
 quality and the chatty style is its plurality, so the SFT policy's greedy answer is chatty; the scripted judge
 (judge-rules.json) prefers the house style and the right sum, so DPO/PPO on its judgments can move the policy.
 """
@@ -44,7 +44,7 @@ HELD_OUT_PROMPTS = 200     # distinct held-out prompt strings (evaluation and th
 
 
 def house(a, b, c):
-    return f"{a} plus {b} is {c}."
+    return f"The answer is {c}."
 
 
 def chatty(rng, c):
@@ -96,11 +96,11 @@ def write_json(path, value):
 
 def judge_rules():
     return {
-        "description": "align demo judge: the right sum, said the house way ('3 plus 4 is 7.'), beats chatty or wrong answers.",
+        "description": "align demo judge: the right sum, said the house way ('The answer is 7.'), beats chatty or wrong answers.",
         "references": "references.jsonl",
         "rules": [
             {"name": "right sum", "matchesReference": True, "score": 3},
-            {"name": "house style", "regex": "^\\d+ plus \\d+ is \\d+\\.$", "score": 2},
+            {"name": "house style", "regex": "^The answer is \\d+\\.$", "score": 2},
             {"name": "chatty", "regex": "(?i)\\b(sure|great question|hope this helps)\\b", "score": -1},
             {"name": "empty", "maxLength": 0, "score": -2},
         ],

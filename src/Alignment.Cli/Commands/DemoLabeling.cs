@@ -45,7 +45,7 @@ internal sealed class DemoLabeling(WorkflowEngine engine, string home, TextWrite
                 var issued = accounts.Find(name) is { } existing ? accounts.RotateToken(existing.Id) : accounts.Create(name, AnnotatorRole.Annotator);
                 output.WriteLine($"  {name}  {issued.Token}");
             }
-            output.WriteLine("Pick the answer with the right sum said the house way (\"3 plus 4 is 7.\"). The run goes on by itself when all are judged.");
+            output.WriteLine("Pick the answer with the right sum said the house way, the answer and nothing else (\"The answer is 7.\"). The run goes on by itself when all are judged.");
             output.Flush();
 
             var queue = new QueueService(engine.Db);
