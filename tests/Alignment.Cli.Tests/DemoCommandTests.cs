@@ -50,6 +50,16 @@ public sealed class DemoCommandTests : IDisposable
         Assert.Contains("--workflow FILE", e.Message);
     }
 
+    [Theory]
+    [InlineData("40% policy answers", 0.4)]
+    [InlineData("40 % policy answers", 0.4)]
+    [InlineData("100%", 1.0)]
+    public void Progress_messages_give_their_fraction(string message, double fraction) =>
+        Assert.Equal(fraction, DemoProgress.ParseFraction(message)!.Value, 12);
+
+    [Fact]
+    public void A_progress_message_without_a_percentage_gives_no_fraction() => Assert.Null(DemoProgress.ParseFraction("policy answers"));
+
     [Fact]
     public void Help_describes_the_options()
     {

@@ -38,6 +38,7 @@ internal sealed class DemoProgress : IWorkflowObserver
 
     public void OnEvent(WorkflowEvent e)
     {
+        if (e.ActivityType?.StartsWith("Elsa.", StringComparison.Ordinal) == true) return;   // fork and join: instant, no progress
         lock (_lock)
         {
             string label = e.ActivityName is { Length: > 0 } name ? name : e.ActivityId;

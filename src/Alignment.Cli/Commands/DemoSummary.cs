@@ -50,10 +50,15 @@ internal static class DemoSummary
                 ctx.Out.WriteLine($"{name} report: {Path.Combine(report.Path, "report.md")}");
         ctx.Out.WriteLine();
         ctx.Out.WriteLine("Next steps:");
-        ctx.Out.WriteLine($"  align status {detail.Instance.Id[..12]} --home {home}     every stage, its parameters and outputs");
-        ctx.Out.WriteLine($"  align serve --home {home}                  browse the judged comparisons and the leaderboard");
-        ctx.Out.WriteLine("  align demo --human                         judge the answers yourself in the browser");
-        ctx.Out.WriteLine("  align run workflows/demo-rlhf.json --input dpoSteps=200 ...   change a setting; unchanged stages come from the cache");
+        (string Command, string What)[] steps =
+        [
+            ($"align status {detail.Instance.Id[..12]} --home {home}", "every stage, its parameters and outputs"),
+            ($"align serve --home {home}", "browse the judged comparisons and the leaderboard in the web app"),
+            ("align demo --human", "judge the sampled answers yourself in the browser"),
+            ("align demo --input dpoSteps=200", "change a setting: unchanged stages come from the cache"),
+        ];
+        int width = steps.Max(s => s.Command.Length);
+        foreach (var (command, what) in steps) ctx.Out.WriteLine($"  {command.PadRight(width)}   {what}");
     }
 
     private static JsonObject? Outputs(Dictionary<string, ExecutionInfo> latest, string activity) =>
