@@ -19,12 +19,13 @@ public static class AlignApp
         };
 
         var root = new RootCommand(
-            "align: an RLHF/DPO alignment pipeline on libtorch: label answers in the browser (serve, annotators, projects, " +
+            "align: an RLHF/DPO alignment pipeline on libtorch: see it all at work (demo), label answers in the browser (serve, annotators, projects, " +
             "import, export), train stages (train sft|rm|dpo|kto|ppo|best-of-n), chain them in workflows (run, resume, status, " +
             "cancel, artifacts, report, workflows), use models (generate, logprobs, tokenize) and measure (doctor, bench). " +
             "Run `align <command> --help` for each command's options.")
         {
             threads,
+            DemoCommand.Create(threads),
             DoctorCommand.Create(threads),
             BenchCommand.Create(threads),
             TokenizeCommand.Create(threads),

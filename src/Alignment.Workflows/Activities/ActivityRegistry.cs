@@ -49,6 +49,8 @@ public sealed class ActivityRegistry
         .Register(new CollectJudgmentsActivity())
         .Register(new ExportPreferencesActivity())
         .Register(new ImportModelActivity())
+        .Register(new TrainTokenizerActivity())
+        .Register(new CreateModelActivity())
         .Register(new GenerateResponsesActivity())
         .Register(new EvaluateActivity())
         .Register(new ExportModelActivity())

@@ -18,6 +18,9 @@ public sealed record JudgeRule
     public int? MinLength { get; init; }
     /// <summary>Holds when the answer has at most this many characters.</summary>
     public int? MaxLength { get; init; }
+    /// <summary>true: holds when the answer contains the prompt's reference answer as a whole word or number (the rule
+    /// file's <c>references</c>); false: holds when it does not.</summary>
+    public bool? MatchesReference { get; init; }
     /// <summary>Points added when the rule holds (negative to penalize).</summary>
     public double Score { get; init; }
 }
@@ -26,6 +29,9 @@ public sealed record JudgeRule
 public sealed record RuleFile
 {
     public string Description { get; init; } = "";
+    /// <summary>A JSONL file of <c>{"prompt", "reference"}</c> rows (relative paths: to the rule file's folder), needed by
+    /// <c>matchesReference</c> rules (see <see cref="ReferenceAnswers"/>).</summary>
+    public string? References { get; init; }
     public IReadOnlyList<JudgeRule> Rules { get; init; } = [];
     /// <summary>A score difference at or below this is a tie.</summary>
     public double Tie { get; init; }
@@ -37,7 +43,8 @@ public sealed record RuleFile
 
 /// <summary>
 /// A rule-based judge: each answer gets the sum of the scores of the rules it satisfies (a rule is one test:
-/// <c>contains</c>, <c>regex</c>, <c>minLength</c> or <c>maxLength</c>); the higher score wins with strength
+/// <c>contains</c>, <c>regex</c>, <c>minLength</c>, <c>maxLength</c> or <c>matchesReference</c>, the last against the
+/// prompt's reference answer from the file named by <c>references</c>); the higher score wins with strength
 /// ceil((difference − tie) / strengthStep) capped at 3; a difference within <c>tie</c> is a tie; both below
 /// <c>bothBadBelow</c> is both_bad. Rule file example:
 /// <code>
@@ -46,6 +53,12 @@ public sealed record RuleFile
 ///              { "name": "refuses", "contains": "I can't help", "score": -3 },
 ///              { "name": "substantive", "minLength": 40, "score": 1 } ],
 ///   "tie": 0, "bothBadBelow": -1, "strengthStep": 1 }
+/// </code>
+/// With reference answers (<c>references.jsonl</c> beside the rule file: <c>{"prompt": "What is 3 plus 4?", "reference": "7"}</c>):
+/// <code>
+/// { "references": "references.jsonl",
+///   "rules": [ { "name": "right sum", "matchesReference": true, "score": 3 },
+///              { "name": "house style", "regex": "^\\d+ plus \\d+ is \\d+\\.$", "score": 2 } ] }
 /// </code>
 /// </summary>
 public sealed class RuleJudge : IScriptedJudge
@@ -59,18 +72,25 @@ public sealed class RuleJudge : IScriptedJudge
 
     private readonly RuleFile _file;
     private readonly Regex?[] _patterns;
+    private readonly ReferenceAnswers? _references;
 
-    public RuleJudge(RuleFile file, string source = "rules")
+    /// <summary>A judge over <paramref name="file"/>'s rules; <paramref name="references"/> is needed when a rule uses
+    /// <c>matchesReference</c>. Errors name <paramref name="source"/> and the rule.</summary>
+    public RuleJudge(RuleFile file, string source = "rules", ReferenceAnswers? references = null)
     {
         _file = file;
+        _references = references;
         if (file.Rules.Count == 0) throw new WorkflowException($"{source}: the rule file has no rules");
         if (file.StrengthStep <= 0) throw new WorkflowException($"{source}: strengthStep must be positive");
         _patterns = new Regex?[file.Rules.Count];
         for (int i = 0; i < file.Rules.Count; i++)
         {
             var rule = file.Rules[i];
-            int tests = (rule.Contains is null ? 0 : 1) + (rule.Regex is null ? 0 : 1) + (rule.MinLength is null ? 0 : 1) + (rule.MaxLength is null ? 0 : 1);
-            if (tests != 1) throw new WorkflowException($"{source}: rule {i + 1} ('{rule.Name}') must have exactly one of contains, regex, minLength, maxLength");
+            int tests = (rule.Contains is null ? 0 : 1) + (rule.Regex is null ? 0 : 1) + (rule.MinLength is null ? 0 : 1) + (rule.MaxLength is null ? 0 : 1)
+                        + (rule.MatchesReference is null ? 0 : 1);
+            if (tests != 1) throw new WorkflowException($"{source}: rule {i + 1} ('{rule.Name}') must have exactly one of contains, regex, minLength, maxLength, matchesReference");
+            if (rule.MatchesReference is not null && references is null)
+                throw new WorkflowException($"{source}: rule {i + 1} ('{rule.Name}') uses matchesReference; name a JSONL file of {{\"prompt\", \"reference\"}} rows with the key \"references\"");
             if (rule.Regex is { } pattern)
             {
                 try { _patterns[i] = new Regex(pattern, RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1)); }
@@ -81,6 +101,12 @@ public sealed class RuleJudge : IScriptedJudge
 
     public string Name => "rules";
 
+    /// <summary>The rules, in file order.</summary>
+    public IReadOnlyList<JudgeRule> Rules => _file.Rules;
+
+    /// <summary>The display name of rule <paramref name="index"/> (its name, or "rule N" when it has none).</summary>
+    public string RuleName(int index) => _file.Rules[index].Name.Length > 0 ? _file.Rules[index].Name : $"rule {index + 1}";
+
     /// <summary>Loads a rule file; errors name the file (and line for malformed JSON).</summary>
     public static RuleJudge Load(string path)
     {
@@ -88,7 +114,10 @@ public sealed class RuleJudge : IScriptedJudge
         try
         {
             var file = JsonSerializer.Deserialize<RuleFile>(File.ReadAllText(path), Options) ?? throw new WorkflowException($"{path}: empty rule file");
-            return new RuleJudge(file, path);
+            var references = file.References is { } relative
+                ? ReferenceAnswers.Load(Path.GetFullPath(relative, Path.GetDirectoryName(Path.GetFullPath(path))!))
+                : null;
+            return new RuleJudge(file, path, references);
         }
         catch (JsonException e)
         {
@@ -98,8 +127,8 @@ public sealed class RuleJudge : IScriptedJudge
 
     public JudgeVerdict Judge(string prompt, string left, string right)
     {
-        var (leftScore, leftRules) = Score(left);
-        var (rightScore, rightRules) = Score(right);
+        var (leftScore, leftRules) = Score(prompt, left);
+        var (rightScore, rightRules) = Score(prompt, right);
         string rationale = $"left {leftScore:0.##} ({Describe(leftRules)}), right {rightScore:0.##} ({Describe(rightRules)})";
         if (_file.BothBadBelow is { } floor && leftScore < floor && rightScore < floor)
             return new JudgeVerdict(ShownChoice.BothBad, 0, rationale);
@@ -112,20 +141,35 @@ public sealed class RuleJudge : IScriptedJudge
             : new JudgeVerdict(ShownChoice.Left, -strength, rationale);
     }
 
-    private (double Score, List<string> Matched) Score(string answer)
+    /// <summary>Which rules hold for <paramref name="answer"/> to <paramref name="prompt"/>, in file order.</summary>
+    public bool[] Holds(string prompt, string answer)
+    {
+        var holds = new bool[_file.Rules.Count];
+        for (int i = 0; i < holds.Length; i++)
+        {
+            var rule = _file.Rules[i];
+            holds[i] = rule.Contains is { } text ? answer.Contains(text, StringComparison.OrdinalIgnoreCase)
+                : _patterns[i] is { } regex ? regex.IsMatch(answer)
+                : rule.MinLength is { } min ? answer.Length >= min
+                : rule.MaxLength is { } max ? answer.Length <= max
+                : _references!.Matches(prompt, answer) == rule.MatchesReference!.Value;
+        }
+        return holds;
+    }
+
+    /// <summary>The answer's score: the sum of the scores of the rules that hold.</summary>
+    public double ScoreOf(string prompt, string answer) => Score(prompt, answer).Score;
+
+    private (double Score, List<string> Matched) Score(string prompt, string answer)
     {
         double score = 0;
         var matched = new List<string>();
-        for (int i = 0; i < _file.Rules.Count; i++)
+        var holds = Holds(prompt, answer);
+        for (int i = 0; i < holds.Length; i++)
         {
-            var rule = _file.Rules[i];
-            bool holds = rule.Contains is { } text ? answer.Contains(text, StringComparison.OrdinalIgnoreCase)
-                : _patterns[i] is { } regex ? regex.IsMatch(answer)
-                : rule.MinLength is { } min ? answer.Length >= min
-                : answer.Length <= rule.MaxLength!.Value;
-            if (!holds) continue;
-            score += rule.Score;
-            matched.Add(rule.Name.Length > 0 ? rule.Name : $"rule {i + 1}");
+            if (!holds[i]) continue;
+            score += _file.Rules[i].Score;
+            matched.Add(RuleName(i));
         }
         return (score, matched);
     }

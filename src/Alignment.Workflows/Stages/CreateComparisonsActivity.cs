@@ -48,7 +48,8 @@ public sealed class CreateComparisonsActivity : IStageActivity
             throw new WorkflowException($"labeling project '{name}' exists with overlap {project.OverlapK}, but this stage asks for {overlap}; choose another project name");
 
         var responses = inputs.Artifact("responses");
-        var import = new ImportService(context.Database).Import(project.Id, ImportKind.Responses, ToImportRows(responses.Path), "responses.jsonl");
+        var import = new ImportService(context.Database).Import(project.Id, ImportKind.Responses, ToImportRows(responses.Path, out int empty), "responses.jsonl");
+        if (empty > 0) context.Log($"{empty} empty answers left out (nothing to compare)");
         context.Log($"project '{name}' (id {project.Id}): {import.PromptsCreated} prompts and {import.ResponsesCreated} answers added, {import.Duplicates} already there");
         context.Cancellation.ThrowIfCancellationRequested();
 
@@ -66,14 +67,22 @@ public sealed class CreateComparisonsActivity : IStageActivity
         return Task.FromResult(StageResult.Completed);
     }
 
-    /// <summary>The dataset's {"prompt","completion","model"} rows as Data's response import rows {"prompt","response","model"}.</summary>
-    private static MemoryStream ToImportRows(string datasetPath)
+    /// <summary>The dataset's {"prompt","completion","model"} rows as Data's response import rows {"prompt","response","model"};
+    /// empty answers (a sampled model may stop at once) are left out and counted in <paramref name="empty"/>.</summary>
+    private static MemoryStream ToImportRows(string datasetPath, out int empty)
     {
+        empty = 0;
         var buffer = new MemoryStream();
         using (var writer = new StreamWriter(buffer, new UTF8Encoding(false), leaveOpen: true) { NewLine = "\n" })
         {
             foreach (var (line, row) in JsonLines.Read(datasetPath, "responses dataset"))
             {
+                if (row["completion"] is System.Text.Json.Nodes.JsonValue text && text.GetValueKind() == System.Text.Json.JsonValueKind.String
+                    && string.IsNullOrWhiteSpace(text.GetValue<string>()))
+                {
+                    empty++;
+                    continue;
+                }
                 var converted = new System.Text.Json.Nodes.JsonObject
                 {
                     ["prompt"] = row["prompt"]?.DeepClone() ?? throw new WorkflowException($"responses dataset:{line}: no \"prompt\""),

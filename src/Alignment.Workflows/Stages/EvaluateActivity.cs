@@ -60,6 +60,8 @@ public sealed class EvaluateActivity : IStageActivity
             new OutputDescriptor("kl", OutputType.Number, "Mean over prompts of Σ (log π − log πbaseline) over the policy's answer tokens."),
             new OutputDescriptor("rewardAccuracy", OutputType.Number, "Reward model accuracy on the held-out pairs (when given; else -1)."),
             new OutputDescriptor("heldOutLoss", OutputType.Number, "Policy's mean token NLL on heldOut (when given; else -1)."),
+            new OutputDescriptor("taskScore", OutputType.Number, "With the rules judge: the policy's mean rule score (report.json \"task\").", Optional: true),
+            new OutputDescriptor("baselineTaskScore", OutputType.Number, "With the rules judge: the baseline's mean rule score.", Optional: true),
         ]);
 
     public Task<StageResult> ExecuteAsync(StageContext context)
@@ -88,6 +90,7 @@ public sealed class EvaluateActivity : IStageActivity
         // Judging: reward model scores, or a scripted judge seeing the two answers in seeded random order.
         var outcomes = new int[prompts.Count];   // +1 policy wins, 0 tie, −1 baseline wins
         double? rewardAccuracy = null;
+        RuleHitRates? task = null;
         LlamaForSequenceClassification? rm = null;
         try
         {
@@ -121,6 +124,8 @@ public sealed class EvaluateActivity : IStageActivity
                         _ => 0,
                     };
                 }
+                if (judge is RuleJudge rules)
+                    task = RuleHitRates.Compute(rules, prompts.Select(p => p.Prompt.DisplayText).ToList(), policyAnswers, baselineAnswers);
             }
             if (rm != null && inputs.Has("preferences"))
             {
@@ -151,6 +156,7 @@ public sealed class EvaluateActivity : IStageActivity
             ["kl"] = kl,
             ["reward_accuracy"] = rewardAccuracy, ["held_out_loss"] = heldOutLoss,
         };
+        if (task is not null) report["task"] = task.ToJson();
         context.WriteFolder("report", dir => ReportWriter.Write(dir, ReportContent(context, report, prompts, policyAnswers, baselineAnswers, policyTokens, baselineTokens, outcomes)));
         context.SetValue("winRate", win.Rate);
         context.SetValue("winRateLow", win.Low);
@@ -159,6 +165,12 @@ public sealed class EvaluateActivity : IStageActivity
         context.SetValue("kl", kl);
         context.SetValue("rewardAccuracy", rewardAccuracy ?? -1);
         context.SetValue("heldOutLoss", heldOutLoss ?? -1);
+        if (task is not null)
+        {
+            context.SetValue("taskScore", task.PolicyScore);
+            context.SetValue("baselineTaskScore", task.BaselineScore);
+            context.Log($"task score (mean rule score) {task.PolicyScore:F2}, baseline {task.BaselineScore:F2}");
+        }
         context.Log($"win rate {win.Rate:P1} [{win.Low:P1}, {win.High:P1}] over {win.Count} prompts ({win.Wins}/{win.Ties}/{win.Losses}); mean length {meanLength:F1}; KL {kl:F3}");
         return Task.FromResult(StageResult.Completed);
     }

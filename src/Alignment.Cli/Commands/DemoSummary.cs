@@ -1,0 +1,77 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Alignment.Workflows.Artifacts;
+using Alignment.Workflows.Execution;
+using Spectre.Console;
+
+namespace Alignment.Cli.Commands;
+
+/// <summary>
+/// The table `align demo` prints at the end, from the instance's executions: time per stage, the DPO and PPO policies'
+/// win rates against SFT with their 95% intervals, the task metric (mean rule score) SFT → DPO → PPO, the reward
+/// model's held-out accuracy, where the reports are, and what to do next. Activity ids are those of
+/// workflows/demo-rlhf.json (<c>rm</c>, <c>evaluateDpo</c>, <c>evaluatePpo</c>).
+/// </summary>
+internal static class DemoSummary
+{
+    public static void Print(CommandContext ctx, InstanceDetail detail, ArtifactStore artifacts, string home)
+    {
+        var console = ctx.Console;
+        var latest = detail.Executions.Where(e => e.Status is "completed" or "cached")
+            .GroupBy(e => e.ActivityId).ToDictionary(g => g.Key, g => g.Last(), StringComparer.Ordinal);
+
+        var stages = new Table().Title("Stages").AddColumns("stage", "type", "result", "seconds");
+        stages.Columns[3].RightAligned();
+        double total = 0;
+        foreach (var e in detail.Executions.Where(e => e.ActivityType.StartsWith("Alignment.", StringComparison.Ordinal)))
+        {
+            double seconds = e.DurationSeconds ?? 0;
+            total += seconds;
+            stages.AddRow(Markup.Escape(e.ActivityName ?? e.ActivityId), e.ActivityType["Alignment.".Length..], e.Status, F(seconds, "F1"));
+        }
+        stages.AddRow("[bold]total[/]", "", "", $"[bold]{F(total, "F1")}[/]");
+        console.Write(stages);
+
+        var dpo = Outputs(latest, "evaluateDpo");
+        var ppo = Outputs(latest, "evaluatePpo");
+        var results = new Table().Title("Results on held-out prompts (scripted judge)").AddColumns("", "SFT", "DPO", "PPO");
+        results.AddRow("win rate vs SFT [grey](95% Wilson interval)[/]", "—", WinRate(dpo), WinRate(ppo));
+        results.AddRow("task score [grey](mean rule score)[/]", Number(dpo?["baselineTaskScore"]), Number(dpo?["taskScore"]), Number(ppo?["taskScore"]));
+        results.AddRow("mean answer length [grey](tokens)[/]", "", Number(dpo?["meanLength"], "F1"), Number(ppo?["meanLength"], "F1"));
+        results.AddRow("KL to SFT [grey](per answer)[/]", "", Number(dpo?["kl"]), Number(ppo?["kl"]));
+        console.Write(results);
+
+        double? rmAccuracy = Value(dpo?["rewardAccuracy"]) is { } a && a >= 0 ? a : null;
+        double? rmTrain = Value(Outputs(latest, "rm")?["accuracy"]);
+        ctx.Out.WriteLine($"reward model held-out accuracy: {(rmAccuracy is { } acc ? F(acc, "P1") : "—")}" +
+                          (rmTrain is { } t ? $" (last training batch {F(t, "P1")})" : ""));
+        foreach (var (name, outputs) in new[] { ("DPO", dpo), ("PPO", ppo) })
+            if (outputs?["report"] is JsonValue hash && artifacts.Find((string)hash!) is { } report)
+                ctx.Out.WriteLine($"{name} report: {Path.Combine(report.Path, "report.md")}");
+        ctx.Out.WriteLine();
+        ctx.Out.WriteLine("Next steps:");
+        (string Command, string What)[] steps =
+        [
+            ($"align status {detail.Instance.Id[..12]} --home {home}", "every stage, its parameters and outputs"),
+            ($"align serve --home {home}", "browse the judged comparisons and the leaderboard in the web app"),
+            ("align demo --human", "judge the sampled answers yourself in the browser"),
+            ("align demo --input dpoSteps=200", "change a setting: unchanged stages come from the cache"),
+        ];
+        int width = steps.Max(s => s.Command.Length);
+        foreach (var (command, what) in steps) ctx.Out.WriteLine($"  {command.PadRight(width)}   {what}");
+    }
+
+    private static JsonObject? Outputs(Dictionary<string, ExecutionInfo> latest, string activity) =>
+        latest.TryGetValue(activity, out var e) ? e.Outputs : null;
+
+    private static double? Value(JsonNode? node) => node is JsonValue v && v.TryGetValue<double>(out double d) ? d : null;
+
+    private static string Number(JsonNode? node, string format = "F2") => Value(node) is { } d ? F(d, format) : "—";
+
+    private static string WinRate(JsonObject? outputs) =>
+        Value(outputs?["winRate"]) is { } rate
+            ? $"{F(rate, "P1")} [grey]({F(Value(outputs!["winRateLow"]) ?? double.NaN, "P1")} – {F(Value(outputs["winRateHigh"]) ?? double.NaN, "P1")})[/]"
+            : "—";
+
+    private static string F(double value, string format) => value.ToString(format, CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,123 @@
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Alignment.Cli.Commands;
+using Alignment.Workflows;
+using Alignment.Workflows.Execution;
+
+namespace Alignment.Cli.Tests;
+
+// `align demo`: finding the definition, its help, and the whole demo run through the CLI entry point with the
+// acceptance numbers checked (DPO beats SFT by the scripted judge, the task score improves, RM accuracy printed).
+[Collection(DemoCollection.Name)]
+public sealed class DemoCommandTests : IDisposable
+{
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), "align-demo-tests", Guid.NewGuid().ToString("N"));
+
+    public DemoCommandTests() => Directory.CreateDirectory(_folder);
+
+    public void Dispose()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try { Directory.Delete(_folder, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    internal static string RepoRoot
+    {
+        get
+        {
+            var dir = new DirectoryInfo(AppContext.BaseDirectory);
+            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Alignment.sln"))) dir = dir.Parent;
+            return dir?.FullName ?? throw new InvalidOperationException("Alignment.sln not found above the test folder");
+        }
+    }
+
+    [Fact]
+    public void The_definition_is_found_above_the_current_folder_or_the_program_folder()
+    {
+        string repo = Path.Combine(_folder, "repo");
+        string nested = Path.Combine(repo, "a", "b");
+        Directory.CreateDirectory(nested);
+        Directory.CreateDirectory(Path.Combine(repo, "workflows"));
+        string definition = Path.Combine(repo, "workflows", "demo-rlhf.json");
+        File.WriteAllText(definition, "{}");
+        string elsewhere = Path.Combine(_folder, "elsewhere");
+        Directory.CreateDirectory(elsewhere);
+
+        Assert.Equal(definition, DemoCommand.FindDefinition(nested, elsewhere));
+        Assert.Equal(definition, DemoCommand.FindDefinition(elsewhere, nested));   // from the program's folder
+        var e = Assert.Throws<WorkflowException>(() => DemoCommand.FindDefinition(elsewhere, elsewhere));
+        Assert.Contains($"cannot find {Path.Combine("workflows", "demo-rlhf.json")} in {elsewhere}", e.Message);
+        Assert.Contains("--workflow FILE", e.Message);
+    }
+
+    [Theory]
+    [InlineData("40% policy answers", 0.4)]
+    [InlineData("40 % policy answers", 0.4)]
+    [InlineData("100%", 1.0)]
+    public void Progress_messages_give_their_fraction(string message, double fraction) =>
+        Assert.Equal(fraction, DemoProgress.ParseFraction(message)!.Value, 12);
+
+    [Fact]
+    public void A_progress_message_without_a_percentage_gives_no_fraction() => Assert.Null(DemoProgress.ParseFraction("policy answers"));
+
+    [Fact]
+    public void Help_describes_the_options()
+    {
+        var r = CliRunner.Run("demo", "--help");
+        Assert.Equal(0, r.ExitCode);
+        foreach (string option in new[] { "--human", "--seed", "--threads", "--home", "--input", "--force" })
+            Assert.Contains(option, r.Out);
+        Assert.Contains("win rates", r.Out);
+    }
+
+    [Fact]
+    public void A_missing_workflow_file_is_a_clear_error()
+    {
+        var r = CliRunner.Run("demo", "--workflow", Path.Combine(_folder, "nope.json"), "--home", Path.Combine(_folder, "home"));
+        Assert.Equal(ExitCodes.Failure, r.ExitCode);
+        Assert.Contains($"--workflow: {Path.Combine(_folder, "nope.json")} does not exist", r.Error);
+    }
+
+    [Fact]
+    public void The_demo_meets_its_acceptance_and_a_second_run_comes_from_the_cache()
+    {
+        string home = Path.Combine(_folder, "home");
+        var first = CliRunner.Run("--threads", "2", "demo", "--home", home);   // finds workflows/demo-rlhf.json above the test binary
+        Assert.True(first.ExitCode == 0, first.Error + first.Out);
+
+        var engine = new WorkflowEngine(home);
+        string id = Regex.Match(first.Out, @"instance ([0-9a-f]+)").Groups[1].Value;
+        var outputs = engine.Detail(id).Executions.Where(e => e.Status is "completed" or "cached")
+            .GroupBy(e => e.ActivityId).ToDictionary(g => g.Key, g => g.Last().Outputs!);
+        double Get(string activity, string name) => (double)outputs[activity][name]!;
+
+        Assert.True(Get("evaluateDpo", "winRate") >= 0.70, $"DPO win rate {Get("evaluateDpo", "winRate")}");
+        Assert.True(Get("evaluateDpo", "winRateLow") > 0.5, $"DPO win rate low end {Get("evaluateDpo", "winRateLow")}");
+        Assert.True(Get("evaluateDpo", "taskScore") > Get("evaluateDpo", "baselineTaskScore"),
+            $"task score SFT {Get("evaluateDpo", "baselineTaskScore")} -> DPO {Get("evaluateDpo", "taskScore")}");
+        double accuracy = Get("evaluateDpo", "rewardAccuracy");
+        Assert.InRange(accuracy, 0, 1);
+        Assert.Contains($"reward model held-out accuracy: {accuracy.ToString("P1", System.Globalization.CultureInfo.InvariantCulture)}", first.Out);
+        Assert.InRange(Get("evaluatePpo", "winRate"), 0, 1);
+        Assert.Contains("Next steps:", first.Out);
+
+        // The report's "task" key holds the per-rule rates.
+        var report = JsonNode.Parse(File.ReadAllText(Path.Combine(engine.Artifacts.Get((string)outputs["evaluateDpo"]["report"]!).Path, "report.json")))!;
+        Assert.Equal(Get("evaluateDpo", "taskScore"), (double)report["task"]!["policyScore"]!, 9);
+        Assert.Equal(["right sum", "house style", "chatty", "empty"], report["task"]!["rules"]!.AsArray().Select(r => (string)r!["name"]!));
+
+        var second = CliRunner.Run("--threads", "2", "demo", "--home", home);
+        Assert.True(second.ExitCode == 0, second.Error + second.Out);
+        string id2 = Regex.Match(second.Out, @"instance ([0-9a-f]+)").Groups[1].Value;
+        var stages = engine.Detail(id2).Executions.Where(e => e.ActivityType.StartsWith("Alignment.", StringComparison.Ordinal)).ToList();
+        Assert.All(stages, e => Assert.Equal("cached", e.Status));
+        Assert.Contains("reward model held-out accuracy", second.Out);
+    }
+}
+
+/// <summary>The demo tests train models for minutes: they run alone, one after another.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class DemoCollection
+{
+    public const string Name = "demo (sequential)";
+}

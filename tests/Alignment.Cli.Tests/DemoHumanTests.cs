@@ -1,0 +1,111 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Alignment.Workflows.Execution;
+
+namespace Alignment.Cli.Tests;
+
+// `align demo --human` at reduced size: the run stops at Collect judgments, the command serves the labeling app and
+// prints annotator tokens; judgments posted through the REST API with those tokens let it finish on its own.
+[Collection(DemoCollection.Name)]
+public sealed class DemoHumanTests : IDisposable
+{
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), "align-demo-human", Guid.NewGuid().ToString("N"));
+
+    public DemoHumanTests() => Directory.CreateDirectory(_folder);
+
+    public void Dispose()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try { Directory.Delete(_folder, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    /// <summary>A writer the test can read while the command writes (every call under one lock).</summary>
+    private sealed class SharedWriter : TextWriter
+    {
+        private readonly StringBuilder _text = new();
+        public override Encoding Encoding => Encoding.UTF8;
+        public override void Write(char value) { lock (_text) _text.Append(value); }
+        public override void Write(string? value) { lock (_text) _text.Append(value); }
+        public override string ToString() { lock (_text) return _text.ToString(); }
+    }
+
+    private string Lines(string name, IEnumerable<string> lines)
+    {
+        string path = Path.Combine(_folder, name);
+        File.WriteAllLines(path, lines);
+        return path;
+    }
+
+    [Fact]
+    public async Task Judgments_posted_with_the_printed_tokens_let_the_demo_finish()
+    {
+        string demo = Path.Combine(DemoCommandTests.RepoRoot, "data", "demo");
+        string prompts = Lines("prompts.jsonl", File.ReadLines(Path.Combine(demo, "prompts.jsonl")).Take(3));
+        string evalPrompts = Lines("eval.jsonl", File.ReadLines(Path.Combine(demo, "eval-prompts.jsonl")).Take(4));
+        string evalPairs = Lines("pairs.jsonl", File.ReadLines(Path.Combine(demo, "eval-preferences.jsonl")).Take(4));
+        string home = Path.Combine(_folder, "home");
+        string[] args =
+        [
+            "--threads", "2", "demo", "--human", "--home", home, "--port", "0", "--annotators", "2",
+            "--input", $"prompts={prompts}", "--input", $"evalPrompts={evalPrompts}", "--input", $"evalPreferences={evalPairs}",
+            "--input", "samplesPerPrompt=2", "--input", "sftSteps=2", "--input", "rmSteps=1", "--input", "dpoSteps=1",
+            "--input", "ppoSteps=1", "--input", "batchSize=2", "--input", "maxNewTokens=6", "--input", "hiddenSize=32", "--input", "layers=1",
+        ];
+        var output = new SharedWriter();
+        var error = new SharedWriter();
+        var run = Task.Run(() => AlignApp.Run(args, output, error));
+
+        // Wait for the URL and the two tokens.
+        Match url = Match.Empty;
+        MatchCollection tokens = Regex.Matches("", "x");
+        for (var waited = TimeSpan.Zero; waited < TimeSpan.FromMinutes(5) && !run.IsCompleted; waited += TimeSpan.FromMilliseconds(200))
+        {
+            string text = output.ToString();
+            url = Regex.Match(text, @"in the browser: (http://\S+)/ ");
+            tokens = Regex.Matches(text, @"^  demo-annotator-\d+  (\S+)$", RegexOptions.Multiline);
+            if (url.Success && tokens.Count == 2) break;
+            await Task.Delay(200);
+        }
+        Assert.True(url.Success && tokens.Count == 2, $"no URL and tokens printed:\n{output}\n{error}");
+
+        using var http = new HttpClient { BaseAddress = new Uri(url.Groups[1].Value) };
+        int judged = 0;
+        foreach (var token in tokens.Select(m => m.Groups[1].Value))
+        {
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            var projects = await http.GetFromJsonAsync<JsonElement>("/api/projects");
+            long projectId = projects.EnumerateArray().Single().GetProperty("id").GetInt64();
+            while (true)
+            {
+                var next = await http.GetAsync($"/api/projects/{projectId}/next");
+                if (next.StatusCode == HttpStatusCode.NoContent) break;
+                Assert.Equal(HttpStatusCode.OK, next.StatusCode);
+                var item = await next.Content.ReadFromJsonAsync<JsonElement>();
+                // Prefer the shorter answer, the way a person following the guidelines would.
+                bool leftShorter = item.GetProperty("left").GetString()!.Length <= item.GetProperty("right").GetString()!.Length;
+                var body = leftShorter ? new { choice = "left", strength = -2 } : new { choice = "right", strength = 2 };
+                var stored = await http.PostAsJsonAsync($"/api/assignments/{item.GetProperty("assignment_id").GetInt64()}/judgment", body);
+                Assert.Equal(HttpStatusCode.Created, stored.StatusCode);
+                judged++;
+            }
+        }
+        // 3 prompts × 2 samples: one comparison each (fewer when two samples are the same text), overlap 1.
+        Assert.InRange(judged, 1, 3);
+
+        int code = await run.WaitAsync(TimeSpan.FromMinutes(10));
+        Assert.True(code == 0, $"{output}\n{error}");
+        string text2 = output.ToString();
+        Assert.Contains($"{judged} of {judged} comparisons judged", text2);
+        Assert.Contains("reward model held-out accuracy", text2);
+        string id = Regex.Match(text2, @"instance ([0-9a-f]+)").Groups[1].Value;
+        var detail = new WorkflowEngine(home).Detail(id);
+        Assert.Equal(InstanceStatus.Finished, detail.Instance.Status);
+        Assert.Contains("Collect judgments: waiting: waiting for judgments: 0 of", text2);   // it did stop for people
+        Assert.Contains(detail.Executions, e => e.ActivityId == "judge" && e.Status == "completed");
+        Assert.Contains(detail.Executions, e => e.ActivityId == "evaluateDpo" && e.Status == "completed");
+    }
+}
