@@ -66,7 +66,7 @@ public class NewModelStageTests
         Assert.True(File.Exists(Path.Combine(modelDir, "tokenizer.json")));
         using var model = LlamaForCausalLM.from_pretrained(modelDir);
         Assert.Equal(tokenizer.VocabSize, model.config.Vocab);
-        Assert.Equal([tokenizer.Eos!.Value.Id], model.config.EosTokenId);
+        Assert.Equal([tokenizer.Eos!.Value.Id], model.config.EosTokenId!);
         Assert.Equal(tokenizer.Pad!.Value.Id, model.config.PadTokenId);
         // Parameters by hand: embedding and head V·d each; per layer q and o d·d, k and v d·(kv·d/h), MLP 3·d·I, two norms d; final norm d.
         long v = tokenizer.VocabSize, d = 32, kvWidth = 2 * (32 / 4), inter = 48;

@@ -192,13 +192,19 @@ struct FusedCausalAttention : Function<FusedCausalAttention> {
 
         at::Tensor q4 = q.reshape({B, Hkv, G * T, D});
         if (cpu_path(q, k, v)) {
-            at::Tensor p = at::matmul(q4, k.transpose(-2, -1));  // (B, Hkv, G·T, S) raw scores, contiguous
+            // Batched matmuls over B·Hkv on contiguous 3-D operands: a (B, Hkv, S, D) view of a (B, S, Hkv, D) tensor
+            // (what the projections' transposes give) costs several times more inside at::matmul than one copy.
+            at::Tensor q3 = q4.reshape({B * Hkv, G * T, D}).contiguous();
+            at::Tensor k3 = k.contiguous().view({B * Hkv, S, D});
+            at::Tensor v3 = v.contiguous().view({B * Hkv, S, v.size(3)});
+            at::Tensor p = at::bmm(q3, k3.transpose(1, 2));  // (B·Hkv, G·T, S) raw scores, contiguous
             at::Tensor padc = pad.defined() ? pad.contiguous() : pad;
-            at::Tensor lse = cpu::attention_softmax(p, B, T, padc, scale).view({B, Hkv, G * T, 1});
-            at::Tensor out = at::matmul(p, v);
-            ctx->save_for_backward({q, k, v, lse});
+            at::Tensor lse = cpu::attention_softmax(p, B, T, padc, scale);
+            at::Tensor out = at::bmm(p, v3);
+            ctx->save_for_backward({q3, k3, v3, lse});
             ctx->saved_data["padding"] = padc;
             ctx->saved_data["scale"] = scale;
+            ctx->saved_data["cpu_shape"] = std::vector<int64_t>{B, Hq, T, D, Hkv, S};
             return out.view({B, Hq, T, v.size(3)});
         }
         at::Tensor allowed = allowed_mask(T, S, pad, q.device());
@@ -219,24 +225,29 @@ struct FusedCausalAttention : Function<FusedCausalAttention> {
         const at::Tensor &q = saved[0], &k = saved[1], &v = saved[2], &lse = saved[3];
         at::Tensor pad = ctx->saved_data["padding"].toTensor();
         const double scale = ctx->saved_data["scale"].toDouble();
+        auto cpu_shape = ctx->saved_data.find("cpu_shape");
+        if (cpu_shape != ctx->saved_data.end()) {  // saved by the CPU forward: q3, k3, v3 are (B·Hkv, ·, D) contiguous
+            auto dims = cpu_shape->second.toIntVector();
+            const int64_t B = dims[0], Hq = dims[1], T = dims[2], D = dims[3], Hkv = dims[4], S = dims[5], G = Hq / Hkv;
+            const at::Tensor &q3 = q, &k3 = k, &v3 = v;
+            at::Tensor g3 = grads[0].to(q3.scalar_type()).reshape({B * Hkv, G * T, v3.size(2)});
+            at::Tensor p = at::bmm(q3, k3.transpose(1, 2));
+            cpu::attention_probs(p, B, T, pad, scale, lse);  // recomputed P
+            at::Tensor gq, gk, gv;
+            if (ctx->needs_input_grad(2)) gv = at::bmm(p.transpose(1, 2), g3).view({B, Hkv, S, v3.size(2)});  // Pᵀ dO, summed over G
+            if (ctx->needs_input_grad(0) || ctx->needs_input_grad(1)) {
+                at::Tensor ds = at::bmm(g3, v3.transpose(1, 2));  // dP = dO Vᵀ (contiguous)
+                cpu::attention_softmax_backward(ds, p, scale);     // scale · dS
+                if (ctx->needs_input_grad(0)) gq = at::bmm(ds, k3).view({B, Hq, T, D});
+                if (ctx->needs_input_grad(1)) gk = at::bmm(ds.transpose(1, 2), q3).view({B, Hkv, S, D});  // summed over G
+            }
+            return {gq, gk, gv, at::Tensor(), at::Tensor(), at::Tensor()};
+        }
         const int64_t B = q.size(0), Hq = q.size(1), T = q.size(2), D = q.size(3);
         const int64_t Hkv = k.size(1), S = k.size(2), G = Hq / Hkv;
 
         at::Tensor q4 = q.reshape({B, Hkv, G * T, D});
         at::Tensor g4 = grads[0].reshape({B, Hkv, G * T, v.size(3)});
-        if (cpu_path(q, k, v) && grads[0].scalar_type() == q.scalar_type()) {
-            at::Tensor p = at::matmul(q4, k.transpose(-2, -1));
-            cpu::attention_probs(p, B, T, pad, scale, lse);  // recomputed P
-            at::Tensor gq, gk, gv;
-            if (ctx->needs_input_grad(2)) gv = at::matmul(p.transpose(-2, -1), g4);  // Pᵀ dO, summed over G
-            if (ctx->needs_input_grad(0) || ctx->needs_input_grad(1)) {
-                at::Tensor ds = at::matmul(g4, v.transpose(-2, -1)).contiguous();  // dP = dO Vᵀ
-                cpu::attention_softmax_backward(ds, p, scale);                      // scale · dS
-                if (ctx->needs_input_grad(0)) gq = at::matmul(ds, k).view({B, Hq, T, D});
-                if (ctx->needs_input_grad(1)) gk = at::matmul(ds.transpose(-2, -1), q4);  // summed over G
-            }
-            return {gq, gk, gv, at::Tensor(), at::Tensor(), at::Tensor()};
-        }
         at::Tensor p = masked_scores(q4, k, scale, allowed_mask(T, S, pad, q.device()), G).sub_(lse).exp_();  // recomputed P
 
         at::Tensor gq, gk, gv;
