@@ -64,6 +64,18 @@ public class CpuKernelTests
     }
 
     [Fact]
+    public void Rotary_on_a_transposed_projection_with_per_sequence_positions_matches_the_composition()
+    {
+        using var scope = NewDisposeScope();
+        // (B, T, H, D) transposed to (B, H, T, D), as the attention's projections give it; left-padded positions per row.
+        var x = Randn(11, float32, 3, 20, 4, 16).transpose(1, 2);
+        var positions = tensor(Enumerable.Range(0, 60).Select(i => (long)Math.Max(0, i % 20 - 3 * (i / 20))).ToArray(), new long[] { 3, 20 });
+        var (cos, sin) = F.rotary_cos_sin(positions, 16, 10000.0, float32);   // (B, 1, T, D)
+        FusedVsReference.AssertSame(xs => F.apply_rotary(xs[0], cos, sin), xs => Unfused.Rotary(xs[0], cos, sin),
+                                    new[] { x }, new[] { 0 }, 1e-5, 1e-5);
+    }
+
+    [Fact]
     public void AdamW_on_a_large_float32_parameter_follows_the_update_rule_computed_in_doubles()
     {
         using var scope = NewDisposeScope();

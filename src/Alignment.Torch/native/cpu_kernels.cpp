@@ -307,6 +307,28 @@ void logprobs_backward_kernel(const T* x, const int64_t* tgt, const T* lse, cons
     });
 }
 
+template <typename T>
+void rotary_kernel(const T* x, const T* c, const T* s, T* out, int64_t B, int64_t H, int64_t Tn, int64_t D,
+                   int64_t sx0, int64_t sx1, int64_t sx2, int64_t table_batch_stride, bool backward) {
+    const int64_t h = D / 2;
+    at::parallel_for(0, B * H * Tn, std::max<int64_t>(1, 8192 / D), [&](int64_t begin, int64_t end) {
+        for (int64_t r = begin; r < end; r++) {
+            const int64_t t = r % Tn, hh = (r / Tn) % H, b = r / (Tn * H);
+            const T* xr = x + b * sx0 + hh * sx1 + t * sx2;
+            const T* cr = c + b * table_batch_stride + t * D;
+            const T* sr = s + b * table_batch_stride + t * D;
+            T* o = out + r * D;
+            if (!backward) {
+                for (int64_t j = 0; j < h; j++) o[j] = xr[j] * cr[j] - xr[j + h] * sr[j];
+                for (int64_t j = h; j < D; j++) o[j] = xr[j] * cr[j] + xr[j - h] * sr[j];
+            } else {
+                for (int64_t j = 0; j < h; j++) o[j] = xr[j] * cr[j] + xr[j + h] * sr[j + h];
+                for (int64_t j = h; j < D; j++) o[j] = xr[j] * cr[j] - xr[j - h] * sr[j - h];
+            }
+        }
+    });
+}
+
 // The additive mask (B, S): 0 where pad is true, −inf where it is false; undefined without padding.
 at::Tensor additive_mask(const at::Tensor& scores, int64_t B, const at::Tensor& pad) {
     if (!pad.defined()) return at::Tensor();
@@ -398,6 +420,18 @@ void attention_softmax_backward(at::Tensor& dp, const at::Tensor& p, double scal
     AT_DISPATCH_FLOATING_TYPES(dp.scalar_type(), "attention_softmax_backward", [&] {
         softmax_backward_kernel<scalar_t>(dp.data_ptr<scalar_t>(), p.data_ptr<scalar_t>(), rows, S, static_cast<scalar_t>(scale));
     });
+}
+
+at::Tensor rotary(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin, bool backward) {
+    const int64_t B = x.size(0), H = x.size(1), Tn = x.size(2), D = x.size(3);
+    at::Tensor out = at::empty({B, H, Tn, D}, x.options());
+    // A (B, 1, T, D) table with B > 1 steps by T·D per batch row; a (T, D) or (1, 1, T, D) table is shared.
+    const int64_t table_batch_stride = cos.dim() == 4 && cos.size(0) > 1 ? Tn * D : 0;
+    AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "rotary", [&] {
+        rotary_kernel<scalar_t>(x.data_ptr<scalar_t>(), cos.data_ptr<scalar_t>(), sin.data_ptr<scalar_t>(), out.data_ptr<scalar_t>(), B, H,
+                                Tn, D, x.stride(0), x.stride(1), x.stride(2), table_batch_stride, backward);
+    });
+    return out;
 }
 
 std::pair<at::Tensor, at::Tensor> logprobs_forward(const at::Tensor& logits, const at::Tensor& targets, int64_t ignore_index) {

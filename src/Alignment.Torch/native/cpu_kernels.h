@@ -39,6 +39,11 @@ void attention_probs(at::Tensor& scores, int64_t B, int64_t T, const at::Tensor&
 // In place on dp (R rows of S): dS = scale · P ⊙ (dP − Σ_j dP⊙P), the gradient of the scaled scores.
 void attention_softmax_backward(at::Tensor& dp, const at::Tensor& p, double scale);
 
+// Rotary embedding in Hugging Face's rotate_half layout on x (B, H, T, D) with any strides but a unit last one; cos/sin
+// (T, D) or (B or 1, 1, T, D) contiguous, of x's dtype. Forward: x·cos + rotate_half(x)·sin; backward (the transpose):
+// g·cos − rotate_half(g·sin). The result is contiguous (B, H, T, D).
+at::Tensor rotary(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin, bool backward);
+
 // Per-row log-softmax at the target: logits (N, V) contiguous, targets (N) int64 (ignore_index rows give 0 and are
 // skipped). Returns (logprob (N), lse (N)); targets must already be checked to lie in [0, V) or equal ignore_index.
 std::pair<at::Tensor, at::Tensor> logprobs_forward(const at::Tensor& logits, const at::Tensor& targets, int64_t ignore_index);

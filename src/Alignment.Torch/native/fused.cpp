@@ -121,6 +121,14 @@ void check_rotary(const at::Tensor& x, const at::Tensor& table, const char* name
                     "apply_rotary: ", name, " shape ", table.sizes(), " does not broadcast to x shape ", x.sizes());
 }
 
+// The CPU kernel takes float32/float64 x with a unit last stride (a transposed (B, T, H, D) projection qualifies) and
+// tables of x's dtype on the CPU.
+bool rotary_cpu(const at::Tensor& x, const at::Tensor& c, const at::Tensor& s) {
+    return x.device().is_cpu() && (x.scalar_type() == at::kFloat || x.scalar_type() == at::kDouble) && x.stride(-1) == 1 &&
+           c.scalar_type() == x.scalar_type() && s.scalar_type() == x.scalar_type() && c.device().is_cpu() && s.device().is_cpu() &&
+           c.sizes() == s.sizes();
+}
+
 struct FusedRotary : Function<FusedRotary> {
     static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin) {
         check_floating("apply_rotary", "x", x);
@@ -129,6 +137,11 @@ struct FusedRotary : Function<FusedRotary> {
         check_rotary(x, cos, "cos");
         check_rotary(x, sin, "sin");
         at::Tensor c = cos.to(x.scalar_type()), s = sin.to(x.scalar_type());
+        if (rotary_cpu(x, c, s)) {
+            at::Tensor cc = c.contiguous(), sc = s.contiguous();
+            ctx->save_for_backward({cc, sc});
+            return cpu::rotary(x, cc, sc, /*backward=*/false);
+        }
         const int64_t h = x.size(-1) / 2;
         at::Tensor out = x * c;
         out.narrow(-1, 0, h).addcmul_(x.narrow(-1, h, h), s.narrow(-1, 0, h), -1);  // −x₂·sin₁
@@ -142,6 +155,7 @@ struct FusedRotary : Function<FusedRotary> {
         auto saved = ctx->get_saved_variables();
         const at::Tensor &c = saved[0], &s = saved[1];
         const at::Tensor& g = grads[0];
+        if (g.dim() == 4 && rotary_cpu(g, c, s)) return {cpu::rotary(g, c.contiguous(), s.contiguous(), /*backward=*/true), at::Tensor(), at::Tensor()};
         const int64_t h = g.size(-1) / 2;
         at::Tensor gx = g * c;
         gx.narrow(-1, 0, h).addcmul_(g.narrow(-1, h, h), s.narrow(-1, h, h), 1);
