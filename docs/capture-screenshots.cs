@@ -1,4 +1,5 @@
 #:package Microsoft.Playwright@1.64.1
+#:property PublishAot=false
 // Takes the README's screenshots from a running `align serve` with Debian's Chromium (never downloads a browser):
 //
 //   dotnet run docs/capture-screenshots.cs -- --url http://127.0.0.1:5080 --admin-token TOKEN --annotator-token TOKEN \
@@ -41,10 +42,17 @@ async Task<IPage> SignIn(string token, int width, int height)
     return page;
 }
 
-async Task Shot(IPage page, string name, bool fullPage = false)
+async Task Shot(IPage page, string name, bool fullPage = false, int? maxHeight = null)
 {
     string path = Path.Combine(outDir, name);
-    await page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = fullPage });
+    var options = new PageScreenshotOptions { Path = path, FullPage = fullPage };
+    if (maxHeight is int h)
+    {
+        var width = page.ViewportSize!.Width;
+        var height = Math.Min(h, await page.EvaluateAsync<int>("document.documentElement.scrollHeight"));
+        options.Clip = new Clip { X = 0, Y = 0, Width = width, Height = height };
+    }
+    await page.ScreenshotAsync(options);
     Console.WriteLine(path);
 }
 
@@ -55,7 +63,7 @@ await annotator.WaitForSelectorAsync("[data-item-id], .item-panel, form");
 await annotator.WaitForTimeoutAsync(500);
 await Shot(annotator, "labeling.png");
 
-var admin = await SignIn(Arg("--admin-token"), 1440, 900);
+var admin = await SignIn(Arg("--admin-token"), 2000, 1000);   // wide: the 18-stage demo graph fits
 
 // The designer, on the demo workflow (imported from workflows/ on the list page when it is not stored yet).
 await admin.GotoAsync($"{url}/workflows");
@@ -70,15 +78,16 @@ await admin.Locator("a[href*='/workflows/demo-rlhf/design']").First.ClickAsync()
 await admin.WaitForSelectorAsync(".x6-node");
 await admin.WaitForTimeoutAsync(800);
 await Shot(admin, "designer.png");
+await admin.SetViewportSizeAsync(1440, 900);
 
 // The run: stages, curves (drawn by Chart.js after their first poll), lineage.
 await admin.GotoAsync($"{url}/runs/{run}");
 await admin.WaitForSelectorAsync("canvas");
 await admin.WaitForTimeoutAsync(2500);
-await Shot(admin, "run.png", fullPage: true);
+await Shot(admin, "run.png", fullPage: true, maxHeight: 2600);
 
 // The DPO evaluation's report (the first report link on the run page).
 await admin.Locator("a[href*='/reports/']").First.ClickAsync();
 await admin.WaitForSelectorAsync("img[src*='charts']");
 await admin.WaitForTimeoutAsync(1500);
-await Shot(admin, "report.png", fullPage: true);
+await Shot(admin, "report.png", fullPage: true, maxHeight: 3000);
