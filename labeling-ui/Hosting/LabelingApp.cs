@@ -91,7 +91,8 @@ public static class LabelingApp
         services.AddSingleton(sp => AlignStore.OpenHome(sp.GetRequiredService<LabelingSettings>().Home,
             clock ?? sp.GetService<TimeProvider>() ?? TimeProvider.System));
         StoreServices.Add(services);
-        RunsServices.Add(services);      // first: its engine (with the progress observer) is the one both features use
+        WorkflowServices.Add(services);  // the registry and engine the runs dashboard and the designer share
+        RunsServices.Add(services);
         DesignerServices.Add(services);
 
         // Cookie and antiforgery keys live in the home folder, so sign-ins survive a restart of `align serve`.
