@@ -54,7 +54,7 @@ public sealed class DemoDataTests : IDisposable
 
         var heldOut = Rows("eval-prompts.jsonl").Select(r => (string)r["prompt"]!).ToList();
         Assert.Equal(200, heldOut.Distinct().Count());
-        Assert.Empty(heldOut.Where(prompts.Contains));
+        Assert.DoesNotContain(heldOut, prompts.Contains);   // held-out prompts are not SFT prompts
         Assert.All(Rows("prompts.jsonl"), r => Assert.Contains((string)r["prompt"]!, prompts));
         Assert.Equal(heldOut, Rows("eval-preferences.jsonl").Select(r => (string)r["prompt"]!));
     }
