@@ -32,9 +32,7 @@ public class ReportWorkflowTests
     public async Task Sft_dpo_report_has_charts_from_the_sft_and_dpo_metrics_and_align_report_finds_it()
     {
         using var home = new TestHome();
-        var inputs = new Dictionary<string, string> { ["model"] = DemoModel.Create(Path.Combine(home.Folder, "base")) };
-        var result = await home.Run(Path.Combine(TestHome.RepoRoot, "workflows", "sft-dpo.json"), inputs);
-        Assert.True(result.Status == InstanceStatus.Finished, result.Message);
+        var result = await RunShipped(home, "sft-dpo.json");
         var o = home.Outputs(result.InstanceId);
         var store = home.Engine.Artifacts;
         var report = store.Get((string)o["evaluate"]["report"]!);
@@ -98,15 +96,23 @@ public class ReportWorkflowTests
         Assert.Contains("no workflow instance or report artifact 'zz-not-an-id'", unknown.Error);
     }
 
+    /// <summary>Runs a shipped workflow on a tiny random base model (plus <paramref name="extra"/> inputs) and asserts it finished.</summary>
+    private static async Task<RunResult> RunShipped(TestHome home, string file, params (string Name, string Value)[] extra)
+    {
+        var inputs = new Dictionary<string, string> { ["model"] = DemoModel.Create(Path.Combine(home.Folder, "base")) };
+        foreach (var (name, value) in extra) inputs[name] = value;
+        var result = await home.Run(Path.Combine(TestHome.RepoRoot, "workflows", file), inputs);
+        Assert.True(result.Status == InstanceStatus.Finished, result.Message);
+        return result;
+    }
+
     private static List<string> Links(string md) => Regex.Matches(md, @"!\[[^\]]*\]\(([^)]+)\)").Select(m => m.Groups[1].Value).ToList();
 
     [Fact]
     public async Task Rlhf_ppo_report_shows_the_reward_model_and_ppo_kl_and_reward_curves()
     {
         using var home = new TestHome();
-        var inputs = new Dictionary<string, string> { ["model"] = DemoModel.Create(Path.Combine(home.Folder, "base")) };
-        var result = await home.Run(Path.Combine(TestHome.RepoRoot, "workflows", "rlhf-ppo.json"), inputs);
-        Assert.True(result.Status == InstanceStatus.Finished, result.Message);
+        var result = await RunShipped(home, "rlhf-ppo.json");
         var o = home.Outputs(result.InstanceId);
         var store = home.Engine.Artifacts;
         var report = store.Get((string)o["evaluate"]["report"]!);
@@ -127,12 +133,7 @@ public class ReportWorkflowTests
     public async Task Iterative_dpo_reports_each_round_and_the_last_shows_both_dpo_runs()
     {
         using var home = new TestHome();
-        var inputs = new Dictionary<string, string>
-        {
-            ["model"] = DemoModel.Create(Path.Combine(home.Folder, "base")), ["targetWinRate"] = "1.01", ["maxRounds"] = "2",
-        };
-        var result = await home.Run(Path.Combine(TestHome.RepoRoot, "workflows", "iterative-dpo.json"), inputs);
-        Assert.True(result.Status == InstanceStatus.Finished, result.Message);
+        var result = await RunShipped(home, "iterative-dpo.json", ("targetWinRate", "1.01"), ("maxRounds", "2"));
         var (code, output, error) = Align("report", result.InstanceId, "--json", "--home", home.Home);
         Assert.True(code == 0, error);
         var reports = JsonNode.Parse(output)!["reports"]!.AsArray();
