@@ -29,6 +29,19 @@ public static partial class torch
     /// <summary>libtorch's version string (e.g. "1.13.0").</summary>
     public static string version => NativeError.TakeString(NativeMethods.atg_runtime_version());
 
+    /// <summary>OMP_WAIT_POLICY as libtorch's OpenMP runtime read it at load: PASSIVE unless the user set it (see ThreadingEnvironment).</summary>
+    public static string? omp_wait_policy
+    {
+        get
+        {
+            _ = NativeMethods.atg_runtime_live_tensors();   // loads the native library (which applies our default) if nothing has yet
+            return ThreadingEnvironment.NativeGet(ThreadingEnvironment.WaitPolicyVariable);
+        }
+    }
+
+    /// <summary>True when the native library keeps big blocks in malloc's heap (native/allocator.cpp); false with ALIGN_MALLOC=system or off glibc.</summary>
+    public static bool malloc_tuned => NativeMethods.atg_runtime_malloc_tuned() == 1;
+
     /// <summary>libtorch's intra-op thread count (Debian's libtorch starts at 1).</summary>
     public static int get_num_threads() => NativeError.Check(NativeMethods.atg_runtime_get_num_threads());
 

@@ -96,4 +96,13 @@ public class DoctorCommandTests
         var threads = DoctorCommand.Judge(150, 2, "unknown", 1, 8);
         Assert.Single(threads, w => w.Contains("1 of 8 cores"));
     }
+
+    [Fact]
+    public void Judge_warns_when_the_user_turned_openmp_spinning_back_on()
+    {
+        const string openblas = "/usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblasp-r0.3.21.so";
+        Assert.Single(DoctorCommand.Judge(150, 2, openblas, 2, 2, "active"), w => w.Contains("OMP_WAIT_POLICY=ACTIVE"));
+        Assert.Empty(DoctorCommand.Judge(150, 2, openblas, 2, 2, "PASSIVE"));
+        Assert.Empty(DoctorCommand.Judge(150, 2, openblas, 2, 2, null));
+    }
 }

@@ -61,6 +61,22 @@ public class FusedAttentionTests
     }
 
     [Fact]
+    public void Batches_too_big_for_one_score_chunk_are_processed_in_chunks_with_the_right_padding_rows()
+    {
+        // The CPU path holds at most 2^20 scores per chunk: Hq·T·S = 4·300·300 = 360,000 per sequence, so batch 5 runs as
+        // chunks of 2, 2 and 1 sequences. Each sequence gets its own padding (left, none, right, left, right) so a chunk
+        // that picked up the wrong mask rows or lse slice would differ from the reference. Float64, atol 1e-12 / rtol 1e-10.
+        using var scope = NewDisposeScope();
+        const int B = 5, S = 300;
+        var rows = new bool[B * S];
+        int[] start = { 7, 0, 0, 40, 0 }, end = { S, S, S - 25, S, S - 1 };
+        for (int b = 0; b < B; b++)
+            for (int j = start[b]; j < end[b]; j++) rows[b * S + j] = true;
+        var pad = tensor(rows, new long[] { B, S });
+        AssertMatchesReference(Qkv(float64, B, 4, 2, S, S, 8, seed: 21), pad, null, Atol64, Rtol64);
+    }
+
+    [Fact]
     public void A_query_that_sees_no_key_gets_zero_output_and_finite_zero_gradients()
     {
         using var scope = NewDisposeScope();

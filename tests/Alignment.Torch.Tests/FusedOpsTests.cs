@@ -123,6 +123,43 @@ public class FusedOpsTests
                                     new[] { a, b }, new[] { 0, 1 }, atol, rtol);
     }
 
+    [Fact]
+    public void Swiglu_float32_kernel_over_blocks_tails_and_saturated_inputs_matches_the_formula_in_double()
+    {
+        // 3·1001 elements: several 512-element blocks, a partial block and an exp tail that is not a multiple of 8.
+        // Gates run from −100 to 100 (σ saturates beyond ±88 in float32) plus exact 0. Expected values from the closed
+        // forms in double: h = a·σ(a)·b, ∂h/∂a = g·b·σ(a)(1 + a(1 − σ(a))), ∂h/∂b = g·a·σ(a). Tolerance: atol 1e-5 on
+        // values scaled by 1 + |expected| (float32 rounding of products of magnitude up to ~100).
+        using var scope = NewDisposeScope();
+        const int n = 3 * 1001;
+        var av = new double[n];
+        var bv = new double[n];
+        var gv = new double[n];
+        for (int i = 0; i < n; i++)
+        {
+            av[i] = i % 97 == 0 ? 0 : -100 + 200.0 * i / (n - 1);
+            bv[i] = Math.Sin(0.37 * i) + 0.1;
+            gv[i] = Math.Cos(0.11 * i);
+        }
+        var a = tensor(av, new long[] { 3, 1001 }).to(float32).requires_grad_();
+        var b = tensor(bv, new long[] { 3, 1001 }).to(float32).requires_grad_();
+        var h = F.swiglu(a, b);
+        h.backward(tensor(gv, new long[] { 3, 1001 }).to(float32));
+        double[] hv = h.to(float64).data<double>(), gav = a.grad!.to(float64).data<double>(), gbv = b.grad!.to(float64).data<double>();
+        for (int i = 0; i < n; i++)
+        {
+            // the float32 inputs, widened
+            double x = (float)av[i], y = (float)bv[i], g = (float)gv[i];
+            double sg = 1 / (1 + Math.Exp(-x));
+            Near(x * sg * y, hv[i], $"h[{i}] (a = {x})");
+            Near(g * y * sg * (1 + x * (1 - sg)), gav[i], $"grad a[{i}] (a = {x})");
+            Near(g * x * sg, gbv[i], $"grad b[{i}] (a = {x})");
+        }
+
+        static void Near(double expected, double actual, string what) =>
+            Assert.True(Math.Abs(expected - actual) <= 1e-5 * (1 + Math.Abs(expected)), $"{what}: expected {expected}, got {actual}");
+    }
+
     [Theory]
     [InlineData(ScalarType.Float64, Atol64, Rtol64)]
     [InlineData(ScalarType.Float32, Tol32, Tol32)]

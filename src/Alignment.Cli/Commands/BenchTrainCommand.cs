@@ -8,7 +8,7 @@ using Spectre.Console;
 namespace Alignment.Cli.Commands;
 
 /// <summary>`align bench train --json`'s object.</summary>
-public sealed record TrainBenchReport(string Benchmark, string Libtorch, int Threads, IReadOnlyList<TrainBenchResult> Results, string Targets);
+public sealed record TrainBenchReport(string Benchmark, string Libtorch, int Threads, string? OmpWaitPolicy, bool MallocTuned, IReadOnlyList<TrainBenchResult> Results, string Targets);
 
 /// <summary>
 /// `align bench train`: SFT tokens/s, DPO pairs/s and peak resident memory on the fixed configs (<see cref="TrainBench"/>).
@@ -46,7 +46,7 @@ public static class BenchTrainCommand
                 if (ctx.Parse.GetValue(profile) is not null) throw new UsageException("--profile needs --case NAME (one case in this process)");
                 foreach (string name in TrainBench.Cases) results.Add(RunChild(ctx, name, ctx.Parse.GetValue(steps)));
             }
-            var report = new TrainBenchReport("train", Alignment.Torch.torch.version, ctx.Threads, results, Targets);
+            var report = new TrainBenchReport("train", Alignment.Torch.torch.version, ctx.Threads, Alignment.Torch.torch.omp_wait_policy, Alignment.Torch.torch.malloc_tuned, results, Targets);
             if (ctx.Parse.GetValue(json)) ctx.WriteJson(report);
             else Render(ctx.Console, report);
             return ExitCodes.Ok;
@@ -72,7 +72,7 @@ public static class BenchTrainCommand
 
     private static void Render(IAnsiConsole console, TrainBenchReport r)
     {
-        var table = new Table().Border(TableBorder.Rounded).Title($"align bench train — libtorch {Markup.Escape(r.Libtorch)}, {r.Threads} threads");
+        var table = new Table().Border(TableBorder.Rounded).Title($"align bench train — libtorch {Markup.Escape(r.Libtorch)}, {r.Threads} threads, OMP_WAIT_POLICY={Markup.Escape(r.OmpWaitPolicy ?? "unset")}, malloc {(r.MallocTuned ? "heap-kept" : "system")}");
         foreach (string c in new[] { "case", "params", "SFT tokens/s", "DPO pairs/s", "DPO pairs/s incl. reference", "padding", "peak RSS MB" }) table.AddColumn(c);
         foreach (var x in r.Results)
             table.AddRow(x.Case, x.Parameters.ToString("N0"), F(x.TokensPerSecond), F(x.PairsPerSecond), F(x.PairsPerSecondWithReference),

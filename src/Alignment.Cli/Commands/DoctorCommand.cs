@@ -18,6 +18,10 @@ public sealed record DoctorReport
     public required int CudaDevices { get; init; }
     public required int Threads { get; init; }
     public required string ThreadsSource { get; init; }
+    /// <summary>OMP_WAIT_POLICY that libtorch's OpenMP pool runs with (PASSIVE by default; see Alignment.Torch's ThreadingEnvironment).</summary>
+    public string? OmpWaitPolicy { get; init; }
+    /// <summary>Big tensors are kept in malloc's heap between steps (native/allocator.cpp); false with ALIGN_MALLOC=system.</summary>
+    public bool MallocTuned { get; init; }
     public required int ProcessorCount { get; init; }
     /// <summary>fp32 1024×1024×1024 matmul on the CPU: 2·n³ / median seconds per product.</summary>
     public required double MatmulGflops { get; init; }
@@ -77,7 +81,8 @@ public static class DoctorCommand
             return (cpu, cuda, TorchBench.AddOverhead());
         });
 
-        var warnings = Judge(cpu.Gflops, overhead.MedianMicroseconds, facts.Blas, ctx.Threads, facts.ProcessorCount);
+        string? waitPolicy = torch.omp_wait_policy;
+        var warnings = Judge(cpu.Gflops, overhead.MedianMicroseconds, facts.Blas, ctx.Threads, facts.ProcessorCount, waitPolicy);
         var report = new DoctorReport
         {
             Libtorch = facts.Libtorch,
@@ -86,6 +91,8 @@ public static class DoctorCommand
             CudaDevices = facts.CudaDevices,
             Threads = ctx.Threads,
             ThreadsSource = ThreadSetting.Describe(ctx.ThreadSource),
+            OmpWaitPolicy = waitPolicy,
+            MallocTuned = torch.malloc_tuned,
             ProcessorCount = facts.ProcessorCount,
             MatmulGflops = Math.Round(cpu.Gflops, 2),
             MatmulSize = MatmulSize,
@@ -104,7 +111,7 @@ public static class DoctorCommand
     }
 
     /// <summary>The warnings for a set of measurements; empty means the machine is fine for training.</summary>
-    public static IReadOnlyList<string> Judge(double matmulGflops, double opOverheadUs, string blas, int threads, int processorCount)
+    public static IReadOnlyList<string> Judge(double matmulGflops, double opOverheadUs, string blas, int threads, int processorCount, string? ompWaitPolicy = "PASSIVE")
     {
         var warnings = new List<string>();
         if (matmulGflops < MinMatmulGflops)
@@ -115,6 +122,9 @@ public static class DoctorCommand
                          "and check that the machine is not overloaded.");
         if (blas.Contains("/blas/", StringComparison.Ordinal) && !blas.Contains("openblas", StringComparison.OrdinalIgnoreCase))
             warnings.Add($"libtorch uses the reference BLAS ({blas}), which is many times slower than OpenBLAS: install libopenblas0-pthread (bash .ci/setup).");
+        if (string.Equals(ompWaitPolicy, "ACTIVE", StringComparison.OrdinalIgnoreCase) && blas.Contains("openblas", StringComparison.OrdinalIgnoreCase))
+            warnings.Add("OMP_WAIT_POLICY=ACTIVE is set: libtorch's OpenMP threads spin between ops and take the cores OpenBLAS's threads need " +
+                         "(training ran at half speed that way on 2 cores); unset it to get our default, PASSIVE.");
         if (threads < processorCount)
             warnings.Add($"libtorch uses {threads} of {processorCount} cores (set by --threads or {ThreadSetting.EnvironmentVariable}).");
         return warnings;
@@ -131,6 +141,8 @@ public static class DoctorCommand
             : "not built in (CPU libtorch); set ALIGN_LIBTORCH to a CUDA libtorch for GPUs");
         table.AddRow("threads", $"{r.Threads} of {r.ProcessorCount} cores ({Markup.Escape(r.ThreadsSource)})");
         table.AddRow("BLAS", Markup.Escape(r.Blas));
+        table.AddRow("OMP_WAIT_POLICY", Markup.Escape(r.OmpWaitPolicy ?? "unset (OpenMP default)"));
+        table.AddRow("malloc", r.MallocTuned ? "big blocks kept in the heap (ALIGN_MALLOC=system for glibc's defaults)" : "glibc defaults");
         table.AddRow($"matmul fp32 {r.MatmulSize}³", Colored($"{Format(r.MatmulGflops)} GFLOP/s", r.MatmulGflops >= MinMatmulGflops));
         if (r.MatmulGflopsCuda is { } g) table.AddRow($"matmul fp32 {r.MatmulSize}³ cuda", $"{Format(g)} GFLOP/s");
         table.AddRow("op overhead (1-element add)", Colored($"{Format(r.OpOverheadUs)} µs", r.OpOverheadUs < MaxOpOverheadUs));

@@ -18,6 +18,7 @@ internal static class NativeLibraryLoader
     private static IntPtr Resolve(string name, Assembly assembly, DllImportSearchPath? searchPath)
     {
         if (name != NativeMethods.Lib) return IntPtr.Zero;
+        ThreadingEnvironment.Apply();   // before libtorch (and its OpenMP runtime) is loaded
         string dir = Path.GetDirectoryName(assembly.Location) ?? AppContext.BaseDirectory;
         string candidate = Path.Combine(dir, "libaligntorch.so");
         string? firstError = null;

@@ -329,6 +329,78 @@ void rotary_kernel(const T* x, const T* c, const T* s, T* out, int64_t B, int64_
     });
 }
 
+// SwiGLU, W lanes at a time: σ(a) = 1 / (1 + e^(−a)) with the vectorized exp (e^(−a) saturates at e^88 for a < −88,
+// so σ → 0 and silu → 0; a > 87 gives e^(−a) = 0 and σ = 1); the last n mod W elements go through one padded vector.
+// Forward h = a·σ·b; backward ga = g·b·σ·(1 + a·(1 − σ)), gb = g·a·σ (either output may be null).
+#define ATG_SWIGLU_STEP(V, I, av, bv, gv, STORE)                                             \
+    {                                                                                        \
+        V x = -av;                                                                           \
+        ATG_EXP_BODY(V, I)                                                                   \
+        const V sg = 1.0f / (1.0f + x);                                                      \
+        if (h != nullptr) { const V r = av * sg * bv; STORE(h, r) }                          \
+        if (gb != nullptr) { const V r = gv * av * sg; STORE(gb, r) }                        \
+        if (ga != nullptr) { const V r = gv * bv * sg * (1.0f + av * (1.0f - sg)); STORE(ga, r) } \
+    }
+#define ATG_STORE_FULL(p, r) std::memcpy(p + j, &r, sizeof r);
+#define ATG_STORE_PART(p, r) { float t_[sizeof r / sizeof(float)]; std::memcpy(t_, &r, sizeof r); std::memcpy(p + j, t_, m * sizeof(float)); }
+#define ATG_SWIGLU(V, I, W)                                                                  \
+    int64_t j = begin;                                                                       \
+    for (; j + W <= end; j += W) {                                                           \
+        V av, bv, gv = {};                                                                   \
+        std::memcpy(&av, a + j, sizeof av);                                                  \
+        std::memcpy(&bv, b + j, sizeof bv);                                                  \
+        if (g != nullptr) std::memcpy(&gv, g + j, sizeof gv);                                \
+        ATG_SWIGLU_STEP(V, I, av, bv, gv, ATG_STORE_FULL)                                    \
+    }                                                                                        \
+    if (j < end) {                                                                           \
+        const int64_t m = end - j;                                                           \
+        float ab[W] = {}, bb[W] = {}, gg[W] = {};                                            \
+        std::memcpy(ab, a + j, m * sizeof(float));                                           \
+        std::memcpy(bb, b + j, m * sizeof(float));                                           \
+        if (g != nullptr) std::memcpy(gg, g + j, m * sizeof(float));                         \
+        V av, bv, gv;                                                                        \
+        std::memcpy(&av, ab, sizeof av);                                                     \
+        std::memcpy(&bv, bb, sizeof bv);                                                     \
+        std::memcpy(&gv, gg, sizeof gv);                                                     \
+        ATG_SWIGLU_STEP(V, I, av, bv, gv, ATG_STORE_PART)                                    \
+    }
+
+void swiglu_range_base(const float* a, const float* b, const float* g, float* h, float* ga, float* gb, int64_t begin, int64_t end) {
+    ATG_SWIGLU(v4f, v4i, 4)
+}
+
+#if defined(__x86_64__)
+__attribute__((target("avx2,fma"))) void swiglu_range_avx2(const float* a, const float* b, const float* g, float* h, float* ga,
+                                                           float* gb, int64_t begin, int64_t end) {
+    ATG_SWIGLU(v8f, v8i, 8)
+}
+#endif
+
+void swiglu_range(const float* a, const float* b, const float* g, float* h, float* ga, float* gb, int64_t begin, int64_t end) {
+#if defined(__x86_64__)
+    if (kAvx2) return swiglu_range_avx2(a, b, g, h, ga, gb, begin, end);
+#endif
+    swiglu_range_base(a, b, g, h, ga, gb, begin, end);
+}
+
+void swiglu_range(const double* a, const double* b, const double* g, double* h, double* ga, double* gb, int64_t begin, int64_t end) {
+    for (int64_t j = begin; j < end; j++) {
+        const double x = a[j], sg = 1.0 / (1.0 + std::exp(-x));
+        if (h != nullptr) h[j] = x * sg * b[j];
+        if (gb != nullptr) gb[j] = g[j] * x * sg;
+        if (ga != nullptr) ga[j] = g[j] * b[j] * sg * (1.0 + x * (1.0 - sg));
+    }
+}
+
+// Splits [0, n) into ranges that are whole multiples of 8 (so only the very last range has a partial vector).
+template <typename T>
+void swiglu_kernel(const T* a, const T* b, const T* g, T* h, T* ga, T* gb, int64_t n) {
+    constexpr int64_t kChunk = 4096;
+    at::parallel_for(0, (n + kChunk - 1) / kChunk, 1, [&](int64_t c0, int64_t c1) {
+        swiglu_range(a, b, g, h, ga, gb, c0 * kChunk, std::min(n, c1 * kChunk));
+    });
+}
+
 // The additive mask (B, S): 0 where pad is true, −inf where it is false; undefined without padding.
 at::Tensor additive_mask(const at::Tensor& scores, int64_t B, const at::Tensor& pad) {
     if (!pad.defined()) return at::Tensor();
@@ -456,6 +528,24 @@ at::Tensor logprobs_backward(const at::Tensor& logits, const at::Tensor& targets
                                            gc.data_ptr<scalar_t>(), grad.data_ptr<scalar_t>(), rows, V, ignore_index);
     });
     return grad;
+}
+
+at::Tensor swiglu_forward(const at::Tensor& a, const at::Tensor& b) {
+    at::Tensor h = at::empty_like(a);
+    AT_DISPATCH_FLOATING_TYPES(a.scalar_type(), "swiglu_forward", [&] {
+        swiglu_kernel<scalar_t>(a.data_ptr<scalar_t>(), b.data_ptr<scalar_t>(), nullptr, h.data_ptr<scalar_t>(), nullptr, nullptr, a.numel());
+    });
+    return h;
+}
+
+std::pair<at::Tensor, at::Tensor> swiglu_backward(const at::Tensor& g, const at::Tensor& a, const at::Tensor& b, bool need_ga, bool need_gb) {
+    at::Tensor ga = need_ga ? at::empty_like(a) : at::Tensor();
+    at::Tensor gb = need_gb ? at::empty_like(b) : at::Tensor();
+    AT_DISPATCH_FLOATING_TYPES(a.scalar_type(), "swiglu_backward", [&] {
+        swiglu_kernel<scalar_t>(a.data_ptr<scalar_t>(), b.data_ptr<scalar_t>(), g.data_ptr<scalar_t>(), nullptr,
+                                need_ga ? ga.data_ptr<scalar_t>() : nullptr, need_gb ? gb.data_ptr<scalar_t>() : nullptr, a.numel());
+    });
+    return {ga, gb};
 }
 
 }  // namespace cpu

@@ -52,5 +52,11 @@ std::pair<at::Tensor, at::Tensor> logprobs_forward(const at::Tensor& logits, con
 at::Tensor logprobs_backward(const at::Tensor& logits, const at::Tensor& targets, const at::Tensor& lse, const at::Tensor& g,
                              int64_t ignore_index);
 
+// SwiGLU h = silu(a) ⊙ b = a·σ(a)·b in one pass (a, b contiguous, one shape).
+at::Tensor swiglu_forward(const at::Tensor& a, const at::Tensor& b);
+
+// Its gradients in one pass: ga = g⊙b⊙σ(a)·(1 + a·(1 − σ(a))), gb = g⊙a⊙σ(a); a skipped one is returned undefined.
+std::pair<at::Tensor, at::Tensor> swiglu_backward(const at::Tensor& g, const at::Tensor& a, const at::Tensor& b, bool need_ga, bool need_gb);
+
 }  // namespace cpu
 }  // namespace atg

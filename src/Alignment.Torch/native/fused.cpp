@@ -195,6 +195,20 @@ at::Tensor masked_scores(const at::Tensor& q4, const at::Tensor& k, double scale
     return s;
 }
 
+// The CPU path works through the batch in chunks whose score matrices total at most kAttentionChunkElements: the
+// scores stay in cache between the matmul and the softmax, and no step allocates (and page-faults in) a fresh
+// B·H·T·S buffer — glibc hands blocks of 32 MiB and more straight to mmap, so such a buffer costs its size in page
+// faults every time (a (16·4, 512, 256) float QKᵀ ran at a third of the speed of one of 255 columns).
+constexpr int64_t kAttentionChunkElements = int64_t{1} << 20;  // 4 MiB of float32 scores
+
+// Batch rows per chunk when one batch row's scores hold per_batch elements (at least one row).
+int64_t chunk_batches(int64_t per_batch, int64_t B) {
+    return std::max<int64_t>(1, std::min<int64_t>(B, kAttentionChunkElements / std::max<int64_t>(1, per_batch)));
+}
+
+// Rows [b0, b0 + n) of an optional (B, S) mask.
+at::Tensor slice(const at::Tensor& mask, int64_t b0, int64_t n) { return mask.defined() ? mask.narrow(0, b0, n) : mask; }
+
 struct FusedCausalAttention : Function<FusedCausalAttention> {
     static at::Tensor forward(AutogradContext* ctx, const at::Tensor& q, const at::Tensor& k, const at::Tensor& v,
                               c10::optional<at::Tensor> padding_mask, double scale, bool has_scale) {
@@ -211,10 +225,20 @@ struct FusedCausalAttention : Function<FusedCausalAttention> {
             at::Tensor q3 = q4.reshape({B * Hkv, G * T, D}).contiguous();
             at::Tensor k3 = k.contiguous().view({B * Hkv, S, D});
             at::Tensor v3 = v.contiguous().view({B * Hkv, S, v.size(3)});
-            at::Tensor p = at::bmm(q3, k3.transpose(1, 2));  // (B·Hkv, G·T, S) raw scores, contiguous
             at::Tensor padc = pad.defined() ? pad.contiguous() : pad;
-            at::Tensor lse = cpu::attention_softmax(p, B, T, padc, scale);
-            at::Tensor out = at::bmm(p, v3);
+            at::Tensor out = at::empty({B * Hkv, G * T, v3.size(2)}, q3.options());
+            std::vector<at::Tensor> lse_parts;
+            const int64_t per = chunk_batches(Hq * T * S, B);
+            at::Tensor work = at::empty({per * Hkv, G * T, S}, q3.options());  // scores of one chunk, reused
+            for (int64_t b0 = 0; b0 < B; b0 += per) {
+                const int64_t nb = std::min(per, B - b0), r0 = b0 * Hkv, nr = nb * Hkv;
+                at::Tensor p = work.narrow(0, 0, nr);
+                at::bmm_out(p, q3.narrow(0, r0, nr), k3.narrow(0, r0, nr).transpose(1, 2));  // raw scores
+                lse_parts.push_back(cpu::attention_softmax(p, nb, T, slice(padc, b0, nb), scale));
+                at::Tensor o = out.narrow(0, r0, nr);
+                at::bmm_out(o, p, v3.narrow(0, r0, nr));
+            }
+            at::Tensor lse = lse_parts.size() == 1 ? lse_parts[0] : at::cat(lse_parts);
             ctx->save_for_backward({q3, k3, v3, lse});
             ctx->saved_data["padding"] = padc;
             ctx->saved_data["scale"] = scale;
@@ -245,16 +269,31 @@ struct FusedCausalAttention : Function<FusedCausalAttention> {
             const int64_t B = dims[0], Hq = dims[1], T = dims[2], D = dims[3], Hkv = dims[4], S = dims[5], G = Hq / Hkv;
             const at::Tensor &q3 = q, &k3 = k, &v3 = v;
             at::Tensor g3 = grads[0].to(q3.scalar_type()).reshape({B * Hkv, G * T, v3.size(2)});
-            at::Tensor p = at::bmm(q3, k3.transpose(1, 2));
-            cpu::attention_probs(p, B, T, pad, scale, lse);  // recomputed P
-            at::Tensor gq, gk, gv;
-            if (ctx->needs_input_grad(2)) gv = at::bmm(p.transpose(1, 2), g3).view({B, Hkv, S, v3.size(2)});  // Pᵀ dO, summed over G
-            if (ctx->needs_input_grad(0) || ctx->needs_input_grad(1)) {
-                at::Tensor ds = at::bmm(g3, v3.transpose(1, 2));  // dP = dO Vᵀ (contiguous)
-                cpu::attention_softmax_backward(ds, p, scale);     // scale · dS
-                if (ctx->needs_input_grad(0)) gq = at::bmm(ds, k3).view({B, Hq, T, D});
-                if (ctx->needs_input_grad(1)) gk = at::bmm(ds.transpose(1, 2), q3).view({B, Hkv, S, D});  // summed over G
+            const bool want_v = ctx->needs_input_grad(2), want_qk = ctx->needs_input_grad(0) || ctx->needs_input_grad(1);
+            at::Tensor gq3 = ctx->needs_input_grad(0) ? at::empty_like(q3) : at::Tensor();
+            at::Tensor gk3 = ctx->needs_input_grad(1) ? at::empty_like(k3) : at::Tensor();
+            at::Tensor gv3 = want_v ? at::empty_like(v3) : at::Tensor();
+            const int64_t per = chunk_batches(Hq * T * S, B);
+            at::Tensor work_p = at::empty({per * Hkv, G * T, S}, q3.options());
+            at::Tensor work_ds = want_qk ? at::empty({per * Hkv, G * T, S}, q3.options()) : at::Tensor();
+            for (int64_t b0 = 0; b0 < B; b0 += per) {
+                const int64_t nb = std::min(per, B - b0), r0 = b0 * Hkv, nr = nb * Hkv;
+                at::Tensor qc = q3.narrow(0, r0, nr), kc = k3.narrow(0, r0, nr), vc = v3.narrow(0, r0, nr), gc = g3.narrow(0, r0, nr);
+                at::Tensor p = work_p.narrow(0, 0, nr);
+                at::bmm_out(p, qc, kc.transpose(1, 2));
+                cpu::attention_probs(p, nb, T, slice(pad, b0, nb), scale, lse.narrow(0, r0 * G * T, nr * G * T));  // recomputed P
+                if (want_v) { at::Tensor o = gv3.narrow(0, r0, nr); at::bmm_out(o, p.transpose(1, 2), gc); }  // Pᵀ dO, summed over G
+                if (want_qk) {
+                    at::Tensor ds = work_ds.narrow(0, 0, nr);
+                    at::bmm_out(ds, gc, vc.transpose(1, 2));           // dP = dO Vᵀ
+                    cpu::attention_softmax_backward(ds, p, scale);     // scale · dS
+                    if (gq3.defined()) { at::Tensor o = gq3.narrow(0, r0, nr); at::bmm_out(o, ds, kc); }
+                    if (gk3.defined()) { at::Tensor o = gk3.narrow(0, r0, nr); at::bmm_out(o, ds.transpose(1, 2), qc); }  // summed over G
+                }
             }
+            at::Tensor gq = gq3.defined() ? gq3.view({B, Hq, T, D}) : at::Tensor();
+            at::Tensor gk = gk3.defined() ? gk3.view({B, Hkv, S, D}) : at::Tensor();
+            at::Tensor gv = gv3.defined() ? gv3.view({B, Hkv, S, v3.size(2)}) : at::Tensor();
             return {gq, gk, gv, at::Tensor(), at::Tensor(), at::Tensor()};
         }
         const int64_t B = q.size(0), Hq = q.size(1), T = q.size(2), D = q.size(3);
@@ -329,12 +368,17 @@ struct FusedSwiglu : Function<FusedSwiglu> {
         FUSED_CHECK(a.sizes() == b.sizes(), "swiglu: a (gate) shape ", a.sizes(), " differs from b (up) shape ", b.sizes());
         FUSED_CHECK(a.scalar_type() == b.scalar_type(), "swiglu: a is ", a.scalar_type(), " but b is ", b.scalar_type());
         ctx->save_for_backward({a, b});
+        if (cpu::applies({&a, &b})) return cpu::swiglu_forward(a, b);
         return at::silu(to_acc(a)).mul_(to_acc(b)).to(a.scalar_type());
     }
 
     // d/da silu(a) = σ(a)·(1 + a·(1 − σ(a))); d/db = silu(a).
     static variable_list backward(AutogradContext* ctx, variable_list grads) {
         auto saved = ctx->get_saved_variables();
+        if (cpu::applies({&saved[0], &saved[1], &grads[0]})) {
+            auto [ga, gb] = cpu::swiglu_backward(grads[0], saved[0], saved[1], ctx->needs_input_grad(0), ctx->needs_input_grad(1));
+            return {ga, gb};
+        }
         at::Tensor a = to_acc(saved[0]), b = to_acc(saved[1]), g = to_acc(grads[0]);
         at::Tensor ga, gb;
         // ATen's silu and silu_backward are single vectorized passes: gb = g·silu(a), ga = silu'(a)·(g·b).
