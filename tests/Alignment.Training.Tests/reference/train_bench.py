@@ -11,9 +11,13 @@ attention, SwiGLU, untied lm_head, vocabulary 4096, seq 256, batch 8 — written
                      sigmoid DPO loss, backward, clip, AdamW; 64 pairs of the same length distribution; pairs/s.
 
 Each case runs in its own process (peak RSS = ru_maxrss of that process). Usage:
-  /usr/bin/python3 train_bench.py [--threads 2] [--steps 3]      # prints one JSON object
+  /usr/bin/python3 train_bench.py [--threads 2] [--steps 3] [--tuned]      # prints one JSON object
+
+--tuned runs the cases with the process settings `align` applies to itself (src/Alignment.Torch: OMP_WAIT_POLICY=PASSIVE,
+and glibc malloc keeping big blocks in its heap: MALLOC_MMAP_MAX_=0, MALLOC_TRIM_THRESHOLD_=1 GiB), so the comparison
+can be made with and without them on the PyTorch side too.
 """
-import argparse, json, math, resource, subprocess, sys, time
+import argparse, json, math, os, resource, subprocess, sys, time
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -144,6 +148,7 @@ def dpo(c):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=2); ap.add_argument("--steps", type=int, default=3); ap.add_argument("--case")
+    ap.add_argument("--tuned", action="store_true", help="run the cases with align's OpenMP and malloc settings")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     if a.case:
@@ -152,11 +157,13 @@ def main():
         res = sft(c, a.steps) if kind == "sft" else dpo(c)
         res.update(case=a.case, peak_rss_mb=peak_mb())
         print(json.dumps(res)); return
+    env = dict(os.environ)
+    if a.tuned: env.update(OMP_WAIT_POLICY="PASSIVE", MALLOC_MMAP_MAX_="0", MALLOC_TRIM_THRESHOLD_=str(1 << 30))
     results = []
     for case in ("sft-256", "dpo-256", "sft-512", "dpo-512"):
-        out = subprocess.run([sys.executable, __file__, "--threads", str(a.threads), "--steps", str(a.steps), "--case", case], capture_output=True, text=True, check=True)
+        out = subprocess.run([sys.executable, __file__, "--threads", str(a.threads), "--steps", str(a.steps), "--case", case], capture_output=True, text=True, check=True, env=env)
         results.append(json.loads(out.stdout))
-    print(json.dumps(dict(benchmark="train (PyTorch eager)", torch=torch.__version__, threads=a.threads, results=results), indent=2))
+    print(json.dumps(dict(benchmark="train (PyTorch eager)", torch=torch.__version__, threads=a.threads, tuned=a.tuned, results=results), indent=2))
 
 
 if __name__ == "__main__":
