@@ -45,6 +45,8 @@ public enum OutputType
 /// <param name="ArtifactKind">For <see cref="InputType.Artifact"/>: the kind it accepts.</param>
 /// <param name="Choices">For text inputs with a fixed set of values: the values.</param>
 /// <param name="AffectsCache">False for operational inputs (poll intervals, flag files) that do not change the result and stay out of the cache key.</param>
+/// <param name="ReferencedFiles">For <see cref="InputType.File"/>: the other files this file names (full paths), whose
+/// content counts for the cache key too — e.g. a rule file's reference answers.</param>
 public sealed record InputDescriptor(
     string Name,
     InputType Type,
@@ -53,7 +55,8 @@ public sealed record InputDescriptor(
     JsonNode? Default = null,
     ArtifactKind? ArtifactKind = null,
     IReadOnlyList<string>? Choices = null,
-    bool AffectsCache = true)
+    bool AffectsCache = true,
+    Func<string, IReadOnlyList<string>>? ReferencedFiles = null)
 {
     /// <summary>The Elsa <c>typeName</c> written for this input.</summary>
     public string TypeName => Type switch

@@ -107,6 +107,24 @@ public sealed class RuleJudge : IScriptedJudge
     /// <summary>The display name of rule <paramref name="index"/> (its name, or "rule N" when it has none).</summary>
     public string RuleName(int index) => _file.Rules[index].Name.Length > 0 ? _file.Rules[index].Name : $"rule {index + 1}";
 
+    /// <summary>The reference-answer file a rule file names (full path), or none; a file that does not parse names none
+    /// (loading it reports the error).</summary>
+    public static IReadOnlyList<string> ReferencedFiles(string path)
+    {
+        try
+        {
+            var file = JsonSerializer.Deserialize<RuleFile>(File.ReadAllText(path), Options);
+            return file?.References is { } relative ? [ReferencesPath(path, relative)] : [];
+        }
+        catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException)
+        {
+            return [];
+        }
+    }
+
+    private static string ReferencesPath(string rulesPath, string relative) =>
+        Path.GetFullPath(relative, Path.GetDirectoryName(Path.GetFullPath(rulesPath))!);
+
     /// <summary>Loads a rule file; errors name the file (and line for malformed JSON).</summary>
     public static RuleJudge Load(string path)
     {
@@ -115,7 +133,7 @@ public sealed class RuleJudge : IScriptedJudge
         {
             var file = JsonSerializer.Deserialize<RuleFile>(File.ReadAllText(path), Options) ?? throw new WorkflowException($"{path}: empty rule file");
             var references = file.References is { } relative
-                ? ReferenceAnswers.Load(Path.GetFullPath(relative, Path.GetDirectoryName(Path.GetFullPath(path))!))
+                ? ReferenceAnswers.Load(ReferencesPath(path, relative))
                 : null;
             return new RuleJudge(file, path, references);
         }

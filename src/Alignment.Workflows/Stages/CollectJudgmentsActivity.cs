@@ -32,7 +32,7 @@ public sealed class CollectJudgmentsActivity : IStageActivity
                 Required: true, ArtifactKind: ArtifactKind.Comparisons),
             new InputDescriptor("judge", InputType.String, "human (suspend until people have judged), rules (a rule file) or length.",
                 Default: "human", Choices: [.. JudgeFactory.Names]),
-            new InputDescriptor("rules", InputType.File, "The rule file for judge 'rules' (JSON; see RuleJudge)."),
+            new InputDescriptor("rules", InputType.File, "The rule file for judge 'rules' (JSON; see RuleJudge).", ReferencedFiles: RuleJudge.ReferencedFiles),
         ],
         [
             new OutputDescriptor("judgments", OutputType.Artifact, "Votes, adjudications and gold answers per comparison.", ArtifactKind.Judgments),

@@ -42,7 +42,7 @@ public sealed class EvaluateActivity : IStageActivity
             new InputDescriptor("judge", InputType.String, "reward-model (needs rewardModel), rules (needs rules) or length.", Default: "reward-model",
                 Choices: ["reward-model", "rules", "length"]),
             new InputDescriptor("rewardModel", InputType.Artifact, "Reward model used by judge reward-model and for rewardAccuracy.", ArtifactKind: ArtifactKind.RewardModel),
-            new InputDescriptor("rules", InputType.File, "Rule file of the rules judge."),
+            new InputDescriptor("rules", InputType.File, "Rule file of the rules judge.", ReferencedFiles: RuleJudge.ReferencedFiles),
             new InputDescriptor("preferences", InputType.Artifact, "Held-out preference pairs for the reward model's accuracy.", ArtifactKind: ArtifactKind.Dataset),
             new InputDescriptor("heldOut", InputType.Artifact, "Held-out SFT data for the policy's loss (mean token NLL).", ArtifactKind: ArtifactKind.Dataset),
             new InputDescriptor("maxNewTokens", InputType.Integer, "Most tokens per answer.", Default: 128),
