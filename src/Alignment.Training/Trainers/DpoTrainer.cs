@@ -78,8 +78,8 @@ public sealed class DpoObjective(LlamaForCausalLM model, DpoOptions o, Reference
         using var scope = NewDisposeScope();
         int b = examples.Count;
         using var batch = Collator.Preference(examples, padId);                 // (2B, T): chosen rows, then rejected rows
-        var logits = model.forward(batch.InputIds, batch.AttentionMask).logits;  // (2B, T, V)
-        var (sum, count) = SequenceLogps.Compute(logits, batch.Labels);         // (2B)
+        var scored = LabelledForward.Run(model, batch.InputIds, batch.AttentionMask, batch.Labels);  // LM head on labelled positions only
+        var (sum, count) = (scored.Sum, scored.Count);                          // (2B)
         var dtype = sum.dtype;
         var pc = sum.narrow(0, 0, b);
         var pr = sum.narrow(0, b, b);
@@ -117,11 +117,12 @@ public sealed class DpoObjective(LlamaForCausalLM model, DpoOptions o, Reference
             metrics.Add("logps/chosen", pc.sum().item<double>(), b);
             metrics.Add("logps/rejected", pr.sum().item<double>(), b);
             // Mean logit over the vocabulary at the scored positions of chosen / rejected rows.
-            long t = logits.size(1), v = logits.size(2);
-            var scored = batch.Labels.narrow(1, 1, t - 1).ne(SequenceLogps.IgnoreIndex).to(float64);          // (2B, T-1)
-            var rowLogits = (logits.narrow(1, 0, t - 1).sum(-1).to(float64) * scored).sum(1);                 // (2B)
-            metrics.Add("logits/chosen", rowLogits.narrow(0, 0, b).sum().item<double>(), scored.narrow(0, 0, b).sum().item<double>() * v);
-            metrics.Add("logits/rejected", rowLogits.narrow(0, b, b).sum().item<double>(), scored.narrow(0, b, b).sum().item<double>() * v);
+            long v = scored.Logits.size(1);
+            var positionLogits = scored.Logits.sum(-1).to(float64);                                          // (N)
+            var rowLogits = zeros(new[] { 2L * b }, float64).scatter_add(0, scored.Rows, positionLogits);     // (2B)
+            var scoredCount = count.to(float64);
+            metrics.Add("logits/chosen", rowLogits.narrow(0, 0, b).sum().item<double>(), scoredCount.narrow(0, 0, b).sum().item<double>() * v);
+            metrics.Add("logits/rejected", rowLogits.narrow(0, b, b).sum().item<double>(), scoredCount.narrow(0, b, b).sum().item<double>() * v);
             if (o.RpoAlpha > 0 || o.LossType == DpoLossType.Orpo) metrics.Add("nll_loss", nllChosen.sum().item<double>(), b);
         }
         return loss.MoveToOuterScope();

@@ -101,8 +101,7 @@ public sealed class KtoObjective(LlamaForCausalLM model, KtoOptions o, Reference
         var seqs = examples.Select(e => Collator.Join(e.Matched.PromptIds, e.Matched.CompletionIds))
                            .Concat(examples.Select(e => Collator.Join(e.Mismatched.PromptIds, e.Mismatched.CompletionIds))).ToList();
         using var batch = Collator.Build(seqs, padId);                               // (2B, T): rows, then KL partners
-        var logits = model.forward(batch.InputIds, batch.AttentionMask).logits;
-        var (sum, _) = SequenceLogps.Compute(logits, batch.Labels);
+        var sum = LabelledForward.Run(model, batch.InputIds, batch.AttentionMask, batch.Labels).Sum;
         var dtype = sum.dtype;
         var policy = sum.narrow(0, 0, b);
         var partners = sum.narrow(0, b, b);

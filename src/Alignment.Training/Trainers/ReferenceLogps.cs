@@ -61,8 +61,7 @@ public sealed class ReferenceLogps
             var seqs = chunk.Select(i => Collator.Join(rows[i].prompt, rows[i].first))
                             .Concat(chunk.Select(i => Collator.Join(rows[i].secondPrompt, rows[i].second))).ToList();
             using var batch = Collator.Build(seqs, padId);
-            var logits = model.forward(batch.InputIds, batch.AttentionMask).logits;
-            var sums = SequenceLogps.Compute(logits, batch.Labels).sum.to(float64).data<double>();
+            var sums = LabelledForward.Run(model, batch.InputIds, batch.AttentionMask, batch.Labels).Sum.to(float64).data<double>();
             for (int k = 0; k < chunk.Length; k++)
             {
                 first[chunk[k]] = sums[k];

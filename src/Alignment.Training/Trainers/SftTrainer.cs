@@ -54,8 +54,7 @@ public sealed class SftObjective(LlamaForCausalLM model, int padId) : IStageObje
     {
         using var scope = NewDisposeScope();
         using var batch = Collator.Sft(examples, padId);
-        var logits = model.forward(batch.InputIds, batch.AttentionMask).logits;   // (B, T, V)
-        var (sum, count) = SequenceLogps.Compute(logits, batch.Labels);          // (B), (B)
+        var sum = LabelledForward.Run(model, batch.InputIds, batch.AttentionMask, batch.Labels).Sum;   // (B); LM head on answer positions only
         var loss = -sum.sum() / normalizer;
         return loss.MoveToOuterScope();
     }

@@ -11,6 +11,7 @@ using Alignment.Training.Datasets;
 using Alignment.Training.Features;
 using Alignment.Training.Losses;
 using Alignment.Training.Runtime;
+using Alignment.Training.Trainers;
 using Alignment.Workflows.Activities;
 using Alignment.Workflows.Artifacts;
 using Alignment.Workflows.Evaluation;
@@ -228,8 +229,7 @@ public sealed class EvaluateActivity : IStageActivity
         {
             using var scope = NewDisposeScope();
             using var batch = Collator.Sft(features.Skip(start).Take(batchSize).ToList(), tokenizer.Pad?.Id ?? 0);
-            var logits = model.forward(batch.InputIds, batch.AttentionMask).logits;
-            var (sum, n) = SequenceLogps.Compute(logits, batch.Labels);
+            var (sum, n, _, _) = LabelledForward.Run(model, batch.InputIds, batch.AttentionMask, batch.Labels);
             total -= sum.sum().to(ScalarType.Float64).item<double>();
             count += n.sum().to(ScalarType.Float64).item<double>();
         }
