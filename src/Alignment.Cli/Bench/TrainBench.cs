@@ -70,7 +70,7 @@ public static class TrainBench
         for (int i = 0; i <= steps; i++)
         {
             long start = Stopwatch.GetTimestamp();
-            using (i == 1 && profilePath is not null ? new OperatorProfile(profilePath) : null)
+            using (i == steps && profilePath is not null ? new OperatorProfile(profilePath) : null)   // the last step: the heap has reached its size
             using (NewDisposeScope())
             {
                 var loss = objective.Loss(Enumerable.Range(0, Batch).ToList(), rows, normalizer, new MetricSums(), training: true);
@@ -118,11 +118,13 @@ public static class TrainBench
         }
         var plan = sampler.Epoch(0);
         Step(plan[0]);                                   // warm-up (not counted)
-        if (profilePath is not null)
-            using (new OperatorProfile(profilePath)) Step(plan[1]);
         long start = Stopwatch.GetTimestamp();
         foreach (var batch in plan) Step(batch);
         double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        // Profiled after the timed epoch (not counted): early steps still grow the heap, and their first-touch page
+        // faults would show up as slow element-wise ops.
+        if (profilePath is not null)
+            using (new OperatorProfile(profilePath)) Step(plan[1]);
         return new TrainBenchResult(name, config.Hidden, config.Layers, parameters, SeqLen, Batch, plan.Count, null,
                                     DpoPairs / seconds, DpoPairs / (seconds + refSeconds), sampler.PaddingFraction(0), PeakRssMb());
     }

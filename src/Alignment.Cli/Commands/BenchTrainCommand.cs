@@ -27,8 +27,8 @@ public static class BenchTrainCommand
         var steps = new Option<int?>("--steps") { Description = "Timed SFT steps (default 6).", HelpName = "K", CustomParser = r => OptionParsers.NullableCount(r, "--steps") };
         var profile = new Option<string?>("--profile")
         {
-            Description = "With --case: record the operators of one timed SFT step (DPO: one training step) with libtorch's profiler and write a " +
-                          "Chrome trace JSON to FILE (slows that step; for finding where time goes, not for the numbers).",
+            Description = "With --case: record the operators of the last timed SFT step (DPO: one more training step after the timed epoch) with " +
+                          "libtorch's profiler and write a Chrome trace JSON to FILE (slows that step; for finding where time goes, not for the numbers).",
             HelpName = "FILE",
         };
         var command = new Command("train", "Training throughput: SFT tokens/s, DPO pairs/s and peak resident memory, tiny Llama d=256/4 layers and " +
