@@ -381,6 +381,9 @@ function dropNode(dragging) {
 function createGraph() {
   const graph = new X6.Graph({
     container: $('designer-canvas'),
+    // Render synchronously: with x6's default (async, in animation frames) `data-ready` could be set while nodes
+    // were still being drawn (a test counted 12 of 16 on a busy machine). Workflow graphs are tens of nodes.
+    async: false,
     autoResize: true,
     background: { color: '#fbfcfe' },
     grid: { visible: true, size: 10, type: 'dot' },
