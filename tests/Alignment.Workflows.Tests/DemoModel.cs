@@ -3,16 +3,20 @@ using Alignment.Tokenizers.Training;
 
 namespace Alignment.Workflows.Tests;
 
-/// <summary>A random tiny chat model whose BPE tokenizer is trained on the shipped workflow demo's sentences.</summary>
+/// <summary>Random tiny chat models (Llama + ChatML-ready byte-level BPE) for workflow tests.</summary>
 public static class DemoModel
 {
     public static string DemoFolder => Path.Combine(TestHome.RepoRoot, "data", "workflow-demo");
 
-    public static string Create(string folder, ulong seed = 3)
-    {
-        var corpus = File.ReadAllLines(Path.Combine(DemoFolder, "sft.jsonl"))
+    /// <summary>The tokenizer is trained on the shipped workflow demo's sentences plus short sums.</summary>
+    public static string Create(string folder, ulong seed = 3) =>
+        FromCorpus(folder, File.ReadAllLines(Path.Combine(DemoFolder, "sft.jsonl"))
             .Concat(File.ReadAllLines(Path.Combine(DemoFolder, "prompts.jsonl")))
-            .Concat(Enumerable.Range(0, 40).Select(i => $"What is {i % 10} plus {i / 10}? {i % 10} plus {i / 10} is {i % 10 + i / 10}."));
+            .Concat(Enumerable.Range(0, 40).Select(i => $"What is {i % 10} plus {i / 10}? {i % 10} plus {i / 10} is {i % 10 + i / 10}.")), seed);
+
+    /// <summary>The tokenizer (320 entries, eos &lt;|im_end|&gt;, pad &lt;|endoftext|&gt;) is trained on <paramref name="corpus"/>.</summary>
+    public static string FromCorpus(string folder, IEnumerable<string> corpus, ulong seed = 3)
+    {
         var bpe = BpeTrainer.Train(corpus, new BpeTrainerOptions
         {
             VocabSize = 320,

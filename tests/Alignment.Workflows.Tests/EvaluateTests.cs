@@ -1,6 +1,4 @@
 using System.Text.Json.Nodes;
-using Alignment.Models.Checkpoints;
-using Alignment.Tokenizers.Training;
 using Alignment.Workflows.Definitions;
 using Alignment.Workflows.Evaluation;
 using Alignment.Workflows.Execution;
@@ -22,18 +20,8 @@ public class EvaluateTests
         Assert.Equal(0.7225, all.Low, 4);   // Wilson lower bound for 10/10
     }
 
-    private static string TinyModel(string folder, ulong seed)
-    {
-        var corpus = Enumerable.Range(0, 100).Select(i => $"Question {i}: what is {i} plus one? Answer: {i + 1}.");
-        var bpe = BpeTrainer.Train(corpus, new BpeTrainerOptions
-        {
-            VocabSize = 320, SpecialTokens = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"], EosToken = "<|im_end|>", PadToken = "<|endoftext|>",
-        });
-        var config = TinyModels.Config(vocab: bpe.VocabSize) with { EosTokenId = [bpe.VocabSize - 1], BosTokenId = null };
-        TinyModels.CreateFolder(folder, config, seed);
-        bpe.Save(folder);
-        return folder;
-    }
+    private static string TinyModel(string folder, ulong seed) =>
+        DemoModel.FromCorpus(folder, Enumerable.Range(0, 100).Select(i => $"Question {i}: what is {i} plus one? Answer: {i + 1}."), seed);
 
     private static WorkflowDefinition Definition(string policy, string baseline, string prompts)
     {

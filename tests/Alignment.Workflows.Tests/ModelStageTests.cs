@@ -1,5 +1,3 @@
-using Alignment.Models.Checkpoints;
-using Alignment.Tokenizers.Training;
 using Alignment.Training.Datasets;
 using Alignment.Workflows.Definitions;
 using Alignment.Workflows.Execution;
@@ -10,21 +8,8 @@ namespace Alignment.Workflows.Tests;
 // on a tiny random chat model, deterministic under its seed.
 public class ModelStageTests
 {
-    private static string TinyModel(string folder)
-    {
-        var corpus = Enumerable.Range(0, 100).Select(i => $"Question {i}: what is {i} plus one? Answer: {i + 1}.");
-        var bpe = BpeTrainer.Train(corpus, new BpeTrainerOptions
-        {
-            VocabSize = 320,
-            SpecialTokens = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
-            EosToken = "<|im_end|>",
-            PadToken = "<|endoftext|>",
-        });
-        var config = TinyModels.Config(vocab: bpe.VocabSize) with { EosTokenId = [bpe.VocabSize - 1], BosTokenId = null };
-        TinyModels.CreateFolder(folder, config, seed: 3);
-        bpe.Save(folder);
-        return folder;
-    }
+    private static string TinyModel(string folder) =>
+        DemoModel.FromCorpus(folder, Enumerable.Range(0, 100).Select(i => $"Question {i}: what is {i} plus one? Answer: {i + 1}."));
 
     private static WorkflowDefinition Definition(string model, string prompts)
     {
