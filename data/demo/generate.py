@@ -67,16 +67,15 @@ def sft_answer(rng, a, b):
 
 
 def held_out_pair(rng, a, b):
-    """A preference pair the judge would decide: the house style and right sum beats one flaw or two."""
+    """A preference pair the judge would decide: the house style and right sum beats one flaw or two. The group names
+    what differs, so a reward model's accuracy can be read per property ("correctness" pairs differ only in the sum)."""
     chosen = house(a, b, a + b)
     kind = rng.randrange(3)
     if kind == 0:
-        rejected = chatty(rng, a + b)
-    elif kind == 1:
-        rejected = house(a, b, wrong_sum(rng, a, b))
-    else:
-        rejected = chatty(rng, wrong_sum(rng, a, b))
-    return chosen, rejected
+        return chosen, chatty(rng, a + b), "style"
+    if kind == 1:
+        return chosen, house(a, b, wrong_sum(rng, a, b)), "correctness"
+    return chosen, chatty(rng, wrong_sum(rng, a, b)), "style and correctness"
 
 
 def write_jsonl(path, rows):
@@ -96,10 +95,10 @@ def write_json(path, value):
 
 def judge_rules():
     return {
-        "description": "align demo judge: the right sum, said the house way ('The answer is 7.'), beats chatty or wrong answers.",
+        "description": "align demo judge: correctness first (a wrong sum never beats a right one; two wrong sums are both bad), then the house style ('The answer is 7.') over chatty answers.",
         "references": "references.jsonl",
         "rules": [
-            {"name": "right sum", "matchesReference": True, "score": 3},
+            {"name": "right sum", "matchesReference": True, "score": 3, "gate": True},
             {"name": "house style", "regex": "^The answer is \\d+\\.$", "score": 2},
             {"name": "chatty", "regex": "(?i)\\b(sure|great question|hope this helps)\\b", "score": -1},
             {"name": "empty", "maxLength": 0, "score": -2},
@@ -134,9 +133,12 @@ def main():
     write_jsonl(os.path.join(args.out, "eval-prompts.jsonl"), [{"prompt": p} for p, _, _ in held_q])
     pairs = []
     for prompt, a, b in held_q:
-        chosen, rejected = held_out_pair(rng, a, b)
-        pairs.append({"prompt": prompt, "chosen": chosen, "rejected": rejected})
+        chosen, rejected, group = held_out_pair(rng, a, b)
+        pairs.append({"prompt": prompt, "chosen": chosen, "rejected": rejected, "group": group})
     write_jsonl(os.path.join(args.out, "eval-preferences.jsonl"), pairs)
+    # The wanted answer in full, for the text metrics (ROUGE, BLEU, exact match) of Evaluate.
+    write_jsonl(os.path.join(args.out, "eval-references.jsonl"),
+                [{"prompt": p, "reference": house(a, b, a + b)} for p, a, b in held_q])
     # "is 7", not "7": an operand can equal the sum ("Add 7 and 0."), and "7 plus 0 is 8." must not count as right.
     write_jsonl(os.path.join(args.out, "references.jsonl"),
                 [{"prompt": p, "reference": f"is {a + b}"} for p, a, b in sorted(questions)])

@@ -11,7 +11,7 @@ public sealed class DemoDataTests : IDisposable
 {
     private static readonly string DemoData = Path.Combine(TestHome.RepoRoot, "data", "demo");
     private static readonly string[] Generated =
-        ["sft.jsonl", "prompts.jsonl", "eval-prompts.jsonl", "eval-preferences.jsonl", "references.jsonl", "judge-rules.json"];
+        ["sft.jsonl", "prompts.jsonl", "eval-prompts.jsonl", "eval-preferences.jsonl", "eval-references.jsonl", "references.jsonl", "judge-rules.json"];
 
     private readonly string _out = Path.Combine(Path.GetTempPath(), "align-demo-data", Guid.NewGuid().ToString("N"));
 

@@ -11,7 +11,7 @@ using static Alignment.Torch.torch;
 namespace Alignment.Workflows.Tests;
 
 // Evaluate with judge reward-model: its verdicts and reward-model accuracy are recomputed here by scoring each
-// (prompt, answer) alone (no batching, no padding) with the stored reward model.
+// (prompt, answer) alone (no batching, no padding) with the stored reward model, at the token it was trained on.
 public class EvaluateRewardModelTests
 {
     [Fact]
@@ -68,7 +68,11 @@ public class EvaluateRewardModelTests
         {
             using var scope = NewDisposeScope();
             using var _ = no_grad();
-            var ids = template.Encode(tok, [ChatMessage.User(prompt), ChatMessage.Assistant(answer)]).InputIds.Select(i => (long)i).ToArray();
+            // Pooled where training pools: the conversation up to and including the answer's end-of-turn token (the
+            // rendered conversation's trailing newline is not part of what the reward model was trained on).
+            var enc = template.Encode(tok, [ChatMessage.User(prompt), ChatMessage.Assistant(answer)]);
+            int end = Array.LastIndexOf(enc.AssistantMask, true) + 1;
+            var ids = enc.InputIds[..end].Select(i => (long)i).ToArray();
             return model.forward(tensor(ids, new long[] { 1, ids.Length })).logits.to(ScalarType.Float64).item<double>();
         }
 

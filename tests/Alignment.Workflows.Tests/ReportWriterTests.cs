@@ -76,7 +76,7 @@ public class ReportWriterTests
 
             Assert.Contains("| win rate (ties count half) | **70.0%** (95% interval 30.0% – 92.0%) |", md);
             Assert.Contains("| mean answer length (tokens) | policy 6.4, baseline 9.0 |", md);
-            Assert.Contains("| reward-model accuracy (held-out pairs) | — |", md);
+            Assert.Contains("| reward-model accuracy (held-out pairs, scored at the trained token) | — |", md);
             Assert.Contains("| task score (rules) | policy 2.50, baseline 1.00 |", md);
             Assert.Contains(@"| polite \| kind | 3.00 | 90.0% | 40.0% |", md);
             Assert.Contains("| short | 1.00 | 50.0% | — |", md);

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Alignment.Workflows.Artifacts;
+using Alignment.Workflows.Evaluation;
+using Alignment.Workflows.Reporting;
 using Alignment.Workflows.Execution;
 using Spectre.Console;
 
@@ -8,8 +10,10 @@ namespace Alignment.Cli.Commands;
 
 /// <summary>
 /// The table `align demo` prints at the end, from the instance's executions: time per stage, the DPO and PPO policies'
-/// win rates against SFT with their 95% intervals, the task metric (mean rule score) SFT → DPO → PPO, the reward
-/// model's held-out accuracy, where the reports are, and what to do next. Activity ids are those of
+/// win rates against SFT with their 95% intervals, the task metric (mean rule score) SFT → DPO → PPO, the sampled KL,
+/// every regression of each policy (a rule or metric whose 95% interval lies wholly on the worse side, one
+/// <c>REGRESSION …</c> line each), the reward model's held-out accuracy (per pair group too), where the reports are, and
+/// what to do next. Activity ids are those of
 /// workflows/demo-rlhf.json (<c>rm</c>, <c>evaluateDpo</c>, <c>evaluatePpo</c>).
 /// </summary>
 internal static class DemoSummary
@@ -38,16 +42,30 @@ internal static class DemoSummary
         results.AddRow("win rate vs SFT [grey](95% Wilson interval)[/]", "—", WinRate(dpo), WinRate(ppo));
         results.AddRow("task score [grey](mean rule score)[/]", Number(dpo?["baselineTaskScore"]), Number(dpo?["taskScore"]), Number(ppo?["taskScore"]));
         results.AddRow("mean answer length [grey](tokens)[/]", "", Number(dpo?["meanLength"], "F1"), Number(ppo?["meanLength"], "F1"));
-        results.AddRow("KL to SFT [grey](per answer)[/]", "", Number(dpo?["kl"]), Number(ppo?["kl"]));
+        results.AddRow("KL to SFT [grey](nats per answer, sampled)[/]", "", Number(dpo?["kl"]), Number(ppo?["kl"]));
+        results.AddRow("regressions [grey](rules and metrics worse, 95% interval)[/]", "", Number(dpo?["regressions"], "F0"), Number(ppo?["regressions"], "F0"));
         console.Write(results);
 
+        var reports = new[] { ("DPO", dpo), ("PPO", ppo) }
+            .Select(x => (Name: x.Item1, Report: x.Item2?["report"] is JsonValue hash ? artifacts.Find((string)hash!) : null)).ToList();
         double? rmAccuracy = Value(dpo?["rewardAccuracy"]) is { } a && a >= 0 ? a : null;
         double? rmTrain = Value(Outputs(latest, "rm")?["accuracy"]);
+        var groups = reports[0].Report is { } dpoReport ? ReportFile.Read(dpoReport.Path)?["reward_accuracy_by_group"] as JsonObject : null;
+        string byGroup = groups is null ? "" : "; by pair group: " + string.Join(", ", groups.Select(g => $"{g.Key} {(Value((g.Value as JsonObject)?["accuracy"]) is { } x ? F(x, "P1") : "—")}"));
         ctx.Out.WriteLine($"reward model held-out accuracy: {(rmAccuracy is { } acc ? F(acc, "P1") : "—")}" +
-                          (rmTrain is { } t ? $" (last training batch {F(t, "P1")})" : ""));
-        foreach (var (name, outputs) in new[] { ("DPO", dpo), ("PPO", ppo) })
-            if (outputs?["report"] is JsonValue hash && artifacts.Find((string)hash!) is { } report)
-                ctx.Out.WriteLine($"{name} report: {Path.Combine(report.Path, "report.md")}");
+                          (rmTrain is { } t ? $" (last training batch {F(t, "P1")})" : "") + byGroup);
+        foreach (var (name, report) in reports)
+        {
+            if (report is null) continue;
+            var changes = ReportFile.Changes(report.Path);
+            var regressions = changes.Where(c => c.Verdict == ChangeVerdict.Regression).ToList();
+            ctx.Out.WriteLine(regressions.Count == 0
+                ? $"{name}: no regressions ({changes.Count(c => c.Better != Better.Neither)} rules and metrics checked against SFT, 95% intervals)"
+                : $"{name}: {regressions.Count} regression{(regressions.Count == 1 ? "" : "s")} against SFT:");
+            foreach (var c in regressions) ctx.Out.WriteLine($"  {ChangeText.Regression(c)}");
+        }
+        foreach (var (name, report) in reports)
+            if (report is not null) ctx.Out.WriteLine($"{name} report: {Path.Combine(report.Path, "report.md")}");
         ctx.Out.WriteLine();
         ctx.Out.WriteLine("Next steps:");
         (string Command, string What)[] steps =

@@ -101,7 +101,7 @@ public static class BestOfN
             var idx = Enumerable.Range(start, Math.Min(o.BatchSize, rows.Count - start)).ToList();
             var batch = idx.SelectMany(i => Enumerable.Repeat(prompts[i], o.N)).ToList();       // prompt i's samples at i·n .. i·n + n − 1
             var outs = CausalLMGenerator.Generate(policy, batch.Select(p => p.Select(x => (long)x).ToArray()).ToList(), generation, rng);
-            var sequences = batch.Select((p, k) => p.Concat(outs[k].Tokens.Select(t => (int)t)).ToArray()).ToList();
+            var sequences = batch.Select((p, k) => RewardSequences.Of(p, outs[k].Tokens.Select(t => (int)t).ToArray())).ToList();
             var scores = scorer.Score(sequences, batch.Select(p => p.Length).ToList());
             for (int j = 0; j < idx.Count; j++)
             {

@@ -50,7 +50,7 @@ public sealed class PpoRollout
             var completion = outs[i].Tokens.Select(t => (int)t).ToArray();
             var joined = Collator.Join(prompts[i], completion);
             seqs.Add(joined);
-            full.Add(joined.ids);
+            full.Add(RewardSequences.Of(prompts[i], completion));
         }
         var batch = Collator.Build(seqs, padId);
         long t = batch.InputIds.size(1);

@@ -103,6 +103,13 @@ public sealed record ActivityDescriptor(
     /// <summary>The outbound ports (["Done"] unless declared).</summary>
     public IReadOnlyList<string> OutPorts => Ports ?? ["Done"];
 
+    /// <summary>
+    /// The implementation's revision within <see cref="Version"/>: bump it when the same inputs give different results
+    /// (a bug fixed, a metric added) but definitions need not change. It is part of the cache key, so results cached by
+    /// the older code are not reused; definitions keep naming the version.
+    /// </summary>
+    public int Revision { get; init; }
+
     public InputDescriptor? FindInput(string name) => Inputs.FirstOrDefault(i => i.Name == name);
     public OutputDescriptor? FindOutput(string name) => Outputs.FirstOrDefault(o => o.Name == name);
 }

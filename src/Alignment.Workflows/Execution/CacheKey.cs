@@ -67,6 +67,7 @@ public static class CacheKey
             ["parameters"] = keyed,
             ["inputs"] = new JsonObject(inputs.Select(i => KeyValuePair.Create(i.Name, (JsonNode?)JsonValue.Create(i.Hash)))),
         };
+        if (descriptor.Revision != 0) document["revision"] = descriptor.Revision;   // revision 0 keeps the keys older stores hold
         return ContentHasher.HashText(document.ToJsonString());
     }
 }

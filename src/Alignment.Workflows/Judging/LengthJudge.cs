@@ -11,6 +11,9 @@ public sealed class LengthJudge : IScriptedJudge
 {
     public string Name => "length";
 
+    /// <summary>The length judge has no settings; "v1" names its one rule.</summary>
+    public string Fingerprint => "v1";
+
     public JudgeVerdict Judge(string prompt, string left, string right)
     {
         if (left.Length == right.Length) return new JudgeVerdict(ShownChoice.Tie, 0, $"both {left.Length} characters");

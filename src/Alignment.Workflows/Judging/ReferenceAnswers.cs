@@ -43,6 +43,10 @@ public sealed class ReferenceAnswers
         return new ReferenceAnswers(byPrompt, path);
     }
 
+    /// <summary>Every prompt and reference, sorted by prompt (ordinal), one JSON pair per line: what the answers depend on.</summary>
+    public string Canonical() => string.Join("\n", _byPrompt.OrderBy(p => p.Key, StringComparer.Ordinal)
+        .Select(p => JsonSerializer.Serialize(new[] { p.Key, p.Value })));
+
     /// <summary>The reference of a prompt (compared after trimming), or null.</summary>
     public string? Find(string prompt) => _byPrompt.GetValueOrDefault(prompt) ?? _byPrompt.GetValueOrDefault(prompt.Trim());
 

@@ -23,6 +23,10 @@ public sealed record JudgeRule
     public bool? MatchesReference { get; init; }
     /// <summary>Points added when the rule holds (negative to penalize).</summary>
     public double Score { get; init; }
+    /// <summary>A gate: an answer must satisfy it (and every other gate) before its score counts. An answer that fails a
+    /// gate never beats one that passes them all (it loses with strength 3, whatever the scores); two answers that both
+    /// fail a gate are both_bad, which gives no preference pair. Use it to put correctness before style.</summary>
+    public bool Gate { get; init; }
 }
 
 /// <summary>A rule file (JSON) for <see cref="RuleJudge"/>.</summary>
@@ -46,7 +50,9 @@ public sealed record RuleFile
 /// <c>contains</c>, <c>regex</c>, <c>minLength</c>, <c>maxLength</c> or <c>matchesReference</c>, the last against the
 /// prompt's reference answer from the file named by <c>references</c>); the higher score wins with strength
 /// ceil((difference − tie) / strengthStep) capped at 3; a difference within <c>tie</c> is a tie; both below
-/// <c>bothBadBelow</c> is both_bad. Rule file example:
+/// <c>bothBadBelow</c> is both_bad. Gates come first: a rule with <c>"gate": true</c> must hold; an answer failing a gate
+/// loses to one passing every gate (strength 3) and two answers that both fail a gate are both_bad, so a wrong answer in
+/// the wanted style can never be preferred to a right one in the wrong style. Rule file example:
 /// <code>
 /// { "description": "prefer concrete, polite answers",
 ///   "rules": [ { "name": "gives steps", "regex": "(?m)^\\s*\\d+\\.", "score": 2 },
@@ -57,7 +63,7 @@ public sealed record RuleFile
 /// With reference answers (<c>references.jsonl</c> beside the rule file: <c>{"prompt": "What is 3 plus 4?", "reference": "7"}</c>):
 /// <code>
 /// { "references": "references.jsonl",
-///   "rules": [ { "name": "right sum", "matchesReference": true, "score": 3 },
+///   "rules": [ { "name": "right sum", "matchesReference": true, "score": 3, "gate": true },
 ///              { "name": "house style", "regex": "^\\d+ plus \\d+ is \\d+\\.$", "score": 2 } ] }
 /// </code>
 /// </summary>
@@ -80,6 +86,7 @@ public sealed class RuleJudge : IScriptedJudge
     {
         _file = file;
         _references = references;
+        Fingerprint = Workflows.Artifacts.ContentHasher.HashText(JsonSerializer.Serialize(file, Options) + "\n" + (references?.Canonical() ?? ""))[..12];
         if (file.Rules.Count == 0) throw new WorkflowException($"{source}: the rule file has no rules");
         if (file.StrengthStep <= 0) throw new WorkflowException($"{source}: strengthStep must be positive");
         _patterns = new Regex?[file.Rules.Count];
@@ -100,6 +107,10 @@ public sealed class RuleJudge : IScriptedJudge
     }
 
     public string Name => "rules";
+
+    /// <summary>The first 12 hex digits of the sha256 of the rules as parsed (the whole rule file's settings) and of the
+    /// reference answers sorted by prompt: editing either makes a new judge; reformatting the file does not.</summary>
+    public string Fingerprint { get; }
 
     /// <summary>The rules, in file order.</summary>
     public IReadOnlyList<JudgeRule> Rules => _file.Rules;
@@ -145,9 +156,12 @@ public sealed class RuleJudge : IScriptedJudge
 
     public JudgeVerdict Judge(string prompt, string left, string right)
     {
-        var (leftScore, leftRules) = Score(prompt, left);
-        var (rightScore, rightRules) = Score(prompt, right);
-        string rationale = $"left {leftScore:0.##} ({Describe(leftRules)}), right {rightScore:0.##} ({Describe(rightRules)})";
+        var (leftScore, leftRules, leftFails) = Score(prompt, left);
+        var (rightScore, rightRules, rightFails) = Score(prompt, right);
+        string rationale = $"left {leftScore:0.##} ({Describe(leftRules, leftFails)}), right {rightScore:0.##} ({Describe(rightRules, rightFails)})";
+        if (leftFails.Count > 0 && rightFails.Count > 0) return new JudgeVerdict(ShownChoice.BothBad, 0, rationale);
+        if (leftFails.Count > 0) return new JudgeVerdict(ShownChoice.Right, 3, rationale);
+        if (rightFails.Count > 0) return new JudgeVerdict(ShownChoice.Left, -3, rationale);
         if (_file.BothBadBelow is { } floor && leftScore < floor && rightScore < floor)
             return new JudgeVerdict(ShownChoice.BothBad, 0, rationale);
         double difference = rightScore - leftScore;
@@ -178,19 +192,34 @@ public sealed class RuleJudge : IScriptedJudge
     /// <summary>The answer's score: the sum of the scores of the rules that hold.</summary>
     public double ScoreOf(string prompt, string answer) => Score(prompt, answer).Score;
 
-    private (double Score, List<string> Matched) Score(string prompt, string answer)
+    /// <summary>Whether <paramref name="answer"/> satisfies every gate rule (true when the file has none).</summary>
+    public bool PassesGates(string prompt, string answer) => Score(prompt, answer).FailedGates.Count == 0;
+
+    /// <summary>Whether the file has gate rules.</summary>
+    public bool HasGates => _file.Rules.Any(r => r.Gate);
+
+    private (double Score, List<string> Matched, List<string> FailedGates) Score(string prompt, string answer)
     {
         double score = 0;
         var matched = new List<string>();
+        var failed = new List<string>();
         var holds = Holds(prompt, answer);
         for (int i = 0; i < holds.Length; i++)
         {
-            if (!holds[i]) continue;
+            if (!holds[i])
+            {
+                if (_file.Rules[i].Gate) failed.Add(RuleName(i));
+                continue;
+            }
             score += _file.Rules[i].Score;
             matched.Add(RuleName(i));
         }
-        return (score, matched);
+        return (score, matched, failed);
     }
 
-    private static string Describe(List<string> rules) => rules.Count == 0 ? "no rules" : string.Join(", ", rules);
+    private static string Describe(List<string> rules, List<string> failedGates)
+    {
+        string text = rules.Count == 0 ? "no rules" : string.Join(", ", rules);
+        return failedGates.Count == 0 ? text : $"{text}; fails gate {string.Join(", ", failedGates)}";
+    }
 }

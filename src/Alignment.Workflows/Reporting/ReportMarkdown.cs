@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Alignment.Workflows.Evaluation;
 
 namespace Alignment.Workflows.Reporting;
 
@@ -20,6 +21,7 @@ internal static class ReportMarkdown
                                IReadOnlyList<TrainingSection> training)
     {
         var s = report.Summary;
+        var changes = MetricChange.ListFrom(s);
         var md = new StringBuilder();
         md.Append("# Evaluation report\n\n");
         md.Append($"{Inline(report.Policy)} (policy) against {Inline(report.Baseline)} (baseline), judged by **{Cell(Text(s["judge"]))}** ")
@@ -28,12 +30,22 @@ internal static class ReportMarkdown
         md.Append("| metric | value |\n|---|---|\n");
         md.Append($"| win rate (ties count half) | **{Percent(s["win_rate"])}** (95% interval {Percent(s["win_rate_low"])} – {Percent(s["win_rate_high"])}) |\n");
         md.Append($"| wins / ties / losses | {Text(s["wins"])} / {Text(s["ties"])} / {Text(s["losses"])} |\n");
+        if (s["ties_by_cause"] is JsonObject causes)
+            md.Append($"| ties by cause | same answer {Text(causes["same_answer"])}, both bad {Text(causes["both_bad"])}, equal score {Text(causes["equal_score"])} |\n");
+        md.Append($"| regressions (95% interval wholly worse) | **{changes.Count(c => c.Verdict == ChangeVerdict.Regression)}** of {changes.Count(c => c.Better != Better.Neither)} rules and metrics |\n");
         md.Append($"| mean answer length (tokens) | policy {Fixed(s["mean_length"], 1)}, baseline {Fixed(s["baseline_mean_length"], 1)} |\n");
-        md.Append($"| KL to the baseline (nats per answer) | {Fixed(s["kl"], 3)} |\n");
-        md.Append($"| reward-model accuracy (held-out pairs) | {Percent(s["reward_accuracy"])} |\n");
+        if (JsonNumber.Of(s["kl_samples"]) is > 0)
+            md.Append($"| KL to the baseline (nats per answer, {Text(s["kl_samples"])} sampled answers at temperature 1) | k1 {Fixed(s["kl"], 3)}, k3 {Fixed(s["kl_k3"], 3)} |\n");
+        md.Append($"| log-ratio of the greedy answers, Σ log π − log πbase (not a KL estimate) | {Fixed(s["greedy_log_ratio"] ?? s["kl"], 3)} |\n");
+        md.Append($"| reward-model accuracy (held-out pairs, scored at the trained token) | {Percent(s["reward_accuracy"])} |\n");
+        if (s["reward_accuracy_by_group"] is JsonObject groups)
+            foreach (var (group, value) in groups)
+                md.Append($"| reward-model accuracy, group \"{Cell(group)}\" | {Percent((value as JsonObject)?["accuracy"])} ({Text((value as JsonObject)?["pairs"])} pairs) |\n");
         md.Append($"| held-out loss (token NLL) | {Fixed(s["held_out_loss"], 3)} |\n");
         if (task is not null) md.Append($"| task score (rules) | policy {Fixed(task.PolicyScore, 2)}, baseline {Fixed(task.BaselineScore, 2)} |\n");
         md.Append('\n');
+
+        Regressions(md, changes);
 
         md.Append("## Win rate\n\n");
         Chart(md, winRate);
@@ -78,6 +90,34 @@ internal static class ReportMarkdown
             Block(md, $"After: policy ({a.PolicyTokens} tokens)", a.Policy);
         }
         return md.ToString();
+    }
+
+    /// <summary>
+    /// The Regressions section (every change whose 95% interval lies wholly on the worse side, or a sentence saying there is
+    /// none), then every rule and metric with policy, baseline, change and interval, regressions first.
+    /// </summary>
+    private static void Regressions(StringBuilder md, IReadOnlyList<MetricChange> changes)
+    {
+        md.Append("## Regressions\n\n");
+        var regressions = changes.Where(c => c.Verdict == ChangeVerdict.Regression).ToList();
+        if (changes.Count == 0) md.Append("*This report predates per-metric changes: nothing was checked.*\n\n");
+        else if (regressions.Count == 0)
+            md.Append("None: no rule or metric got worse with its 95% interval wholly on the worse side. Changes whose interval reaches both sides are in the table below.\n\n");
+        foreach (var c in regressions) md.Append($"- **{Cell(ChangeText.Regression(c))}**\n");
+        if (regressions.Count > 0) md.Append('\n');
+        if (changes.Count == 0) return;
+
+        md.Append("### Every rule and metric\n\n");
+        md.Append("Policy against baseline on the same prompts; the interval is the 95% interval of the change (paired over prompts).\n\n");
+        md.Append("| rule or metric | better | baseline | policy | change | 95% interval | verdict |\n|---|---|---:|---:|---:|---:|---|\n");
+        foreach (var c in changes.OrderBy(c => c.Verdict == ChangeVerdict.Regression ? 0 : 1))
+        {
+            string better = c.Better switch { Better.Higher => "higher", Better.Lower => "lower", _ => "—" };
+            string interval = double.IsFinite(c.Low) && double.IsFinite(c.High) ? $"{ChangeText.Delta(c, c.Low, false)} to {ChangeText.Delta(c, c.High, false)}" : "—";
+            string verdict = c.Verdict switch { ChangeVerdict.Regression => "**regression**", ChangeVerdict.Improvement => "improvement", _ => c.Better == Better.Neither ? "shown only" : "no clear change" };
+            md.Append($"| {Cell(c.Name)} | {better} | {ChangeText.Value(c, c.Baseline)} | {ChangeText.Value(c, c.Policy)} | {ChangeText.Delta(c, c.Delta, true)} | {interval} | {verdict} |\n");
+        }
+        md.Append('\n');
     }
 
     /// <summary>

@@ -14,7 +14,8 @@ namespace Alignment.Workflows.Stages;
 /// <c>judgments</c> bookmark until every comparison of the project has its quorum (overlap k active judgments, or an
 /// adjudication); annotators label in the web UI or through the labeling API meanwhile, and <c>align resume ID</c>
 /// checks again. With a scripted judge (<c>rules</c> with a rule file, or <c>length</c>) the run is unattended: the
-/// judge labels through the same queue as annotators <c>judge:&lt;name&gt;#1..k</c>. Either way the output is a
+/// judge labels through the same queue as annotators <c>judge:&lt;name&gt;@&lt;fingerprint&gt;#1..k</c>; when the rule file
+/// or its reference answers change, the earlier verdicts are retracted and every comparison is judged again. Either way the output is a
 /// snapshot of the judgments (see <see cref="JudgmentSnapshot"/>).
 /// </summary>
 public sealed class CollectJudgmentsActivity : IStageActivity
@@ -37,7 +38,11 @@ public sealed class CollectJudgmentsActivity : IStageActivity
         [
             new OutputDescriptor("judgments", OutputType.Artifact, "Votes, adjudications and gold answers per comparison.", ArtifactKind.Judgments),
             new OutputDescriptor("judged", OutputType.Number, "Comparisons with their quorum."),
-        ]);
+        ])
+    {
+        // 1: scripted judges label as judge:<name>@<fingerprint>#i and retract a changed judge's verdicts.
+        Revision = 1,
+    };
 
     public Task<StageResult> ExecuteAsync(StageContext context)
     {
@@ -67,9 +72,12 @@ public sealed class CollectJudgmentsActivity : IStageActivity
     {
         var annotators = new AnnotatorService(context.Database);
         var queue = new QueueService(context.Database);
-        for (int i = 1; i <= project.OverlapK; i++)
+        var names = Enumerable.Range(1, project.OverlapK).Select(i => $"judge:{judge.Name}@{judge.Fingerprint}#{i}").ToList();
+        // Verdicts of this judge with other settings (and of the unversioned judge:<name>#i of older stores) no longer count.
+        int retracted = queue.RetractJudgments(project.Id, $"judge:{judge.Name}@", names) + queue.RetractJudgments(project.Id, $"judge:{judge.Name}#", names);
+        if (retracted > 0) context.Log($"the {judge.Name} judge's settings changed: {retracted} earlier verdicts retracted, judging again");
+        foreach (string name in names)
         {
-            string name = $"judge:{judge.Name}#{i}";
             long annotatorId = (annotators.Find(name) ?? annotators.Create(name, AnnotatorRole.Annotator).Annotator).Id;
             int judged = 0;
             while (queue.NextItem(project.Id, annotatorId) is { } item)

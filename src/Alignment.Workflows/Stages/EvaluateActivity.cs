@@ -24,9 +24,11 @@ namespace Alignment.Workflows.Stages;
 /// <summary>
 /// <c>Alignment.Evaluate</c>: answers held-out prompts greedily with the policy and a baseline, judges each pair with a
 /// reward model or a scripted judge (sides randomized by the seed), and reports the policy's win rate with its 95%
-/// Wilson interval, mean answer lengths, the KL of the policy to the baseline on the policy's own answers
-/// (Σ log π − log πbase per answer, averaged), and optionally the reward model's accuracy on held-out preference
-/// pairs and the policy's held-out loss on SFT data. The report artifact (see <see cref="ReportWriter"/>) holds report.md with
+/// Wilson interval and its ties by cause; every rule and metric of policy and baseline with the paired 95% interval of
+/// the change, regressions first (<see cref="MetricChange"/>); KL(policy ‖ baseline) estimated from answers sampled at
+/// temperature 1 (k1 and k3, <see cref="SampledKl"/>) beside the greedy answers' log-ratio; and optionally the reward
+/// model's accuracy on held-out preference pairs (per <c>group</c> too), scored on the sequence it was trained on, and the
+/// policy's held-out loss on SFT data. Each model is loaded once. The report artifact (see <see cref="ReportWriter"/>) holds report.md with
 /// charts (win rate, answer lengths, the training curves of the trainers upstream of the policy), report.json and the answers.
 /// </summary>
 public sealed class EvaluateActivity : IStageActivity
@@ -35,7 +37,7 @@ public sealed class EvaluateActivity : IStageActivity
 
     public ActivityDescriptor Descriptor { get; } = new(
         TypeName, 1, "Evaluation", "Evaluate",
-        "Win rate of a policy against a baseline (reward model or scripted judge, 95% interval), answer length, KL to the baseline, reward-model accuracy and held-out loss.",
+        "Win rate of a policy against a baseline (reward model or scripted judge, 95% interval), every rule and metric with its change and interval (regressions first), KL to the baseline, reward-model accuracy and held-out loss.",
         [
             new InputDescriptor("policy", InputType.Artifact, "The model to evaluate.", Required: true, ArtifactKind: ArtifactKind.Model),
             new InputDescriptor("baseline", InputType.Artifact, "The model it is compared with (also the reference for KL).", Required: true, ArtifactKind: ArtifactKind.Model),
@@ -49,7 +51,8 @@ public sealed class EvaluateActivity : IStageActivity
             new InputDescriptor("maxNewTokens", InputType.Integer, "Most tokens per answer.", Default: 128),
             new InputDescriptor("template", InputType.String, "Chat template name, or 'auto'.", Default: "auto"),
             new InputDescriptor("maxLength", InputType.Integer, "Token limit for held-out loss examples.", Default: 1024),
-            new InputDescriptor("seed", InputType.Integer, "Seed of the side randomization shown to scripted judges.", Default: 0),
+            new InputDescriptor("seed", InputType.Integer, "Seed of the side randomization shown to scripted judges and of the KL samples.", Default: 0),
+            new InputDescriptor("klSamples", InputType.Integer, "Answers sampled from the policy per prompt at temperature 1 for the KL estimates (0: only the greedy log-ratio).", Default: 4),
             new InputDescriptor("batchSize", InputType.Integer, "Sequences per forward or generation batch.", Default: 8),
         ],
         [
@@ -58,94 +61,58 @@ public sealed class EvaluateActivity : IStageActivity
             new OutputDescriptor("winRateLow", OutputType.Number, "Lower end of the 95% Wilson interval."),
             new OutputDescriptor("winRateHigh", OutputType.Number, "Upper end of the 95% Wilson interval."),
             new OutputDescriptor("meanLength", OutputType.Number, "Mean policy answer length in tokens."),
-            new OutputDescriptor("kl", OutputType.Number, "Mean over prompts of Σ (log π − log πbaseline) over the policy's answer tokens."),
+            new OutputDescriptor("kl", OutputType.Number, "KL(policy ‖ baseline) in nats per answer: the k1 estimate over klSamples sampled answers per prompt (the greedy log-ratio when klSamples is 0)."),
+            new OutputDescriptor("greedyLogRatio", OutputType.Number, "Mean of Σ (log π − log πbaseline) over the policy's greedy answers (not a KL estimate: greedy answers are not samples)."),
+            new OutputDescriptor("regressions", OutputType.Number, "Rules and metrics whose 95% interval lies wholly on the worse side (listed in report.json \"regressions\")."),
             new OutputDescriptor("rewardAccuracy", OutputType.Number, "Reward model accuracy on the held-out pairs (when given; else -1)."),
             new OutputDescriptor("heldOutLoss", OutputType.Number, "Policy's mean token NLL on heldOut (when given; else -1)."),
             new OutputDescriptor("taskScore", OutputType.Number, "With the rules judge: the policy's mean rule score (report.json \"task\").", Optional: true),
             new OutputDescriptor("baselineTaskScore", OutputType.Number, "With the rules judge: the baseline's mean rule score.", Optional: true),
-        ]);
+        ])
+    {
+        // 1: per-metric changes with intervals, tie causes, sampled KL, reward model scored at the trained token.
+        Revision = 1,
+    };
 
     public Task<StageResult> ExecuteAsync(StageContext context)
     {
         var inputs = context.Inputs;
-        string policyDir = inputs.Artifact("policy").Path, baselineDir = inputs.Artifact("baseline").Path;
         string judgeName = inputs.String("judge");
-        int batchSize = inputs.Int("batchSize");
         if (judgeName == "reward-model" && !inputs.Has("rewardModel")) throw new WorkflowException("judge 'reward-model' needs the rewardModel input");
+        int klSamples = inputs.Int("klSamples");
+        if (klSamples < 0) throw new WorkflowException("klSamples must be 0 (no sampled KL) or more");
         var prompts = DatasetReader.ReadPrompts(inputs.Artifact("prompts").Path);
-        var tokenizer = Tokenizer.FromFile(policyDir);
-        string templateName = inputs.String("template");
-        var template = ChatTemplates.For(tokenizer, templateName == "auto" ? null : templateName);
-        var featurizer = new Featurizer(tokenizer, template, inputs.Int("maxLength"), "heldOut");
-        var promptIds = prompts.Select(p => featurizer.GenerationPrompt(p.Prompt, 4096, p.Line).Select(i => (long)i).ToArray()).ToList();
+        var setup = new Setup(inputs, prompts);
 
         context.Progress(0.05, "policy answers");
-        var (policyAnswers, policyTokens) = Answer(policyDir, tokenizer, template, promptIds, inputs.Int("maxNewTokens"), batchSize, context);
-        context.Progress(0.4, "baseline answers");
-        var (baselineAnswers, baselineTokens) = Answer(baselineDir, tokenizer, template, promptIds, inputs.Int("maxNewTokens"), batchSize, context);
+        var policy = PolicyPass(context, setup, klSamples);
+        context.Progress(0.45, "baseline answers");
+        var baseline = BaselinePass(context, setup, policy);
 
-        // KL on the policy's own answers: policy log-probs minus baseline log-probs of the same tokens.
-        context.Progress(0.7, "KL to the baseline");
-        var kl = MeanSequenceKl(policyDir, baselineDir, promptIds, policyTokens, batchSize);
-
-        // Judging: reward model scores, or a scripted judge seeing the two answers in seeded random order.
-        var outcomes = new int[prompts.Count];   // +1 policy wins, 0 tie, −1 baseline wins
-        double? rewardAccuracy = null;
-        RuleHitRates? task = null;
-        LlamaForSequenceClassification? rm = null;
-        try
+        context.Progress(0.8, "judging");
+        var texts = prompts.Select(p => p.Prompt.DisplayText).ToList();
+        var changes = new List<MetricChange>();
+        var (outcomes, ties, task) = judgeName == "reward-model" ? (null, null, (RuleHitRates?)null) : JudgeScripted(inputs, judgeName, texts, policy.Answers, baseline.Answers, changes);
+        var rewards = inputs.Has("rewardModel") ? ScoreWithRewardModel(inputs, setup, policy, baseline, changes) : null;
+        if (outcomes is null)
         {
-            if (inputs.Has("rewardModel"))
+            outcomes = new int[prompts.Count];
+            for (int i = 0; i < outcomes.Length; i++)
             {
-                rm = LlamaForSequenceClassification.from_pretrained(inputs.Artifact("rewardModel").Path);
-                rm.eval();
+                double sp = rewards!.Policy[i], sb = rewards.Baseline[i];
+                outcomes[i] = Math.Abs(sp - sb) < 1e-9 ? 0 : sp > sb ? 1 : -1;
             }
-            if (judgeName == "reward-model")
-            {
-                var scorer = new PairwiseScorer(rm!, tokenizer, template, batchSize);
-                var texts = prompts.Select(p => p.Prompt.DisplayText).ToList();
-                var sp = scorer.Score(texts.Zip(policyAnswers).ToList());
-                var sb = scorer.Score(texts.Zip(baselineAnswers).ToList());
-                for (int i = 0; i < outcomes.Length; i++) outcomes[i] = Math.Abs(sp[i] - sb[i]) < 1e-9 ? 0 : sp[i] > sb[i] ? 1 : -1;
-            }
-            else
-            {
-                var judge = JudgeFactory.Create(judgeName, inputs.Has("rules") ? inputs.File("rules") : null)
-                            ?? throw new WorkflowException($"judge '{judgeName}' cannot judge unattended");
-                var coin = new SplitMix64((ulong)inputs.Long("seed"));
-                for (int i = 0; i < outcomes.Length; i++)
-                {
-                    bool policyLeft = coin.NextInt(2) == 0;
-                    string prompt = prompts[i].Prompt.DisplayText;
-                    var v = policyLeft ? judge.Judge(prompt, policyAnswers[i], baselineAnswers[i]) : judge.Judge(prompt, baselineAnswers[i], policyAnswers[i]);
-                    outcomes[i] = v.Choice switch
-                    {
-                        Data.Model.ShownChoice.Left => policyLeft ? 1 : -1,
-                        Data.Model.ShownChoice.Right => policyLeft ? -1 : 1,
-                        _ => 0,
-                    };
-                }
-                if (judge is RuleJudge rules)
-                    task = RuleHitRates.Compute(rules, prompts.Select(p => p.Prompt.DisplayText).ToList(), policyAnswers, baselineAnswers);
-            }
-            if (rm != null && inputs.Has("preferences"))
-            {
-                var pairs = DatasetReader.ReadPreferences(inputs.Artifact("preferences").Path);
-                var scorer = new PairwiseScorer(rm, tokenizer, template, batchSize);
-                var rc = scorer.Score(pairs.Select(p => (p.Prompt.DisplayText, p.Chosen.DisplayText)).ToList());
-                var rr = scorer.Score(pairs.Select(p => (p.Prompt.DisplayText, p.Rejected.DisplayText)).ToList());
-                rewardAccuracy = pairs.Count == 0 ? null : rc.Zip(rr).Count(x => x.First > x.Second) / (double)pairs.Count;
-            }
+            ties = TieCauses(outcomes, policy.Answers, baseline.Answers, bothBad: new bool[outcomes.Length]);
         }
-        finally
-        {
-            rm?.Dispose();
-        }
+        changes.Add(MetricChange.Paired("answer length (tokens)", "metric", Better.Neither, "value",
+            policy.Tokens.Select(t => (double)t.Length).ToList(), baseline.Tokens.Select(t => (double)t.Length).ToList()));
 
-        double? heldOutLoss = inputs.Has("heldOut") ? HeldOutLoss(policyDir, featurizer, inputs.Artifact("heldOut").Path, tokenizer, batchSize) : null;
         var win = WinRate.From(outcomes.Count(o => o > 0), outcomes.Count(o => o == 0), outcomes.Count(o => o < 0));
-        double meanLength = policyTokens.Count == 0 ? 0 : policyTokens.Average(t => t.Length);
-        double baselineLength = baselineTokens.Count == 0 ? 0 : baselineTokens.Average(t => t.Length);
+        var kl = policy.Samples.Count > 0 ? SampledKl.From(policy.SampleLogps, baseline.SampleLogps) : null;
+        double greedyLogRatio = policy.Answers.Count == 0 ? 0 : policy.GreedyLogps.Zip(baseline.GreedyLogps, (a, b) => a - b).Average();
+        double meanLength = policy.Tokens.Count == 0 ? 0 : policy.Tokens.Average(t => t.Length);
+        double baselineLength = baseline.Tokens.Count == 0 ? 0 : baseline.Tokens.Average(t => t.Length);
+        var ordered = changes.OrderBy(c => c.Verdict == ChangeVerdict.Regression ? 0 : 1).ToList();
 
         var report = new JsonObject
         {
@@ -153,76 +120,222 @@ public sealed class EvaluateActivity : IStageActivity
             ["prompts"] = prompts.Count,
             ["win_rate"] = win.Rate, ["win_rate_low"] = win.Low, ["win_rate_high"] = win.High,
             ["wins"] = win.Wins, ["ties"] = win.Ties, ["losses"] = win.Losses,
+            ["ties_by_cause"] = ties!.ToJson(),
             ["mean_length"] = meanLength, ["baseline_mean_length"] = baselineLength,
-            ["kl"] = kl,
-            ["reward_accuracy"] = rewardAccuracy, ["held_out_loss"] = heldOutLoss,
+            ["kl"] = kl is null ? null : kl.K1,
+            ["kl_k3"] = kl is null ? null : kl.K3,
+            ["kl_samples"] = kl?.Samples ?? 0,
+            ["greedy_log_ratio"] = greedyLogRatio,
+            ["reward_accuracy"] = rewards?.Accuracy, ["held_out_loss"] = policy.HeldOutLoss,
+            ["changes"] = new JsonArray(ordered.Select(c => (JsonNode)c.ToJson()).ToArray()),
+            ["regressions"] = new JsonArray(ordered.Where(c => c.Verdict == ChangeVerdict.Regression).Select(c => (JsonNode)c.Name).ToArray()),
         };
+        if (rewards?.AccuracyByGroup is { Count: > 0 } groups)
+            report["reward_accuracy_by_group"] = new JsonObject(groups.Select(g => KeyValuePair.Create(g.Key, (JsonNode?)new JsonObject
+            {
+                ["pairs"] = g.Value.Pairs, ["accuracy"] = g.Value.Accuracy,
+            })));
         if (task is not null) report["task"] = task.ToJson();
-        context.WriteFolder("report", dir => ReportWriter.Write(dir, ReportContent(context, report, prompts, policyAnswers, baselineAnswers, policyTokens, baselineTokens, outcomes)));
+        context.WriteFolder("report", dir => ReportWriter.Write(dir, ReportContent(context, report, prompts, policy.Answers, baseline.Answers, policy.Tokens, baseline.Tokens, outcomes)));
         context.SetValue("winRate", win.Rate);
         context.SetValue("winRateLow", win.Low);
         context.SetValue("winRateHigh", win.High);
         context.SetValue("meanLength", meanLength);
-        context.SetValue("kl", kl);
-        context.SetValue("rewardAccuracy", rewardAccuracy ?? -1);
-        context.SetValue("heldOutLoss", heldOutLoss ?? -1);
+        context.SetValue("kl", kl?.K1 ?? greedyLogRatio);
+        context.SetValue("greedyLogRatio", greedyLogRatio);
+        context.SetValue("regressions", ordered.Count(c => c.Verdict == ChangeVerdict.Regression));
+        context.SetValue("rewardAccuracy", rewards?.Accuracy ?? -1);
+        context.SetValue("heldOutLoss", policy.HeldOutLoss ?? -1);
         if (task is not null)
         {
             context.SetValue("taskScore", task.PolicyScore);
             context.SetValue("baselineTaskScore", task.BaselineScore);
             context.Log($"task score (mean rule score) {task.PolicyScore:F2}, baseline {task.BaselineScore:F2}");
         }
-        context.Log($"win rate {win.Rate:P1} [{win.Low:P1}, {win.High:P1}] over {win.Count} prompts ({win.Wins}/{win.Ties}/{win.Losses}); mean length {meanLength:F1}; KL {kl:F3}");
+        context.Log($"win rate {win.Rate:P1} [{win.Low:P1}, {win.High:P1}] over {win.Count} prompts ({win.Wins}/{win.Ties}/{win.Losses}); mean length {meanLength:F1}; " +
+                    (kl is null ? $"greedy log-ratio {greedyLogRatio:F3}" : $"KL k1 {kl.K1:F3}, k3 {kl.K3:F3} over {kl.Samples} samples"));
+        foreach (var c in ordered.Where(c => c.Verdict == ChangeVerdict.Regression)) context.Log(ChangeText.Regression(c));
         return Task.FromResult(StageResult.Completed);
     }
 
-    private static (List<string> texts, List<long[]> tokens) Answer(string modelDir, Tokenizer tokenizer, ChatTemplate template, List<long[]> prompts,
-                                                                  int maxNew, int batchSize, StageContext context)
+    /// <summary>What both passes share: the prompts as the models see them, the tokenizer and template.</summary>
+    private sealed class Setup
     {
-        using var model = LlamaForCausalLM.from_pretrained(modelDir);
+        public Setup(StageInputs inputs, List<PromptExample> prompts)
+        {
+            Inputs = inputs;
+            PolicyDir = inputs.Artifact("policy").Path;
+            BaselineDir = inputs.Artifact("baseline").Path;
+            Tokenizer = Tokenizer.FromFile(PolicyDir);
+            string templateName = inputs.String("template");
+            Template = ChatTemplates.For(Tokenizer, templateName == "auto" ? null : templateName);
+            Featurizer = new Featurizer(Tokenizer, Template, inputs.Int("maxLength"), "heldOut");
+            PromptIds = prompts.Select(p => Featurizer.GenerationPrompt(p.Prompt, 4096, p.Line).Select(i => (long)i).ToArray()).ToList();
+            BatchSize = inputs.Int("batchSize");
+            MaxNewTokens = inputs.Int("maxNewTokens");
+        }
+
+        public StageInputs Inputs { get; }
+        public string PolicyDir { get; }
+        public string BaselineDir { get; }
+        public Tokenizer Tokenizer { get; }
+        public ChatTemplate Template { get; }
+        public Featurizer Featurizer { get; }
+        public List<long[]> PromptIds { get; }
+        public int BatchSize { get; }
+        public int MaxNewTokens { get; }
+    }
+
+    /// <summary>What one model produced: greedy answers and their summed log-probs, and (policy) sampled answers.</summary>
+    private sealed record Pass(List<string> Answers, List<long[]> Tokens, double[] GreedyLogps, List<long[]> Samples, List<double[]> SampleLogps, double? HeldOutLoss);
+
+    /// <summary>The policy, loaded once: greedy answers, <paramref name="klSamples"/> sampled answers per prompt at temperature 1
+    /// with their per-token log-probs, the log-probs of its greedy answers, and the held-out loss.</summary>
+    private static Pass PolicyPass(StageContext context, Setup s, int klSamples)
+    {
+        using var model = LlamaForCausalLM.from_pretrained(s.PolicyDir);
         model.eval();
-        var eos = new HashSet<long>(StageData.StopIds(model.config, tokenizer, template));
+        var (answers, tokens) = Answer(model, s, context, sample: null);
+        var samples = new List<long[]>();
+        if (klSamples > 0)
+        {
+            using var rng = new Generator((ulong)s.Inputs.Long("seed"));
+            var repeated = s.PromptIds.SelectMany(p => Enumerable.Repeat(p, klSamples)).ToList();
+            samples = Answer(model, s, context, sample: rng, prompts: repeated).Tokens;
+        }
+        var sampleLogps = AnswerLogps(model, s, samples, klSamples);
+        var greedy = AnswerLogps(model, s, tokens, 1).Select(v => v.Sum()).ToArray();
+        double? heldOut = s.Inputs.Has("heldOut") ? HeldOutLoss(model, s.Featurizer, s.Inputs.Artifact("heldOut").Path, s.Tokenizer, s.BatchSize) : null;
+        return new Pass(answers, tokens, greedy, samples, sampleLogps, heldOut);
+    }
+
+    /// <summary>The baseline, loaded once: greedy answers, and its log-probs of the policy's greedy and sampled answers.</summary>
+    private static Pass BaselinePass(StageContext context, Setup s, Pass policy)
+    {
+        using var model = LlamaForCausalLM.from_pretrained(s.BaselineDir);
+        model.eval();
+        var (answers, tokens) = Answer(model, s, context, sample: null);
+        int perPrompt = s.PromptIds.Count == 0 ? 0 : policy.Samples.Count / s.PromptIds.Count;
+        var sampleLogps = AnswerLogps(model, s, policy.Samples, perPrompt);
+        var greedy = AnswerLogps(model, s, policy.Tokens, 1).Select(v => v.Sum()).ToArray();
+        return new Pass(answers, tokens, greedy, [], sampleLogps, null);
+    }
+
+    private static (List<string> Texts, List<long[]> Tokens) Answer(LlamaForCausalLM model, Setup s, StageContext context, Generator? sample,
+                                                                 List<long[]>? prompts = null)
+    {
+        prompts ??= s.PromptIds;
+        var eos = new HashSet<long>(StageData.StopIds(model.config, s.Tokenizer, s.Template));
         var options = new GenerationOptions
         {
-            MaxNewTokens = maxNew,
+            MaxNewTokens = s.MaxNewTokens,
             EosTokenIds = eos.ToArray(),
-            PadTokenId = StageData.PadId(tokenizer, model.config),
+            PadTokenId = StageData.PadId(s.Tokenizer, model.config),
+            DoSample = sample is not null,
+            Temperature = 1.0,
         };
         var texts = new List<string>();
         var tokens = new List<long[]>();
-        for (int start = 0; start < prompts.Count; start += batchSize)
+        for (int start = 0; start < prompts.Count; start += s.BatchSize)
         {
             context.Cancellation.ThrowIfCancellationRequested();
-            foreach (var r in CausalLMGenerator.Generate(model, prompts.Skip(start).Take(batchSize).ToList(), options))
+            foreach (var r in CausalLMGenerator.Generate(model, prompts.Skip(start).Take(s.BatchSize).ToList(), options, sample))
             {
                 tokens.Add(r.Tokens);
-                texts.Add(tokenizer.Decode(r.Tokens.Where(t => !eos.Contains(t)).Select(t => (int)t).ToArray(), skipSpecialTokens: true));
+                texts.Add(s.Tokenizer.Decode(r.Tokens.Where(t => !eos.Contains(t)).Select(t => (int)t).ToArray(), skipSpecialTokens: true));
             }
         }
         return (texts, tokens);
     }
 
-    /// <summary>Mean over answers of Σ_t log π(y_t) − log πbase(y_t), both from full forwards over prompt + answer.</summary>
-    private static double MeanSequenceKl(string policyDir, string baselineDir, List<long[]> prompts, List<long[]> answers, int batchSize)
+    /// <summary>Per-token log-probs of each answer after its prompt (answer i follows prompt i / <paramref name="perPrompt"/>).</summary>
+    private static List<double[]> AnswerLogps(LlamaForCausalLM model, Setup s, List<long[]> answers, int perPrompt)
     {
+        if (answers.Count == 0) return [];
+        var prompts = answers.Select((_, i) => s.PromptIds[i / perPrompt]).ToList();
         var sequences = prompts.Zip(answers, (p, a) => p.Concat(a).ToArray()).ToList();
-        double[] Sums(string dir)
-        {
-            using var model = LlamaForCausalLM.from_pretrained(dir);
-            model.eval();
-            var lps = TokenLogProbs.Compute(model, sequences, batchSize);
-            return lps.Select((row, i) => row.Skip(prompts[i].Length).Sum(v => v ?? 0)).ToArray();
-        }
-        var pol = Sums(policyDir);
-        var bas = Sums(baselineDir);
-        return sequences.Count == 0 ? 0 : pol.Zip(bas, (a, b) => a - b).Average();
+        var lps = TokenLogProbs.Compute(model, sequences, s.BatchSize);
+        return lps.Select((row, i) => row.Skip(prompts[i].Length).Select(v => v ?? 0).ToArray()).ToList();
     }
 
-    private static double HeldOutLoss(string policyDir, Featurizer featurizer, string path, Tokenizer tokenizer, int batchSize)
+    /// <summary>The scripted judge's verdicts (policy's side drawn by the seed), tie causes, rule changes and task score.</summary>
+    private static (int[] Outcomes, TieCauses Ties, RuleHitRates? Task) JudgeScripted(StageInputs inputs, string judgeName, List<string> prompts,
+                                                                                  List<string> policy, List<string> baseline, List<MetricChange> changes)
+    {
+        var judge = JudgeFactory.Create(judgeName, inputs.Has("rules") ? inputs.File("rules") : null)
+                    ?? throw new WorkflowException($"judge '{judgeName}' cannot judge unattended");
+        var coin = new SplitMix64((ulong)inputs.Long("seed"));
+        var outcomes = new int[prompts.Count];
+        var bothBad = new bool[prompts.Count];
+        for (int i = 0; i < outcomes.Length; i++)
+        {
+            bool policyLeft = coin.NextInt(2) == 0;
+            var v = policyLeft ? judge.Judge(prompts[i], policy[i], baseline[i]) : judge.Judge(prompts[i], baseline[i], policy[i]);
+            outcomes[i] = v.Choice switch
+            {
+                Data.Model.ShownChoice.Left => policyLeft ? 1 : -1,
+                Data.Model.ShownChoice.Right => policyLeft ? -1 : 1,
+                _ => 0,
+            };
+            bothBad[i] = v.Choice == Data.Model.ShownChoice.BothBad;
+        }
+        RuleHitRates? task = null;
+        if (judge is RuleJudge rules)
+        {
+            task = RuleHitRates.Compute(rules, prompts, policy, baseline);
+            changes.AddRange(RuleChanges.Of(rules, prompts, policy, baseline));
+        }
+        return (outcomes, TieCauses(outcomes, policy, baseline, bothBad), task);
+    }
+
+    private static TieCauses TieCauses(int[] outcomes, List<string> policy, List<string> baseline, bool[] bothBad)
+    {
+        int same = 0, bad = 0, equal = 0;
+        for (int i = 0; i < outcomes.Length; i++)
+        {
+            if (outcomes[i] != 0) continue;
+            if (policy[i] == baseline[i]) same++;
+            else if (bothBad[i]) bad++;
+            else equal++;
+        }
+        return new TieCauses(same, bad, equal);
+    }
+
+    /// <summary>Reward-model scores of both models' answers (the per-prompt "reward" change) and its accuracy on the
+    /// held-out pairs, overall and per <c>group</c>; every sequence is scored as training scored it (<see cref="RewardSequences"/>).</summary>
+    private static RewardResults ScoreWithRewardModel(StageInputs inputs, Setup s, Pass policy, Pass baseline, List<MetricChange> changes)
+    {
+        string folder = inputs.Artifact("rewardModel").Path;
+        using var scorer = RewardModelScorer.Load(folder, ScalarType.Float32, StageData.PadId(s.Tokenizer, StageData.ModelConfig(folder)), s.BatchSize);
+        double[] ScoreAnswers(List<long[]> answers) => scorer.Score(
+            answers.Select((a, i) => RewardSequences.Of(s.PromptIds[i].Select(x => (int)x).ToArray(), a.Select(x => (int)x).ToArray())).ToList(),
+            s.PromptIds.Select(p => p.Length).ToList());
+        var sp = ScoreAnswers(policy.Tokens);
+        var sb = ScoreAnswers(baseline.Tokens);
+        changes.Add(MetricChange.Paired("reward-model score", "metric", Better.Higher, "value", sp, sb));
+        double? accuracy = null;
+        var byGroup = new SortedDictionary<string, (int Pairs, double Accuracy)>(StringComparer.Ordinal);
+        if (inputs.Has("preferences"))
+        {
+            string path = inputs.Artifact("preferences").Path;
+            var pairs = DatasetReader.ReadPreferences(path);
+            var features = pairs.Select(s.Featurizer.Preference).Select(RewardSequences.Of).ToList();
+            var rc = scorer.Score(features.Select(f => f.Chosen).ToList(), features.Select(_ => 0).ToList());
+            var rr = scorer.Score(features.Select(f => f.Rejected).ToList(), features.Select(_ => 0).ToList());
+            var right = rc.Zip(rr, (c, r) => c > r).ToArray();
+            accuracy = pairs.Count == 0 ? null : right.Count(x => x) / (double)pairs.Count;
+            var groups = PreferenceGroups.Read(path);
+            foreach (var g in Enumerable.Range(0, pairs.Count).Where(i => groups.ContainsKey(pairs[i].Line)).GroupBy(i => groups[pairs[i].Line]))
+                byGroup[g.Key] = (g.Count(), g.Count(i => right[i]) / (double)g.Count());
+        }
+        return new RewardResults(sp, sb, accuracy, byGroup);
+    }
+
+    private sealed record RewardResults(double[] Policy, double[] Baseline, double? Accuracy, IReadOnlyDictionary<string, (int Pairs, double Accuracy)> AccuracyByGroup);
+
+    private static double HeldOutLoss(LlamaForCausalLM model, Featurizer featurizer, string path, Tokenizer tokenizer, int batchSize)
     {
         var features = DatasetReader.ReadSft(path).Select(featurizer.Sft).ToList();
-        using var model = LlamaForCausalLM.from_pretrained(policyDir);
-        model.eval();
         double total = 0, count = 0;
         using var _ = no_grad();
         for (int start = 0; start < features.Count; start += batchSize)
