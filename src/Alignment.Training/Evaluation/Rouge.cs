@@ -14,18 +14,19 @@ public readonly record struct RougeScore(double Precision, double Recall, double
 public sealed record RougeScores(RougeScore Rouge1, RougeScore Rouge2, RougeScore RougeL);
 
 /// <summary>
-/// ROUGE as Google's <c>rouge-score</c> package computes it with <c>RougeScorer(["rouge1", "rouge2", "rougeL"])</c> and
-/// its defaults (<see cref="RougeTokenizer"/>, no stemming; stemming is not offered). ROUGE-N: the overlap is Σ over the
-/// reference's n-grams of min(count in reference, count in answer); precision divides by the answer's n-gram count and
-/// recall by the reference's (each at least 1, so an empty side scores 0). ROUGE-L: the longest common subsequence of
-/// the two token lists over the answer's and the reference's token counts; 0 when either is empty.
+/// ROUGE as Google's <c>rouge-score</c> package computes it with <c>RougeScorer(["rouge1", "rouge2", "rougeL"])</c>:
+/// <see cref="RougeTokenizer"/>, no stemming unless <c>stem</c> asks for it (like <c>use_stemmer=True</c>). ROUGE-N: the
+/// overlap is Σ over the reference's n-grams of min(count in reference, count in answer); precision divides by the
+/// answer's n-gram count and recall by the reference's (each at least 1, so an empty side scores 0). ROUGE-L: the
+/// longest common subsequence of the two token lists over the answer's and the reference's token counts; 0 when
+/// either is empty.
 /// </summary>
 public static class Rouge
 {
-    public static RougeScores Score(string reference, string answer)
+    public static RougeScores Score(string reference, string answer, bool stem = false)
     {
-        var r = RougeTokenizer.Tokenize(reference);
-        var a = RougeTokenizer.Tokenize(answer);
+        var r = RougeTokenizer.Tokenize(reference, stem);
+        var a = RougeTokenizer.Tokenize(answer, stem);
         return new RougeScores(N(r, a, 1), N(r, a, 2), L(r, a));
     }
 
