@@ -6,13 +6,14 @@ namespace Alignment.Training.Evaluation;
 /// </summary>
 public static class Ngrams
 {
-    /// <summary>Counts of the n-grams of consecutive tokens (tokens joined by U+0001, which no tokenizer here emits).</summary>
+    /// <summary>Counts of the n-grams of consecutive tokens. An n-gram's key is its tokens, each prefixed with its length
+    /// ("3:the3:cat"), so no two different n-grams share a key whatever characters the tokens hold.</summary>
     public static Dictionary<string, int> Count(IReadOnlyList<string> tokens, int n)
     {
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);
         for (int i = 0; i + n <= tokens.Count; i++)
         {
-            string key = n == 1 ? tokens[i] : string.Join('\u0001', Enumerable.Range(i, n).Select(k => tokens[k]));
+            string key = n == 1 ? tokens[i] : string.Concat(Enumerable.Range(i, n).Select(k => $"{tokens[k].Length}:{tokens[k]}"));
             counts[key] = counts.GetValueOrDefault(key) + 1;
         }
         return counts;

@@ -100,6 +100,18 @@ public class BleuTests
         Assert.Equal(expected, Tokenizer13a.Tokenize(line));
 
     [Fact]
+    public void Ngrams_whose_joined_text_is_equal_are_still_different()
+    {
+        // Tokens [a\u0001b, c] and [a, b\u0001c] (U+0001 is neither whitespace nor a 13a symbol) share no unigram and
+        // no bigram, though both bigrams read "a\u0001b\u0001c" when joined with U+0001.
+        var s = Bleu.Statistics("a\u0001b c", "a b\u0001c");
+        Assert.Equal([0L, 0, 0, 0], s.Matches);
+        var t = Bleu.Statistics("x a\u0001b c", "x a b\u0001c");
+        Assert.Equal(1L, t.Matches[0]);                  // only "x"
+        Assert.Equal(0L, t.Matches[1]);
+    }
+
+    [Fact]
     public void Mismatched_counts_are_refused() =>
         Assert.Throws<ArgumentException>(() => Bleu.Corpus(["a"], ["a", "b"]));
 }
