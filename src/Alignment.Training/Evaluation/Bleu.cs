@@ -1,9 +1,10 @@
 namespace Alignment.Training.Evaluation;
 
 /// <summary>
-/// One hypothesis' BLEU sufficient statistics against its one reference, after <see cref="Tokenizer13a"/>: for each
-/// n-gram order 1..4 the clipped matches and the hypothesis' n-gram count, and both token counts. Corpus BLEU sums
-/// these over sentences, so any resample of sentences (a bootstrap over prompts) gives its corpus score through
+/// One hypothesis' BLEU sufficient statistics against its one reference, after trailing whitespace is removed and
+/// <see cref="Tokenizer13a"/> tokenizes (sacreBLEU's preprocessing, case kept): for each n-gram order 1..4 the clipped
+/// matches and the hypothesis' n-gram count, and both token counts. Corpus BLEU sums these over sentences, so any
+/// resample of sentences (a bootstrap over prompts) gives its corpus score through
 /// <see cref="Bleu.Corpus(IEnumerable{BleuStatistics})"/> without re-tokenizing.
 /// </summary>
 public sealed record BleuStatistics(IReadOnlyList<long> Matches, IReadOnlyList<long> Totals, long HypothesisLength, long ReferenceLength);

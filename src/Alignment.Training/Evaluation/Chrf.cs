@@ -13,8 +13,8 @@ public sealed record ChrfStatistics(IReadOnlyList<long> HypothesisNgrams, IReadO
 /// chrF as sacreBLEU computes it with its defaults (chrF2): character n-grams of orders 1..6 over Unicode code points,
 /// no word n-grams, whitespace removed before counting, case kept, β = 2, one reference per hypothesis. Scoring: per
 /// order, precision = matches ÷ hypothesis n-grams and recall = matches ÷ reference n-grams; the default averages
-/// precision and recall over the orders that both sides have at all ("effective order") and returns the F-β of the
-/// averages × 100 (0 when no order is effective). With <c>epsSmoothing</c> it instead averages the per-order F-β
+/// precision and recall over the orders that both sides have at all ("effective order"; an order one side lacks adds
+/// nothing) and returns the F-β of the averages × 100 (0 when no order is effective). With <c>epsSmoothing</c> it instead averages the per-order F-β
 /// scores over all 6 orders, an order missing on one side counting ε = 1e-16 for its precision/recall (the chrF++.py and
 /// NLTK convention, sacreBLEU's <c>eps_smoothing=True</c>).
 /// </summary>

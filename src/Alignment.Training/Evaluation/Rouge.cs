@@ -19,18 +19,19 @@ public sealed record RougeScores(RougeScore Rouge1, RougeScore Rouge2, RougeScor
 /// overlap is Σ over the reference's n-grams of min(count in reference, count in answer); precision divides by the
 /// answer's n-gram count and recall by the reference's (each at least 1, so an empty side scores 0). ROUGE-L: the
 /// longest common subsequence of the two token lists over the answer's and the reference's token counts; 0 when
-/// either is empty.
+/// either is empty. Arguments come answer first, like BLEU's and chrF's here (rouge-score's <c>score(target,
+/// prediction)</c> takes the reference first).
 /// </summary>
 public static class Rouge
 {
-    public static RougeScores Score(string reference, string answer, bool stem = false)
+    public static RougeScores Score(string answer, string reference, bool stem = false)
     {
-        var r = RougeTokenizer.Tokenize(reference, stem);
         var a = RougeTokenizer.Tokenize(answer, stem);
-        return new RougeScores(N(r, a, 1), N(r, a, 2), L(r, a));
+        var r = RougeTokenizer.Tokenize(reference, stem);
+        return new RougeScores(N(a, r, 1), N(a, r, 2), L(a, r));
     }
 
-    public static RougeScore N(IReadOnlyList<string> reference, IReadOnlyList<string> answer, int n)
+    public static RougeScore N(IReadOnlyList<string> answer, IReadOnlyList<string> reference, int n)
     {
         if (n < 1) throw new ArgumentOutOfRangeException(nameof(n), n, "ROUGE-N needs n ≥ 1");
         var referenceGrams = Ngrams.Count(reference, n);
@@ -40,7 +41,7 @@ public static class Rouge
         return RougeScore.From((double)overlap / Math.Max(answerTotal, 1), (double)overlap / Math.Max(referenceTotal, 1));
     }
 
-    public static RougeScore L(IReadOnlyList<string> reference, IReadOnlyList<string> answer)
+    public static RougeScore L(IReadOnlyList<string> answer, IReadOnlyList<string> reference)
     {
         if (reference.Count == 0 || answer.Count == 0) return new RougeScore(0, 0, 0);
         int lcs = LongestCommonSubsequence(reference, answer);

@@ -33,10 +33,10 @@ public class PorterStemmerTests
     public void Rouge_with_stemming_equals_rouge155_on_rouge_scores_test_data()
     {
         // rouge-score's testRouge1/2AgainstRouge155WithStemming: line 1 is unchanged by stemming, line 2 gains matches.
-        var first = Rouge.Score(RougeTests.Target0, RougeTests.Prediction0, stem: true);
+        var first = Rouge.Score(answer: RougeTests.Prediction0, reference: RougeTests.Target0, stem: true);
         Near(first.Rouge1, 0.68750, 0.40741, 0.51163);
         Near(first.Rouge2, 0.53333, 0.30769, 0.39024);
-        var second = Rouge.Score(RougeTests.Target1, RougeTests.Prediction1, stem: true);
+        var second = Rouge.Score(answer: RougeTests.Prediction1, reference: RougeTests.Target1, stem: true);
         Near(second.Rouge1, 0.69231, 0.42857, 0.52941);
         Near(second.Rouge2, 0.48000, 0.29268, 0.36364);
     }

@@ -28,17 +28,17 @@ public class RougeTests
     }
 
     [Fact]
-    public void Rouge1_of_a_one_word_answer() => Near(Rouge.Score("testing one two", "testing").Rouge1, 1, 1.0 / 3, 0.5, Exact);
+    public void Rouge1_of_a_one_word_answer() => Near(Rouge.Score(answer: "testing", reference: "testing one two").Rouge1, 1, 1.0 / 3, 0.5, Exact);
 
     [Fact]
-    public void Rouge2_of_a_prefix() => Near(Rouge.Score("testing one two", "testing one").Rouge2, 1, 0.5, 2.0 / 3, Exact);
+    public void Rouge2_of_a_prefix() => Near(Rouge.Score(answer: "testing one", reference: "testing one two").Rouge2, 1, 0.5, 2.0 / 3, Exact);
 
     [Theory]
     [InlineData("testing one")]  // consecutive
     [InlineData("testing two")]  // not consecutive: LCS, not n-grams
     public void RougeL_counts_the_longest_common_subsequence(string answer)
     {
-        var s = Rouge.Score("testing one two", answer);
+        var s = Rouge.Score(answer, reference: "testing one two");
         Near(s.RougeL, 1, 2.0 / 3, 0.8, Exact);
         if (answer == "testing two") Near(s.Rouge2, 0, 0, 0, Exact);
     }
@@ -46,18 +46,18 @@ public class RougeTests
     [Fact]
     public void An_empty_answer_scores_zero_on_every_variant()
     {
-        var s = Rouge.Score("testing one two", "");
+        var s = Rouge.Score(answer: "", reference: "testing one two");
         foreach (var v in new[] { s.Rouge1, s.Rouge2, s.RougeL }) Near(v, 0, 0, 0, Exact);
     }
 
     [Fact]
     public void Equals_rouge155_on_rouge_scores_test_data()
     {
-        var first = Rouge.Score(Target0, Prediction0);
+        var first = Rouge.Score(answer: Prediction0, reference: Target0);
         Near(first.Rouge1, 0.68750, 0.40741, 0.51163, FivePlaces);
         Near(first.Rouge2, 0.53333, 0.30769, 0.39024, FivePlaces);
         Near(first.RougeL, 0.68750, 0.40741, 0.51163, FivePlaces);
-        var second = Rouge.Score(Target1, Prediction1);
+        var second = Rouge.Score(answer: Prediction1, reference: Target1);
         Near(second.Rouge1, 0.65385, 0.40476, 0.50000, FivePlaces);
         Near(second.Rouge2, 0.48000, 0.29268, 0.36364, FivePlaces);
         Near(second.RougeL, 0.65385, 0.40476, 0.50000, FivePlaces);
