@@ -12,7 +12,7 @@ public sealed class DatasetException(string message) : Exception(message);
 /// Reads JSONL data sets in TRL's shapes: SFT `{"messages": [...]}` or `{"prompt", "completion"}` (also Alpaca
 /// `{"instruction", "input", "output"}` and ShareGPT `{"conversations": [{"from", "value"}]}`), preference
 /// `{"prompt", "chosen", "rejected"}` (+ optional `margin`), unpaired `{"prompt", "completion", "label"}`, and
-/// prompt-only `{"prompt"}`. Prompts and completions may be strings or message lists (conversational format).
+/// prompt-only `{"prompt"}`, and prompts with a reference answer `{"prompt", "reference"}` (evaluation). Prompts and completions may be strings or message lists (conversational format).
 /// Every row is validated; the first bad row throws with `file:line: field "x" ...`. Blank lines are skipped.
 /// </summary>
 public static class DatasetReader
@@ -24,6 +24,9 @@ public static class DatasetReader
     public static List<UnpairedExample> ReadUnpaired(string path) => Read(path, ParseUnpaired);
 
     public static List<PromptExample> ReadPrompts(string path) => Read(path, (o, r) => new PromptExample(ReadPrompt(o, "prompt", r), r.Line));
+
+    public static List<ReferenceExample> ReadReferenced(string path) =>
+        Read(path, (o, r) => new ReferenceExample(ReadPrompt(o, "prompt", r), ReadString(o, "reference", r), r.Line));
 
     private static List<T> Read<T>(string path, Func<JsonObject, RowContext, T> parse)
     {

@@ -32,3 +32,10 @@ public sealed record UnpairedExample(Prompt Prompt, Completion Completion, bool 
 
 /// <summary>Prompt-only example (for sampling, PPO, evaluation).</summary>
 public sealed record PromptExample(Prompt Prompt, int Line);
+
+/// <summary>A prompt with a reference answer (`{"prompt","reference"}`), for text metrics and reference likelihoods.</summary>
+public sealed record ReferenceExample(Prompt Prompt, string Reference, int Line)
+{
+    /// <summary>The prompt answered by the reference, as an SFT example (to score the reference teacher-forced).</summary>
+    public SftExample ToSft() => new(null, Prompt, new Completion(Reference, null), Line);
+}
