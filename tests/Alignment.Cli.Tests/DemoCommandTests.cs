@@ -2,6 +2,8 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Alignment.Cli.Commands;
 using Alignment.Workflows;
+using Alignment.Workflows.Evaluation;
+using Alignment.Workflows.Reporting;
 using Alignment.Workflows.Execution;
 
 namespace Alignment.Cli.Tests;
@@ -102,9 +104,27 @@ public sealed class DemoCommandTests : IDisposable
         Assert.Contains("Next steps:", first.Out);
 
         // The report's "task" key holds the per-rule rates.
-        var report = JsonNode.Parse(File.ReadAllText(Path.Combine(engine.Artifacts.Get((string)outputs["evaluateDpo"]["report"]!).Path, "report.json")))!;
+        string dpoReport = engine.Artifacts.Get((string)outputs["evaluateDpo"]["report"]!).Path;
+        var report = JsonNode.Parse(File.ReadAllText(Path.Combine(dpoReport, "report.json")))!;
         Assert.Equal(Get("evaluateDpo", "taskScore"), (double)report["task"]!["policyScore"]!, 9);
         Assert.Equal(["right sum", "house style", "chatty", "empty"], report["task"]!["rules"]!.AsArray().Select(r => (string)r!["name"]!));
+
+        // Correctness first: DPO regresses on no rule of the demo judge (interval-checked), and the judge's gate makes two
+        // wrong answers both bad, not a tie in favour of the house style.
+        var dpoChanges = ReportFile.Changes(dpoReport);
+        Assert.Contains(dpoChanges, c => c.Name == "right sum" && c.Kind == "rule");
+        Assert.DoesNotContain(dpoChanges, c => c.Kind == "rule" && c.Verdict == ChangeVerdict.Regression);
+        Assert.Equal((int)report["ties"]!, (int)report["ties_by_cause"]!["both_bad"]! + (int)report["ties_by_cause"]!["equal_score"]! + (int)report["ties_by_cause"]!["same_answer"]!);
+        Assert.Contains(dpoChanges, c => c.Name == "BLEU");        // reference answers given: text metrics
+        Assert.Contains(dpoChanges, c => c.Kind == "guard");       // the general-ability guard ran
+        Assert.NotNull(report["reward_accuracy_by_group"]!["correctness"]);
+        // Every regression of each policy is printed in the summary, with its interval; none is left out.
+        foreach (string stage in new[] { "evaluateDpo", "evaluatePpo" })
+        {
+            var regressions = ReportFile.Regressions(engine.Artifacts.Get((string)outputs[stage]["report"]!).Path);
+            Assert.Equal(regressions.Count, (int)Get(stage, "regressions"));
+            foreach (var c in regressions) Assert.Contains(ChangeText.Regression(c), first.Out);
+        }
 
         var second = CliRunner.Run("--threads", "2", "demo", "--home", home);
         Assert.True(second.ExitCode == 0, second.Error + second.Out);

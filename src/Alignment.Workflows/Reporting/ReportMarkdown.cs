@@ -64,6 +64,8 @@ internal static class ReportMarkdown
             if (taskChart is not null) Chart(md, taskChart);
         }
 
+        Guard(md, s["guard"] as JsonObject, changes.FirstOrDefault(c => c.Kind == "guard"));
+
         md.Append("## Answer lengths\n\n");
         Chart(md, lengths);
 
@@ -90,6 +92,32 @@ internal static class ReportMarkdown
             Block(md, $"After: policy ({a.PolicyTokens} tokens)", a.Policy);
         }
         return md.ToString();
+    }
+
+    /// <summary>How many guard prompts the report shows with both models' answers.</summary>
+    public const int GuardExampleCount = 5;
+
+    /// <summary>The general-ability guard: both models' NLL of the reference answers to prompts unrelated to the task, the
+    /// change with its interval and tolerance, and the first prompts with the reference and both answers.</summary>
+    private static void Guard(StringBuilder md, JsonObject? guard, MetricChange? change)
+    {
+        if (guard is null) return;
+        md.Append("## General-ability guard\n\n");
+        md.Append($"{Text(guard["rows"])} prompts unrelated to the task, each with a reference answer: mean NLL of the reference answers per token, ")
+          .Append($"baseline **{Fixed(guard["baseline_nll"], 3)}**, policy **{Fixed(guard["policy_nll"], 3)}**");
+        if (change is not null)
+            md.Append($" (per-prompt change {ChangeText.Delta(change, change.Delta, false)}, 95% interval {ChangeText.Delta(change, change.Low, false)} to {ChangeText.Delta(change, change.High, false)}; ")
+              .Append($"a worsening beyond {Fixed(change.Tolerance, 3)} nats per token with its whole interval is a regression: ")
+              .Append(change.Verdict == ChangeVerdict.Regression ? "**it is**" : "it is not").Append(')');
+        md.Append(".\n\n");
+        if (guard["answers"] is JsonArray answers)
+            foreach (var a in answers.OfType<JsonObject>().Take(GuardExampleCount))
+            {
+                md.Append($"### {Cell(Text(a["prompt"]))}\n\n");
+                Block(md, "Reference", Text(a["reference"]));
+                Block(md, $"Baseline (NLL of the reference {Fixed(a["baseline_nll"], 3)})", Text(a["baseline"]));
+                Block(md, $"Policy (NLL of the reference {Fixed(a["policy_nll"], 3)})", Text(a["policy"]));
+            }
     }
 
     /// <summary>

@@ -8,6 +8,7 @@ using Alignment.Tokenizers.Chat;
 using Alignment.Torch;
 using Alignment.Training.Batching;
 using Alignment.Training.Datasets;
+using Alignment.Training.Evaluation;
 using Alignment.Training.Features;
 using Alignment.Training.Losses;
 using Alignment.Training.Runtime;
@@ -48,6 +49,9 @@ public sealed class EvaluateActivity : IStageActivity
             new InputDescriptor("rules", InputType.File, "Rule file of the rules judge.", ReferencedFiles: RuleJudge.ReferencedFiles),
             new InputDescriptor("preferences", InputType.Artifact, "Held-out preference pairs for the reward model's accuracy.", ArtifactKind: ArtifactKind.Dataset),
             new InputDescriptor("heldOut", InputType.Artifact, "Held-out SFT data for the policy's loss (mean token NLL).", ArtifactKind: ArtifactKind.Dataset),
+            new InputDescriptor("references", InputType.File, "Reference answers, JSONL {\"prompt\", \"reference\"} covering every held-out prompt: ROUGE-1/2/L, BLEU, chrF and exact match of both models."),
+            new InputDescriptor("guard", InputType.File, "General-ability guard set, JSONL {\"prompt\", \"reference\"} unrelated to the task (data/guard/guard.jsonl): both models' NLL of the references and their answers, side by side."),
+            new InputDescriptor("guardTolerance", InputType.Number, "Nats per token the guard NLL may worsen before it counts as a regression (the whole 95% interval beyond it).", Default: 0.05),
             new InputDescriptor("maxNewTokens", InputType.Integer, "Most tokens per answer.", Default: 128),
             new InputDescriptor("template", InputType.String, "Chat template name, or 'auto'.", Default: "auto"),
             new InputDescriptor("maxLength", InputType.Integer, "Token limit for held-out loss examples.", Default: 1024),
@@ -104,6 +108,10 @@ public sealed class EvaluateActivity : IStageActivity
             }
             ties = TieCauses(outcomes, policy.Answers, baseline.Answers, bothBad: new bool[outcomes.Length]);
         }
+        if (setup.References is { } references) changes.AddRange(TextMetricChanges.Of(policy.Answers, baseline.Answers, references));
+        if (policy.GuardNll.Count > 0)
+            changes.Add(MetricChange.Paired("guard NLL (nats per reference token)", "guard", Better.Lower, "value",
+                policy.GuardNll.Select(r => r.MeanNll).ToList(), baseline.GuardNll.Select(r => r.MeanNll).ToList(), inputs.Double("guardTolerance")));
         changes.Add(MetricChange.Paired("answer length (tokens)", "metric", Better.Neither, "value",
             policy.Tokens.Select(t => (double)t.Length).ToList(), baseline.Tokens.Select(t => (double)t.Length).ToList()));
 
@@ -136,6 +144,19 @@ public sealed class EvaluateActivity : IStageActivity
                 ["pairs"] = g.Value.Pairs, ["accuracy"] = g.Value.Accuracy,
             })));
         if (task is not null) report["task"] = task.ToJson();
+        if (setup.Guard is { } guardRows)
+            report["guard"] = new JsonObject
+            {
+                ["rows"] = guardRows.Count,
+                ["policy_nll"] = ReferenceLikelihood.MeanPerToken(policy.GuardNll),
+                ["baseline_nll"] = ReferenceLikelihood.MeanPerToken(baseline.GuardNll),
+                ["tolerance"] = inputs.Double("guardTolerance"),
+                ["answers"] = new JsonArray(guardRows.Select((r, i) => (JsonNode)new JsonObject
+                {
+                    ["prompt"] = r.Prompt.DisplayText, ["reference"] = r.Reference, ["policy"] = policy.GuardAnswers[i], ["baseline"] = baseline.GuardAnswers[i],
+                    ["policy_nll"] = policy.GuardNll[i].MeanNll, ["baseline_nll"] = baseline.GuardNll[i].MeanNll,
+                }).ToArray()),
+            };
         context.WriteFolder("report", dir => ReportWriter.Write(dir, ReportContent(context, report, prompts, policy.Answers, baseline.Answers, policy.Tokens, baseline.Tokens, outcomes)));
         context.SetValue("winRate", win.Rate);
         context.SetValue("winRateLow", win.Low);
@@ -173,7 +194,27 @@ public sealed class EvaluateActivity : IStageActivity
             PromptIds = prompts.Select(p => Featurizer.GenerationPrompt(p.Prompt, 4096, p.Line).Select(i => (long)i).ToArray()).ToList();
             BatchSize = inputs.Int("batchSize");
             MaxNewTokens = inputs.Int("maxNewTokens");
+            if (inputs.Has("guard"))
+            {
+                GuardSource = inputs.File("guard");
+                Guard = DatasetReader.ReadReferenced(GuardSource);
+            }
+            if (inputs.Has("references"))
+            {
+                string path = inputs.File("references");
+                var byPrompt = new Dictionary<string, string>(StringComparer.Ordinal);
+                foreach (var r in DatasetReader.ReadReferenced(path))
+                    if (!byPrompt.TryAdd(r.Prompt.DisplayText, r.Reference))
+                        throw new WorkflowException($"{path}:{r.Line}: prompt \"{r.Prompt.DisplayText}\" already has a reference");
+                References = prompts.Select(p => byPrompt.TryGetValue(p.Prompt.DisplayText, out var reference) ? reference
+                    : throw new WorkflowException($"{path}: no reference answer for held-out prompt \"{p.Prompt.DisplayText}\" (line {p.Line} of the prompts)")).ToList();
+            }
         }
+
+        public string? GuardSource { get; }
+        public IReadOnlyList<ReferenceExample>? Guard { get; }
+        /// <summary>The reference answer of each held-out prompt, in prompt order.</summary>
+        public IReadOnlyList<string>? References { get; }
 
         public StageInputs Inputs { get; }
         public string PolicyDir { get; }
@@ -187,7 +228,21 @@ public sealed class EvaluateActivity : IStageActivity
     }
 
     /// <summary>What one model produced: greedy answers and their summed log-probs, and (policy) sampled answers.</summary>
-    private sealed record Pass(List<string> Answers, List<long[]> Tokens, double[] GreedyLogps, List<long[]> Samples, List<double[]> SampleLogps, double? HeldOutLoss);
+    private sealed record Pass(List<string> Answers, List<long[]> Tokens, double[] GreedyLogps, List<long[]> Samples, List<double[]> SampleLogps, double? HeldOutLoss)
+    {
+        /// <summary>Per guard row: the reference answer's NLL under this model (sum and tokens), and the model's own greedy answer.</summary>
+        public IReadOnlyList<ReferenceNll> GuardNll { get; init; } = [];
+        public IReadOnlyList<string> GuardAnswers { get; init; } = [];
+    }
+
+    /// <summary>The guard set's NLLs and answers for a loaded model (empty when no guard is given).</summary>
+    private static (IReadOnlyList<ReferenceNll> Nll, IReadOnlyList<string> Answers) Guard(LlamaForCausalLM model, Setup s, StageContext context)
+    {
+        if (s.Guard is not { Count: > 0 } rows) return ([], []);
+        var nll = ReferenceLikelihood.PerRow(model, s.Tokenizer, s.Template, rows.Select(r => r.ToSft()).ToList(), s.Featurizer.MaxLength, s.BatchSize, s.GuardSource!);
+        var prompts = rows.Select(r => s.Featurizer.GenerationPrompt(r.Prompt, 4096, r.Line).Select(i => (long)i).ToArray()).ToList();
+        return (nll, Answer(model, s, context, sample: null, prompts).Texts);
+    }
 
     /// <summary>The policy, loaded once: greedy answers, <paramref name="klSamples"/> sampled answers per prompt at temperature 1
     /// with their per-token log-probs, the log-probs of its greedy answers, and the held-out loss.</summary>
@@ -205,8 +260,9 @@ public sealed class EvaluateActivity : IStageActivity
         }
         var sampleLogps = AnswerLogps(model, s, samples, klSamples);
         var greedy = AnswerLogps(model, s, tokens, 1).Select(v => v.Sum()).ToArray();
-        double? heldOut = s.Inputs.Has("heldOut") ? HeldOutLoss(model, s.Featurizer, s.Inputs.Artifact("heldOut").Path, s.Tokenizer, s.BatchSize) : null;
-        return new Pass(answers, tokens, greedy, samples, sampleLogps, heldOut);
+        double? heldOut = s.Inputs.Has("heldOut") ? HeldOutLoss(model, s, s.Inputs.Artifact("heldOut").Path) : null;
+        var guard = Guard(model, s, context);
+        return new Pass(answers, tokens, greedy, samples, sampleLogps, heldOut) { GuardNll = guard.Nll, GuardAnswers = guard.Answers };
     }
 
     /// <summary>The baseline, loaded once: greedy answers, and its log-probs of the policy's greedy and sampled answers.</summary>
@@ -218,7 +274,8 @@ public sealed class EvaluateActivity : IStageActivity
         int perPrompt = s.PromptIds.Count == 0 ? 0 : policy.Samples.Count / s.PromptIds.Count;
         var sampleLogps = AnswerLogps(model, s, policy.Samples, perPrompt);
         var greedy = AnswerLogps(model, s, policy.Tokens, 1).Select(v => v.Sum()).ToArray();
-        return new Pass(answers, tokens, greedy, [], sampleLogps, null);
+        var guard = Guard(model, s, context);
+        return new Pass(answers, tokens, greedy, [], sampleLogps, null) { GuardNll = guard.Nll, GuardAnswers = guard.Answers };
     }
 
     private static (List<string> Texts, List<long[]> Tokens) Answer(LlamaForCausalLM model, Setup s, StageContext context, Generator? sample,
@@ -333,20 +390,11 @@ public sealed class EvaluateActivity : IStageActivity
 
     private sealed record RewardResults(double[] Policy, double[] Baseline, double? Accuracy, IReadOnlyDictionary<string, (int Pairs, double Accuracy)> AccuracyByGroup);
 
-    private static double HeldOutLoss(LlamaForCausalLM model, Featurizer featurizer, string path, Tokenizer tokenizer, int batchSize)
+    /// <summary>The policy's mean token NLL on held-out SFT data.</summary>
+    private static double HeldOutLoss(LlamaForCausalLM model, Setup s, string path)
     {
-        var features = DatasetReader.ReadSft(path).Select(featurizer.Sft).ToList();
-        double total = 0, count = 0;
-        using var _ = no_grad();
-        for (int start = 0; start < features.Count; start += batchSize)
-        {
-            using var scope = NewDisposeScope();
-            using var batch = Collator.Sft(features.Skip(start).Take(batchSize).ToList(), tokenizer.Pad?.Id ?? 0);
-            var (sum, n, _, _) = LabelledForward.Run(model, batch.InputIds, batch.AttentionMask, batch.Labels);
-            total -= sum.sum().to(ScalarType.Float64).item<double>();
-            count += n.sum().to(ScalarType.Float64).item<double>();
-        }
-        return count == 0 ? 0 : total / count;
+        var features = DatasetReader.ReadSft(path).Select(s.Featurizer.Sft).ToList();
+        return ReferenceLikelihood.MeanPerToken(ReferenceLikelihood.PerRow(model, features, StageData.PadId(s.Tokenizer, model.config), s.BatchSize));
     }
 
     /// <summary>What the report shows: the numbers, every answer pair, and the training curves found through lineage.</summary>
