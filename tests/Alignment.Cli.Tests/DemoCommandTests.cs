@@ -118,6 +118,9 @@ public sealed class DemoCommandTests : IDisposable
         Assert.Contains(dpoChanges, c => c.Name == "BLEU");        // reference answers given: text metrics
         Assert.Contains(dpoChanges, c => c.Kind == "guard");       // the general-ability guard ran
         Assert.NotNull(report["reward_accuracy_by_group"]!["correctness"]);
+        // PPO still optimizes a learned reward model that cannot see the sum (its accuracy on the "correctness" pairs is
+        // near chance), so it loses right sums: the report and the summary must say so, not hide it behind the win rate.
+        Assert.Contains(ReportFile.Regressions(engine.Artifacts.Get((string)outputs["evaluatePpo"]["report"]!).Path), c => c.Name == "right sum");
         // Every regression of each policy is printed in the summary, with its interval; none is left out.
         foreach (string stage in new[] { "evaluateDpo", "evaluatePpo" })
         {
