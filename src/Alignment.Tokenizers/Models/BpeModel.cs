@@ -9,7 +9,7 @@ namespace Alignment.Tokenizers.Models;
 /// options (<c>byte_fallback</c>, <c>unk_token</c>/<c>fuse_unk</c>, <c>continuing_subword_prefix</c>,
 /// <c>end_of_word_suffix</c>) and Llama 3's <c>ignore_merges</c>. Results are cached per word.
 /// </summary>
-internal sealed class BpeModel
+internal sealed class BpeModel : IWordModel
 {
     private const int CacheCapacity = 200_000;
     private const int MaxCachedWordLength = 256;
@@ -38,6 +38,7 @@ internal sealed class BpeModel
         Func<int, string, TokenizerException>? mergeError = null)
     {
         _vocab = vocab;
+        Merges = merges;
         _vocabBySpan = vocab.GetAlternateLookup<ReadOnlySpan<char>>();
         _cacheBySpan = _cache.GetAlternateLookup<ReadOnlySpan<char>>();
         FuseUnk = fuseUnk;
@@ -75,7 +76,12 @@ internal sealed class BpeModel
             _byteFallbackIds[b] = vocab.TryGetValue($"<0x{b:X2}>", out int id) ? id : -1;
     }
 
+    public TokenizerPath Path => TokenizerPath.OwnBpe;
     public IReadOnlyDictionary<string, int> Vocab => _vocab;
+
+    /// <summary>The merges in rank order, as tokenizer.json lists them.</summary>
+    public IReadOnlyList<(string Left, string Right)> Merges { get; }
+
     public int MergeCount => _merges.Count;
     public string? UnkToken { get; }
     public bool FuseUnk { get; }
