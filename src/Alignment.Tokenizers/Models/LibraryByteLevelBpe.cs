@@ -36,8 +36,8 @@ internal sealed class LibraryByteLevelBpe : IWordModel
     /// <param name="byteLevel">The pre-tokenizer ends in GPT-2's byte-level step.</param>
     public static LibraryByteLevelBpe? TryCreate(BpeModel model, bool byteLevel, out string? reason)
     {
-        reason = !byteLevel ? "the pre-tokenizer has no ByteLevel step (the library's BPE is byte-level or splits on its own rules)"
-            : model.ByteFallback ? "byte_fallback is set (the library's BPE has no byte fallback)"
+        reason = model.ByteFallback ? "byte_fallback is set (the library's BPE has no byte fallback)"
+            : !byteLevel ? "the pre-tokenizer does not end in a ByteLevel step (our use of the library's BPE is byte-level only)"
             : model.ContinuingSubwordPrefix is not null ? "continuing_subword_prefix is set (the library's byte-level BPE ignores it)"
             : model.EndOfWordSuffix is not null ? "end_of_word_suffix is set (the library's byte-level BPE ignores it)"
             : ByteLevelAlphabet.ByteToChar.Any(c => !model.Vocab.ContainsKey(c.ToString()))
