@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text;
 using Alignment.Tokenizers.Json;
 
@@ -11,14 +10,10 @@ namespace Alignment.Tokenizers.Models;
 /// </summary>
 internal sealed class BpeModel : IWordModel
 {
-    private const int CacheCapacity = 200_000;
-    private const int MaxCachedWordLength = 256;
-
     private readonly Dictionary<string, int> _vocab;
     private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _vocabBySpan;
     private readonly Dictionary<long, Merge> _merges;
-    private readonly ConcurrentDictionary<string, int[]> _cache = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> _cacheBySpan;
+    private readonly WordCache _cache = new();
     private readonly int[] _byteFallbackIds;
     private readonly int _unkId;
     private readonly bool _cutBeforeMetaspace;
@@ -40,7 +35,6 @@ internal sealed class BpeModel : IWordModel
         _vocab = vocab;
         Merges = merges;
         _vocabBySpan = vocab.GetAlternateLookup<ReadOnlySpan<char>>();
-        _cacheBySpan = _cache.GetAlternateLookup<ReadOnlySpan<char>>();
         FuseUnk = fuseUnk;
         ByteFallback = byteFallback;
         IgnoreMerges = ignoreMerges;
@@ -168,7 +162,7 @@ internal sealed class BpeModel : IWordModel
     private void TokenizeWord(ReadOnlySpan<char> word, List<int> output)
     {
         if (word.IsEmpty) return;
-        if (_cacheBySpan.TryGetValue(word, out var cached))
+        if (_cache.TryGet(word, out var cached))
         {
             output.AddRange(cached);
             return;
@@ -181,8 +175,7 @@ internal sealed class BpeModel : IWordModel
 
         var ids = Encode(word);
         output.AddRange(ids);
-        if (word.Length < MaxCachedWordLength && _cache.Count < CacheCapacity)
-            _cacheBySpan.TryAdd(word, ids);
+        _cache.Add(word, ids);
     }
 
     private int[] Encode(ReadOnlySpan<char> word)

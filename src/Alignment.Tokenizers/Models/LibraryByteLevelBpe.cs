@@ -8,13 +8,15 @@ namespace Alignment.Tokenizers.Models;
 /// A byte-level BPE encoded by Microsoft.ML.Tokenizers' <see cref="BpeTokenizer"/> (<c>ByteLevel = true</c>): the
 /// library maps each word to its UTF-8 bytes in GPT-2's byte alphabet and applies the ranked merges. It is given
 /// pre-tokenized words (our pre-tokenizers cut the text, see the project README), and Llama 3's
-/// <c>ignore_merges</c> is applied in front of it: a word that is itself a token is that token.
+/// <c>ignore_merges</c> is applied in front of it: a word that is itself a token is that token. Words' ids are
+/// cached as in our own BPE (the library's cache is slower for this use).
 /// </summary>
 internal sealed class LibraryByteLevelBpe : IWordModel
 {
     private readonly BpeTokenizer _bpe;
     private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _vocabBySpan;
     private readonly bool _ignoreMerges;
+    private readonly WordCache _cache = new();
 
     private LibraryByteLevelBpe(BpeModel model, Dictionary<string, int> vocab)
     {
@@ -53,6 +55,11 @@ internal sealed class LibraryByteLevelBpe : IWordModel
     public void Tokenize(ReadOnlySpan<char> word, List<int> output)
     {
         if (word.IsEmpty) return;
+        if (_cache.TryGet(word, out var cached))
+        {
+            output.AddRange(cached);
+            return;
+        }
         if (_ignoreMerges && word.Length <= 256)
         {
             Span<char> mapped = stackalloc char[word.Length * 3];
@@ -63,6 +70,8 @@ internal sealed class LibraryByteLevelBpe : IWordModel
                 return;
             }
         }
-        output.AddRange(_bpe.EncodeToIds(word, considerPreTokenization: false, considerNormalization: false));
+        var ids = _bpe.EncodeToIds(word, considerPreTokenization: false, considerNormalization: false).ToArray();
+        output.AddRange(ids);
+        _cache.Add(word, ids);
     }
 }
