@@ -9,20 +9,21 @@ namespace Alignment.Tokenizers;
 
 /// <summary>
 /// A Hugging Face tokenizer (tokenizer.json, plus tokenizer_config.json when present) with BPE
-/// models, byte-level (GPT-2, Llama 3, Qwen) or SentencePiece-style (Llama 2, Mistral).
-/// Produces the same ids as Hugging Face's tokenizers. Thread-safe.
+/// models, byte-level (GPT-2, Llama 3, Qwen) or SentencePiece-style (Llama 2, Mistral), and a
+/// Microsoft.ML.Tokenizers <see cref="Microsoft.ML.Tokenizers.Tokenizer"/> (EncodeToIds, CountTokens,
+/// GetIndexByTokenCount, Decode). Produces the same ids as Hugging Face's tokenizers. Thread-safe.
 /// </summary>
 /// <remarks>
 /// Encoding follows Hugging Face's pipeline: added tokens are cut out of the raw text first, each
 /// stretch between them is normalized, pre-tokenized into pieces and each piece is encoded by the
-/// BPE model (cached per piece); <c>addSpecialTokens</c> then applies the post-processor.
+/// model (<see cref="Path"/> says whose); <c>addSpecialTokens</c> then applies the post-processor.
 /// tokenizer.json's <c>truncation</c> and <c>padding</c> are not applied: callers decide lengths.
 /// </remarks>
-public sealed partial class Tokenizer
+public sealed partial class Tokenizer : Microsoft.ML.Tokenizers.Tokenizer
 {
     private readonly Normalizer? _normalizer;
     private readonly PreTokenizer? _preTokenizer;
-    private readonly BpeModel _model;
+    private readonly IWordModel _model;
     private readonly PostProcessor? _postProcessor;
     private readonly Decoder? _decoder;
     private readonly AddedTokenMatcher _rawMatcher;
@@ -35,7 +36,7 @@ public sealed partial class Tokenizer
     private Tokenizer(
         Normalizer? normalizer,
         PreTokenizer? preTokenizer,
-        BpeModel model,
+        IWordModel model,
         PostProcessor? postProcessor,
         Decoder? decoder,
         IReadOnlyList<AddedToken> addedTokens,
@@ -80,6 +81,9 @@ public sealed partial class Tokenizer
             : postProcessor;
     }
 
+    /// <summary>Which code encodes words: Microsoft.ML.Tokenizers' BPE or our own.</summary>
+    public TokenizerPath EncodingPath => _model.Path;
+
     /// <summary>Ids run from 0 to VocabSize - 1 (the model's vocabulary and the added tokens).</summary>
     public int VocabSize => _idToToken.Length;
 
@@ -112,7 +116,7 @@ public sealed partial class Tokenizer
     {
         ArgumentNullException.ThrowIfNull(text);
         var ids = new List<int>(text.Length / 3 + 4);
-        EncodeText(text, continuation: false, atOrigin: true, ids);
+        EncodeText(text, continuation: false, atOrigin: true, normalize: true, ids, offsets: null);
         if (addSpecialTokens && _postProcessor is not null) ids = _postProcessor.Process(ids);
         return ids.ToArray();
     }
@@ -135,7 +139,7 @@ public sealed partial class Tokenizer
         {
             ids.Clear();
             string piece = pieces[i] ?? throw new ArgumentException($"pieces[{i}] is null", nameof(pieces));
-            bool endsWithAdded = EncodeText(piece, continuation: !atStart && !afterAddedToken, atOrigin: atStart, ids);
+            bool endsWithAdded = EncodeText(piece, continuation: !atStart && !afterAddedToken, atOrigin: atStart, normalize: true, ids, offsets: null);
             result[i] = ids.ToArray();
             if (piece.Length == 0) continue;
             atStart = false;
@@ -161,7 +165,11 @@ public sealed partial class Tokenizer
     }
 
     /// <summary>Runs the pipeline on one text; returns whether its last segment was an added token.</summary>
-    private bool EncodeText(string text, bool continuation, bool atOrigin, List<int> ids)
+    /// <param name="offsets">
+    /// When given, receives one range of <paramref name="text"/> per id: an added token's own characters; the
+    /// pre-tokenized word a token came from when normalization left its stretch unchanged; else the whole stretch.
+    /// </param>
+    private bool EncodeText(string text, bool continuation, bool atOrigin, bool normalize, List<int> ids, List<Range>? offsets)
     {
         var segments = new List<Segment>();
         _rawMatcher.Split(text, segments);
@@ -171,6 +179,7 @@ public sealed partial class Tokenizer
             if (seg.Token is not null)
             {
                 ids.Add(seg.Token.Id);
+                offsets?.Add(seg.Start..(seg.Start + seg.Length));
                 lastAdded = true;
                 continue;
             }
@@ -178,37 +187,51 @@ public sealed partial class Tokenizer
             bool cont = continuation && seg.Start == 0;
             bool origin = atOrigin && seg.Start == 0;
             string stretch = text.Substring(seg.Start, seg.Length);
-            string normalized = _normalizer?.Normalize(stretch, cont) ?? stretch;
+            string normalized = normalize ? _normalizer?.Normalize(stretch, cont) ?? stretch : stretch;
+            // Offsets of words are known when they are slices of the unchanged stretch.
+            var at = offsets is null ? null : new OffsetSink(offsets, ReferenceEquals(normalized, stretch) ? stretch : null, seg.Start, seg.Length);
             if (_normalizedMatcher.IsEmpty)
             {
-                EncodeWords(new Piece(normalized.AsMemory(), cont, origin), ids);
+                EncodeWords(new Piece(normalized.AsMemory(), cont, origin), ids, at);
                 continue;
             }
             var inner = new List<Segment>();
             _normalizedMatcher.Split(normalized, inner);
             foreach (var sub in inner)
             {
-                if (sub.Token is not null) { ids.Add(sub.Token.Id); lastAdded = true; continue; }
+                if (sub.Token is not null)
+                {
+                    ids.Add(sub.Token.Id);
+                    at?.Add(normalized.AsMemory(sub.Start, sub.Length), 1);
+                    lastAdded = true;
+                    continue;
+                }
                 lastAdded = false;
-                EncodeWords(new Piece(normalized.AsMemory(sub.Start, sub.Length), cont && sub.Start == 0, origin && sub.Start == 0), ids);
+                EncodeWords(new Piece(normalized.AsMemory(sub.Start, sub.Length), cont && sub.Start == 0, origin && sub.Start == 0), ids, at);
             }
         }
         return lastAdded;
     }
 
-    private void EncodeWords(Piece text, List<int> ids)
+    private void EncodeWords(Piece text, List<int> ids, OffsetSink? offsets)
     {
         if (text.Text.IsEmpty) return;
         if (_preTokenizer is null)
         {
+            int before = ids.Count;
             _model.Tokenize(text.Text.Span, ids);
+            offsets?.Add(text.Text, ids.Count - before);
             return;
         }
         var input = new List<Piece>(1) { text };
         var pieces = new List<Piece>();
         _preTokenizer.PreTokenize(input, pieces);
         foreach (var piece in pieces)
+        {
+            int before = ids.Count;
             _model.Tokenize(piece.Text.Span, ids);
+            offsets?.Add(piece.Text, ids.Count - before);
+        }
     }
 
     private SpecialToken? Resolve(string? content) =>

@@ -14,7 +14,11 @@ public sealed partial class Tokenizer
     /// Loads a tokenizer from a model folder (its tokenizer.json and, when present,
     /// tokenizer_config.json) or from a tokenizer.json path (the config beside it is read too).
     /// </summary>
-    public static Tokenizer FromFile(string path)
+    /// <param name="model">
+    /// Whose code encodes words. Default: Microsoft.ML.Tokenizers' where it gives Hugging Face's ids, else our own.
+    /// Asking for the library's BPE where it cannot be used is an error naming the reason.
+    /// </param>
+    public static Tokenizer FromFile(string path, TokenizerPath? model = null)
     {
         string file = Directory.Exists(path) ? Path.Combine(path, "tokenizer.json") : path;
         if (!File.Exists(file))
@@ -23,11 +27,12 @@ public sealed partial class Tokenizer
                 : $"{path}: file not found");
         string configFile = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(file))!, "tokenizer_config.json");
         var config = File.Exists(configFile) ? TokenizerConfig.Parse(File.ReadAllText(configFile), configFile) : TokenizerConfig.Empty;
-        return FromJson(File.ReadAllText(file), config, file);
+        return FromJson(File.ReadAllText(file), config, file, model);
     }
 
     /// <summary>Loads a tokenizer from the text of a tokenizer.json; <paramref name="file"/> names it in errors.</summary>
-    public static Tokenizer FromJson(string tokenizerJson, TokenizerConfig? config = null, string file = "tokenizer.json")
+    /// <param name="model">As in <see cref="FromFile"/>.</param>
+    public static Tokenizer FromJson(string tokenizerJson, TokenizerConfig? config = null, string file = "tokenizer.json", TokenizerPath? model = null)
     {
         JsonDocument doc;
         try
@@ -42,15 +47,30 @@ public sealed partial class Tokenizer
         {
             if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new TokenizerException($"{file}: must be a JSON object");
             var root = new JsonCursor(doc.RootElement, Path.GetFileName(file), "");
-            var normalizer = Normalizer.Load(root.Optional("normalizer"));
-            var model = BpeModel.Load(root.Child("model"));
+            var normalizer = Normalizers.Normalizer.Load(root.Optional("normalizer"));
+            var bpe = BpeModel.Load(root.Child("model"));
+            var preTokenizer = PreTokenizers.PreTokenizer.Load(root.Optional("pre_tokenizer"));
             var added = LoadAddedTokens(root.Optional("added_tokens"));
+            IWordModel words = bpe;
+            if (model != TokenizerPath.OwnBpe)
+            {
+                var withoutMapping = preTokenizer?.WithoutFinalByteMapping();
+                if (LibraryByteLevelBpe.TryCreate(bpe, withoutMapping is not null, out string? reason) is { } library)
+                {
+                    words = library;
+                    preTokenizer = withoutMapping;
+                }
+                else if (model == TokenizerPath.LibraryByteLevelBpe)
+                {
+                    throw new TokenizerException($"{file}: Microsoft.ML.Tokenizers' byte-level BPE cannot encode this tokenizer: {reason}");
+                }
+            }
             return new Tokenizer(
                 normalizer,
-                PreTokenizer.Load(root.Optional("pre_tokenizer")),
-                model,
-                PostProcessor.Load(root.Optional("post_processor")),
-                Decoder.Load(root.Optional("decoder")),
+                preTokenizer,
+                words,
+                PostProcessors.PostProcessor.Load(root.Optional("post_processor")),
+                Decoders.Decoder.Load(root.Optional("decoder")),
                 added,
                 config ?? TokenizerConfig.Empty);
         }

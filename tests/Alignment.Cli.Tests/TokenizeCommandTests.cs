@@ -77,5 +77,10 @@ public sealed class TokenizeCommandTests : IDisposable
         Assert.Equal(90000, j["bytes"]!.GetValue<long>());
         Assert.True(j["mb_per_second"]!.GetValue<double>() > 0);
         Assert.True(j["tokens"]!.GetValue<long>() > 0);
+        // The trained byte-level BPE loads on Microsoft.ML.Tokenizers; our own BPE is timed on the same text, same tokens.
+        Assert.Equal("LibraryByteLevelBpe", j["path"]!.GetValue<string>());
+        Assert.Equal("OwnBpe", j["own"]!["path"]!.GetValue<string>());
+        Assert.Equal(j["tokens"]!.GetValue<long>(), j["own"]!["tokens"]!.GetValue<long>());
+        Assert.True(j["own"]!["mb_per_second"]!.GetValue<double>() > 0);
     }
 }

@@ -12,9 +12,13 @@ public static class BenchTokenizerCommand
 {
     public const double TargetMegabytesPerSecond = 5;
 
-    /// <summary>`--json` object.</summary>
-    public sealed record Report(string Tokenizer, string Text, long Bytes, long Tokens, double ColdMbPerSecond, double MbPerSecond,
-                                double TokensPerSecond, int Passes, double TargetMbPerSecond);
+    /// <summary>`--json` object: the tokenizer as loaded (its <see cref="Path"/>), and <see cref="Own"/>, our own BPE on the same file
+    /// when the tokenizer loads on Microsoft.ML.Tokenizers' BPE.</summary>
+    public sealed record Report(string Tokenizer, string Text, string Path, long Bytes, long Tokens, double ColdMbPerSecond, double MbPerSecond,
+                                double TokensPerSecond, int Passes, double TargetMbPerSecond, Run? Own);
+
+    /// <summary>One more run on the same text with another encoding path.</summary>
+    public sealed record Run(string Path, long Tokens, double ColdMbPerSecond, double MbPerSecond, double TokensPerSecond, int Passes);
 
     public static Command Create(Option<int?> threadsOption)
     {
@@ -38,17 +42,21 @@ public static class BenchTokenizerCommand
             if (corpus.Length == 0) throw new UsageException($"--text {textPath}: the file is empty");
             string? tokPath = ctx.Parse.GetValue(tokenizer);
             Tokenizer tok;
+            Tokenizer? own = null;
             string name;
             try
             {
                 if (tokPath != null)
                 {
                     tok = Tokenizer.FromFile(tokPath);
+                    if (tok.EncodingPath != TokenizerPath.OwnBpe) own = Tokenizer.FromFile(tokPath, TokenizerPath.OwnBpe);
                     name = tokPath;
                 }
                 else
                 {
-                    tok = BpeTrainer.Train(corpus.Split('\n'), new BpeTrainerOptions { VocabSize = 8192, SpecialTokens = ["<|endoftext|>"] }).ToTokenizer();
+                    var trained = BpeTrainer.Train(corpus.Split('\n'), new BpeTrainerOptions { VocabSize = 8192, SpecialTokens = ["<|endoftext|>"] });
+                    tok = trained.ToTokenizer();
+                    own = Tokenizer.FromJson(trained.ToTokenizerJson(), TokenizerConfig.Parse(trained.ToTokenizerConfigJson()), model: TokenizerPath.OwnBpe);
                     name = "byte-level BPE, 8192 tokens, trained on the text";
                 }
             }
@@ -56,14 +64,23 @@ public static class BenchTokenizerCommand
             {
                 throw new UsageException(e.Message);
             }
-            var r = TokenizerBench.Run(tok, corpus, TimeSpan.FromSeconds(Math.Max(0.1, ctx.Parse.GetValue(seconds))));
-            var report = new Report(name, textPath ?? "built-in English sample", r.Bytes, r.Tokens, r.ColdMegabytesPerSecond, r.MegabytesPerSecond,
-                                    r.TokensPerSecond, r.Passes, TargetMegabytesPerSecond);
+            var duration = TimeSpan.FromSeconds(Math.Max(0.1, ctx.Parse.GetValue(seconds)));
+            var r = TokenizerBench.Run(tok, corpus, duration);
+            Run? ownRun = null;
+            if (own != null)
+            {
+                var o = TokenizerBench.Run(own, corpus, duration);
+                ownRun = new Run(own.EncodingPath.ToString(), o.Tokens, o.ColdMegabytesPerSecond, o.MegabytesPerSecond, o.TokensPerSecond, o.Passes);
+            }
+            var report = new Report(name, textPath ?? "built-in English sample", tok.EncodingPath.ToString(), r.Bytes, r.Tokens, r.ColdMegabytesPerSecond,
+                                    r.MegabytesPerSecond, r.TokensPerSecond, r.Passes, TargetMegabytesPerSecond, ownRun);
             if (ctx.Parse.GetValue(json)) ctx.WriteJson(report);
             else
             {
                 ctx.Console.MarkupLine($"[bold]align bench tokenizer[/] — {Markup.Escape(report.Tokenizer)}; {Markup.Escape(report.Text)}");
-                ctx.Console.WriteLine(r.ToString());
+                ctx.Console.WriteLine($"{report.Path}: {r}");
+                if (ownRun != null)
+                    ctx.Console.WriteLine($"{ownRun.Path} on the same text: cold {ownRun.ColdMbPerSecond:F1} MB/s, warm {ownRun.MbPerSecond:F1} MB/s");
                 ctx.Console.MarkupLine(r.MegabytesPerSecond >= TargetMegabytesPerSecond
                     ? $"[green]OK[/]: ≥ {TargetMegabytesPerSecond} MB/s on one core"
                     : $"[yellow]below target[/]: {TargetMegabytesPerSecond} MB/s on one core");

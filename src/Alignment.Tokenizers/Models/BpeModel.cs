@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text;
 using Alignment.Tokenizers.Json;
 
@@ -9,16 +8,12 @@ namespace Alignment.Tokenizers.Models;
 /// options (<c>byte_fallback</c>, <c>unk_token</c>/<c>fuse_unk</c>, <c>continuing_subword_prefix</c>,
 /// <c>end_of_word_suffix</c>) and Llama 3's <c>ignore_merges</c>. Results are cached per word.
 /// </summary>
-internal sealed class BpeModel
+internal sealed class BpeModel : IWordModel
 {
-    private const int CacheCapacity = 200_000;
-    private const int MaxCachedWordLength = 256;
-
     private readonly Dictionary<string, int> _vocab;
     private readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _vocabBySpan;
     private readonly Dictionary<long, Merge> _merges;
-    private readonly ConcurrentDictionary<string, int[]> _cache = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> _cacheBySpan;
+    private readonly WordCache _cache = new();
     private readonly int[] _byteFallbackIds;
     private readonly int _unkId;
     private readonly bool _cutBeforeMetaspace;
@@ -38,8 +33,8 @@ internal sealed class BpeModel
         Func<int, string, TokenizerException>? mergeError = null)
     {
         _vocab = vocab;
+        Merges = merges;
         _vocabBySpan = vocab.GetAlternateLookup<ReadOnlySpan<char>>();
-        _cacheBySpan = _cache.GetAlternateLookup<ReadOnlySpan<char>>();
         FuseUnk = fuseUnk;
         ByteFallback = byteFallback;
         IgnoreMerges = ignoreMerges;
@@ -75,7 +70,12 @@ internal sealed class BpeModel
             _byteFallbackIds[b] = vocab.TryGetValue($"<0x{b:X2}>", out int id) ? id : -1;
     }
 
+    public TokenizerPath Path => TokenizerPath.OwnBpe;
     public IReadOnlyDictionary<string, int> Vocab => _vocab;
+
+    /// <summary>The merges in rank order, as tokenizer.json lists them.</summary>
+    public IReadOnlyList<(string Left, string Right)> Merges { get; }
+
     public int MergeCount => _merges.Count;
     public string? UnkToken { get; }
     public bool FuseUnk { get; }
@@ -162,7 +162,7 @@ internal sealed class BpeModel
     private void TokenizeWord(ReadOnlySpan<char> word, List<int> output)
     {
         if (word.IsEmpty) return;
-        if (_cacheBySpan.TryGetValue(word, out var cached))
+        if (_cache.TryGet(word, out var cached))
         {
             output.AddRange(cached);
             return;
@@ -175,8 +175,7 @@ internal sealed class BpeModel
 
         var ids = Encode(word);
         output.AddRange(ids);
-        if (word.Length < MaxCachedWordLength && _cache.Count < CacheCapacity)
-            _cacheBySpan.TryAdd(word, ids);
+        _cache.Add(word, ids);
     }
 
     private int[] Encode(ReadOnlySpan<char> word)

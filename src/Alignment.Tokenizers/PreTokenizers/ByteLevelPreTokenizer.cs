@@ -6,10 +6,17 @@ namespace Alignment.Tokenizers.PreTokenizers;
 
 /// <summary>
 /// GPT-2's byte-level step: optionally a leading space and GPT-2's own split regex, then every
-/// piece is rewritten as its UTF-8 bytes in <see cref="ByteLevelAlphabet"/> characters.
+/// piece is rewritten as its UTF-8 bytes in <see cref="ByteLevelAlphabet"/> characters, unless
+/// <paramref name="mapBytes"/> is false because the model does that itself (Microsoft.ML.Tokenizers'
+/// byte-level BPE).
 /// </summary>
-internal sealed partial class ByteLevelPreTokenizer(bool addPrefixSpace, bool useRegex) : PreTokenizer
+internal sealed partial class ByteLevelPreTokenizer(bool addPrefixSpace, bool useRegex, bool mapBytes = true) : PreTokenizer
 {
+    public override bool MapsBytes => mapBytes;
+
+    public override PreTokenizer? WithoutFinalByteMapping() =>
+        mapBytes ? new ByteLevelPreTokenizer(addPrefixSpace, useRegex, mapBytes: false) : null;
+
     [GeneratedRegex(@"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+", RegexOptions.CultureInvariant)]
     private static partial Regex Gpt2Pattern();
 
@@ -27,10 +34,15 @@ internal sealed partial class ByteLevelPreTokenizer(bool addPrefixSpace, bool us
 
             if (!useRegex)
             {
-                output.Add(MapToBytes(piece));
+                output.Add(mapBytes ? MapToBytes(piece) : piece);
                 continue;
             }
             Gpt2.Matches(piece.Text.Span, matches!);
+            if (!mapBytes)
+            {
+                Splitter.Split(piece, matches!, SplitBehavior.Isolated, false, output);
+                continue;
+            }
             split!.Clear();
             Splitter.Split(piece, matches!, SplitBehavior.Isolated, false, split);
             MapToBytes(split, output);

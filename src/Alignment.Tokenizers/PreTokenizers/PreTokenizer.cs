@@ -12,6 +12,15 @@ internal abstract class PreTokenizer
     /// <summary>Reads <paramref name="input"/> and appends the resulting pieces to <paramref name="output"/>.</summary>
     public abstract void PreTokenize(List<Piece> input, List<Piece> output);
 
+    /// <summary>Whether some step rewrites pieces in GPT-2's byte alphabet.</summary>
+    public virtual bool MapsBytes => false;
+
+    /// <summary>
+    /// When the byte-level rewrite is the last thing this pre-tokenizer does, the same pre-tokenizer without it
+    /// (for a model that maps bytes itself); otherwise null.
+    /// </summary>
+    public virtual PreTokenizer? WithoutFinalByteMapping() => null;
+
     public const string Supported = "Split, ByteLevel, Metaspace, Digits, Whitespace, WhitespaceSplit, Sequence";
 
     public static PreTokenizer? Load(JsonCursor json)
@@ -57,6 +66,13 @@ internal abstract class PreTokenizer
 
 internal sealed class SequencePreTokenizer(PreTokenizer[] steps) : PreTokenizer
 {
+    public override bool MapsBytes => steps.Any(s => s.MapsBytes);
+
+    public override PreTokenizer? WithoutFinalByteMapping() =>
+        steps.Length > 0 && !steps[..^1].Any(s => s.MapsBytes) && steps[^1].WithoutFinalByteMapping() is { } last
+            ? new SequencePreTokenizer([.. steps[..^1], last])
+            : null;
+
     public override void PreTokenize(List<Piece> input, List<Piece> output)
     {
         if (steps.Length == 0)

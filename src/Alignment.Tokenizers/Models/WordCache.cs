@@ -1,0 +1,26 @@
+using System.Collections.Concurrent;
+
+namespace Alignment.Tokenizers.Models;
+
+/// <summary>
+/// Ids of words already encoded, looked up by span (no string per lookup); words of 256 characters and
+/// more are not kept, and the cache stops growing at 200,000 words. Thread-safe.
+/// </summary>
+internal sealed class WordCache
+{
+    private const int Capacity = 200_000;
+    private const int MaxWordLength = 256;
+
+    private readonly ConcurrentDictionary<string, int[]> _cache = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> _bySpan;
+
+    public WordCache() => _bySpan = _cache.GetAlternateLookup<ReadOnlySpan<char>>();
+
+    public bool TryGet(ReadOnlySpan<char> word, out int[] ids) => _bySpan.TryGetValue(word, out ids!);
+
+    public void Add(ReadOnlySpan<char> word, int[] ids)
+    {
+        if (word.Length < MaxWordLength && _cache.Count < Capacity)
+            _bySpan.TryAdd(word, ids);
+    }
+}
