@@ -30,16 +30,17 @@ public sealed class PlantedRegressionTests
     {
         var changes = RuleChanges.Of(Judge(), Prompts, Policy, Baseline).ToDictionary(c => c.Name);
         // right sum: d_i = −1 on 6 prompts, 0 on 2 → mean −0.75; s_d = √(Σ(d − d̄)² / 7) = √((6·0.0625 + 2·0.5625) / 7) = √(1.5 / 7)
-        // = 0.4629100; se = 0.1636634; t(0.975, 7) = 2.3646243 → half width 0.3870025. Tolerance 1e-6.
+        // = 0.4629100; se = 0.1636634; t(0.975, 7) = 2.3646243 → half width 0.3870025, so −1.1370025 to −0.3629975; a rate
+        // falls by at most its baseline (100%), so the low end is clipped to −1. Tolerance 1e-6.
         var right = changes["right sum"];
         Assert.Equal((1.0, 0.25, -0.75), (right.Baseline, right.Policy, right.Delta));
-        Assert.Equal(-0.75 - 0.3870025, right.Low, 6);
+        Assert.Equal(-1.0, right.Low, 6);
         Assert.Equal(-0.75 + 0.3870025, right.High, 6);
         Assert.Equal(ChangeVerdict.Regression, right.Verdict);
         // house style 0 → 1 on every prompt: an improvement with a degenerate interval; chatty (a penalty) 1 → 0: better too.
         Assert.Equal(ChangeVerdict.Improvement, changes["house style"].Verdict);
         Assert.Equal(ChangeVerdict.Improvement, changes["chatty"].Verdict);
-        Assert.Equal("REGRESSION right sum 100.0% → 25.0% (−75.0 points, 95% CI −113.7 to −36.3)", ChangeText.Regression(right));
+        Assert.Equal("REGRESSION right sum 100.0% → 25.0% (−75.0 points, 95% CI −100.0 to −36.3)", ChangeText.Regression(right));
     }
 
     [Fact]
@@ -65,9 +66,9 @@ public sealed class PlantedRegressionTests
             string md = File.ReadAllText(Path.Combine(dir, "report.md"));
             int regressions = md.IndexOf("## Regressions", StringComparison.Ordinal);
             Assert.True(regressions > 0 && regressions < md.IndexOf("## Win rate", StringComparison.Ordinal), "the Regressions section comes before the win rate");
-            Assert.Contains("- **REGRESSION right sum 100.0% → 25.0% (−75.0 points, 95% CI −113.7 to −36.3)**", md);
+            Assert.Contains("- **REGRESSION right sum 100.0% → 25.0% (−75.0 points, 95% CI −100.0 to −36.3)**", md);
             Assert.Contains("| regressions (95% interval wholly worse) | **1** of 4 rules and metrics |", md);
-            Assert.Contains("| right sum | higher | 100.0% | 25.0% | −75.0 points | −113.7 to −36.3 | **regression** |", md);
+            Assert.Contains("| right sum | higher | 100.0% | 25.0% | −75.0 points | −100.0 to −36.3 | **regression** |", md);
             Assert.Equal(["right sum"], ReportFile.Regressions(dir).Select(c => c.Name));
         }
         finally

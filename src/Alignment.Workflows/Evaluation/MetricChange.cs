@@ -65,15 +65,23 @@ public sealed record MetricChange
         }
     }
 
-    /// <summary>A change from per-prompt values (paired t interval).</summary>
+    /// <summary>A change from per-prompt values (paired t interval). For a rate (0/1 values) the interval is clipped to
+    /// the changes a rate can show, −baseline to 1 − baseline: the t interval of a nearly unanimous change would otherwise
+    /// run past 100%.</summary>
     public static MetricChange Paired(string name, string kind, Better better, string unit, IReadOnlyList<double> policy, IReadOnlyList<double> baseline,
                                       double tolerance = 0)
     {
         var d = PairedDifference.Of(policy, baseline);
+        double low = d.Low, high = d.High;
+        if (unit == "rate" && double.IsFinite(low) && double.IsFinite(high))
+        {
+            low = Math.Max(low, -d.Baseline);
+            high = Math.Min(high, 1 - d.Baseline);
+        }
         return new MetricChange
         {
             Name = name, Kind = kind, Better = better, Unit = unit, Count = d.Count, Policy = d.Policy, Baseline = d.Baseline,
-            Delta = d.Delta, Low = d.Low, High = d.High, Tolerance = tolerance, Method = "paired t",
+            Delta = d.Delta, Low = low, High = high, Tolerance = tolerance, Method = "paired t",
         };
     }
 

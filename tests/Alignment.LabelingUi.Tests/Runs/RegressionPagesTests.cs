@@ -34,8 +34,9 @@ public sealed class RegressionPagesTests
         var admin = await app.SignedIn(app.Token("root", AnnotatorRole.Admin));
 
         // The line by hand: 83.3% → 16.7%, change −66.7 points; d = (−1, −1, −1, 0, −1, 0): s_d = √((4·(1/9) + 2·(4/9)) / 5)
-        // = 0.5163978, se = 0.2108185, t(0.975, 5) = 2.5705818 → half width 0.5419262 → −120.9 to −12.5 points.
-        const string line = "REGRESSION right sum 83.3% → 16.7% (−66.7 points, 95% CI −120.9 to −12.5)";
+        // = 0.5163978, se = 0.2108185, t(0.975, 5) = 2.5705818 → half width 0.5419262 → −120.9 to −12.5 points; a rate of
+        // 83.3% can fall by at most 83.3 points, so the low end is clipped there.
+        const string line = "REGRESSION right sum 83.3% → 16.7% (−66.7 points, 95% CI −83.3 to −12.5)";
         string runPage = WebUtility.HtmlDecode(await admin.GetStringAsync($"/runs/{id}"));
         Assert.Contains(line, runPage);
         Assert.DoesNotContain("REGRESSION house style", runPage);
