@@ -9,14 +9,6 @@ namespace Alignment.LabelingUi.Tests.Pages;
 // the admin's project page adds and removes members (forms with antiforgery tokens).
 public class MembershipPageTests
 {
-    private static async Task<HttpResponseMessage> PostForm(HttpClient client, string page, string handler, Dictionary<string, string> fields)
-    {
-        var html = await client.GetStringAsync(page);
-        fields["_handler"] = handler;
-        fields["__RequestVerificationToken"] = Http.AntiforgeryToken(html);
-        return await client.PostAsync(page, new FormUrlEncodedContent(fields));
-    }
-
     [Fact]
     public async Task An_annotator_sees_only_member_projects_and_the_admin_page_adds_and_removes_members()
     {
@@ -37,7 +29,7 @@ public class MembershipPageTests
 
         var page = $"/admin/projects/{open.Id}";
         Assert.Contains("data-no-members", await admin.GetStringAsync(page));
-        var added = await PostForm(admin, page, "add-member", new() { ["annotator_id"] = annId.ToString() });
+        var added = await Http.PostForm(admin, page, "add-member", new() { ["annotator_id"] = annId.ToString() });
         Assert.Equal(HttpStatusCode.OK, added.StatusCode);
         Assert.Contains("ann is now a member", await added.Content.ReadAsStringAsync());
         Assert.Contains("data-member=\"ann\"", await admin.GetStringAsync(page));
@@ -48,7 +40,7 @@ public class MembershipPageTests
         Assert.Equal(HttpStatusCode.OK, (await ann.GetAsync($"/label/{open.Id}")).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await ann.GetAsync($"/label/{closed.Id}")).StatusCode);
 
-        var removed = await PostForm(admin, page, $"remove-member-{annId}", []);
+        var removed = await Http.PostForm(admin, page, $"remove-member-{annId}", []);
         Assert.Contains("ann is no longer a member", await removed.Content.ReadAsStringAsync());
         Assert.Empty(app.Service<ProjectMembers>().List(open.Id));
         Assert.Equal(HttpStatusCode.Forbidden, (await ann.GetAsync($"/label/{open.Id}")).StatusCode);

@@ -20,16 +20,6 @@ public class SessionRevocationTests
         return (client, jar);
     }
 
-    private static async Task SignIn(HttpClient client, string token)
-    {
-        var page = await client.GetStringAsync("/signin");
-        var response = await client.PostAsync("/signin", new FormUrlEncodedContent(new Dictionary<string, string>
-        {
-            ["_handler"] = "signin", ["__RequestVerificationToken"] = Http.AntiforgeryToken(page), ["Token"] = token,
-        }));
-        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
-    }
-
     /// <summary>GET / with only this cookie header (no jar): 200 while the session is valid, a redirect to sign-in once not.</summary>
     private static Task<HttpResponseMessage> HomeWith(LabelingFactory app, string cookieHeader)
     {
@@ -46,7 +36,7 @@ public class SessionRevocationTests
         var admin = app.Api(app.Token("root", AnnotatorRole.Admin));
         var issued = app.Service<AnnotatorService>().Create("ann", AnnotatorRole.Annotator);
         var (browser, jar) = Browser(app);
-        await SignIn(browser, issued.Token);
+        await Http.SignIn(browser, issued.Token);
         var cookie = jar.GetCookieHeader(Site);
         Assert.Equal(HttpStatusCode.OK, (await HomeWith(app, cookie)).StatusCode);
 
@@ -58,7 +48,7 @@ public class SessionRevocationTests
         Assert.StartsWith("/signin", after.Headers.Location!.PathAndQuery);
         // The new token signs in again.
         var (again, againJar) = Browser(app);
-        await SignIn(again, (await rotated.Json()).GetProperty("token").GetString()!);
+        await Http.SignIn(again, (await rotated.Json()).GetProperty("token").GetString()!);
         Assert.Equal(HttpStatusCode.OK, (await HomeWith(app, againJar.GetCookieHeader(Site))).StatusCode);
     }
 
@@ -68,7 +58,7 @@ public class SessionRevocationTests
         using var app = new LabelingFactory();
         var token = app.Token("ann");
         var (browser, jar) = Browser(app);
-        await SignIn(browser, token);
+        await Http.SignIn(browser, token);
         var copy = jar.GetCookieHeader(Site);
         Assert.Equal(HttpStatusCode.OK, (await HomeWith(app, copy)).StatusCode);
 
@@ -91,7 +81,7 @@ public class SessionRevocationTests
         using var app = new LabelingFactory(clock);
         var issued = app.Service<AnnotatorService>().Create("ann", AnnotatorRole.Annotator);
         var (browser, jar) = Browser(app);
-        await SignIn(browser, issued.Token);
+        await Http.SignIn(browser, issued.Token);
         var cookie = jar.GetCookieHeader(Site);
         Assert.Equal(HttpStatusCode.OK, (await HomeWith(app, cookie)).StatusCode);
 

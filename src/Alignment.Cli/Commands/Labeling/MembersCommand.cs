@@ -71,10 +71,7 @@ public static class MembersCommand
                 output.WriteLine($"'{found.Name}' has no members; add one with: align projects members add \"{found.Name}\" NAME");
                 return ExitCodes.Ok;
             }
-            var width = Math.Max(4, members.Max(a => a.Name.Length));
-            output.WriteLine($"{"name".PadRight(width)}  role       status");
-            foreach (var a in members)
-                output.WriteLine($"{a.Name.PadRight(width)}  {a.Role.ToCode(),-9}  {(a.IsActive ? "active" : "disabled")}");
+            AnnotatorsCommand.WriteTable(output, members);
             return ExitCodes.Ok;
         }));
         return command;
