@@ -66,6 +66,31 @@ public sealed partial class ProxyTests : IDisposable
         Assert.False(IsSecure(await SignInCookie(elsewhere, forwardedHttps: true)));
     }
 
+    [Fact]
+    public async Task Behind_a_proxy_rate_limits_count_each_forwarded_client_on_its_own()
+    {
+        await using var app = LabelingApp.Create(new LabelingAppOptions
+        {
+            Home = _home, Port = 0, Quiet = true, BehindProxy = true, Args = ["--Align:FailedBearerLimit=2"],
+        });
+        await app.StartAsync();
+        using var client = new HttpClient { BaseAddress = new Uri(app.ListeningUrl()) };
+        async Task<HttpStatusCode> Call(string forwardedFor)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Get, "/api/me");
+            request.Headers.Add("Authorization", "Bearer aln_wrong");
+            request.Headers.Add("X-Forwarded-For", forwardedFor);
+            return (await client.SendAsync(request)).StatusCode;
+        }
+
+        var first = new[] { await Call("203.0.113.7"), await Call("203.0.113.7"), await Call("203.0.113.7") };
+        var second = await Call("198.51.100.9");
+
+        Assert.Equal([HttpStatusCode.Unauthorized, HttpStatusCode.Unauthorized, HttpStatusCode.TooManyRequests], first);
+        Assert.Equal(HttpStatusCode.Unauthorized, second);
+        await app.StopAsync();
+    }
+
     [Theory]
     [InlineData("10.0.0.5", true)]
     [InlineData("10.0.0.0/24", true)]
