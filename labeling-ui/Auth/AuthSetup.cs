@@ -1,5 +1,4 @@
 using System.Text.Encodings.Web;
-using Alignment.Data.Annotators;
 using Alignment.Data.Model;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
@@ -15,18 +14,22 @@ public static class AuthSetup
     /// <summary>Adds authentication and authorization.</summary>
     public static IServiceCollection AddLabelingAuth(this IServiceCollection services)
     {
+        services.AddSingleton<SessionValidator>();
         services.AddAuthentication(AuthSchemes.Cookie)
             .AddCookie(AuthSchemes.Cookie, o =>
             {
                 o.Cookie.Name = "align.auth";
                 o.Cookie.HttpOnly = true;
                 o.Cookie.SameSite = SameSiteMode.Lax;
+                // Secure whenever the request is https, which behind a TLS proxy (`align serve --behind-proxy`) is
+                // what the proxy's X-Forwarded-Proto says.
+                o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
                 o.LoginPath = SignInPath;
                 o.ExpireTimeSpan = TimeSpan.FromHours(12);
                 o.SlidingExpiration = true;
                 o.Events = new CookieAuthenticationEvents
                 {
-                    OnValidatePrincipal = RejectDisabledAccounts,
+                    OnValidatePrincipal = RejectStaleSessions,
                     OnRedirectToLogin = RedirectToSignIn,
                     OnRedirectToAccessDenied = Forbidden,
                 };
@@ -41,25 +44,16 @@ public static class AuthSetup
         return services;
     }
 
-    /// <summary>A cookie keeps working only while its account exists, is active and has the same role.</summary>
-    private static Task RejectDisabledAccounts(CookieValidatePrincipalContext context)
+    /// <summary>
+    /// A cookie keeps working only while its account exists, is active, has the same role and the same security stamp
+    /// (<see cref="SessionValidator"/>).
+    /// </summary>
+    private static Task RejectStaleSessions(CookieValidatePrincipalContext context)
     {
-        var user = context.Principal;
-        var annotators = context.HttpContext.RequestServices.GetRequiredService<AnnotatorService>();
-        Annotator? current = null;
-        try
-        {
-            if (user is not null)
-                current = annotators.Get(user.AnnotatorId());
-        }
-        catch (NotFoundException) { }
-        catch (InvalidOperationException) { }
-        if (current is null || !current.IsActive || current.Role.ToCode() != (user!.IsAdmin() ? "admin" : "annotator"))
-        {
-            context.RejectPrincipal();
-            return context.HttpContext.SignOutAsync(AuthSchemes.Cookie);
-        }
-        return Task.CompletedTask;
+        if (context.Principal is { } user && context.HttpContext.RequestServices.GetRequiredService<SessionValidator>().IsValid(user))
+            return Task.CompletedTask;
+        context.RejectPrincipal();
+        return context.HttpContext.SignOutAsync(AuthSchemes.Cookie);
     }
 
     /// <summary>Browsers go to the sign-in page; htmx requests get 401 and an <c>HX-Redirect</c> to it.</summary>

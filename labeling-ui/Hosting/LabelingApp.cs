@@ -50,7 +50,8 @@ public static class LabelingApp
         var app = builder.Build();
         // Open the store now: a database from a newer build, or an unwritable home, fails here with its message.
         app.Services.GetRequiredService<AlignStore>();
-        UsePipeline(app);
+        app.Services.GetRequiredService<AccessSettings>();
+        UsePipeline(app, options);
         return app;
     }
 
@@ -88,6 +89,7 @@ public static class LabelingApp
     {
         services.AddSingleton(sp => new LabelingSettings(
             AlignHome.Resolve(sp.GetRequiredService<IConfiguration>()[LabelingSettings.HomeKey])));
+        services.AddSingleton(sp => AccessSettings.From(sp.GetRequiredService<IConfiguration>()));
         services.AddSingleton(sp => AlignStore.OpenHome(sp.GetRequiredService<LabelingSettings>().Home,
             clock ?? sp.GetService<TimeProvider>() ?? TimeProvider.System));
         StoreServices.Add(services);
@@ -102,10 +104,12 @@ public static class LabelingApp
                 new DirectoryInfo(sp.GetRequiredService<LabelingSettings>().KeysFolder), sp.GetRequiredService<ILoggerFactory>())));
 
         services.AddLabelingAuth();
+        services.AddAuthRateLimits();
         services.AddAntiforgery(o =>
         {
             o.HeaderName = AntiforgeryFilter.HeaderName;
             o.Cookie.Name = "align.af";
+            o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
         });
         services.Configure<JsonOptions>(o => ConfigureJson(o.SerializerOptions));
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
@@ -116,8 +120,10 @@ public static class LabelingApp
         services.AddHttpContextAccessor();
     }
 
-    private static void UsePipeline(WebApplication app)
+    private static void UsePipeline(WebApplication app, LabelingAppOptions options)
     {
+        if (options.BehindProxy)
+            app.UseForwardedHeaders(ProxyHeaders.Options(options.Proxies));
         app.UseExceptionHandler();
         // Empty API error responses (404 of an unknown route, 405, 415) get a ProblemDetails body. Pages are left alone:
         // a page that sets 404 itself renders its own "not found" content.
@@ -129,12 +135,14 @@ public static class LabelingApp
             OnPrepareResponse = ctx => ctx.Context.Response.Headers.CacheControl = "no-cache",
         });
         app.UseAuthentication();
+        app.UseAuthRateLimits();
         app.UseAuthorization();
         app.UseAntiforgery();
 
         app.MapAccount();
         app.MapLabeling();
         app.MapProjects();
+        app.MapMembers();
         app.MapAnnotators();
         app.MapReports();
         app.MapWorkflows();

@@ -18,6 +18,15 @@ public sealed record LabelingAppOptions
     /// <summary>The clock for leases and timestamps; null is the system clock (tests pass a manual one).</summary>
     public TimeProvider? Clock { get; init; }
 
+    /// <summary>
+    /// Runs behind a reverse proxy: X-Forwarded-For and X-Forwarded-Proto from <see cref="Proxies"/> set the client address
+    /// and scheme (so cookies are Secure when the proxy speaks https). Off by default: the headers are ignored.
+    /// </summary>
+    public bool BehindProxy { get; init; }
+
+    /// <summary>The proxies trusted with <see cref="BehindProxy"/>; empty means loopback (127.0.0.0/8 and ::1).</summary>
+    public IReadOnlyList<System.Net.IPNetwork> Proxies { get; init; } = [];
+
     /// <summary>Extra host arguments (configuration overrides such as <c>--Align:Home=...</c>).</summary>
     public string[] Args { get; init; } = [];
 

@@ -6,7 +6,7 @@ namespace Alignment.LabelingUi.Hosting;
 
 /// <summary>
 /// Turns the store's typed errors into ProblemDetails JSON: <see cref="LabelingErrorKind"/> Invalid 400, Forbidden 403,
-/// NotFound 404, Conflict 409, Gone 410, with the message as <c>detail</c> and the stable code as <c>code</c>. Requests the
+/// NotFound 404, Conflict 409, Gone 410, Unprocessable 422, with the message as <c>detail</c> and the stable code as <c>code</c>. Requests the
 /// framework could not bind (bad JSON, a missing field) are 400 with the binder's message. Anything else is a 500 that
 /// says nothing about the internals (it is logged).
 /// </summary>
@@ -20,6 +20,7 @@ public sealed class LabelingExceptionHandler(IProblemDetailsService problems, IL
         LabelingErrorKind.NotFound => StatusCodes.Status404NotFound,
         LabelingErrorKind.Conflict => StatusCodes.Status409Conflict,
         LabelingErrorKind.Gone => StatusCodes.Status410Gone,
+        LabelingErrorKind.Unprocessable => StatusCodes.Status422UnprocessableEntity,
         _ => StatusCodes.Status400BadRequest,
     };
 

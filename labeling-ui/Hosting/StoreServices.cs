@@ -14,6 +14,7 @@ internal static class StoreServices
     public static void Add(IServiceCollection services)
     {
         services.AddSingleton<ProjectService>();
+        services.AddSingleton<ProjectMembers>();
         services.AddSingleton<AnnotatorService>();
         services.AddSingleton(sp => new QueueService(sp.GetRequiredService<Data.Store.AlignStore>()));
         services.AddSingleton<ImportService>();

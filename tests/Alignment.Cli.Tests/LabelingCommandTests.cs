@@ -79,6 +79,7 @@ public sealed class LabelingCommandTests : IDisposable
         // Judge both through the store, preferring the model "good".
         var store = AlignStore.OpenHome(_home);
         var annotator = new AnnotatorService(store).Create("judge", Data.Model.AnnotatorRole.Annotator).Annotator.Id;
+        Assert.Equal(0, Align("projects", "members", "add", "math", "judge").ExitCode);
         var queue = new Data.Labeling.QueueService(store);
         var projectId = store.Read(c => c.ExecuteScalar<long>("SELECT id FROM projects"));
         while (queue.NextItem(projectId, annotator) is { } item)
@@ -101,6 +102,61 @@ public sealed class LabelingCommandTests : IDisposable
         var csv = Path.Combine(_home, "out", "judgments.csv");
         Assert.Equal(0, Align("export", "--project", "math", "--format", "csv", "--output", csv).ExitCode);
         Assert.Equal(3, System.IO.File.ReadAllLines(csv).Length);
+    }
+
+    [Fact]
+    public void Projects_members_add_list_remove_and_create_with_members()
+    {
+        Align("annotators", "add", "ann");
+        Align("annotators", "add", "bob");
+
+        var created = Align("projects", "create", "math", "--member", "ann", "--member", "bob");
+        Assert.True(created.ExitCode == 0, created.Error);
+        Assert.Equal(2, Count("SELECT COUNT(1) FROM project_members"));
+        var list = Align("projects", "members", "list", "math");
+        Assert.Contains("ann", list.Out);
+        Assert.Contains("bob", list.Out);
+
+        var removed = Align("projects", "members", "remove", "math", "bob");
+        Assert.True(removed.ExitCode == 0, removed.Error);
+        Assert.Contains("no longer a member", removed.Out);
+        Assert.DoesNotContain("bob", Align("projects", "members", "list", "math").Out);
+        Assert.Contains("already a member", Align("projects", "members", "add", "math", "ann").Out);
+
+        Assert.Equal(0, Align("projects", "create", "empty").ExitCode);
+        Assert.Contains("has no members", Align("projects", "members", "list", "empty").Out);
+    }
+
+    [Fact]
+    public void Members_of_unknown_projects_or_accounts_are_errors_and_create_writes_nothing()
+    {
+        Align("annotators", "add", "ann");
+        Align("projects", "create", "math");
+
+        var account = Align("projects", "members", "add", "math", "nobody");
+        Assert.Equal(2, account.ExitCode);
+        Assert.Contains("no annotator named 'nobody'", account.Error);
+        var project = Align("projects", "members", "add", "nope", "ann");
+        Assert.Equal(2, project.ExitCode);
+        Assert.Contains("Project 'nope' does not exist", project.Error);
+
+        var create = Align("projects", "create", "other", "--member", "ann", "--member", "ghost");
+        Assert.Equal(2, create.ExitCode);
+        Assert.Contains("--member: there is no annotator named 'ghost'", create.Error);
+        Assert.Equal(1, Count("SELECT COUNT(1) FROM projects"));
+        Assert.Equal(0, Count("SELECT COUNT(1) FROM project_members"));
+    }
+
+    [Fact]
+    public void Serve_refuses_a_bad_proxy_and_a_proxy_without_behind_proxy()
+    {
+        var bad = Align("serve", "--port", "0", "--behind-proxy", "--proxy", "proxy.example");
+        Assert.Equal(1, bad.ExitCode);
+        Assert.Contains("--proxy 'proxy.example' is not an IP address or network", bad.Error);
+
+        var alone = Align("serve", "--port", "0", "--proxy", "10.0.0.5");
+        Assert.Equal(1, alone.ExitCode);
+        Assert.Contains("--proxy needs --behind-proxy", alone.Error);
     }
 
     [Fact]
@@ -147,13 +203,15 @@ public sealed class LabelingCommandTests : IDisposable
 
     [Theory]
     [InlineData("serve", "--port")]
+    [InlineData("serve", "--behind-proxy")]
+    [InlineData("projects members", "add")]
     [InlineData("annotators", "add")]
     [InlineData("projects", "create")]
     [InlineData("import", "--kind")]
     [InlineData("export", "--format")]
     public void Help_describes_the_labeling_commands(string command, string expected)
     {
-        var r = CliRunner.Run(command, "--help");
+        var r = CliRunner.Run([.. command.Split(' '), "--help"]);
 
         Assert.Equal(0, r.ExitCode);
         Assert.Contains(expected, r.Out);

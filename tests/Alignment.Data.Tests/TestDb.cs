@@ -27,8 +27,15 @@ public sealed class TestDb : IDisposable
 
     public string PathOf(string fileName) => Path.Combine(Folder, fileName);
 
-    public long Annotator(string name, AnnotatorRole role = AnnotatorRole.Annotator) =>
-        Annotators.Create(name, role).Annotator.Id;
+    /// <summary>Creates an account and makes it a member of every project that exists now (queue tests label as members).</summary>
+    public long Annotator(string name, AnnotatorRole role = AnnotatorRole.Annotator)
+    {
+        var id = Annotators.Create(name, role).Annotator.Id;
+        var members = new ProjectMembers(Store);
+        foreach (var project in Projects.List())
+            members.Add(project.Id, id);
+        return id;
+    }
 
     /// <summary>Inserts a prompt with two responses and a comparison directly (for queue tests).</summary>
     public long Comparison(long projectId, string prompt, string a, string b, string? modelA = null, string? modelB = null,

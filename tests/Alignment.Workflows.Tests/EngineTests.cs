@@ -88,6 +88,7 @@ public class EngineTests
 
         var projectId = new ProjectService(home.Engine.Db).GetByName(project).Id;
         var annotator = new AnnotatorService(home.Engine.Db).Create("alice", AnnotatorRole.Annotator).Annotator.Id;
+        new ProjectMembers(home.Engine.Db).Add(projectId, annotator);
         var queue = new QueueService(home.Engine.Db, new Random(1));
         int judged = 0;
         while (queue.NextItem(projectId, annotator) is { } item)
@@ -126,6 +127,7 @@ public class EngineTests
         // The stored version 1 still validates and runs; annotators finish through the queue.
         var projectId = new ProjectService(home.Engine.Db).GetByName((string)home.Engine.Detail(result.InstanceId).Bookmarks[0].Payload["project"]!).Id;
         var annotator = new AnnotatorService(home.Engine.Db).Create("bob", AnnotatorRole.Annotator).Annotator.Id;
+        new ProjectMembers(home.Engine.Db).Add(projectId, annotator);
         var queue = new QueueService(home.Engine.Db);
         while (queue.NextItem(projectId, annotator) is { } item) queue.Submit(item.AssignmentId, annotator, new JudgmentInput(ShownChoice.Left, -1));
         Assert.Equal(InstanceStatus.Finished, (await home.Engine.ResumeAsync(result.InstanceId)).Status);

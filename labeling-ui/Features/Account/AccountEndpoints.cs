@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using Alignment.Data.Annotators;
 using Alignment.Data.Model;
 using Alignment.LabelingUi.Auth;
 using Alignment.LabelingUi.Hosting;
@@ -29,9 +30,13 @@ public static class AccountEndpoints
     public static Ok<MeResponse> Me(ClaimsPrincipal user) =>
         TypedResults.Ok(new MeResponse(user.AnnotatorId(), user.DisplayName(), user.IsAdmin() ? AnnotatorRole.Admin.ToCode() : AnnotatorRole.Annotator.ToCode()));
 
-    /// <summary>POST /signout: ends the cookie session.</summary>
-    public static async Task<RedirectHttpResult> SignOut(HttpContext context)
+    /// <summary>
+    /// POST /signout: ends the cookie session, and with a new security stamp every other session of the account too (a copy
+    /// of the cookie stops working). The login token keeps working.
+    /// </summary>
+    public static async Task<RedirectHttpResult> SignOut(HttpContext context, AnnotatorService annotators)
     {
+        annotators.EndSessions(context.User.AnnotatorId());
         await context.SignOutAsync(AuthSchemes.Cookie);
         return TypedResults.Redirect(AuthSetup.SignInPath);
     }

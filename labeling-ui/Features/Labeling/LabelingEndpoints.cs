@@ -61,9 +61,12 @@ public static class LabelingEndpoints
     public static Ok<ItemResponse> Undo(long projectId, ClaimsPrincipal user, QueueService queue) =>
         TypedResults.Ok(ItemResponse.From(queue.UndoLast(projectId, user.AnnotatorId())));
 
-    /// <summary>GET /api/projects/{id}/progress: the caller's and the project's progress.</summary>
-    public static Ok<ProgressResponse> Progress(long projectId, ClaimsPrincipal user, QueueService queue) =>
-        TypedResults.Ok(ProgressResponse.From(queue.Progress(projectId, user.AnnotatorId())));
+    /// <summary>GET /api/projects/{id}/progress: the caller's and the project's progress (members and admins).</summary>
+    public static Ok<ProgressResponse> Progress(long projectId, ClaimsPrincipal user, QueueService queue, ProjectMembers members)
+    {
+        members.RequireAccess(projectId, user.AnnotatorId());
+        return TypedResults.Ok(ProgressResponse.From(queue.Progress(projectId, user.AnnotatorId())));
+    }
 
     // ---- htmx fragments of the labeling page ----
 

@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using Alignment.Data.ImportExport;
 using Alignment.Data.Projects;
 using Alignment.LabelingUi.Auth;
@@ -6,7 +7,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace Alignment.LabelingUi.Features.Projects;
 
 /// <summary>
-/// Projects: list and read (any signed-in account), create, update, import, pair and export (admins). The admin pages are
+/// Projects: list and read (members, and admins), create, update, import, pair and export (admins). The admin pages are
 /// <c>AdminPage.razor</c> and <c>ProjectAdminPage.razor</c>; their export download is <c>GET /ui/admin/projects/{id}/export</c>.
 /// </summary>
 public static class ProjectsEndpoints
@@ -30,15 +31,18 @@ public static class ProjectsEndpoints
         return app;
     }
 
-    /// <summary>GET /api/projects.</summary>
-    public static Ok<ProjectResponse[]> List(ProjectService projects) =>
-        TypedResults.Ok(projects.List().Select(ProjectResponse.From).ToArray());
+    /// <summary>GET /api/projects: the projects the caller is a member of (every project for an admin).</summary>
+    public static Ok<ProjectResponse[]> List(ClaimsPrincipal user, ProjectMembers members) =>
+        TypedResults.Ok(members.ProjectsOf(user.AnnotatorId()).Select(ProjectResponse.From).ToArray());
 
-    /// <summary>GET /api/projects/{id}.</summary>
-    public static Ok<ProjectResponse> Get(long projectId, ProjectService projects) =>
-        TypedResults.Ok(ProjectResponse.From(projects.Get(projectId)));
+    /// <summary>GET /api/projects/{id}: 403 for an annotator who is not a member.</summary>
+    public static Ok<ProjectResponse> Get(long projectId, ClaimsPrincipal user, ProjectService projects, ProjectMembers members)
+    {
+        members.RequireAccess(projectId, user.AnnotatorId());
+        return TypedResults.Ok(ProjectResponse.From(projects.Get(projectId)));
+    }
 
-    /// <summary>POST /api/projects: 201 with the project; 409 when the name is taken, 400 for a bad setting.</summary>
+    /// <summary>POST /api/projects: 201 with the project (no members yet); 409 when the name is taken, 400 for a bad setting.</summary>
     public static Created<ProjectResponse> Create(ProjectRequest body, ProjectService projects)
     {
         var project = projects.Create(body.ToNew());

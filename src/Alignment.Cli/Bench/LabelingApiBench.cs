@@ -100,7 +100,13 @@ public static class LabelingApiBench
     {
         var project = app.Services.GetRequiredService<ProjectService>().Create(new ProjectSettings("api-bench", OverlapK: 2, GoldRate: 0));
         var annotators = app.Services.GetRequiredService<AnnotatorService>();
-        tokens = Enumerable.Range(0, clients).Select(i => annotators.Create($"client-{i}", AnnotatorRole.Annotator).Token).ToArray();
+        var members = app.Services.GetRequiredService<ProjectMembers>();
+        tokens = Enumerable.Range(0, clients).Select(i =>
+        {
+            var issued = annotators.Create($"client-{i}", AnnotatorRole.Annotator);
+            members.Add(project.Id, issued.Annotator.Id);
+            return issued.Token;
+        }).ToArray();
         var jsonl = new StringBuilder();
         for (var i = 0; i < comparisons; i++)
             jsonl.Append(JsonSerializer.Serialize(new { prompt = $"Question {i}: explain item {i}.", response_a = $"Answer A to {i}.", response_b = $"Answer B to {i}.", model_a = "model-a", model_b = "model-b" })).Append('\n');

@@ -1,6 +1,7 @@
 using Alignment.Data.Annotators;
 using Alignment.Data.Labeling;
 using Alignment.Data.Model;
+using Alignment.Data.Projects;
 using Alignment.LabelingUi.Hosting;
 using Alignment.Workflows;
 using Alignment.Workflows.Execution;
@@ -36,6 +37,7 @@ internal sealed class DemoLabeling(WorkflowEngine engine, string home, TextWrite
         try
         {
             var accounts = new AnnotatorService(engine.Db);
+            var members = new ProjectMembers(engine.Db);  // the project starts with no members: each account is made one
             output.WriteLine();
             output.WriteLine($"Judge the answers in the browser: {app.ListeningUrl()}/  (project '{project}'; REST API under /api)");
             output.WriteLine("Sign in with one of these tokens (shown once; new tokens on every run):");
@@ -43,6 +45,7 @@ internal sealed class DemoLabeling(WorkflowEngine engine, string home, TextWrite
             {
                 string name = AnnotatorPrefix + i;
                 var issued = accounts.Find(name) is { } existing ? accounts.RotateToken(existing.Id) : accounts.Create(name, AnnotatorRole.Annotator);
+                members.Add(projectId, issued.Annotator.Id);
                 output.WriteLine($"  {name}  {issued.Token}");
             }
             output.WriteLine("Pick the answer with the right sum said the house way, the answer and nothing else (\"The answer is 7.\"). The run goes on by itself when all are judged.");

@@ -18,3 +18,13 @@ public sealed record IssuedToken(Annotator Annotator, string Token)
     /// <summary>Keeps the token out of logs that print records.</summary>
     public override string ToString() => $"IssuedToken {{ Annotator = {Annotator}, Token = *** }}";
 }
+
+/// <summary>What a sign-in session is checked against.</summary>
+/// <param name="SecurityStamp">Random text replaced on token rotation, disable, enable and sign-out.</param>
+/// <param name="IsActive">Disabled accounts have no sessions.</param>
+/// <param name="Role">The account's role now.</param>
+public sealed record SessionState(string SecurityStamp, bool IsActive, AnnotatorRole Role)
+{
+    /// <summary>Keeps the stamp out of logs that print records.</summary>
+    public override string ToString() => $"SessionState {{ IsActive = {IsActive}, Role = {Role}, SecurityStamp = *** }}";
+}

@@ -150,6 +150,12 @@ public static class LabelingBench
             for (var a = 0; a < annotators.Length; a++)
                 annotators[a] = Scalar(insert, $"bench-{a}", Annotators.LoginTokens.Hash($"bench-token-{a}-{Guid.NewGuid()}"), now);
         }
+        using (var member = Command(connection, transaction,
+                   "INSERT INTO project_members (project_id, annotator_id, added_at) VALUES ($p, $a, $now)", "$p", "$a", "$now"))
+        {
+            foreach (var a in annotators)
+                Execute(member, project.Id, a, now);
+        }
 
         using var prompt = Command(connection, transaction, "INSERT INTO prompts (project_id, text, created_at) VALUES ($p, $text, $now) RETURNING id", "$p", "$text", "$now");
         using var response = Command(connection, transaction, "INSERT INTO responses (prompt_id, text, model, created_at) VALUES ($prompt, $text, $model, $now) RETURNING id", "$prompt", "$text", "$model", "$now");

@@ -14,7 +14,9 @@ public sealed partial class QueueService
     /// nothing. Throws <see cref="NotFoundException"/>, <see cref="NotAssignedException"/> (not yours),
     /// <see cref="LeaseExpiredException"/> (lease ran out, item skipped or released),
     /// <see cref="AlreadySubmittedException"/> (a second submission without the same key),
-    /// <see cref="IdempotencyConflictException"/> or <see cref="InvalidRequestException"/>.
+    /// <see cref="IdempotencyConflictException"/> (the key was used for another assignment or an undone judgment),
+    /// <see cref="IdempotencyKeyReusedException"/> (the key was used with another judgment),
+    /// <see cref="ForbiddenException"/> (not a member of the project) or <see cref="InvalidRequestException"/>.
     /// </summary>
     public SubmitResult Submit(long assignmentId, long annotatorId, JudgmentInput input, string? idempotencyKey = null)
     {
@@ -22,21 +24,26 @@ public sealed partial class QueueService
             throw new InvalidRequestException("The idempotency key must be 1 to 200 characters.");
         return _store.Write((connection, transaction) =>
         {
+            var fingerprint = idempotencyKey is null ? null : JudgmentFingerprint.Of(input);
             if (idempotencyKey is not null)
             {
-                var earlier = connection.QuerySingleOrDefault<(long Id, long AssignmentId, long IsActive)?>(
-                    "SELECT id, assignment_id, is_active FROM judgments WHERE annotator_id = @annotatorId AND idempotency_key = @idempotencyKey",
+                var earlier = connection.QuerySingleOrDefault<(long Id, long AssignmentId, long IsActive, string? Hash)?>(
+                    "SELECT id, assignment_id, is_active, idempotency_hash FROM judgments WHERE annotator_id = @annotatorId AND idempotency_key = @idempotencyKey",
                     new { annotatorId, idempotencyKey }, transaction);
                 // A replay of a judgment that was since undone or revised is not a replay: the client must not
-                // believe it is stored.
+                // believe it is stored. Nor is the same key with another judgment (rows from before the hash was
+                // stored have none and replay as they did).
                 if (earlier is { } found)
-                    return found.AssignmentId == assignmentId && found.IsActive != 0
-                        ? new SubmitResult(found.Id, Replayed: true)
-                        : throw new IdempotencyConflictException(idempotencyKey);
+                {
+                    if (found.AssignmentId != assignmentId || found.IsActive == 0)
+                        throw new IdempotencyConflictException(idempotencyKey);
+                    if (found.Hash is not null && found.Hash != fingerprint)
+                        throw new IdempotencyKeyReusedException(idempotencyKey, found.Id);
+                    return new SubmitResult(found.Id, Replayed: true);
+                }
             }
-            RequireActiveAnnotator(connection, transaction, annotatorId);
-
             var assignment = LoadAssignment(connection, transaction, assignmentId, annotatorId);
+            ProjectMembers.Require(connection, transaction, assignment.ProjectId, annotatorId);
             if (assignment.State == "done")
                 throw new AlreadySubmittedException(assignmentId, ActiveJudgmentOf(connection, transaction, assignmentId));
             var nowText = _store.NowText();
@@ -46,7 +53,7 @@ public sealed partial class QueueService
             var project = ProjectService.Load(connection, transaction, assignment.ProjectId);
             ShownFrame.Validate(input, project.StrengthMax);
             var judgmentId = InsertJudgment(connection, transaction, assignment.Id, assignment.ComparisonId, annotatorId,
-                assignment.LeftIsA != 0, input, idempotencyKey, nowText);
+                assignment.LeftIsA != 0, input, idempotencyKey, fingerprint, nowText);
             connection.Execute(
                 """
                 UPDATE judgments SET superseded_by = @judgmentId
@@ -69,7 +76,7 @@ public sealed partial class QueueService
     public QueueItem UndoLast(long projectId, long annotatorId) => _store.Write((connection, transaction) =>
     {
         var project = ProjectService.Load(connection, transaction, projectId);
-        RequireActiveAnnotator(connection, transaction, annotatorId);
+        ProjectMembers.Require(connection, transaction, projectId, annotatorId);
         var last = connection.QuerySingleOrDefault<(long Id, long AssignmentId, long ComparisonId)?>(
             """
             SELECT j.id, j.assignment_id, j.comparison_id
@@ -131,27 +138,28 @@ public sealed partial class QueueService
             throw new ForbiddenException($"Judgment {judgmentId} belongs to another annotator.");
         if (old.IsActive == 0)
             throw new InvalidRequestException($"Judgment {judgmentId} was already superseded; revise the active one.");
+        ProjectMembers.Require(connection, transaction, old.ProjectId, annotatorId);
         var project = ProjectService.Load(connection, transaction, old.ProjectId);
         ShownFrame.Validate(input, project.StrengthMax);
 
         var nowText = _store.NowText();
         connection.Execute("UPDATE judgments SET is_active = 0, superseded_at = @nowText WHERE id = @judgmentId",
             new { judgmentId, nowText }, transaction);
-        var newId = InsertJudgment(connection, transaction, old.AssignmentId, old.ComparisonId, annotatorId, old.LeftIsA != 0, input, null, nowText);
+        var newId = InsertJudgment(connection, transaction, old.AssignmentId, old.ComparisonId, annotatorId, old.LeftIsA != 0, input, null, null, nowText);
         connection.Execute("UPDATE judgments SET superseded_by = @newId WHERE id = @judgmentId", new { newId, judgmentId }, transaction);
         return newId;
     });
 
     private static long InsertJudgment(SqliteConnection connection, SqliteTransaction transaction, long assignmentId, long comparisonId,
-        long annotatorId, bool leftIsA, JudgmentInput input, string? idempotencyKey, string nowText)
+        long annotatorId, bool leftIsA, JudgmentInput input, string? idempotencyKey, string? idempotencyHash, string nowText)
     {
         var (outcome, strength) = ShownFrame.ToUnderlying(input.Choice, input.Strength, leftIsA);
         return connection.ExecuteScalar<long>(
             """
             INSERT INTO judgments (assignment_id, comparison_id, annotator_id, outcome, strength, rationale,
-                                   helpful, harmless, honest, time_ms, left_is_a, idempotency_key, is_active, created_at)
+                                   helpful, harmless, honest, time_ms, left_is_a, idempotency_key, idempotency_hash, is_active, created_at)
             VALUES (@assignmentId, @comparisonId, @annotatorId, @Outcome, @strength, @Rationale,
-                    @Helpful, @Harmless, @Honest, @TimeMs, @leftIsA, @idempotencyKey, 1, @nowText)
+                    @Helpful, @Harmless, @Honest, @TimeMs, @leftIsA, @idempotencyKey, @idempotencyHash, 1, @nowText)
             RETURNING id
             """,
             new
@@ -159,7 +167,7 @@ public sealed partial class QueueService
                 assignmentId, comparisonId, annotatorId, Outcome = outcome.ToCode(), strength,
                 Rationale = string.IsNullOrWhiteSpace(input.Rationale) ? null : input.Rationale,
                 input.Aspects?.Helpful, input.Aspects?.Harmless, input.Aspects?.Honest, input.TimeMs,
-                leftIsA, idempotencyKey, nowText,
+                leftIsA, idempotencyKey, idempotencyHash, nowText,
             }, transaction);
     }
 }

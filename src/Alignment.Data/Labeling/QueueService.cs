@@ -30,11 +30,12 @@ public sealed partial class QueueService
     /// <summary>
     /// The annotator's next item with a lease, or null when nothing is left for them. Returns the
     /// annotator's current live lease in the project when they hold one (a reload shows the same item).
+    /// Throws <see cref="ForbiddenException"/> for a disabled account or one that is not a member of the project.
     /// </summary>
     public QueueItem? NextItem(long projectId, long annotatorId) => _store.Write((connection, transaction) =>
     {
         var project = ProjectService.Load(connection, transaction, projectId);
-        RequireActiveAnnotator(connection, transaction, annotatorId);
+        ProjectMembers.Require(connection, transaction, projectId, annotatorId);
         var now = _store.Clock.GetUtcNow();
         var nowText = Timestamps.ToText(now);
         ExpireLeases(connection, transaction, nowText);
@@ -76,6 +77,7 @@ public sealed partial class QueueService
     public void Skip(long assignmentId, long annotatorId) => _store.Write((connection, transaction) =>
     {
         var assignment = LoadAssignment(connection, transaction, assignmentId, annotatorId);
+        ProjectMembers.Require(connection, transaction, assignment.ProjectId, annotatorId);
         if (assignment.State == "done")
             throw new AlreadySubmittedException(assignmentId, ActiveJudgmentOf(connection, transaction, assignmentId));
         connection.Execute("UPDATE assignments SET state = 'skipped', updated_at = @Now WHERE id = @assignmentId",
@@ -166,15 +168,6 @@ public sealed partial class QueueService
                           - (SELECT COUNT(1) FROM assignments s WHERE s.comparison_id = comparisons.id AND s.state IN ('leased', 'done'))
             WHERE id = @comparisonId AND is_gold = 0
             """, new { comparisonId }, transaction);
-
-    private static void RequireActiveAnnotator(SqliteConnection connection, SqliteTransaction transaction, long annotatorId)
-    {
-        var active = connection.ExecuteScalar<long?>("SELECT is_active FROM annotators WHERE id = @annotatorId", new { annotatorId }, transaction);
-        if (active is null)
-            throw new NotFoundException("annotator", annotatorId);
-        if (active == 0)
-            throw new ForbiddenException($"Annotator {annotatorId} is disabled.");
-    }
 
     private static QueueItem LoadItem(SqliteConnection connection, SqliteTransaction transaction, long assignmentId)
     {

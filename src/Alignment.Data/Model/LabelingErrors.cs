@@ -13,6 +13,8 @@ public enum LabelingErrorKind
     Conflict,
     /// <summary>The thing existed but is no longer valid, e.g. an expired lease (HTTP 410).</summary>
     Gone,
+    /// <summary>Well-formed but cannot be processed as sent, e.g. an idempotency key reused with another body (HTTP 422).</summary>
+    Unprocessable,
 }
 
 /// <summary>
@@ -81,6 +83,12 @@ public sealed class AlreadySubmittedException(long assignmentId, long judgmentId
 public sealed class IdempotencyConflictException(string key)
     : LabelingException("idempotency_conflict", LabelingErrorKind.Conflict,
         $"The idempotency key '{key}' was already used for a different submission.");
+
+/// <summary>The idempotency key was already used for this assignment, but with a different judgment.</summary>
+public sealed class IdempotencyKeyReusedException(string key, long judgmentId)
+    : LabelingException("idempotency_key_reused", LabelingErrorKind.Unprocessable,
+        $"The idempotency key '{key}' was already used with another body (judgment {judgmentId}). Send the same body to replay " +
+        "that submission, or a new key for a new one.");
 
 /// <summary>A name that must be unique is taken.</summary>
 public sealed class DuplicateNameException(string what, string name)

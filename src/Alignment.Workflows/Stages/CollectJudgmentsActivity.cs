@@ -57,6 +57,8 @@ public sealed class CollectJudgmentsActivity : IStageActivity
         if (complete < rows.Count)
         {
             string message = $"waiting for judgments: {complete} of {rows.Count} comparisons in project '{project.Name}' have their {project.OverlapK} judgment{(project.OverlapK == 1 ? "" : "s")}";
+            if (new ProjectMembers(context.Database).List(project.Id).Count == 0)
+                message += $"; the project has no members yet, so only admins see it: add annotators with `align projects members add \"{project.Name}\" NAME` or on its admin page";
             context.Log(message);
             return Task.FromResult(StageResult.Suspend(new Bookmark(BookmarkKind,
                 new JsonObject { ["project"] = project.Name, ["projectId"] = project.Id, ["complete"] = complete, ["comparisons"] = rows.Count },
@@ -76,9 +78,11 @@ public sealed class CollectJudgmentsActivity : IStageActivity
         // Verdicts of this judge with other settings (and of the unversioned judge:<name>#i of older stores) no longer count.
         int retracted = queue.RetractJudgments(project.Id, $"judge:{judge.Name}@", names) + queue.RetractJudgments(project.Id, $"judge:{judge.Name}#", names);
         if (retracted > 0) context.Log($"the {judge.Name} judge's settings changed: {retracted} earlier verdicts retracted, judging again");
+        var members = new ProjectMembers(context.Database);
         foreach (string name in names)
         {
             long annotatorId = (annotators.Find(name) ?? annotators.Create(name, AnnotatorRole.Annotator).Annotator).Id;
+            members.Add(project.Id, annotatorId);  // projects start with no members; the scripted judge makes itself one
             int judged = 0;
             while (queue.NextItem(project.Id, annotatorId) is { } item)
             {

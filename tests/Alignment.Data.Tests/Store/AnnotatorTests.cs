@@ -57,4 +57,34 @@ public class AnnotatorTests
         var tokens = Enumerable.Range(0, 1000).Select(_ => LoginTokens.NewToken()).ToHashSet();
         Assert.Equal(1000, tokens.Count);
     }
+
+    [Fact]
+    public void The_security_stamp_changes_on_rotation_disable_enable_and_ending_sessions_only()
+    {
+        using var db = new TestDb();
+        var id = db.Annotators.Create("sam", AnnotatorRole.Annotator).Annotator.Id;
+        var other = db.Annotators.Create("tia", AnnotatorRole.Annotator).Annotator.Id;
+        var stamps = new List<string> { db.Annotators.SessionOf(id)!.SecurityStamp };
+        var otherStamp = db.Annotators.SessionOf(other)!.SecurityStamp;
+        Assert.NotEqual(stamps[0], otherStamp);
+
+        Assert.Equal(stamps[0], db.Annotators.SessionOf(id)!.SecurityStamp);
+        db.Annotators.RotateToken(id);
+        stamps.Add(db.Annotators.SessionOf(id)!.SecurityStamp);
+        db.Annotators.SetActive(id, false);
+        stamps.Add(db.Annotators.SessionOf(id)!.SecurityStamp);
+        Assert.False(db.Annotators.SessionOf(id)!.IsActive);
+        db.Annotators.SetActive(id, true);
+        stamps.Add(db.Annotators.SessionOf(id)!.SecurityStamp);
+        var revision = db.Annotators.Revision;
+        db.Annotators.EndSessions(id);
+        stamps.Add(db.Annotators.SessionOf(id)!.SecurityStamp);
+
+        Assert.Equal(5, stamps.Distinct().Count());
+        Assert.Equal(revision + 1, db.Annotators.Revision);
+        Assert.Equal(otherStamp, db.Annotators.SessionOf(other)!.SecurityStamp);
+        Assert.Null(db.Annotators.SessionOf(999));
+        Assert.Throws<NotFoundException>(() => db.Annotators.EndSessions(999));
+        Assert.DoesNotContain(stamps[^1], db.Annotators.SessionOf(id)!.ToString());
+    }
 }

@@ -95,6 +95,9 @@ public class AuthTests
         { "GET", "/api/projects/{p}/disagreements" },
         { "GET", "/api/projects/{p}/activity" },
         { "POST", "/api/comparisons/1/adjudication" },
+        { "GET", "/api/projects/{p}/members" },
+        { "POST", "/api/projects/{p}/members" },
+        { "DELETE", "/api/projects/{p}/members/1" },
     };
 
     [Theory]
@@ -105,7 +108,7 @@ public class AuthTests
         var project = app.Project();
         var request = new HttpRequestMessage(new HttpMethod(method), route.Replace("{p}", project.Id.ToString()))
         {
-            Content = method == "GET" ? null
+            Content = method is "GET" or "DELETE" ? null
                 : route.Contains("/import") ? Multipart(LabelingFactory.PairsJsonl(1), "pairs.jsonl")
                 : System.Net.Http.Json.JsonContent.Create(new { name = "x", outcome = "A" }),
         };
@@ -116,6 +119,7 @@ public class AuthTests
         Assert.Equal(1, app.Count("SELECT COUNT(1) FROM annotators"));
         Assert.Equal(1, app.Count("SELECT COUNT(1) FROM projects"));
         Assert.Equal(5, app.Count("SELECT COUNT(1) FROM comparisons"));
+        Assert.Equal(1, app.Count("SELECT COUNT(1) FROM project_members"));
     }
 
     internal static MultipartFormDataContent Multipart(string content, string fileName)

@@ -190,6 +190,7 @@ public class LabelingApiTests
         using var app = new LabelingFactory();
         var project = app.Project(pairs: 1);
         var issued = app.Service<Data.Annotators.AnnotatorService>().Create("gone", AnnotatorRole.Annotator);
+        app.Service<Data.Projects.ProjectMembers>().Add(project.Id, issued.Annotator.Id);
         var api = app.Api(issued.Token);
         var assignment = (await (await api.GetAsync($"/api/projects/{project.Id}/next")).Json()).GetProperty("assignment_id").GetInt64();
         app.Service<Data.Annotators.AnnotatorService>().SetActive(issued.Annotator.Id, false);

@@ -1,6 +1,7 @@
 using Alignment.Data.Annotators;
 using Alignment.Data.Labeling;
 using Alignment.Data.Model;
+using Alignment.Data.Projects;
 using Microsoft.Playwright;
 using Xunit.Abstractions;
 
@@ -21,6 +22,7 @@ public class AdminBrowserTests(ITestOutputHelper output)
         foreach (var (name, index) in names.Select((n, i) => (n, i)))
         {
             var id = annotators.Create(name, AnnotatorRole.Annotator).Annotator.Id;
+            session.Service<ProjectMembers>().Add(project.Id, id);
             var n = 0;
             while (queue.NextItem(project.Id, id) is { } item)
             {

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Alignment.Data.Annotators;
 using Alignment.Data.Labeling;
 using Alignment.Data.Model;
+using Alignment.Data.Projects;
 using Dapper;
 using Microsoft.Playwright;
 using Xunit.Abstractions;
@@ -35,6 +36,7 @@ public class LabelingBrowserTests(ITestOutputHelper output)
         var project = E2eData.Project(session);
         var annotators = session.Service<AnnotatorService>();
         var alice = annotators.Create("alice", AnnotatorRole.Annotator);
+        session.Service<ProjectMembers>().Add(project.Id, alice.Annotator.Id);
         var admin = annotators.Create("admin", AnnotatorRole.Admin);
         var shots = BrowserSession.ScreenshotFolder();
 

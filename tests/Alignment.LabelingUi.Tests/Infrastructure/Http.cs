@@ -45,10 +45,26 @@ public static partial class Http
         return WebUtility.HtmlDecode(match.Groups[1].Value);
     }
 
+    /// <summary>Posts a static-SSR form of <paramref name="page"/> (its <c>@formname</c> as <c>_handler</c>, with the page's antiforgery token).</summary>
+    public static async Task<HttpResponseMessage> PostForm(HttpClient client, string page, string handler, Dictionary<string, string> fields)
+    {
+        var html = await client.GetStringAsync(page);
+        fields["_handler"] = handler;
+        fields["__RequestVerificationToken"] = AntiforgeryToken(html);
+        return await client.PostAsync(page, new FormUrlEncodedContent(fields));
+    }
+
     /// <summary>A cookie client signed in through GET + POST /signin (the real form, with its antiforgery token).</summary>
     public static async Task<HttpClient> SignedIn(this LabelingFactory factory, string token)
     {
         var client = factory.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        await SignIn(client, token);
+        return client;
+    }
+
+    /// <summary>Signs <paramref name="client"/> in through GET + POST /signin; asserts the redirect that follows success.</summary>
+    public static async Task SignIn(HttpClient client, string token)
+    {
         var page = await client.GetStringAsync("/signin");
         var response = await client.PostAsync("/signin", new FormUrlEncodedContent(new Dictionary<string, string>
         {
@@ -57,7 +73,6 @@ public static partial class Http
             ["Token"] = token,
         }));
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
-        return client;
     }
 
     /// <summary>Posts an htmx request (antiforgery token in the header, as app.js sends it).</summary>

@@ -22,12 +22,15 @@ namespace Alignment.LabelingUi.Tests.Infrastructure;
 /// </summary>
 public sealed class LabelingFactory : WebApplicationFactory<Program>
 {
-    public LabelingFactory(ManualClock? clock = null)
+    public LabelingFactory(ManualClock? clock = null, IReadOnlyDictionary<string, string>? settings = null)
     {
         Home = Path.Combine(Path.GetTempPath(), "align-ui-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(Home);
         Clock = clock;
+        _settings = settings ?? new Dictionary<string, string>();
     }
+
+    private readonly IReadOnlyDictionary<string, string> _settings;
 
     public string Home { get; }
     public ManualClock? Clock { get; }
@@ -36,6 +39,8 @@ public sealed class LabelingFactory : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseSetting(LabelingSettings.HomeKey, Home);
+        foreach (var (key, value) in _settings)
+            builder.UseSetting(key, value);
         builder.ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
         if (Clock is not null)
             builder.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Clock));
@@ -45,8 +50,21 @@ public sealed class LabelingFactory : WebApplicationFactory<Program>
 
     public AlignStore Store => Service<AlignStore>();
 
-    /// <summary>Creates an account and returns its token.</summary>
-    public string Token(string name, AnnotatorRole role = AnnotatorRole.Annotator) => Service<AnnotatorService>().Create(name, role).Token;
+    /// <summary>
+    /// Creates an account and returns its token; with <paramref name="member"/> it becomes a member of every project that
+    /// exists now (and <see cref="Project"/> adds every existing account to a new project), so tests label as members
+    /// unless they test membership.
+    /// </summary>
+    public string Token(string name, AnnotatorRole role = AnnotatorRole.Annotator, bool member = true)
+    {
+        var issued = Service<AnnotatorService>().Create(name, role);
+        if (member)
+        {
+            foreach (var project in Service<ProjectService>().List())
+                Service<ProjectMembers>().Add(project.Id, issued.Annotator.Id);
+        }
+        return issued.Token;
+    }
 
     /// <summary>A client that sends the bearer token (no cookies).</summary>
     public HttpClient Api(string? token)
@@ -57,10 +75,19 @@ public sealed class LabelingFactory : WebApplicationFactory<Program>
         return client;
     }
 
-    /// <summary>Creates a project and imports <paramref name="pairs"/> comparisons whose models are <c>model-alpha</c> and <c>model-beta</c>.</summary>
-    public Project Project(string name = "demo", int overlap = 1, int pairs = 5, double goldRate = 0, int leaseMinutes = 30, string guidelines = "Prefer **correct** answers.")
+    /// <summary>
+    /// Creates a project and imports <paramref name="pairs"/> comparisons whose models are <c>model-alpha</c> and <c>model-beta</c>;
+    /// with <paramref name="members"/> every existing account becomes a member.
+    /// </summary>
+    public Project Project(string name = "demo", int overlap = 1, int pairs = 5, double goldRate = 0, int leaseMinutes = 30, string guidelines = "Prefer **correct** answers.",
+        bool members = true)
     {
         var project = Service<ProjectService>().Create(new ProjectSettings(name, guidelines, overlap, GoldRate: goldRate, LeaseMinutes: leaseMinutes));
+        if (members)
+        {
+            foreach (var annotator in Service<AnnotatorService>().List())
+                Service<ProjectMembers>().Add(project.Id, annotator.Id);
+        }
         if (pairs > 0)
             Import(project.Id, PairsJsonl(pairs), "pairs.jsonl");
         return project;

@@ -65,25 +65,17 @@ public class AdminPageTests
             Assert.Contains($"<td>{name}</td>", people);
     }
 
-    private static async Task<HttpResponseMessage> PostForm(HttpClient client, string page, string handler, Dictionary<string, string> fields)
-    {
-        var html = await client.GetStringAsync(page);
-        fields["_handler"] = handler;
-        fields["__RequestVerificationToken"] = Http.AntiforgeryToken(html);
-        return await client.PostAsync(page, new FormUrlEncodedContent(fields));
-    }
-
     [Fact]
     public async Task Creating_a_project_through_the_form_leads_to_its_page()
     {
         using var app = new LabelingFactory();
         var admin = await app.SignedIn(app.Token("root", AnnotatorRole.Admin));
 
-        var response = await PostForm(admin, "/admin", "create-project", new() { ["NewProject.Name"] = "honesty", ["NewProject.OverlapK"] = "3", ["NewProject.Guidelines"] = "Be *honest*." });
+        var response = await Http.PostForm(admin, "/admin", "create-project", new() { ["NewProject.Name"] = "honesty", ["NewProject.OverlapK"] = "3", ["NewProject.Guidelines"] = "Be *honest*." });
 
         Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
         Assert.Equal(3, app.Count("SELECT overlap_k FROM projects WHERE name = 'honesty'"));
-        var duplicate = await PostForm(admin, "/admin", "create-project", new() { ["NewProject.Name"] = "honesty", ["NewProject.OverlapK"] = "1" });
+        var duplicate = await Http.PostForm(admin, "/admin", "create-project", new() { ["NewProject.Name"] = "honesty", ["NewProject.OverlapK"] = "1" });
         Assert.Equal(HttpStatusCode.Conflict, duplicate.StatusCode);
         Assert.Contains("already exists", await duplicate.Content.ReadAsStringAsync());
     }
@@ -142,7 +134,7 @@ public class AdminPageTests
         using var app = new LabelingFactory();
         var admin = await app.SignedIn(app.Token("root", AnnotatorRole.Admin));
 
-        var response = await PostForm(admin, "/admin/annotators", "create-annotator", new() { ["NewAnnotator.Name"] = "jo", ["NewAnnotator.Role"] = "annotator" });
+        var response = await Http.PostForm(admin, "/admin/annotators", "create-annotator", new() { ["NewAnnotator.Name"] = "jo", ["NewAnnotator.Role"] = "annotator" });
 
         var html = await response.Content.ReadAsStringAsync();
         var token = System.Text.RegularExpressions.Regex.Match(html, "data-token>(aln_[^<]+)<").Groups[1].Value;

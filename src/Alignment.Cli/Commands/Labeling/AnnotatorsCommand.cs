@@ -53,12 +53,18 @@ public static class AnnotatorsCommand
                 output.WriteLine("No accounts yet. Create the first admin with: align annotators add NAME --role admin");
                 return ExitCodes.Ok;
             }
-            var width = Math.Max(4, all.Max(a => a.Name.Length));
-            output.WriteLine($"{"name".PadRight(width)}  role       status    created");
-            foreach (var a in all)
-                output.WriteLine($"{a.Name.PadRight(width)}  {a.Role.ToCode(),-9}  {(a.IsActive ? "active" : "disabled"),-8}  {a.CreatedAt:yyyy-MM-dd}");
+            WriteTable(output, all);
             return ExitCodes.Ok;
         }));
         return command;
+    }
+
+    /// <summary>Prints accounts as a table: name, role, active or disabled, created (for `annotators list` and `projects members list`).</summary>
+    internal static void WriteTable(TextWriter output, IReadOnlyList<Annotator> accounts)
+    {
+        var width = Math.Max(4, accounts.Max(a => a.Name.Length));
+        output.WriteLine($"{"name".PadRight(width)}  role       status    created");
+        foreach (var a in accounts)
+            output.WriteLine($"{a.Name.PadRight(width)}  {a.Role.ToCode(),-9}  {(a.IsActive ? "active" : "disabled"),-8}  {a.CreatedAt:yyyy-MM-dd}");
     }
 }

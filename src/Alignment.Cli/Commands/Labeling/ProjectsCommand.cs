@@ -5,7 +5,7 @@ using Alignment.Data.Projects;
 
 namespace Alignment.Cli.Commands.Labeling;
 
-/// <summary>`align projects create NAME [--overlap K] [--guidelines FILE] ...` and `align projects list`.</summary>
+/// <summary>`align projects create NAME [--overlap K] [--guidelines FILE] [--member NAME]...`, `align projects list` and `align projects members`.</summary>
 public static class ProjectsCommand
 {
     public static Command Create()
@@ -13,6 +13,7 @@ public static class ProjectsCommand
         var command = new Command("projects", "Manage labeling projects: create one (name, overlap k, guidelines) or list them with their progress.");
         command.Subcommands.Add(CreateCreate());
         command.Subcommands.Add(CreateList());
+        command.Subcommands.Add(MembersCommand.Create());
         return command;
     }
 
@@ -25,18 +26,33 @@ public static class ProjectsCommand
         var goldRate = new Option<double>("--gold-rate") { Description = "Fraction of gold (known-answer) items mixed into each queue.", DefaultValueFactory = _ => 0.1, HelpName = "R" };
         var lease = new Option<int>("--lease-minutes") { Description = "How long an item stays reserved for its annotator.", DefaultValueFactory = _ => 30, HelpName = "M" };
         var aspects = new Option<bool>("--aspects") { Description = "Also ask for helpful / harmless / honest ratings (1–5)." };
+        var member = new Option<string[]>("--member")
+        {
+            Description = "An annotator account to make a member (repeat it). New projects start with no members: annotators see only " +
+                          "projects they are members of; admins see all.",
+            HelpName = "NAME",
+        };
         var home = LabelingCommands.HomeOption();
-        var command = new Command("create", "Create a labeling project.") { name, overlap, guidelines, strengthMax, goldRate, lease, aspects, home };
+        var command = new Command("create", "Create a labeling project.") { name, overlap, guidelines, strengthMax, goldRate, lease, aspects, member, home };
         command.SetAction(LabelingCommands.Action((parse, output) =>
         {
             var file = parse.GetValue(guidelines);
             if (file is { Exists: false })
                 throw new IOException($"guidelines file {file.FullName} does not exist.");
-            var project = new ProjectService(LabelingCommands.OpenStore(parse, home)).Create(new ProjectSettings(
+            var store = LabelingCommands.OpenStore(parse, home);
+            var names = parse.GetValue(member) ?? [];
+            var annotators = new Data.Annotators.AnnotatorService(store);
+            // Every named account must exist before anything is written.
+            foreach (var n in names.Where(n => annotators.Find(n.Trim()) is null))
+                throw new Data.Model.InvalidRequestException($"--member: there is no annotator named '{n.Trim()}' (see `align annotators list`).");
+            var project = new ProjectService(store).Create(new ProjectSettings(
                 parse.GetValue(name)!.Trim(), file is null ? "" : File.ReadAllText(file.FullName), parse.GetValue(overlap),
                 parse.GetValue(strengthMax), parse.GetValue(aspects), parse.GetValue(goldRate), parse.GetValue(lease)));
             output.WriteLine($"Created project '{project.Name}' (id {project.Id}, overlap k = {project.OverlapK}). " +
                              $"Next: align import FILE --project \"{project.Name}\" --kind pairs");
+            MembersCommand.AddAll(store, project, names, output);
+            if (names.Length == 0)
+                output.WriteLine($"It has no members yet: add annotators with align projects members add \"{project.Name}\" NAME");
             return ExitCodes.Ok;
         }));
         return command;

@@ -10,7 +10,7 @@ using Microsoft.Extensions.Hosting;
 
 namespace Alignment.Cli.Commands.Labeling;
 
-/// <summary>`align serve [--port N] [--host ADDR] [--home DIR]`: the labeling web app and REST API, until Ctrl+C.</summary>
+/// <summary>`align serve [--port N] [--host ADDR] [--behind-proxy [--proxy ADDR]...] [--home DIR]`: the labeling web app and REST API, until Ctrl+C.</summary>
 public static class ServeCommand
 {
     public static Command Create()
@@ -33,13 +33,38 @@ public static class ServeCommand
             DefaultValueFactory = _ => "127.0.0.1",
             HelpName = "ADDR",
         };
+        var behindProxy = new Option<bool>("--behind-proxy")
+        {
+            Description = "Run behind a reverse proxy (TLS terminated there): take the client address and scheme from its X-Forwarded-For " +
+                          "and X-Forwarded-Proto headers, so the sign-in cookie is Secure and rate limits count real clients. " +
+                          "Only the proxies in --proxy are trusted (default: loopback).",
+        };
+        var proxies = new Option<string[]>("--proxy")
+        {
+            Description = "With --behind-proxy: the address (10.0.0.5) or network (10.0.0.0/24) of a trusted proxy; repeat it for several. " +
+                          "Default: loopback (127.0.0.0/8 and ::1).",
+            HelpName = "ADDR",
+        };
+        proxies.Validators.Add(r =>
+        {
+            foreach (var text in r.GetValueOrDefault<string[]>() ?? [])
+            {
+                if (!ProxyHeaders.TryParse(text, out _))
+                    r.AddError($"--proxy '{text}' is not an IP address or network (e.g. 10.0.0.5 or 10.0.0.0/24).");
+            }
+        });
         var home = LabelingCommands.HomeOption();
         var command = new Command("serve",
             "Run the labeling web app (annotators label pairs; admins manage projects, people, agreement, leaderboard) and its REST API " +
             "under /api, until Ctrl+C.")
         {
-            port, host, home,
+            port, host, behindProxy, proxies, home,
         };
+        command.Validators.Add(r =>
+        {
+            if ((r.GetValue(proxies) ?? []).Length > 0 && !r.GetValue(behindProxy))
+                r.AddError("--proxy needs --behind-proxy (without it the forwarded headers are ignored).");
+        });
         command.SetAction(async (parse, cancellation) =>
         {
             var output = parse.InvocationConfiguration.Output;
@@ -49,11 +74,15 @@ public static class ServeCommand
                 await using var app = LabelingApp.Create(new LabelingAppOptions
                 {
                     Home = parse.GetValue(home), Port = parse.GetValue(port), Host = parse.GetValue(host)!, Quiet = true,
+                    BehindProxy = parse.GetValue(behindProxy),
+                    Proxies = (parse.GetValue(proxies) ?? []).Select(p => ProxyHeaders.TryParse(p, out var n) ? n : throw new FormatException(p)).ToList(),
                 });
                 await app.StartAsync(cancellation);
                 var settings = app.Services.GetRequiredService<LabelingSettings>();
                 output.WriteLine($"Labeling UI: {app.ListeningUrl()}/  (REST API under /api)");
                 output.WriteLine($"Home: {settings.Home}");
+                if (parse.GetValue(behindProxy))
+                    output.WriteLine($"Behind a proxy: X-Forwarded-For/Proto trusted from {((parse.GetValue(proxies) ?? []) is { Length: > 0 } list ? string.Join(", ", list) : "loopback")}.");
                 if (app.Services.GetRequiredService<AnnotatorService>().List().Count == 0)
                     output.WriteLine("No accounts yet: create the first admin with `align annotators add NAME --role admin` (it prints the login token).");
                 output.WriteLine("Press Ctrl+C to stop.");
