@@ -33,7 +33,7 @@ public static class ProjectsCommand
             if (file is { Exists: false })
                 throw new IOException($"guidelines file {file.FullName} does not exist.");
             var project = new ProjectService(LabelingCommands.OpenStore(parse, home)).Create(new ProjectSettings(
-                parse.GetValue(name)!.Trim(), file is null ? "" : File.ReadAllText(file.FullName), parse.GetValue(overlap),
+                parse.GetValue(name)!.Trim(), file is null ? "" : Alignment.Tokenizers.Utf8Text.ReadAllText(file.FullName), parse.GetValue(overlap),
                 parse.GetValue(strengthMax), parse.GetValue(aspects), parse.GetValue(goldRate), parse.GetValue(lease)));
             output.WriteLine($"Created project '{project.Name}' (id {project.Id}, overlap k = {project.OverlapK}). " +
                              $"Next: align import FILE --project \"{project.Name}\" --kind pairs");
