@@ -159,8 +159,9 @@ public sealed class TrainCommandTests : IDisposable
     {
         string sft = Write("sft.jsonl", Enumerable.Range(0, 8).Select(i => new { prompt = $"q{i}", completion = " red cat" }));
         string good = stage == "dpo" ? Pairs() : sft;
-        object Options(string m, string d, string finetuning = "full", int loraR = 8, double beta1 = 0.9, int maxLength = 16) =>
-            new { model = m, data = d, template = "plain", max_length = maxLength, batch_size = 4, max_steps = 1, finetuning, lora_r = loraR, adam_beta1 = beta1 };
+        string chat = Write("chat.jsonl", Enumerable.Range(0, 8).Select(i => new { messages = new[] { new { role = "user", content = $"q{i} red" }, new { role = "assistant", content = "good cat" } } }));
+        object Options(string m, string d, string finetuning = "full", int loraR = 8, double beta1 = 0.9, int maxLength = 16, string template = "plain") =>
+            new { model = m, data = d, template, max_length = maxLength, batch_size = 4, max_steps = 1, finetuning, lora_r = loraR, adam_beta1 = beta1 };
         object bad = fault switch
         {
             "missing-model" => Options(Path.Combine(root, "no-model"), good),
@@ -168,7 +169,7 @@ public sealed class TrainCommandTests : IDisposable
             "empty-data" => Options(model, Write("empty.jsonl", [])),
             "lora-r-0" => Options(model, good, "lora", loraR: 0),
             "adam-beta1-1.5" => Options(model, good, beta1: 1.5),
-            "max-length-3" => Options(model, good, maxLength: 3),
+            "max-length-3" => Options(model, chat, maxLength: 3, template: "chatml"),   // the chat header alone is longer
             _ => Options(model, sft),
         };
         string output = Path.Combine(root, "out-" + fault);
