@@ -42,30 +42,11 @@ public static class Utf8Text
     {
         if (!Utf8.IsValid(bytes))
         {
-            int bad = FirstInvalid(bytes);
-            throw new InvalidUtf8Exception(name, 1 + bytes[..bad].Count((byte)'\n'), bad, bytes[bad]);
+            int at = 0;
+            while (Rune.DecodeFromUtf8(bytes[at..], out _, out int length) == OperationStatus.Done) at += length;
+            throw new InvalidUtf8Exception(name, 1 + bytes[..at].Count((byte)'\n'), at, bytes[at]);
         }
         if (bytes.StartsWith("\uFEFF"u8)) bytes = bytes[3..];
         return Strict.GetString(bytes);
-    }
-
-    private static int FirstInvalid(ReadOnlySpan<byte> bytes)
-    {
-        var chars = ArrayPool<char>.Shared.Rent(4096);
-        try
-        {
-            // Decode chunk by chunk until the decoder stops at the invalid sequence.
-            int done = 0;
-            while (true)
-            {
-                var status = Utf8.ToUtf16(bytes[done..], chars, out int read, out _, replaceInvalidSequences: false, isFinalBlock: true);
-                done += read;
-                if (status != OperationStatus.DestinationTooSmall) return done;
-            }
-        }
-        finally
-        {
-            ArrayPool<char>.Shared.Return(chars);
-        }
     }
 }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Text;
 using System.Text.Unicode;
 
 namespace Alignment.Data.ImportExport;
@@ -16,23 +17,8 @@ public sealed record Utf8Error(int Line, long Offset, byte Byte)
     public static Utf8Error? Find(ReadOnlySpan<byte> bytes)
     {
         if (Utf8.IsValid(bytes)) return null;
-        var chars = ArrayPool<char>.Shared.Rent(4096);
-        try
-        {
-            // Decode chunk by chunk until the decoder stops at the invalid sequence (a complete prefix is always valid).
-            int done = 0;
-            while (true)
-            {
-                var status = Utf8.ToUtf16(bytes[done..], chars, out int read, out _, replaceInvalidSequences: false, isFinalBlock: true);
-                done += read;
-                if (status != OperationStatus.DestinationTooSmall) break;
-            }
-            int line = 1 + bytes[..done].Count((byte)'\n');
-            return new Utf8Error(line, done, bytes[done]);
-        }
-        finally
-        {
-            ArrayPool<char>.Shared.Return(chars);
-        }
+        int at = 0;
+        while (Rune.DecodeFromUtf8(bytes[at..], out _, out int length) == OperationStatus.Done) at += length;
+        return new Utf8Error(1 + bytes[..at].Count((byte)'\n'), at, bytes[at]);
     }
 }
