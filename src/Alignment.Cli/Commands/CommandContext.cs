@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
 using Alignment.Cli.Runtime;
-using Alignment.Torch;
 using Spectre.Console;
 
 namespace Alignment.Cli.Commands;

@@ -2,10 +2,8 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using Alignment.Cli.Runtime;
-using Alignment.Tokenizers;
 using Alignment.Training;
 using Alignment.Training.Config;
-using Alignment.Training.Datasets;
 using Alignment.Training.Runtime;
 using Spectre.Console;
 

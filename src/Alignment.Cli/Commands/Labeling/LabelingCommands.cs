@@ -1,6 +1,5 @@
 using System.CommandLine;
 using Alignment.Data;
-using Alignment.Data.Model;
 using Alignment.Data.Store;
 
 namespace Alignment.Cli.Commands.Labeling;
