@@ -44,10 +44,34 @@ public static class AlignApp
         return root;
     }
 
-    /// <summary>Parses and runs <paramref name="args"/>, writing to the given writers; returns the exit code.</summary>
+    /// <summary>
+    /// Parses and runs <paramref name="args"/>, writing to the given writers; returns the exit code. This is the one place
+    /// where a command's exception becomes an exit code: the user's errors (see <see cref="CliErrors"/>) print one
+    /// "error: ..." line and give <see cref="ExitCodes.Failure"/>, a missing native library gives
+    /// <see cref="ExitCodes.NativeLibraryMissing"/>, and anything else is a bug: its stack trace and
+    /// <see cref="ExitCodes.InternalError"/>.
+    /// </summary>
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
         var parse = CreateRootCommand().Parse(args);
-        return parse.Invoke(new InvocationConfiguration { Output = output, Error = error });
+        try
+        {
+            return parse.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
+        }
+        catch (Exception e) when (CliErrors.IsNativeLoadFailure(e))
+        {
+            error.WriteLine(CommandContext.NativeLoadHint(CliErrors.Unwrap(e)));
+            return ExitCodes.NativeLibraryMissing;
+        }
+        catch (Exception e) when (CliErrors.Describe(e) is { } message)
+        {
+            error.WriteLine($"error: {message}");
+            return ExitCodes.Failure;
+        }
+        catch (Exception e)
+        {
+            error.WriteLine($"internal error (a bug in align; please report it with this text): {e}");
+            return ExitCodes.InternalError;
+        }
     }
 }

@@ -26,8 +26,8 @@ public sealed partial class Tokenizer
                 ? $"{path}: the folder has no tokenizer.json (a Hugging Face tokenizer folder has tokenizer.json and tokenizer_config.json)"
                 : $"{path}: file not found");
         string configFile = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(file))!, "tokenizer_config.json");
-        var config = File.Exists(configFile) ? TokenizerConfig.Parse(File.ReadAllText(configFile), configFile) : TokenizerConfig.Empty;
-        return FromJson(File.ReadAllText(file), config, file, model);
+        var config = File.Exists(configFile) ? TokenizerConfig.Parse(Utf8Text.ReadAllText(configFile), configFile) : TokenizerConfig.Empty;
+        return FromJson(Utf8Text.ReadAllText(file), config, file, model);
     }
 
     /// <summary>Loads a tokenizer from the text of a tokenizer.json; <paramref name="file"/> names it in errors.</summary>
@@ -37,7 +37,7 @@ public sealed partial class Tokenizer
         JsonDocument doc;
         try
         {
-            doc = JsonDocument.Parse(tokenizerJson, new JsonDocumentOptions { MaxDepth = 256 });
+            doc = JsonDocument.Parse(tokenizerJson, new JsonDocumentOptions { MaxDepth = 256, AllowDuplicateProperties = false });
         }
         catch (JsonException e)
         {

@@ -143,4 +143,60 @@ public sealed class TrainCommandTests : IDisposable
         Assert.Contains("holds preference pairs", r.Error);
         Assert.False(Directory.Exists(Path.Combine(root, "y", "checkpoints")));
     }
+
+    // A run that fails before its first step takes back what it made (the metrics file, the output folder it created),
+    // so the same command succeeds once the cause is fixed: it used to leave a 0-byte metrics.jsonl and refuse the
+    // retry with "already holds a run".
+    [Theory]
+    [InlineData("missing-model", "sft")]
+    [InlineData("bad-data-shape", "sft")]
+    [InlineData("empty-data", "sft")]
+    [InlineData("lora-r-0", "sft")]
+    [InlineData("adam-beta1-1.5", "sft")]
+    [InlineData("max-length-3", "sft")]
+    [InlineData("sft-data-for-dpo", "dpo")]
+    public void A_run_that_fails_before_its_first_step_leaves_nothing_and_the_retry_runs(string fault, string stage)
+    {
+        string sft = Write("sft.jsonl", Enumerable.Range(0, 8).Select(i => new { prompt = $"q{i}", completion = " red cat" }));
+        string good = stage == "dpo" ? Pairs() : sft;
+        string chat = Write("chat.jsonl", Enumerable.Range(0, 8).Select(i => new { messages = new[] { new { role = "user", content = $"q{i} red" }, new { role = "assistant", content = "good cat" } } }));
+        object Options(string m, string d, string finetuning = "full", int loraR = 8, double beta1 = 0.9, int maxLength = 16, string template = "plain") =>
+            new { model = m, data = d, template, max_length = maxLength, batch_size = 4, max_steps = 1, finetuning, lora_r = loraR, adam_beta1 = beta1 };
+        object bad = fault switch
+        {
+            "missing-model" => Options(Path.Combine(root, "no-model"), good),
+            "bad-data-shape" => Options(model, Write("shape.jsonl", [new { question = "q", answer = "a" }])),
+            "empty-data" => Options(model, Write("empty.jsonl", [])),
+            "lora-r-0" => Options(model, good, "lora", loraR: 0),
+            "adam-beta1-1.5" => Options(model, good, beta1: 1.5),
+            "max-length-3" => Options(model, chat, maxLength: 3, template: "chatml"),   // the chat header alone is longer
+            _ => Options(model, sft),
+        };
+        string output = Path.Combine(root, "out-" + fault);
+
+        var failed = CliRunner.Run("train", stage, "--config", Config("bad.json", bad), "--output", output);
+
+        Assert.True(failed.ExitCode == 2, $"exit {failed.ExitCode}: {failed.Error}");
+        Assert.StartsWith("error: ", failed.Error);
+        Assert.DoesNotContain("   at ", failed.Error);
+        Assert.False(Path.Exists(output), $"{output} was left behind: " +
+                     (Directory.Exists(output) ? string.Join(", ", Directory.EnumerateFileSystemEntries(output)) : "a file"));
+
+        var retry = CliRunner.Run("train", stage, "--config", Config("good.json", Options(model, good)), "--output", output);
+        Assert.True(retry.ExitCode == 0, retry.Error);
+        Assert.Contains("trained 1 of 1 steps", retry.Out);
+    }
+
+    // A failed start into a folder that existed before keeps the folder and what was in it, and removes only its metrics file.
+    [Fact]
+    public void A_failed_start_into_an_existing_folder_keeps_the_folder_and_its_files()
+    {
+        string output = Directory.CreateDirectory(Path.Combine(root, "kept")).FullName;
+        File.WriteAllText(Path.Combine(output, "notes.txt"), "mine");
+        string sft = Write("sft.jsonl", Enumerable.Range(0, 8).Select(i => new { prompt = $"q{i}", completion = " red cat" }));
+        var failed = CliRunner.Run("train", "sft", "--config",
+            Config("bad.json", new { model = Path.Combine(root, "no-model"), data = sft, template = "plain", max_steps = 1 }), "--output", output);
+        Assert.Equal(2, failed.ExitCode);
+        Assert.Equal(["notes.txt"], Directory.GetFileSystemEntries(output).Select(Path.GetFileName));
+    }
 }

@@ -14,7 +14,7 @@ public static class ArtifactsCommand
         var listJson = WorkflowCommandSupport.JsonOption("the artifacts");
         var listHome = WorkflowCommandSupport.HomeOption();
         var list = new Command("list", "Every artifact, newest first.") { listJson, listHome };
-        list.SetAction(WorkflowCommandSupport.Action(threads, ctx =>
+        list.SetAction(CommandContext.Action(threads, ctx =>
         {
             var records = WorkflowCommandSupport.Engine(ctx, listHome).Artifacts.List();
             if (ctx.Parse.GetValue(listJson)) ctx.WriteJson(records.Select(View).ToList());
@@ -26,7 +26,7 @@ public static class ArtifactsCommand
         var showJson = WorkflowCommandSupport.JsonOption("the artifact");
         var showHome = WorkflowCommandSupport.HomeOption();
         var show = new Command("show", "One artifact: kind, size, path, producer, parameters and inputs.") { showId, showJson, showHome };
-        show.SetAction(WorkflowCommandSupport.Action(threads, ctx =>
+        show.SetAction(CommandContext.Action(threads, ctx =>
         {
             var store = WorkflowCommandSupport.Engine(ctx, showHome).Artifacts;
             var record = store.Get(ctx.Parse.GetValue(showId)!);
@@ -39,7 +39,7 @@ public static class ArtifactsCommand
         var lineageJson = WorkflowCommandSupport.JsonOption("the lineage");
         var lineageHome = WorkflowCommandSupport.HomeOption();
         var lineage = new Command("lineage", "The artifact and everything it was made from, upstream to the imported files.") { lineageId, lineageJson, lineageHome };
-        lineage.SetAction(WorkflowCommandSupport.Action(threads, ctx =>
+        lineage.SetAction(CommandContext.Action(threads, ctx =>
         {
             var entries = WorkflowCommandSupport.Engine(ctx, lineageHome).Artifacts.Lineage(ctx.Parse.GetValue(lineageId)!);
             if (ctx.Parse.GetValue(lineageJson))

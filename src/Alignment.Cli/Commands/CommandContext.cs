@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
 using Alignment.Cli.Runtime;
-using Alignment.Torch;
 using Spectre.Console;
 
 namespace Alignment.Cli.Commands;
@@ -12,10 +11,13 @@ public static class ExitCodes
     public const int Ok = 0;
     /// <summary>Unknown command, bad option value (reported by System.CommandLine with the help text).</summary>
     public const int ParseError = 1;
-    /// <summary>The command ran and failed: bad environment setting, a libtorch error.</summary>
+    /// <summary>The command ran and failed: bad input (a file, a config value, an environment setting), a file or folder that
+    /// cannot be read or written, a libtorch error. One "error: ..." line names the file (and line and field).</summary>
     public const int Failure = 2;
     /// <summary>The native bridge or libtorch could not be loaded: run the setup script.</summary>
     public const int NativeLibraryMissing = 3;
+    /// <summary>An unexpected exception: a bug in align (its stack trace is printed).</summary>
+    public const int InternalError = 70;
 }
 
 /// <summary>What a command body gets: its parse result, writers, a Spectre console over stdout, and the thread setting.</summary>
@@ -68,37 +70,12 @@ public sealed class CommandContext
 
     /// <summary>
     /// Wraps a command body as a System.CommandLine action: applies the thread policy (global --threads,
-    /// ALIGN_NUM_THREADS, else all cores) and turns the expected failures into a message and an exit code
-    /// instead of a stack trace. Unexpected exceptions still reach System.CommandLine's handler.
+    /// ALIGN_NUM_THREADS, else all cores). Its exceptions become exit codes in <see cref="AlignApp.Run"/>.
     /// </summary>
     public static Func<ParseResult, int> Action(Option<int?> threadsOption, Func<CommandContext, int> body) => parse =>
     {
-        var error = parse.InvocationConfiguration.Error;
-        try
-        {
-            var (threads, source) = ThreadSetting.Apply(parse.GetValue(threadsOption));
-            return body(new CommandContext(parse, threads, source));
-        }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
-        {
-            error.WriteLine(NativeLoadHint(e));
-            return ExitCodes.NativeLibraryMissing;
-        }
-        catch (UsageException e)
-        {
-            error.WriteLine($"error: {e.Message}");
-            return ExitCodes.Failure;
-        }
-        catch (Alignment.Models.ModelException e)
-        {
-            error.WriteLine($"error: {e.Message}");
-            return ExitCodes.Failure;
-        }
-        catch (TorchException e)
-        {
-            error.WriteLine($"error: libtorch: {e.Message}");
-            return ExitCodes.Failure;
-        }
+        var (threads, source) = ThreadSetting.Apply(parse.GetValue(threadsOption));
+        return body(new CommandContext(parse, threads, source));
     };
 
     /// <summary>The message printed when the bridge (libaligntorch.so) or libtorch cannot be loaded.</summary>

@@ -44,7 +44,7 @@ public static class DemoCommand
         {
             home, human, seed, inputs, workflow, force, annotators, port,
         };
-        command.SetAction(WorkflowCommandSupport.Action(threads, ctx =>
+        command.SetAction(CommandContext.Action(threads, ctx =>
         {
             string definition = ctx.Parse.GetValue(workflow) is { } explicitPath
                 ? Path.GetFullPath(explicitPath)

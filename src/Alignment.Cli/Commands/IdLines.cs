@@ -16,7 +16,7 @@ public static class IdLines
         if (!File.Exists(path)) throw new UsageException($"{path}: input file not found");
         var result = new List<long[]>();
         int lineNumber = 0;
-        foreach (string line in File.ReadLines(path))
+        foreach (string line in Alignment.Tokenizers.Utf8Text.ReadAllLines(path))
         {
             lineNumber++;
             string where = $"{path}:{lineNumber}";

@@ -68,6 +68,10 @@ public static class LogprobsCommand
         foreach (var w in model.warnings) ctx.Error.WriteLine($"warning: {w}");
         model.eval();
         var results = ctx.WithStatus($"Scoring {sequences.Count} sequences...", _ => TokenLogProbs.Compute(model, sequences, batchSize));
+        for (int i = 0; i < results.Count; i++)
+            if (Array.FindIndex(results[i], v => v is double d && !double.IsFinite(d)) is var t and >= 0)
+                throw new UsageException($"{inputPath}:{i + 1}: the log-probability of ids[{t}] is {results[i][t]} under {modelDir} " +
+                                         "(its logits overflow in this dtype; try --dtype float32); nothing was written");
         IdLines.WriteAtomically(outputPath, results.Select(IdLines.LogprobsLine));
 
         long tokens = sequences.Sum(s => (long)s.Length);

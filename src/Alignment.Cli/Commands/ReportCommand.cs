@@ -21,7 +21,7 @@ public static class ReportCommand
         {
             id, json, home,
         };
-        command.SetAction(WorkflowCommandSupport.Action(threads, ctx =>
+        command.SetAction(CommandContext.Action(threads, ctx =>
         {
             var listing = ReportLocator.Find(WorkflowCommandSupport.Engine(ctx, home), ctx.Parse.GetValue(id)!);
             if (ctx.Parse.GetValue(json)) ctx.WriteJson(new { listing.Instance, Reports = listing.Reports.Select(View).ToList() });

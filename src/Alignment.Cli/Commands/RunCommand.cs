@@ -23,7 +23,7 @@ public static class RunCommand
         {
             file, inputs, force, home,
         };
-        command.SetAction(WorkflowCommandSupport.Action(threads, ctx =>
+        command.SetAction(CommandContext.Action(threads, ctx =>
         {
             var values = ParseInputs(ctx.Parse.GetValue(inputs) ?? []);
             var engine = WorkflowCommandSupport.Engine(ctx, home, new WorkflowCommandSupport.LineObserver(ctx.Out));
@@ -45,7 +45,7 @@ public static class RunCommand
         {
             id, home,
         };
-        command.SetAction(WorkflowCommandSupport.Action(threads, ctx =>
+        command.SetAction(CommandContext.Action(threads, ctx =>
         {
             var engine = WorkflowCommandSupport.Engine(ctx, home, new WorkflowCommandSupport.LineObserver(ctx.Out));
             return Report(ctx, engine.ResumeAsync(ctx.Parse.GetValue(id)!).GetAwaiter().GetResult());

@@ -14,7 +14,7 @@ public static class StatusCommand
         var json = WorkflowCommandSupport.JsonOption("the instance (or the list)");
         var home = WorkflowCommandSupport.HomeOption();
         var command = new Command("status", "Show workflow instances, or one instance's stages with status, durations and artifacts.") { id, json, home };
-        command.SetAction(WorkflowCommandSupport.Action(threads, ctx =>
+        command.SetAction(CommandContext.Action(threads, ctx =>
         {
             var engine = WorkflowCommandSupport.Engine(ctx, home);
             bool asJson = ctx.Parse.GetValue(json);
@@ -38,7 +38,7 @@ public static class StatusCommand
         var id = new Argument<string>("ID") { Description = "Instance id or unique prefix." };
         var home = WorkflowCommandSupport.HomeOption();
         var command = new Command("cancel", "Stop an instance at its next safe point (at once when no process is running it).") { id, home };
-        command.SetAction(WorkflowCommandSupport.Action(threads, ctx =>
+        command.SetAction(CommandContext.Action(threads, ctx =>
         {
             var engine = WorkflowCommandSupport.Engine(ctx, home);
             string full = engine.Repository.ResolveId(ctx.Parse.GetValue(id)!);

@@ -35,10 +35,9 @@ public static class TokenizeCommand
         try { tok = Tokenizer.FromFile(tokenizerPath); }
         catch (TokenizerException e) { throw new UsageException(e.Message); }
         if (!File.Exists(inputPath)) throw new UsageException($"{inputPath}: file not found");
-
         var lines = new List<string>();
         int lineNo = 0;
-        foreach (string line in File.ReadLines(inputPath))
+        foreach (string line in Utf8Text.ReadAllLines(inputPath))
         {
             lineNo++;
             if (string.IsNullOrWhiteSpace(line)) continue;
@@ -48,11 +47,8 @@ public static class TokenizeCommand
             lines.Add(decode ? DecodeLine(tok, row, inputPath, lineNo) : EncodeLine(tok, row, inputPath, lineNo));
         }
 
-        string full = Path.GetFullPath(outputPath);
-        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-        string tmp = full + $".{Guid.NewGuid():N}.tmp";
-        File.WriteAllText(tmp, lines.Count == 0 ? "" : string.Join("\n", lines) + "\n", new UTF8Encoding(false));
-        File.Move(tmp, full, overwrite: true);
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(outputPath))!);
+        IdLines.WriteAtomically(outputPath, lines);
         ctx.Error.WriteLine($"{(decode ? "decoded" : "encoded")} {lines.Count} lines -> {outputPath}");
         return ExitCodes.Ok;
     }

@@ -2,10 +2,8 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using Alignment.Cli.Runtime;
-using Alignment.Tokenizers;
 using Alignment.Training;
 using Alignment.Training.Config;
-using Alignment.Training.Datasets;
 using Alignment.Training.Runtime;
 using Spectre.Console;
 
@@ -40,17 +38,10 @@ public static class TrainCommand
         var command = new Command(stage.Name, stage.Description + "\n\n" + OptionsHelp(stage.OptionsType)) { config, set, output };
         command.SetAction(CommandContext.Action(threadsOption, ctx =>
         {
-            try
-            {
-                var options = Bind(stage.OptionsType, ctx.Parse.GetValue(config), ctx.Parse.GetValue(set) ?? []);
-                string summary = RunWithProgress(ctx, stage, options, ctx.Parse.GetValue(output)!);
-                ctx.Out.WriteLine($"{stage.Name}: {summary}; output in {Path.GetFullPath(ctx.Parse.GetValue(output)!)}");
-                return ExitCodes.Ok;
-            }
-            catch (Exception e) when (e is ConfigException or DatasetException or TrainingException or TokenizerException)
-            {
-                throw new UsageException(e.Message);
-            }
+            var options = Bind(stage.OptionsType, ctx.Parse.GetValue(config), ctx.Parse.GetValue(set) ?? []);
+            string summary = RunWithProgress(ctx, stage, options, ctx.Parse.GetValue(output)!);
+            ctx.Out.WriteLine($"{stage.Name}: {summary}; output in {Path.GetFullPath(ctx.Parse.GetValue(output)!)}");
+            return ExitCodes.Ok;
         }));
         return command;
     }
@@ -58,14 +49,7 @@ public static class TrainCommand
     private static object Bind(Type type, string? configPath, string[] overrides)
     {
         var method = typeof(OptionsBinder).GetMethod(nameof(OptionsBinder.Bind))!.MakeGenericMethod(type);
-        try
-        {
-            return method.Invoke(null, [configPath, overrides])!;
-        }
-        catch (System.Reflection.TargetInvocationException e) when (e.InnerException is ConfigException c)
-        {
-            throw c;
-        }
+        return method.Invoke(null, [configPath, overrides])!;
     }
 
     private static string RunWithProgress(CommandContext ctx, TrainStage stage, object options, string outputDir)

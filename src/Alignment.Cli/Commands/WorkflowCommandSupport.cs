@@ -28,21 +28,6 @@ internal static class WorkflowCommandSupport
     public static WorkflowEngine Engine(CommandContext ctx, Option<string?> home, IWorkflowObserver? observer = null) =>
         new(AlignHome.Resolve(ctx.Parse.GetValue(home)), options: new WorkflowEngineOptions { Observer = observer ?? NullObserver.Instance });
 
-    /// <summary>Wraps a workflow command body: expected errors become "error: ..." on stderr and exit code 2.</summary>
-    public static Func<ParseResult, int> Action(Option<int?> threads, Func<CommandContext, int> body) =>
-        CommandContext.Action(threads, ctx =>
-        {
-            try
-            {
-                return body(ctx);
-            }
-            catch (Exception e) when (e is WorkflowException or Alignment.Data.Model.LabelingException or Alignment.Data.Store.SchemaTooNewException)
-            {
-                ctx.Error.WriteLine($"error: {e.Message}");
-                return ExitCodes.Failure;
-            }
-        });
-
     public static int ExitCode(RunResult result) => result.Status switch
     {
         InstanceStatus.Finished => ExitCodes.Ok,

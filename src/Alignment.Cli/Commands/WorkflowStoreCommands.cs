@@ -19,7 +19,7 @@ internal static class WorkflowStoreCommands
             "Store a definition file as a new version (max + 1) of its definitionId in the database; older versions stay. " +
             "Relative paths in it keep resolving against the file's folder. A definition with validation errors is stored " +
             "as a draft (listed with its error count) and the errors are printed; exit code 2 then.") { file, home };
-        save.SetAction(WorkflowCommandSupport.Action(threads, ctx =>
+        save.SetAction(CommandContext.Action(threads, ctx =>
         {
             var engine = WorkflowCommandSupport.Engine(ctx, home);
             var library = new DefinitionLibrary(new DefinitionRepository(engine.Db), new WorkflowValidator(engine.Registry, engine.Artifacts));
@@ -40,7 +40,7 @@ internal static class WorkflowStoreCommands
         var home = WorkflowCommandSupport.HomeOption();
         var json = WorkflowCommandSupport.JsonOption("the stored versions");
         var list = new Command("list", "The workflow definitions stored in the database, every version, newest first.") { home, json };
-        list.SetAction(WorkflowCommandSupport.Action(threads, ctx =>
+        list.SetAction(CommandContext.Action(threads, ctx =>
         {
             var engine = WorkflowCommandSupport.Engine(ctx, home);
             var versions = new DefinitionRepository(engine.Db).List();

@@ -17,7 +17,7 @@ public static class WorkflowsCommand
         var validate = new Command("validate",
             "Check a definition: JSON syntax (line and column), activity types and versions, inputs and their types, references, " +
             "connections and cycles. Prints every error with the activity id and name; exit code 2 when there are any.") { file, home };
-        validate.SetAction(WorkflowCommandSupport.Action(threads, ctx =>
+        validate.SetAction(CommandContext.Action(threads, ctx =>
         {
             string path = ctx.Parse.GetValue(file)!;
             var definition = DefinitionSerializer.Load(path);
@@ -34,7 +34,7 @@ public static class WorkflowsCommand
 
         var json = WorkflowCommandSupport.JsonOption("the activity metadata (for the designer's toolbox and property panels)");
         var activities = new Command("activities", "The activity types this build runs, with their inputs, outputs and ports.") { json };
-        activities.SetAction(WorkflowCommandSupport.Action(threads, ctx =>
+        activities.SetAction(CommandContext.Action(threads, ctx =>
         {
             var registry = ActivityRegistry.CreateDefault();
             var all = registry.All.Select(a => a.Descriptor).ToList();

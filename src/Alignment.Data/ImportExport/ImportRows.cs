@@ -16,12 +16,14 @@ public enum ImportFormat
 public sealed class ImportRow
 {
     private readonly Dictionary<string, string?> _fields;
+    private readonly HashSet<string> _numbers;
 
-    internal ImportRow(string fileName, int line, Dictionary<string, string?> fields)
+    internal ImportRow(string fileName, int line, Dictionary<string, string?> fields, HashSet<string>? numbers = null)
     {
         FileName = fileName;
         Line = line;
         _fields = fields;
+        _numbers = numbers ?? [];
     }
 
     /// <summary>The file name used in error messages.</summary>
@@ -37,12 +39,16 @@ public sealed class ImportRow
             throw Error(field, "is missing");
         if (value.Length == 0)
             throw Error(field, "is empty");
-        return value;
+        return Text(field, value);
     }
 
-    /// <summary>The field's text, or null when it is missing, null or empty.</summary>
-    public string? Optional(string field) =>
-        _fields.TryGetValue(field, out var value) && !string.IsNullOrEmpty(value) ? value : null;
+    /// <summary>The field's text, or null when it is missing, null or empty. A JSON number is accepted only where
+    /// <paramref name="numberAllowed"/> (a numeric field such as <c>gold_strength</c>); text fields must be JSON strings.</summary>
+    public string? Optional(string field, bool numberAllowed = false) =>
+        _fields.TryGetValue(field, out var value) && !string.IsNullOrEmpty(value) ? (numberAllowed ? value : Text(field, value)) : null;
+
+    private string Text(string field, string value) =>
+        _numbers.Contains(field) ? throw Error(field, $"must be a string, got the number {value}") : value;
 
     /// <summary>An error about this row (and <paramref name="field"/>, when given).</summary>
     public ImportException Error(string? field, string problem) => new(FileName, Line, field, problem);
@@ -60,9 +66,17 @@ public static class ImportRows
             $"unknown file type '{other}'; use .jsonl or .csv"),
     };
 
-    /// <summary>Reads every row; throws <see cref="ImportException"/> at the first malformed one.</summary>
-    public static IEnumerable<ImportRow> Read(Stream content, string fileName, ImportFormat format) =>
-        format == ImportFormat.Csv ? ReadCsv(content, fileName) : ReadJsonLines(content, fileName);
+    /// <summary>Reads every row; throws <see cref="ImportException"/> at the first malformed one (bytes that are not
+    /// UTF-8 included: they are refused with their line and byte offset, never decoded to U+FFFD).</summary>
+    public static IEnumerable<ImportRow> Read(Stream content, string fileName, ImportFormat format)
+    {
+        var bytes = new MemoryStream();
+        content.CopyTo(bytes);
+        if (Utf8Error.Find(bytes.GetBuffer().AsSpan(0, (int)bytes.Length)) is { } bad)
+            throw new ImportException(fileName, bad.Line, null, bad.Problem);
+        bytes.Position = 0;
+        return format == ImportFormat.Csv ? ReadCsv(bytes, fileName) : ReadJsonLines(bytes, fileName);
+    }
 
     private static IEnumerable<ImportRow> ReadJsonLines(Stream content, string fileName)
     {
@@ -74,20 +88,24 @@ public static class ImportRows
             if (string.IsNullOrWhiteSpace(line))
                 continue;
             Dictionary<string, string?> fields;
+            HashSet<string> numbers;
             try
             {
-                using var document = JsonDocument.Parse(line);
+                using var document = JsonDocument.Parse(line, new JsonDocumentOptions { AllowDuplicateProperties = false });
                 if (document.RootElement.ValueKind != JsonValueKind.Object)
                     throw new ImportException(fileName, lineNumber, null, "is not a JSON object");
                 fields = new Dictionary<string, string?>(StringComparer.Ordinal);
+                numbers = new HashSet<string>(StringComparer.Ordinal);
                 foreach (var property in document.RootElement.EnumerateObject())
                 {
+                    if (property.Value.ValueKind == JsonValueKind.Number)
+                        numbers.Add(property.Name);
                     fields[property.Name] = property.Value.ValueKind switch
                     {
                         JsonValueKind.String => property.Value.GetString(),
                         JsonValueKind.Number => property.Value.GetRawText(),
                         JsonValueKind.Null => null,
-                        _ => throw new ImportException(fileName, lineNumber, property.Name, "must be a string"),
+                        var kind => throw new ImportException(fileName, lineNumber, property.Name, $"must be a string, got {Describe(kind)}"),
                     };
                 }
             }
@@ -95,9 +113,17 @@ public static class ImportRows
             {
                 throw new ImportException(fileName, lineNumber, null, $"is not valid JSON ({e.Message.Split(" Path:")[0].TrimEnd('.')})");
             }
-            yield return new ImportRow(fileName, lineNumber, fields);
+            yield return new ImportRow(fileName, lineNumber, fields, numbers);
         }
     }
+
+    private static string Describe(JsonValueKind kind) => kind switch
+    {
+        JsonValueKind.Object => "an object",
+        JsonValueKind.Array => "a list",
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        _ => kind.ToString().ToLowerInvariant(),
+    };
 
     private static IEnumerable<ImportRow> ReadCsv(Stream content, string fileName)
     {

@@ -90,7 +90,7 @@ public sealed class ImportService(AlignStore store)
             if (!OutcomeCodes.TryParse(goldText, out var parsed))
                 throw row.Error("gold", $"is '{goldText}'; expected A, B, tie or both_bad");
             gold = parsed;
-            if (row.Optional("gold_strength") is { } strengthText)
+            if (row.Optional("gold_strength", numberAllowed: true) is { } strengthText)
             {
                 if (!int.TryParse(strengthText, out goldStrength) || goldStrength is < -3 or > 3)
                     throw row.Error("gold_strength", $"is '{strengthText}'; expected an integer from -3 to 3");
@@ -99,7 +99,7 @@ public sealed class ImportService(AlignStore store)
                     throw row.Error("gold_strength", $"{goldStrength} disagrees with gold {parsed.ToCode()} (negative favours A, positive B, 0 for tie and both_bad)");
             }
         }
-        else if (row.Optional("gold_strength") is not null)
+        else if (row.Optional("gold_strength", numberAllowed: true) is not null)
         {
             throw row.Error("gold", "is missing but gold_strength is given");
         }

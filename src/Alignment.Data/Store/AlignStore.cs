@@ -56,11 +56,27 @@ public sealed class AlignStore
             Directory.CreateDirectory(folder);
 
         var store = new AlignStore(fullPath, clock ?? TimeProvider.System);
-        using var connection = store.OpenConnection();
-        connection.Execute("PRAGMA journal_mode = WAL");
-        Migrator.Migrate(connection, fullPath, store.Clock.GetUtcNow());
-        store.SchemaVersion = Migrator.CurrentVersion(connection);
-        return store;
+        return store.Guard(() =>
+        {
+            using var connection = store.OpenConnection();
+            connection.Execute("PRAGMA journal_mode = WAL");
+            Migrator.Migrate(connection, fullPath, store.Clock.GetUtcNow());
+            store.SchemaVersion = Migrator.CurrentVersion(connection);
+            return store;
+        });
+    }
+
+    /// <summary>Runs <paramref name="work"/>, turning SQLite's file-level errors (not a database, damaged, read-only) into a <see cref="StoreFileException"/> naming the file.</summary>
+    private T Guard<T>(Func<T> work)
+    {
+        try
+        {
+            return work();
+        }
+        catch (SqliteException e) when (StoreFileException.From(DatabasePath, e) is { } file)
+        {
+            throw file;
+        }
     }
 
     /// <summary>Opens the database in the home folder (see <see cref="AlignHome"/>).</summary>
@@ -77,25 +93,25 @@ public sealed class AlignStore
     }
 
     /// <summary>Runs a read on its own connection.</summary>
-    public T Read<T>(Func<SqliteConnection, T> read)
+    public T Read<T>(Func<SqliteConnection, T> read) => Guard(() =>
     {
         using var connection = OpenConnection();
         return read(connection);
-    }
+    });
 
     /// <summary>
     /// Runs <paramref name="write"/> inside a <c>BEGIN IMMEDIATE</c> transaction (the write lock is taken
     /// up front, so the reads inside see a state no other writer can change before commit). Commits when
     /// it returns, rolls back when it throws.
     /// </summary>
-    public T Write<T>(Func<SqliteConnection, SqliteTransaction, T> write)
+    public T Write<T>(Func<SqliteConnection, SqliteTransaction, T> write) => Guard(() =>
     {
         using var connection = OpenConnection();
         using var transaction = connection.BeginTransaction(deferred: false);
         var result = write(connection, transaction);
         transaction.Commit();
         return result;
-    }
+    });
 
     /// <summary>Runs <paramref name="write"/> inside a <c>BEGIN IMMEDIATE</c> transaction (see the generic overload).</summary>
     public void Write(Action<SqliteConnection, SqliteTransaction> write) =>

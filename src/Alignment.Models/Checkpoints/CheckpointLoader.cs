@@ -62,14 +62,34 @@ public static class CheckpointLoader
             throw new ModelException(Describe(folder, describe, missing, unexpected.Select(k => $"{k} ({fileOf[k]})").ToList(),
                                               mismatches, Hint(missing, unexpected, mismatches)));
 
+        var nonFinite = new List<string>();
         using (no_grad())
             foreach (string key in expected.Where(present.Contains))
             {
                 var target = own[key];
                 using var t = ckpt.Load(key, target.dtype, target.device);
+                if (NonFiniteCount(t) is var (nan, inf) && nan + inf > 0)
+                    nonFinite.Add($"{key} in {fileOf[key]}: {nan} NaN and {inf} infinite of {t.numel()} values");
                 target.copy_(t);
             }
+        if (nonFinite.Count > 0)
+        {
+            var sb = new StringBuilder($"{folder}: the weights hold NaN or infinite values, so every output would be meaningless:");
+            List(sb, $"Non-finite tensors ({nonFinite.Count})", nonFinite);
+            sb.Append("\n  Hint: the checkpoint was saved from a diverged run or is damaged; use an earlier checkpoint or re-download the folder.");
+            throw new ModelException(sb.ToString());
+        }
         return new LoadReport(initialized, ignored);
+    }
+
+    /// <summary>How many NaN and how many infinite values <paramref name="t"/> holds (one pass each).</summary>
+    private static (long Nan, long Inf) NonFiniteCount(Tensor t)
+    {
+        using var nan = t.isnan();
+        using var nanCount = nan.sum();
+        using var inf = t.isinf();
+        using var infCount = inf.sum();
+        return (nanCount.ToInt64(), infCount.ToInt64());
     }
 
     // Buffers older exports saved that transformers recomputes (and ignores on load).

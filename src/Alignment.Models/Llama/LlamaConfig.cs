@@ -147,7 +147,7 @@ public sealed record LlamaConfig
         JsonObject obj;
         try
         {
-            obj = JsonNode.Parse(json) as JsonObject ?? throw new ModelException($"{where}: the top level must be a JSON object");
+            obj = JsonNode.Parse(json, documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false }) as JsonObject ?? throw new ModelException($"{where}: the top level must be a JSON object");
         }
         catch (JsonException e)
         {

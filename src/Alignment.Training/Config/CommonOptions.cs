@@ -133,6 +133,16 @@ public abstract class CommonOptions
         if (!(LearningRate >= 0)) throw new ConfigException($"option 'learning_rate' must be >= 0, got {LearningRate}");
         if (!(WarmupRatio >= 0 && WarmupRatio < 1)) throw new ConfigException($"option 'warmup_ratio' must be in [0, 1), got {WarmupRatio}");
         if (!(MaxGradNorm >= 0)) throw new ConfigException($"option 'max_grad_norm' must be >= 0, got {MaxGradNorm}");
+        if (!(WeightDecay >= 0)) throw new ConfigException($"option 'weight_decay' must be >= 0, got {WeightDecay}");
+        // AdamW's moment estimates need 0 <= beta < 1 (PyTorch refuses other values the same way).
+        if (!(AdamBeta1 >= 0 && AdamBeta1 < 1)) throw new ConfigException($"option 'adam_beta1' must be in [0, 1), got {AdamBeta1}");
+        if (!(AdamBeta2 >= 0 && AdamBeta2 < 1)) throw new ConfigException($"option 'adam_beta2' must be in [0, 1), got {AdamBeta2}");
+        if (Finetuning == FinetuningType.Lora)
+        {
+            Positive("lora_r", LoraR, 1);
+            if (!(LoraAlpha > 0)) throw new ConfigException($"option 'lora_alpha' must be > 0, got {LoraAlpha}");
+            if (!(LoraDropout >= 0 && LoraDropout < 1)) throw new ConfigException($"option 'lora_dropout' must be in [0, 1), got {LoraDropout}");
+        }
         if (SaveSteps < 0 || EvalSteps < 0 || SaveTotalLimit < 0)
             throw new ConfigException("options 'save_steps', 'eval_steps' and 'save_total_limit' must be 0 or positive");
         if (!Torch.torch.optim.lr_scheduler.scheduler_names.Contains(LrScheduler.Trim().ToLowerInvariant()))

@@ -63,7 +63,9 @@ public static class OptionsBinder
             JsonNode? root;
             try
             {
-                root = JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+                if (FirstDuplicateKey(text) is var (duplicate, line))
+                    throw new ConfigException($"{configPath}:{line}: option '{duplicate}' is given twice; keep one");
+                root = JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true, AllowDuplicateProperties = false });
             }
             catch (JsonException e)
             {
@@ -84,6 +86,23 @@ public static class OptionsBinder
             Apply(result, options, key, value, $"--set {key}");
         }
         return result;
+    }
+
+    /// <summary>The first top-level key that occurs twice and the line of its second occurrence (JSON parsers differ on
+    /// which value wins, so a config must not depend on it); throws <see cref="JsonException"/> for malformed text.</summary>
+    private static (string Key, int Line)? FirstDuplicateKey(string text)
+    {
+        byte[] bytes = System.Text.Encoding.UTF8.GetBytes(text);
+        var reader = new Utf8JsonReader(bytes, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        while (reader.Read())
+        {
+            if (reader.TokenType != JsonTokenType.PropertyName || reader.CurrentDepth != 1) continue;
+            string key = reader.GetString()!;
+            if (!seen.Add(key)) return (key, 1 + bytes.AsSpan(0, (int)reader.TokenStartIndex).Count((byte)'\n'));
+            reader.Skip();
+        }
+        return null;
     }
 
     private static void Apply(object target, Dictionary<string, OptionInfo> options, string key, JsonNode? value, string where)

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Alignment.Tokenizers;
 
 using Alignment.Tokenizers.Chat;
 
@@ -33,7 +34,7 @@ public static class DatasetReader
         if (!File.Exists(path)) throw new DatasetException($"{path}: file not found");
         var rows = new List<T>();
         int line = 0;
-        foreach (string text in File.ReadLines(path))
+        foreach (string text in Utf8Text.ReadAllLines(path))
         {
             line++;
             if (string.IsNullOrWhiteSpace(text)) continue;

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Alignment.Tokenizers;
 
 namespace Alignment.Training.Datasets;
 
@@ -19,7 +20,7 @@ public static class DatasetShape
     public static DatasetKind Detect(string path)
     {
         if (!File.Exists(path)) throw new DatasetException($"{path}: file not found");
-        foreach (string line in File.ReadLines(path))
+        foreach (string line in Utf8Text.ReadAllLines(path))
         {
             if (string.IsNullOrWhiteSpace(line)) continue;
             JsonObject? o;

@@ -45,6 +45,7 @@ public sealed class RunSession : IDisposable
     public AdamW? Optimizer { get; private set; }
     public LambdaLR? Scheduler { get; private set; }
     private MetricsWriter? metrics;
+    private bool createdFolder, createdMetrics, stepDone;
 
     /// <summary>Validates the options, checks the output folder and a requested resume, and opens metrics.jsonl.</summary>
     public static RunSession Open(string stage, CommonOptions options, string outputDir)
@@ -67,6 +68,9 @@ public sealed class RunSession : IDisposable
             throw new TrainingException($"{outputDir} already holds a run (metrics.jsonl or checkpoints); choose a new output folder, " +
                                         "or set resume_from to latest (or a checkpoint) to continue it");
         }
+        if (File.Exists(outputDir)) throw new TrainingException($"output {outputDir}: is a file; give a folder for the run");
+        session.createdFolder = !Directory.Exists(outputDir);
+        session.createdMetrics = !File.Exists(Path.Combine(outputDir, MetricsFile));
         Directory.CreateDirectory(outputDir);
         session.metrics = MetricsWriter.Open(Path.Combine(outputDir, MetricsFile), session.Resumed?.GlobalStep);
         return session;
@@ -115,6 +119,7 @@ public sealed class RunSession : IDisposable
     {
         var list = record.ToList();
         metrics!.Log(list);
+        stepDone = true;
         History.Add(list.ToDictionary(kv => kv.Key, kv => double.IsFinite(kv.Value) ? kv.Value : (double?)null));
     }
 
@@ -139,6 +144,7 @@ public sealed class RunSession : IDisposable
     /// <summary>Writes checkpoints/step-N atomically and prunes old ones.</summary>
     public string SaveCheckpoint(TrainableModel model, TrainerState state)
     {
+        stepDone = true;
         LastCheckpoint = Store.Write(state.GlobalStep, Options.SaveTotalLimit, dir =>
         {
             model.SaveCheckpoint(dir);          // first: a Hugging Face save replaces the (empty) folder
@@ -149,9 +155,16 @@ public sealed class RunSession : IDisposable
         return LastCheckpoint;
     }
 
+    /// <summary>Closes the run. A fresh run that ended before its first step (a missing model, data the stage cannot use)
+    /// takes back what it made: the metrics file, and the output folder when it created it, so the same command can be
+    /// run again once the cause is fixed.</summary>
     public void Dispose()
     {
         metrics?.Dispose();
         Optimizer?.Dispose();
+        if (stepDone || Resumed is not null || metrics is null) return;
+        string dir = Store.OutputDir;
+        if (createdFolder) Directory.Delete(dir, recursive: true);
+        else if (createdMetrics) File.Delete(Path.Combine(dir, MetricsFile));
     }
 }

@@ -23,7 +23,7 @@ public static class DefinitionSerializer
     public static WorkflowDefinition Load(string path)
     {
         if (!File.Exists(path)) throw new WorkflowNotFoundException($"{path}: no such workflow definition file");
-        return Parse(File.ReadAllText(path), path);
+        return Parse(Alignment.Tokenizers.Utf8Text.ReadAllText(path), path);
     }
 
     /// <summary>Parses definition text; <paramref name="fileName"/> names it in errors.</summary>
@@ -32,7 +32,7 @@ public static class DefinitionSerializer
         JsonNode? node;
         try
         {
-            node = JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { MaxDepth = 256 });
+            node = JsonNode.Parse(text, documentOptions: new JsonDocumentOptions { MaxDepth = 256, AllowDuplicateProperties = false });
         }
         catch (JsonException e)
         {

@@ -68,6 +68,11 @@ public class ImportTests
     [InlineData("pairs.jsonl", "{\"prompt\":\"p\",\"response_a\":\"same\",\"response_b\":\"same\"}\n", "pairs.jsonl:1: field \"response_b\" is identical")]
     [InlineData("pairs.csv", "prompt,response_a,response_b\np,a,b\n\"multi\nline\",a,b\nq,a\n", "pairs.csv:5: has 2 columns but the header has 3")]
     [InlineData("pairs.csv", "prompt,response_a,model_a\np,a,m\n", "pairs.csv:2: field \"response_b\" is missing")]
+    // Wrong JSON types were imported as their text ("5"); a key given twice kept one value silently.
+    [InlineData("pairs.jsonl", "{\"prompt\":5,\"response_a\":\"a\",\"response_b\":\"b\"}\n", "pairs.jsonl:1: field \"prompt\" must be a string, got the number 5")]
+    [InlineData("pairs.jsonl", "{\"prompt\":\"p\",\"response_a\":\"a\",\"response_b\":123}\n", "pairs.jsonl:1: field \"response_b\" must be a string, got the number 123")]
+    [InlineData("pairs.jsonl", "{\"prompt\":\"p\",\"response_a\":\"a\",\"response_b\":\"b\",\"model_a\":7}\n", "pairs.jsonl:1: field \"model_a\" must be a string")]
+    [InlineData("pairs.jsonl", "{\"prompt\":\"p\",\"prompt\":\"q\",\"response_a\":\"a\",\"response_b\":\"b\"}\n", "pairs.jsonl:1: is not valid JSON (Duplicate property 'prompt'")]
     public void A_bad_row_aborts_with_file_line_and_field_and_writes_nothing(string fileName, string content, string expected)
     {
         var (db, project, import) = Setup();
@@ -77,6 +82,32 @@ public class ImportTests
         var error = Assert.Throws<ImportException>(() => import.ImportFile(project.Id, ImportKind.Pairs, path));
         Assert.StartsWith(expected, error.Message);
         Assert.Equal((0L, 0L, 0L), Counts(db));
+    }
+
+    // Bytes that are not UTF-8 (here FF FE on line 2, byte 35) used to be imported as U+FFFD.
+    [Theory]
+    [InlineData("pairs.jsonl", "{\"prompt\":\"p\",\"response_a\":\"a\",\"response_b\":\"b\"}\n{\"prompt\":\"\xFF\xFE\"}\n", "pairs.jsonl:2: is not valid UTF-8 (byte 0xFF at byte offset 60)")]
+    [InlineData("pairs.csv", "prompt,response_a,response_b\np,a,\xC3\n", "pairs.csv:2: is not valid UTF-8 (byte 0xC3 at byte offset 33)")]
+    public void Invalid_utf8_aborts_with_line_and_byte_offset_and_writes_nothing(string fileName, string latin1, string expected)
+    {
+        var (db, project, import) = Setup();
+        using var _ = db;
+        var path = db.PathOf(fileName);
+        File.WriteAllBytes(path, System.Text.Encoding.Latin1.GetBytes(latin1));
+        var e = Assert.Throws<ImportException>(() => import.ImportFile(project.Id, ImportKind.Pairs, path));
+        Assert.StartsWith(expected, e.Message);
+        Assert.Equal((0L, 0L, 0L), Counts(db));
+    }
+
+    // gold_strength is numeric: a JSON number is its natural form.
+    [Fact]
+    public void A_number_is_accepted_where_the_field_is_numeric()
+    {
+        var (db, project, import) = Setup();
+        using var _ = db;
+        var path = db.PathOf("pairs.jsonl");
+        File.WriteAllText(path, "{\"prompt\":\"p\",\"response_a\":\"a\",\"response_b\":\"b\",\"gold\":\"B\",\"gold_strength\":2}\n");
+        Assert.Equal(1, import.ImportFile(project.Id, ImportKind.Pairs, path).ComparisonsCreated);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Alignment.Cli.Runtime;
 using Alignment.Data.ImportExport;
 using Alignment.Data.Model;
 using Alignment.Data.Projects;
@@ -36,8 +37,10 @@ public static class ImportCommand
         command.SetAction(LabelingCommands.Action((parse, output) =>
         {
             var path = parse.GetValue(file)!;
+            if (Directory.Exists(path.FullName))
+                throw new UsageException($"{path.FullName} is a folder; give the .jsonl or .csv file to import.");
             if (!path.Exists)
-                throw new IOException($"{path.FullName} does not exist.");
+                throw new UsageException($"{path.FullName} does not exist.");
             var store = LabelingCommands.OpenStore(parse, home);
             var target = new ProjectService(store).GetByName(parse.GetValue(project)!);
             var importKind = parse.GetValue(kind) switch

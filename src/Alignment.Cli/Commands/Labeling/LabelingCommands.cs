@@ -1,6 +1,5 @@
 using System.CommandLine;
 using Alignment.Data;
-using Alignment.Data.Model;
 using Alignment.Data.Store;
 
 namespace Alignment.Cli.Commands.Labeling;
@@ -31,19 +30,6 @@ public static class LabelingCommands
     /// <summary>Opens the store in the home folder the option names.</summary>
     public static AlignStore OpenStore(ParseResult parse, Option<string?> home) => AlignStore.OpenHome(parse.GetValue(home));
 
-    /// <summary>Wraps a command body: store errors (bad input, unknown project, duplicate name, a newer database) become "error: ..." and exit 2.</summary>
-    public static Func<ParseResult, int> Action(Func<ParseResult, TextWriter, int> body) => parse =>
-    {
-        var output = parse.InvocationConfiguration.Output;
-        var error = parse.InvocationConfiguration.Error;
-        try
-        {
-            return body(parse, output);
-        }
-        catch (Exception e) when (e is LabelingException or SchemaTooNewException or IOException or UnauthorizedAccessException)
-        {
-            error.WriteLine($"error: {e.Message}");
-            return ExitCodes.Failure;
-        }
-    };
+    /// <summary>Wraps a command body; its errors (bad input, unknown project, duplicate name, a newer database) become exit codes in <see cref="AlignApp.Run"/>.</summary>
+    public static Func<ParseResult, int> Action(Func<ParseResult, TextWriter, int> body) => parse => body(parse, parse.InvocationConfiguration.Output);
 }

@@ -46,7 +46,7 @@ public static class ProjectsCommand
             foreach (var n in names.Where(n => annotators.Find(n.Trim()) is null))
                 throw new Data.Model.InvalidRequestException($"--member: there is no annotator named '{n.Trim()}' (see `align annotators list`).");
             var project = new ProjectService(store).Create(new ProjectSettings(
-                parse.GetValue(name)!.Trim(), file is null ? "" : File.ReadAllText(file.FullName), parse.GetValue(overlap),
+                parse.GetValue(name)!.Trim(), file is null ? "" : Alignment.Tokenizers.Utf8Text.ReadAllText(file.FullName), parse.GetValue(overlap),
                 parse.GetValue(strengthMax), parse.GetValue(aspects), parse.GetValue(goldRate), parse.GetValue(lease)));
             output.WriteLine($"Created project '{project.Name}' (id {project.Id}, overlap k = {project.OverlapK}). " +
                              $"Next: align import FILE --project \"{project.Name}\" --kind pairs");
