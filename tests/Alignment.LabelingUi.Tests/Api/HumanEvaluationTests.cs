@@ -16,10 +16,14 @@ public class HumanEvaluationTests
 {
     private const int Prompts = 10;
 
-    /// <summary>An annotator's rule, on what they are shown only: longer answer wins, equal lengths tie, and a pair whose
-    /// lengths sum to a multiple of 5 is both bad. Symmetric, so both annotators give every comparison the same verdict.</summary>
-    private static string Decide(string left, string right) =>
-        (left.Length + right.Length) % 5 == 0 ? "both_bad" : left.Length == right.Length ? "tie" : left.Length > right.Length ? "left" : "right";
+    /// <summary>An annotator's rule, on what they are shown only: each answer scores its character codes' sum mod 3; the
+    /// higher score wins; equal scores are both bad when the lengths sum to an odd number, else a tie. Symmetric, so both
+    /// annotators give every comparison the same verdict whichever side they saw each answer on.</summary>
+    private static string Decide(string left, string right)
+    {
+        int l = left.Sum(c => c) % 3, r = right.Sum(c => c) % 3;
+        return l != r ? (l > r ? "left" : "right") : (left.Length + right.Length) % 2 == 1 ? "both_bad" : "tie";
+    }
 
     private static string Definition(string folder, string policy, string baseline)
     {
