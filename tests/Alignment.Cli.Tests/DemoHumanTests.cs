@@ -119,7 +119,7 @@ public sealed class DemoHumanTests : IDisposable
         string home = Path.Combine(_folder, "home");
         string[] args =
         [
-            "--threads", "2", "demo", "--human-eval", "--home", home, "--port", "0", "--annotators", "1",
+            "--threads", "2", "demo", "--human", "--human-eval", "--home", home, "--port", "0", "--annotators", "1",
             "--input", $"prompts={prompts}", "--input", $"evalPrompts={evalPrompts}", "--input", $"evalPreferences={evalPairs}",
             "--input", "samplesPerPrompt=2", "--input", "sftSteps=2", "--input", "rmSteps=1", "--input", "dpoSteps=2", "--input", "dpoLearningRate=0.05",
             "--input", "ppoSteps=1", "--input", "ppoLearningRate=0.05", "--input", "batchSize=2", "--input", "maxNewTokens=6", "--input", "hiddenSize=32", "--input", "layers=1",
@@ -128,7 +128,8 @@ public sealed class DemoHumanTests : IDisposable
         var error = new SharedWriter();
         var run = Task.Run(() => AlignApp.Run(args, output, error));
 
-        // The annotator judges whatever the app offers until the run ends: the scripted judge does the comparisons, people both evaluations.
+        // The annotator judges whatever the app offers until the run ends: the sampled answers' comparisons, then both evaluations
+        // (projects eval-*): the shorter answer wins; equal lengths tie in an evaluation (so the recount below needs no sides).
         HttpClient? http = null;
         var judgedPerProject = new Dictionary<string, int>();
         var bodies = new List<string>();
@@ -164,21 +165,23 @@ public sealed class DemoHumanTests : IDisposable
                             bodies.Add(body);
                             var item = JsonDocument.Parse(body).RootElement;
                             int left = item.GetProperty("left").GetString()!.Length, right = item.GetProperty("right").GetString()!.Length;
-                            var vote = left < right ? new { choice = "left", strength = -2 } : left > right ? new { choice = "right", strength = 2 } : new { choice = "tie", strength = 0 };
+                            var vote = left < right || (left == right && !name.StartsWith("eval-", StringComparison.Ordinal)) ? new { choice = "left", strength = -2 }
+                                : left > right ? new { choice = "right", strength = 2 } : new { choice = "tie", strength = 0 };
                             var stored = await http.PostAsJsonAsync($"/api/assignments/{item.GetProperty("assignment_id").GetInt64()}/judgment", vote);
                             Assert.Equal(HttpStatusCode.Created, stored.StatusCode);
                             judgedPerProject[name] = judgedPerProject.GetValueOrDefault(name) + 1;
                         }
                     }
                 }
-                catch (HttpRequestException) when (run.IsCompleted) { }   // the app stops with the run
+                catch (HttpRequestException) { }   // the app stops as the run ends, a moment before the run's task completes
             }
             await Task.Delay(200);
         }
         int code = await run.WaitAsync(TimeSpan.FromMinutes(1));
         http?.Dispose();
         Assert.True(code == 0, $"{output}\n{error}");
-        Assert.True(judgedPerProject.Values.Sum() >= 1, $"no evaluation answers differed, so nothing was judged:\n{output}");
+        Assert.True(judgedPerProject.Where(p => p.Key.StartsWith("eval-", StringComparison.Ordinal)).Sum(p => p.Value) >= 1,
+            $"no evaluation answers differed, so people judged no evaluation:\n{output}");
         foreach (string body in bodies)
         {
             Assert.DoesNotContain("policy", body, StringComparison.OrdinalIgnoreCase);
@@ -199,6 +202,7 @@ public sealed class DemoHumanTests : IDisposable
             Assert.Equal(4, (int)human["comparisons"]! + (int)human["same_answer"]!);
             // Every shown comparison was judged once by the one annotator; recount: the shorter answer won, equal lengths tied.
             int judged = human["project"] is { } p ? judgedPerProject.GetValueOrDefault((string)p!) : 0;
+            Assert.True(human["project"] is null || ((string)human["project"]!).StartsWith("eval-", StringComparison.Ordinal));
             Assert.Equal(judged, (int)human["judgments"]!);
             var answers = File.ReadAllLines(Path.Combine(reportDir, "answers.jsonl")).Select(l => System.Text.Json.Nodes.JsonNode.Parse(l)!).ToList();
             int wins = 0, ties = 0;

@@ -81,6 +81,7 @@ public sealed class EvaluateActivity : IStageActivity
         var inputs = context.Inputs;
         string judgeName = inputs.String("judge");
         if (judgeName == "reward-model" && !inputs.Has("rewardModel")) throw new WorkflowException("judge 'reward-model' needs the rewardModel input");
+        if (judgeName != "human" && inputs.Int("humanOverlap") != 1) throw new WorkflowException($"humanOverlap is for judge 'human'; judge '{judgeName}' does not use it");
         int klSamples = inputs.Int("klSamples");
         if (klSamples < 0) throw new WorkflowException("klSamples must be 0 (no sampled KL) or more");
         var prompts = DatasetReader.ReadPrompts(inputs.Artifact("prompts").Path);
