@@ -40,21 +40,23 @@ public sealed class DemoHumanTests : IDisposable
         return path;
     }
 
-    [Fact]
-    public async Task Judgments_posted_with_the_printed_tokens_let_the_demo_finish()
+    /// <summary>`align demo` at reduced size on 3 prompts, 4 held-out prompts and pairs, with <paramref name="flags"/> and the extra inputs.</summary>
+    private string[] DemoArgs(string home, string[] flags, params string[] inputs)
     {
         string demo = Path.Combine(DemoCommandTests.RepoRoot, "data", "demo");
         string prompts = Lines("prompts.jsonl", File.ReadLines(Path.Combine(demo, "prompts.jsonl")).Take(3));
         string evalPrompts = Lines("eval.jsonl", File.ReadLines(Path.Combine(demo, "eval-prompts.jsonl")).Take(4));
         string evalPairs = Lines("pairs.jsonl", File.ReadLines(Path.Combine(demo, "eval-preferences.jsonl")).Take(4));
+        string[] common = [$"prompts={prompts}", $"evalPrompts={evalPrompts}", $"evalPreferences={evalPairs}", "samplesPerPrompt=2", "sftSteps=2", "rmSteps=1",
+                           "batchSize=2", "maxNewTokens=6", "hiddenSize=32", "layers=1"];
+        return ["--threads", "2", "demo", .. flags, "--home", home, "--port", "0", .. common.Concat(inputs).SelectMany(i => new[] { "--input", i })];
+    }
+
+    [Fact]
+    public async Task Judgments_posted_with_the_printed_tokens_let_the_demo_finish()
+    {
         string home = Path.Combine(_folder, "home");
-        string[] args =
-        [
-            "--threads", "2", "demo", "--human", "--home", home, "--port", "0", "--annotators", "2",
-            "--input", $"prompts={prompts}", "--input", $"evalPrompts={evalPrompts}", "--input", $"evalPreferences={evalPairs}",
-            "--input", "samplesPerPrompt=2", "--input", "sftSteps=2", "--input", "rmSteps=1", "--input", "dpoSteps=1",
-            "--input", "ppoSteps=1", "--input", "batchSize=2", "--input", "maxNewTokens=6", "--input", "hiddenSize=32", "--input", "layers=1",
-        ];
+        string[] args = DemoArgs(home, ["--human", "--annotators", "2"], "dpoSteps=1", "ppoSteps=1");
         var output = new SharedWriter();
         var error = new SharedWriter();
         var run = Task.Run(() => AlignApp.Run(args, output, error));
@@ -112,18 +114,8 @@ public sealed class DemoHumanTests : IDisposable
     [Fact]
     public async Task Human_eval_has_people_judge_the_evaluations_blind_and_their_verdicts_make_the_win_rates()
     {
-        string demo = Path.Combine(DemoCommandTests.RepoRoot, "data", "demo");
-        string prompts = Lines("prompts.jsonl", File.ReadLines(Path.Combine(demo, "prompts.jsonl")).Take(3));
-        string evalPrompts = Lines("eval.jsonl", File.ReadLines(Path.Combine(demo, "eval-prompts.jsonl")).Take(4));
-        string evalPairs = Lines("pairs.jsonl", File.ReadLines(Path.Combine(demo, "eval-preferences.jsonl")).Take(4));
         string home = Path.Combine(_folder, "home");
-        string[] args =
-        [
-            "--threads", "2", "demo", "--human", "--human-eval", "--home", home, "--port", "0", "--annotators", "1",
-            "--input", $"prompts={prompts}", "--input", $"evalPrompts={evalPrompts}", "--input", $"evalPreferences={evalPairs}",
-            "--input", "samplesPerPrompt=2", "--input", "sftSteps=2", "--input", "rmSteps=1", "--input", "dpoSteps=2", "--input", "dpoLearningRate=0.05",
-            "--input", "ppoSteps=1", "--input", "ppoLearningRate=0.05", "--input", "batchSize=2", "--input", "maxNewTokens=6", "--input", "hiddenSize=32", "--input", "layers=1",
-        ];
+        string[] args = DemoArgs(home, ["--human", "--human-eval", "--annotators", "1"], "dpoSteps=2", "dpoLearningRate=0.05", "ppoSteps=1", "ppoLearningRate=0.05");
         var output = new SharedWriter();
         var error = new SharedWriter();
         var run = Task.Run(() => AlignApp.Run(args, output, error));
