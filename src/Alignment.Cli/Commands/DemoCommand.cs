@@ -23,6 +23,11 @@ public static class DemoCommand
             Description = "People judge the sampled answers instead of the scripted judge: the run stops at Collect judgments, the labeling web app " +
                           "starts here with new annotator accounts (their login tokens are printed), and the run goes on once every comparison is judged.",
         };
+        var humanEval = new Option<bool>("--human-eval")
+        {
+            Description = "People also judge the evaluations (DPO vs SFT, PPO vs SFT) blind: each answer pair is shown in random order without " +
+                          "model names; the run stops at each Evaluate until judged, serving the labeling web app as --human does.",
+        };
         var seed = new Option<int?>("--seed") { Description = "Seed of the new model's weights, training, sampling and pairing (the workflow's default: 7).", HelpName = "N" };
         var inputs = new Option<string[]>("--input")
         {
@@ -33,16 +38,16 @@ public static class DemoCommand
         var force = new Option<bool>("--force") { Description = "Run every stage again even when an identical earlier run is in the cache." };
         var annotators = new Option<int>("--annotators")
         {
-            Description = "With --human: how many annotator accounts to create (each prints a login token).", DefaultValueFactory = _ => 2, HelpName = "N",
+            Description = "With --human or --human-eval: how many annotator accounts to create (each prints a login token).", DefaultValueFactory = _ => 2, HelpName = "N",
         };
-        var port = new Option<int>("--port") { Description = "With --human: port of the labeling web app (0 picks a free one).", DefaultValueFactory = _ => 5080, HelpName = "N" };
+        var port = new Option<int>("--port") { Description = "With --human or --human-eval: port of the labeling web app (0 picks a free one).", DefaultValueFactory = _ => 5080, HelpName = "N" };
         var command = new Command("demo",
             "The whole loop on shipped data, unattended: learn a tokenizer, create a small model, SFT, sample answers, judge them (scripted rules, " +
             "or people with --human), train a reward model, then DPO and PPO, each evaluated against SFT on held-out prompts. Prints progress per " +
             "stage and a summary (win rates with 95% intervals, the task score SFT → DPO → PPO, the reward model's held-out accuracy, report paths). " +
             "A second run reuses cached stages. Exit codes as `align run`.")
         {
-            home, human, seed, inputs, workflow, force, annotators, port,
+            home, human, humanEval, seed, inputs, workflow, force, annotators, port,
         };
         command.SetAction(CommandContext.Action(threads, ctx =>
         {
@@ -54,25 +59,28 @@ public static class DemoCommand
             if (ctx.Parse.GetValue(seed) is { } s) values["seed"] = s.ToString(System.Globalization.CultureInfo.InvariantCulture);
             bool byPeople = ctx.Parse.GetValue(human);
             if (byPeople) values["judge"] = "human";
+            bool evalByPeople = ctx.Parse.GetValue(humanEval);
+            if (evalByPeople) values["evalJudge"] = "human";
             string homeDir = AlignHome.Resolve(ctx.Parse.GetValue(home));
 
             ctx.Out.WriteLine($"align demo: {definition}");
-            ctx.Out.WriteLine($"home {homeDir}, {ctx.Threads} thread{(ctx.Threads == 1 ? "" : "s")}, judge {(byPeople ? "human" : "rules")}");
+            ctx.Out.WriteLine($"home {homeDir}, {ctx.Threads} thread{(ctx.Threads == 1 ? "" : "s")}, judge {(byPeople ? "human" : "rules")}, evaluation judge {(evalByPeople ? "human (blind A/B)" : "rules")}");
             ctx.Out.Flush();
             var engine = new WorkflowEngine(homeDir);
             string id = engine.Start(definition, values, ctx.Parse.GetValue(force));
             ctx.Out.WriteLine($"instance {id}");
             var result = DemoProgress.Show(ctx, observer => Run(engine, id, observer, resume: false));
 
-            if (result.Status == InstanceStatus.Suspended && byPeople)
+            if (result.Status == InstanceStatus.Suspended && (byPeople || evalByPeople))
             {
-                var judged = new DemoLabeling(engine, homeDir, ctx.Out).WaitForJudgments(id, ctx.Parse.GetValue(annotators), ctx.Parse.GetValue(port));
-                if (!judged)
+                var judged = new DemoLabeling(engine, homeDir, ctx.Out).JudgeUntilDone(id, ctx.Parse.GetValue(annotators), ctx.Parse.GetValue(port),
+                    () => DemoProgress.Show(ctx, observer => Run(engine, id, observer, resume: true)));
+                if (judged is null)
                 {
                     ctx.Out.WriteLine($"stopped waiting; the instance stays suspended: `align resume {id} --home {homeDir}` continues once the comparisons are judged");
                     return WorkflowExitCodes.Suspended;
                 }
-                result = DemoProgress.Show(ctx, observer => Run(engine, id, observer, resume: true));
+                result = judged;
             }
             switch (result.Status)
             {

@@ -11,9 +11,10 @@ using Microsoft.AspNetCore.Builder;
 namespace Alignment.Cli.Commands;
 
 /// <summary>
-/// `align demo --human`: while the instance waits at Collect judgments, runs the labeling web app in this process on
-/// the same home folder, gives annotator accounts new login tokens (printed once, like `align annotators add`), shows
-/// the labeling progress, and returns when every comparison has its judgments.
+/// `align demo --human` / `--human-eval`: while the instance waits for judgments (Collect judgments, or an Evaluate with
+/// the human judge), runs the labeling web app in this process on the same home folder, gives annotator accounts new
+/// login tokens (printed once, like `align annotators add`), shows the labeling progress, resumes the instance when every
+/// comparison of the waiting project has its judgments, and keeps serving while it stops on the next such wait.
 /// </summary>
 internal sealed class DemoLabeling(WorkflowEngine engine, string home, TextWriter output)
 {
@@ -23,13 +24,14 @@ internal sealed class DemoLabeling(WorkflowEngine engine, string home, TextWrite
     /// <summary>How often the store is asked whether the comparisons are judged.</summary>
     public static TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>Serves the labeling app until the suspended instance's comparisons are all judged (true), or the app stops (false).</summary>
-    public bool WaitForJudgments(string instanceId, int annotatorCount, int port)
+    /// <summary>
+    /// Serves the labeling app while the suspended instance waits on a judgments bookmark: waits until its project is
+    /// judged, calls <paramref name="resume"/>, and repeats while the result waits on another one. Returns the last
+    /// result, or null when the app stopped first.
+    /// </summary>
+    public RunResult? JudgeUntilDone(string instanceId, int annotatorCount, int port, Func<RunResult> resume)
     {
-        var bookmark = engine.Detail(instanceId).Bookmarks.FirstOrDefault(b => b.Kind == CollectJudgmentsActivity.BookmarkKind)
-                       ?? throw new WorkflowException($"instance {instanceId} is not waiting for judgments");
-        long projectId = (long)bookmark.Payload["projectId"]!;
-        string project = (string)bookmark.Payload["project"]!;
+        var bookmark = WaitingOn(instanceId) ?? throw new WorkflowException($"instance {instanceId} is not waiting for judgments");
         if (annotatorCount < 1) throw new WorkflowException("--annotators must be at least 1");
 
         using var app = LabelingApp.Create(new LabelingAppOptions { Home = home, Port = port, Quiet = true });
@@ -37,33 +39,43 @@ internal sealed class DemoLabeling(WorkflowEngine engine, string home, TextWrite
         try
         {
             var accounts = new AnnotatorService(engine.Db);
-            var members = new ProjectMembers(engine.Db);  // the project starts with no members: each account is made one
+            var members = new ProjectMembers(engine.Db);  // projects start with no members: each account is made one of every project waited on
+            var accountIds = new List<long>();
             output.WriteLine();
-            output.WriteLine($"Judge the answers in the browser: {app.ListeningUrl()}/  (project '{project}'; REST API under /api)");
+            output.WriteLine($"Judge the answers in the browser: {app.ListeningUrl()}/  (project '{(string)bookmark.Payload["project"]!}'; REST API under /api)");
             output.WriteLine("Sign in with one of these tokens (shown once; new tokens on every run):");
             for (int i = 1; i <= annotatorCount; i++)
             {
                 string name = AnnotatorPrefix + i;
                 var issued = accounts.Find(name) is { } existing ? accounts.RotateToken(existing.Id) : accounts.Create(name, AnnotatorRole.Annotator);
-                members.Add(projectId, issued.Annotator.Id);
+                accountIds.Add(issued.Annotator.Id);
                 output.WriteLine($"  {name}  {issued.Token}");
             }
             output.WriteLine("Pick the answer with the right sum said the house way, the answer and nothing else (\"The answer is 7.\"). The run goes on by itself when all are judged.");
             output.Flush();
 
             var queue = new QueueService(engine.Db);
-            long shown = -1;
             while (true)
             {
-                var progress = queue.Progress(projectId, annotatorId: 0);
-                if (progress.CompletedComparisons != shown)
+                long projectId = (long)bookmark.Payload["projectId"]!;
+                foreach (long id in accountIds) members.Add(projectId, id);
+                output.WriteLine($"{bookmark.ActivityId} waits for project '{(string)bookmark.Payload["project"]!}'");
+                long shown = -1;
+                while (true)
                 {
-                    shown = progress.CompletedComparisons;
-                    output.WriteLine($"  {progress.CompletedComparisons} of {progress.Comparisons} comparisons judged");
-                    output.Flush();
+                    var progress = queue.Progress(projectId, annotatorId: 0);
+                    if (progress.CompletedComparisons != shown)
+                    {
+                        shown = progress.CompletedComparisons;
+                        output.WriteLine($"  {progress.CompletedComparisons} of {progress.Comparisons} comparisons judged");
+                        output.Flush();
+                    }
+                    if (progress.CompletedComparisons >= progress.Comparisons) break;
+                    if (app.Lifetime.ApplicationStopping.WaitHandle.WaitOne(PollInterval)) return null;
                 }
-                if (progress.CompletedComparisons >= progress.Comparisons) return true;
-                if (app.Lifetime.ApplicationStopping.WaitHandle.WaitOne(PollInterval)) return false;
+                var result = resume();
+                if (result.Status != InstanceStatus.Suspended || WaitingOn(instanceId) is not { } next) return result;
+                bookmark = next;
             }
         }
         finally
@@ -71,4 +83,7 @@ internal sealed class DemoLabeling(WorkflowEngine engine, string home, TextWrite
             app.StopAsync().GetAwaiter().GetResult();
         }
     }
+
+    private BookmarkInfo? WaitingOn(string instanceId) =>
+        engine.Detail(instanceId).Bookmarks.FirstOrDefault(b => b.Kind == CollectJudgmentsActivity.BookmarkKind);
 }

@@ -49,6 +49,7 @@ internal static class ReportMarkdown
 
         md.Append("## Win rate\n\n");
         Chart(md, winRate);
+        if (s["human"] is JsonObject human) HumanJudgments(md, human);
 
         if (task is not null)
         {
@@ -145,6 +146,25 @@ internal static class ReportMarkdown
             string verdict = c.Verdict switch { ChangeVerdict.Regression => "**regression**", ChangeVerdict.Improvement => "improvement", _ => c.Better == Better.Neither ? "shown only" : "no clear change" };
             md.Append($"| {Cell(c.Name)} | {better} | {ChangeText.Value(c, c.Baseline)} | {ChangeText.Value(c, c.Policy)} | {ChangeText.Delta(c, c.Delta, true)} | {interval} | {verdict} |\n");
         }
+        md.Append('\n');
+    }
+
+    /// <summary>The Human judgments section of a blind A/B evaluation (report.json's <c>human</c>): win rate and the Bradley–Terry leaderboard.</summary>
+    private static void HumanJudgments(StringBuilder md, JsonObject h)
+    {
+        md.Append("## Human judgments\n\n");
+        md.Append($"Blind A/B: annotators saw each prompt with both answers in random order and no model names, {Text(h["overlap"])} judgment(s) per comparison ")
+          .Append($"(labeling project {Inline(Text(h["project"]))}): {Text(h["comparisons"])} comparisons, {Text(h["judgments"])} judgments, {Text(h["adjudicated"])} adjudicated. ")
+          .Append($"{Text(h["same_answer"])} prompts got the same answer from both models and count as ties without being shown; a split vote is a tie.\n\n");
+        md.Append("| metric | value |\n|---|---|\n");
+        md.Append($"| human win rate (ties and both bad count half) | **{Percent(h["win_rate"])}** (95% interval {Percent(h["win_rate_low"])} – {Percent(h["win_rate_high"])}) |\n");
+        md.Append($"| wins / ties / losses | {Text(h["wins"])} / {Text(h["ties"])} / {Text(h["losses"])} |\n");
+        md.Append($"| ties: both bad / split votes / same answer | {Text(h["both_bad"])} / {Text(h["split"])} / {Text(h["same_answer"])} |\n\n");
+        if (h["leaderboard"] is not JsonArray { Count: > 0 } board) return;
+        md.Append("Bradley–Terry leaderboard over every judgment (Elo scale, 95% bootstrap interval; a tie or both bad is half a win each side):\n\n");
+        md.Append("| model | rating | 95% interval | judgments | wins | losses | ties |\n|---|---:|---:|---:|---:|---:|---:|\n");
+        foreach (var e in board.OfType<JsonObject>())
+            md.Append($"| {Cell(Text(e["model"]))} | {Fixed(e["rating"], 0)} | {Fixed(e["lower"], 0)} – {Fixed(e["upper"], 0)} | {Text(e["battles"])} | {Text(e["wins"])} | {Text(e["losses"])} | {Text(e["ties"])} |\n");
         md.Append('\n');
     }
 

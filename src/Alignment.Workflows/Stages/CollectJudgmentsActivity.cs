@@ -53,21 +53,29 @@ public sealed class CollectJudgmentsActivity : IStageActivity
         if (judge is not null) JudgeAll(context, project, judge);
 
         var rows = JudgmentSnapshot.Read(context.Database, set);
-        int complete = rows.Count(r => r.Adjudication is not null || r.Votes.Count >= project.OverlapK);
-        if (complete < rows.Count)
-        {
-            string message = $"waiting for judgments: {complete} of {rows.Count} comparisons in project '{project.Name}' have their {project.OverlapK} judgment{(project.OverlapK == 1 ? "" : "s")}";
-            if (new ProjectMembers(context.Database).List(project.Id).Count == 0)
-                message += $"; the project has no members yet, so only admins see it: add annotators with `align projects members add \"{project.Name}\" NAME` or on its admin page";
-            context.Log(message);
-            return Task.FromResult(StageResult.Suspend(new Bookmark(BookmarkKind,
-                new JsonObject { ["project"] = project.Name, ["projectId"] = project.Id, ["complete"] = complete, ["comparisons"] = rows.Count },
-                message)));
-        }
+        if (Waiting(context, project, rows) is { } waiting) return Task.FromResult(waiting);
         context.WriteFile("judgments", temp => JsonLines.Write(temp, rows.Select(JudgmentSnapshot.ToJson)));
-        context.SetValue("judged", complete);
-        context.Log($"{complete} comparisons judged");
+        context.SetValue("judged", rows.Count);
+        context.Log($"{rows.Count} comparisons judged");
         return Task.FromResult(StageResult.Completed);
+    }
+
+    /// <summary>
+    /// The suspension on a <see cref="BookmarkKind"/> bookmark (payload <c>project</c>, <c>projectId</c>, <c>complete</c>,
+    /// <c>comparisons</c>) while some comparison of <paramref name="rows"/> lacks its quorum (overlap k active judgments,
+    /// or an adjudication); null when every one has it. Evaluate's human judge waits the same way.
+    /// </summary>
+    public static StageResult? Waiting(StageContext context, Project project, IReadOnlyList<SnapshotRow> rows)
+    {
+        int complete = rows.Count(r => r.Adjudication is not null || r.Votes.Count >= project.OverlapK);
+        if (complete == rows.Count) return null;
+        string message = $"waiting for judgments: {complete} of {rows.Count} comparisons in project '{project.Name}' have their {project.OverlapK} judgment{(project.OverlapK == 1 ? "" : "s")}";
+        if (new ProjectMembers(context.Database).List(project.Id).Count == 0)
+            message += $"; the project has no members yet, so only admins see it: add annotators with `align projects members add \"{project.Name}\" NAME` or on its admin page";
+        context.Log(message);
+        return StageResult.Suspend(new Bookmark(BookmarkKind,
+            new JsonObject { ["project"] = project.Name, ["projectId"] = project.Id, ["complete"] = complete, ["comparisons"] = rows.Count },
+            message));
     }
 
     private static void JudgeAll(StageContext context, Project project, IScriptedJudge judge)

@@ -24,7 +24,8 @@ namespace Alignment.Workflows.Stages;
 
 /// <summary>
 /// <c>Alignment.Evaluate</c>: answers held-out prompts greedily with the policy and a baseline, judges each pair with a
-/// reward model or a scripted judge (sides randomized by the seed), and reports the policy's win rate with its 95%
+/// reward model or a scripted judge (sides randomized by the seed), or by people in a blind A/B labeling project (judge
+/// <c>human</c>: the instance suspends until every comparison has its quorum, see <see cref="HumanEvaluation"/>), and reports the policy's win rate with its 95%
 /// Wilson interval and its ties by cause; every rule and metric of policy and baseline with the paired 95% interval of
 /// the change, regressions first (<see cref="MetricChange"/>); KL(policy ‖ baseline) estimated from answers sampled at
 /// temperature 1 (k1 and k3, <see cref="SampledKl"/>) beside the greedy answers' log-ratio; and optionally the reward
@@ -43,8 +44,9 @@ public sealed class EvaluateActivity : IStageActivity
             new InputDescriptor("policy", InputType.Artifact, "The model to evaluate.", Required: true, ArtifactKind: ArtifactKind.Model),
             new InputDescriptor("baseline", InputType.Artifact, "The model it is compared with (also the reference for KL).", Required: true, ArtifactKind: ArtifactKind.Model),
             new InputDescriptor("prompts", InputType.Artifact, "Held-out prompts: rows {\"prompt\"}.", Required: true, ArtifactKind: ArtifactKind.Dataset),
-            new InputDescriptor("judge", InputType.String, "reward-model (needs rewardModel), rules (needs rules) or length.", Default: "reward-model",
-                Choices: ["reward-model", "rules", "length"]),
+            new InputDescriptor("judge", InputType.String, "reward-model (needs rewardModel), rules (needs rules), length, or human (blind A/B by annotators: the instance suspends until judged).",
+                Default: "reward-model", Choices: ["reward-model", "rules", "length", "human"]),
+            new InputDescriptor("humanOverlap", InputType.Integer, "With judge human: judgments per comparison, each by a different annotator (k).", Default: 1),
             new InputDescriptor("rewardModel", InputType.Artifact, "Reward model used by judge reward-model and for rewardAccuracy.", ArtifactKind: ArtifactKind.RewardModel),
             new InputDescriptor("rules", InputType.File, "Rule file of the rules judge.", ReferencedFiles: RuleJudge.ReferencedFiles),
             new InputDescriptor("preferences", InputType.Artifact, "Held-out preference pairs for the reward model's accuracy.", ArtifactKind: ArtifactKind.Dataset),
@@ -83,6 +85,7 @@ public sealed class EvaluateActivity : IStageActivity
         var inputs = context.Inputs;
         string judgeName = inputs.String("judge");
         if (judgeName == "reward-model" && !inputs.Has("rewardModel")) throw new WorkflowException("judge 'reward-model' needs the rewardModel input");
+        if (judgeName != "human" && inputs.Int("humanOverlap") != 1) throw new WorkflowException($"humanOverlap is for judge 'human'; judge '{judgeName}' does not use it");
         int klSamples = inputs.Int("klSamples");
         if (klSamples < 0) throw new WorkflowException("klSamples must be 0 (no sampled KL) or more");
         var prompts = DatasetReader.ReadPrompts(inputs.Artifact("prompts").Path);
@@ -96,7 +99,19 @@ public sealed class EvaluateActivity : IStageActivity
         context.Progress(0.8, "judging");
         var texts = prompts.Select(p => p.Prompt.DisplayText).ToList();
         var changes = new List<MetricChange>();
-        var (outcomes, ties, task) = judgeName == "reward-model" ? (null, null, (RuleHitRates?)null) : JudgeScripted(inputs, judgeName, texts, policy.Answers, baseline.Answers, changes);
+        HumanEvaluation? human = null;
+        if (judgeName == "human")
+        {
+            human = HumanEvaluation.Collect(context, texts, policy.Answers, baseline.Answers, inputs.Int("humanOverlap"), inputs.Long("seed"));
+            if (human.Waiting is { } waiting) return Task.FromResult(waiting);
+        }
+        var (outcomes, ties, task) = judgeName switch
+        {
+            "reward-model" => (null, null, (RuleHitRates?)null),
+            "human" => (human!.Outcomes, TieCauses(human.Outcomes, policy.Answers, baseline.Answers, human.BothBad),
+                        inputs.Has("rules") ? RuleMetrics(RuleJudge.Load(inputs.File("rules")), texts, policy.Answers, baseline.Answers, changes) : null),
+            _ => JudgeScripted(inputs, judgeName, texts, policy.Answers, baseline.Answers, changes),
+        };
         var rewards = inputs.Has("rewardModel") ? ScoreWithRewardModel(inputs, setup, policy, baseline, changes) : null;
         if (outcomes is null)
         {
@@ -157,7 +172,12 @@ public sealed class EvaluateActivity : IStageActivity
                     ["policy_nll"] = policy.GuardNll[i].MeanNll, ["baseline_nll"] = baseline.GuardNll[i].MeanNll,
                 }).ToArray()),
             };
-        context.WriteFolder("report", dir => ReportWriter.Write(dir, ReportContent(context, report, prompts, policy.Answers, baseline.Answers, policy.Tokens, baseline.Tokens, outcomes)));
+        if (human is not null) report["human"] = human.ToJson();
+        context.WriteFolder("report", dir =>
+        {
+            ReportWriter.Write(dir, ReportContent(context, report, prompts, policy.Answers, baseline.Answers, policy.Tokens, baseline.Tokens, outcomes));
+            human?.WriteJudgments(dir);
+        });
         context.SetValue("winRate", win.Rate);
         context.SetValue("winRateLow", win.Low);
         context.SetValue("winRateHigh", win.High);
@@ -336,13 +356,15 @@ public sealed class EvaluateActivity : IStageActivity
             };
             bothBad[i] = v.Choice == Data.Model.ShownChoice.BothBad;
         }
-        RuleHitRates? task = null;
-        if (judge is RuleJudge rules)
-        {
-            task = RuleHitRates.Compute(rules, prompts, policy, baseline);
-            changes.AddRange(RuleChanges.Of(rules, prompts, policy, baseline));
-        }
+        var task = judge is RuleJudge rules ? RuleMetrics(rules, prompts, policy, baseline, changes) : null;
         return (outcomes, TieCauses(outcomes, policy, baseline, bothBad), task);
+    }
+
+    /// <summary>The rules' hit rates (task score) and their policy-vs-baseline changes.</summary>
+    private static RuleHitRates RuleMetrics(RuleJudge rules, List<string> prompts, List<string> policy, List<string> baseline, List<MetricChange> changes)
+    {
+        changes.AddRange(RuleChanges.Of(rules, prompts, policy, baseline));
+        return RuleHitRates.Compute(rules, prompts, policy, baseline);
     }
 
     private static TieCauses TieCauses(int[] outcomes, List<string> policy, List<string> baseline, bool[] bothBad)

@@ -18,7 +18,7 @@ public static class RunFixtures
     }
 
     /// <summary>A random tiny Llama with a BPE tokenizer trained on the shipped workflow demo's sentences (as the workflow tests use).</summary>
-    public static string TinyChatModel(string folder)
+    public static string TinyChatModel(string folder, ulong seed = 3)
     {
         var demo = RepoFile("data", "workflow-demo");
         var corpus = File.ReadAllLines(Path.Combine(demo, "sft.jsonl")).Concat(File.ReadAllLines(Path.Combine(demo, "prompts.jsonl")));
@@ -30,7 +30,7 @@ public static class RunFixtures
             PadToken = "<|endoftext|>",
         });
         var config = TinyModels.Config(vocab: bpe.VocabSize) with { EosTokenId = [bpe.VocabSize - 1], BosTokenId = null };
-        TinyModels.CreateFolder(folder, config, seed: 3);
+        TinyModels.CreateFolder(folder, config, seed);
         bpe.Save(folder);
         return folder;
     }
