@@ -116,7 +116,7 @@ public class ProcessTests
     }
 
     /// <summary>Runs `dotnet align.dll` with the test activities plugged in.</summary>
-    private static class Align
+    internal static class Align
     {
         public sealed record Result(int Code, string Out, string Error)
         {
@@ -192,6 +192,38 @@ public class ProcessTests
                 await Task.Delay(20);
             }
             return new Running(process, File.ReadAllText(reached).Trim(), stdout);
+        }
+
+        /// <summary>
+        /// Starts align and kills it with SIGKILL as soon as <paramref name="when"/> (given its stdout so far) holds;
+        /// returns whether it was killed (false: it exited first), its stdout and stderr, and its process id.
+        /// </summary>
+        public static async Task<(bool Killed, string Out, string Error, int Pid)> StartAndKillWhen(string home, Func<string, bool> when, params string[] args)
+        {
+            using var process = Process.Start(Start(home, args))!;
+            var stdout = new StringBuilder();
+            var stderr = new StringBuilder();
+            process.OutputDataReceived += (_, e) => { lock (stdout) stdout.AppendLine(e.Data); };
+            process.ErrorDataReceived += (_, e) => { lock (stderr) stderr.AppendLine(e.Data); };
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
+            bool killed = false;
+            while (!process.HasExited && DateTime.UtcNow < deadline)
+            {
+                string text;
+                lock (stdout) text = stdout.ToString();
+                if (when(text))
+                {
+                    process.Kill(entireProcessTree: true);
+                    killed = true;
+                    break;
+                }
+                await Task.Delay(5);
+            }
+            if (!process.HasExited && !killed) process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+            lock (stdout) lock (stderr) return (killed, stdout.ToString(), stderr.ToString(), process.Id);
         }
 
         /// <summary>Starts align and kills it with SIGKILL once it waits at <paramref name="gate"/>.</summary>
