@@ -12,10 +12,9 @@ namespace Alignment.Workflows.Activities;
 /// <param name="Description">What it does.</param>
 /// <param name="ArtifactKind">For artifacts: the kind (dataset, model ...).</param>
 /// <param name="Choices">The allowed values of a text input, when fixed.</param>
-/// <param name="Minimum">The smallest value of a whole-number input, when it has one.</param>
 /// <param name="AffectsCache">False for operational inputs left out of the cache key.</param>
 public sealed record InputView(string Name, string Type, string TypeName, bool Required, JsonNode? Default, string Description,
-    string? ArtifactKind, IReadOnlyList<string>? Choices, bool AffectsCache, long? Minimum);
+    string? ArtifactKind, IReadOnlyList<string>? Choices, bool AffectsCache);
 
 /// <summary>An output as published to tools.</summary>
 /// <param name="Name">The name used in <c>Output:activityId.name</c>.</param>
@@ -50,7 +49,7 @@ public static class ActivityCatalog
     public static ActivityView Describe(ActivityDescriptor d) => new(
         d.Type, d.Version, d.Category, d.DisplayName, d.Description,
         d.Inputs.Select(i => new InputView(i.Name, i.Type.ToString().ToLowerInvariant(), i.TypeName, i.Required, i.Default?.DeepClone(),
-            i.Description, i.ArtifactKind?.ToCode(), i.Choices, i.AffectsCache, i.Minimum)).ToList(),
+            i.Description, i.ArtifactKind?.ToCode(), i.Choices, i.AffectsCache)).ToList(),
         d.Outputs.Select(o => new OutputView(o.Name, o.Type.ToString().ToLowerInvariant(), o.ArtifactKind?.ToCode(), o.Description)).ToList(),
         d.OutPorts);
 }
