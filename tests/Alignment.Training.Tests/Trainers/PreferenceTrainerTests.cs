@@ -138,7 +138,7 @@ public sealed class PreferenceTrainerTests : IDisposable
             string copy = world.Path_(Path.Combine(home, "model"));
             Directory.CreateDirectory(copy);
             foreach (string file in Directory.EnumerateFiles(world.Model)) File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
-            string output = world.NewOutput("dpo");
+            string output = world.NewOutput($"dpo-{files.Count}");
             DpoTrainer.Run(new DpoOptions { Model = copy, Data = data, Template = "plain", MaxLength = 32, BatchSize = 2, MaxSteps = 1, SaveSteps = 0 }, output);
             files.Add(File.ReadAllBytes(Path.Combine(output, DpoTrainer.ReferenceFile)));
         }
