@@ -54,10 +54,10 @@ public sealed class WorkflowEngine
     /// <summary>
     /// Reads, validates and creates an instance of the definition at <paramref name="path"/> with the given input values
     /// (name → text); nothing is written when the file is malformed or invalid or an input is unknown or missing. The
-    /// instance is leased to this engine: call <see cref="RunAsync"/> next.
+    /// instance is leased to this engine: call <see cref="RunAsync"/> next. The optional <paramref name="maxSteps"/> is a
+    /// step budget for this instance that replaces the definition's <c>customProperties.maxSteps</c> (it is stored with
+    /// the instance's copy of the definition, so a resume keeps it).
     /// </summary>
-    /// <param name="maxSteps">A step budget for this instance, replacing the definition's <c>customProperties.maxSteps</c>
-    /// (it is stored with the instance's copy of the definition, so a resume keeps it).</param>
     public string Start(string path, IReadOnlyDictionary<string, string> inputs, bool force = false, int? maxSteps = null)
     {
         var full = Path.GetFullPath(path);
@@ -74,7 +74,7 @@ public sealed class WorkflowEngine
     /// Validates and creates an instance of a definition held in memory (e.g. a version stored in the database):
     /// <paramref name="source"/> names it in errors, <paramref name="definitionPath"/> (may be null) is recorded for display,
     /// and relative file paths in its Literal inputs resolve against <paramref name="baseDir"/>. Same checks and lease as
-    /// <see cref="Start(string, IReadOnlyDictionary{string, string}, bool)"/>.
+    /// <see cref="Start(string, IReadOnlyDictionary{string, string}, bool, int?)"/>.
     /// </summary>
     public string Start(WorkflowDefinition definition, string source, string? definitionPath, string baseDir,
         IReadOnlyDictionary<string, string> inputs, bool force = false)
