@@ -173,8 +173,8 @@ public class ProcessTests
             return new Result(process.ExitCode, await stdout, await stderr);
         }
 
-        /// <summary>Starts align, waits until it reaches <paramref name="gate"/>, returns the running process and the instance id.</summary>
-        public static async Task<Running> StartUntilGate(string home, string flags, string gate, params string[] args)
+        /// <summary>Starts align with its stdout and stderr collected as they come.</summary>
+        private static (Process Process, StringBuilder Out, StringBuilder Error) Launch(string home, string[] args)
         {
             var process = Process.Start(Start(home, args))!;
             var stdout = new StringBuilder();
@@ -183,6 +183,13 @@ public class ProcessTests
             process.ErrorDataReceived += (_, e) => { lock (stderr) stderr.AppendLine(e.Data); };
             process.BeginOutputReadLine();
             process.BeginErrorReadLine();
+            return (process, stdout, stderr);
+        }
+
+        /// <summary>Starts align, waits until it reaches <paramref name="gate"/>, returns the running process and the instance id.</summary>
+        public static async Task<Running> StartUntilGate(string home, string flags, string gate, params string[] args)
+        {
+            var (process, stdout, stderr) = Launch(home, args);
             var reached = Path.Combine(flags, $"reached-{gate}");
             var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
             while (!File.Exists(reached))
@@ -200,13 +207,8 @@ public class ProcessTests
         /// </summary>
         public static async Task<(bool Killed, string Out, string Error, int Pid)> StartAndKillWhen(string home, Func<string, bool> when, params string[] args)
         {
-            using var process = Process.Start(Start(home, args))!;
-            var stdout = new StringBuilder();
-            var stderr = new StringBuilder();
-            process.OutputDataReceived += (_, e) => { lock (stdout) stdout.AppendLine(e.Data); };
-            process.ErrorDataReceived += (_, e) => { lock (stderr) stderr.AppendLine(e.Data); };
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
+            var (process, stdout, stderr) = Launch(home, args);
+            using var _ = process;
             var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
             bool killed = false;
             while (!process.HasExited && DateTime.UtcNow < deadline)
