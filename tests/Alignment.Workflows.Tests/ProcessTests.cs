@@ -192,7 +192,7 @@ public class ProcessTests
             var (process, stdout, stderr) = Launch(home, args);
             var reached = Path.Combine(flags, $"reached-{gate}");
             var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
-            while (!File.Exists(reached))
+            while (!File.Exists(reached) || new FileInfo(reached).Length == 0)   // the gate creates the file, then writes the id
             {
                 if (process.HasExited || DateTime.UtcNow > deadline)
                     throw new Xunit.Sdk.XunitException($"align never reached gate {gate} (exited: {process.HasExited}); stdout: {stdout} stderr: {stderr}");
