@@ -116,7 +116,7 @@ public class ProcessTests
     }
 
     /// <summary>Runs `dotnet align.dll` with the test activities plugged in.</summary>
-    private static class Align
+    internal static class Align
     {
         public sealed record Result(int Code, string Out, string Error)
         {
@@ -173,8 +173,8 @@ public class ProcessTests
             return new Result(process.ExitCode, await stdout, await stderr);
         }
 
-        /// <summary>Starts align, waits until it reaches <paramref name="gate"/>, returns the running process and the instance id.</summary>
-        public static async Task<Running> StartUntilGate(string home, string flags, string gate, params string[] args)
+        /// <summary>Starts align with its stdout and stderr collected as they come.</summary>
+        private static (Process Process, StringBuilder Out, StringBuilder Error) Launch(string home, string[] args)
         {
             var process = Process.Start(Start(home, args))!;
             var stdout = new StringBuilder();
@@ -183,15 +183,49 @@ public class ProcessTests
             process.ErrorDataReceived += (_, e) => { lock (stderr) stderr.AppendLine(e.Data); };
             process.BeginOutputReadLine();
             process.BeginErrorReadLine();
+            return (process, stdout, stderr);
+        }
+
+        /// <summary>Starts align, waits until it reaches <paramref name="gate"/>, returns the running process and the instance id.</summary>
+        public static async Task<Running> StartUntilGate(string home, string flags, string gate, params string[] args)
+        {
+            var (process, stdout, stderr) = Launch(home, args);
             var reached = Path.Combine(flags, $"reached-{gate}");
             var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
-            while (!File.Exists(reached))
+            while (!File.Exists(reached) || new FileInfo(reached).Length == 0)   // the gate creates the file, then writes the id
             {
                 if (process.HasExited || DateTime.UtcNow > deadline)
                     throw new Xunit.Sdk.XunitException($"align never reached gate {gate} (exited: {process.HasExited}); stdout: {stdout} stderr: {stderr}");
                 await Task.Delay(20);
             }
             return new Running(process, File.ReadAllText(reached).Trim(), stdout);
+        }
+
+        /// <summary>
+        /// Starts align and kills it with SIGKILL as soon as <paramref name="when"/> (given its stdout so far) holds;
+        /// returns whether it was killed (false: it exited first), its stdout and stderr, and its process id.
+        /// </summary>
+        public static async Task<(bool Killed, string Out, string Error, int Pid)> StartAndKillWhen(string home, Func<string, bool> when, params string[] args)
+        {
+            var (process, stdout, stderr) = Launch(home, args);
+            using var _ = process;
+            var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(3);
+            bool killed = false;
+            while (!process.HasExited && DateTime.UtcNow < deadline)
+            {
+                string text;
+                lock (stdout) text = stdout.ToString();
+                if (when(text))
+                {
+                    process.Kill(entireProcessTree: true);
+                    killed = true;
+                    break;
+                }
+                await Task.Delay(5);
+            }
+            if (!process.HasExited && !killed) process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+            lock (stdout) lock (stderr) return (killed, stdout.ToString(), stderr.ToString(), process.Id);
         }
 
         /// <summary>Starts align and kills it with SIGKILL once it waits at <paramref name="gate"/>.</summary>

@@ -35,11 +35,13 @@ public sealed partial record ValidationErrorResponse(string Code, string? Activi
     private static partial Regex InputName();
 }
 
-/// <summary>The result of <c>POST /api/workflows/validate</c>.</summary>
-public sealed record ValidationResponse(bool Valid, IReadOnlyList<ValidationErrorResponse> Errors)
+/// <summary>The result of <c>POST /api/workflows/validate</c>: <c>valid</c> and the errors, and the warnings (same shape;
+/// they do not make a definition invalid).</summary>
+public sealed record ValidationResponse(bool Valid, IReadOnlyList<ValidationErrorResponse> Errors, IReadOnlyList<ValidationErrorResponse> Warnings)
 {
-    /// <summary>From the validator's errors.</summary>
-    public static ValidationResponse From(IReadOnlyList<ValidationError> errors) => new(errors.Count == 0, errors.Select(ValidationErrorResponse.From).ToList());
+    /// <summary>From the validator's errors and warnings.</summary>
+    public static ValidationResponse From(IReadOnlyList<ValidationError> errors, IReadOnlyList<ValidationError> warnings) =>
+        new(errors.Count == 0, errors.Select(ValidationErrorResponse.From).ToList(), warnings.Select(ValidationErrorResponse.From).ToList());
 }
 
 /// <summary>The result of <c>POST /api/workflows</c>: the new version, and the validation errors it was saved with (a draft when there are any).</summary>

@@ -63,7 +63,7 @@ public static class WorkflowsEndpoints
     public static async Task<Ok<ValidationResponse>> Validate(HttpRequest request, WorkflowValidator validator)
     {
         var definition = DefinitionSerializer.Parse(await ReadBody(request), "request body");
-        return TypedResults.Ok(ValidationResponse.From(validator.Validate(definition)));
+        return TypedResults.Ok(ValidationResponse.From(validator.Validate(definition), validator.Warnings(definition)));
     }
 
     /// <summary>

@@ -16,18 +16,24 @@ public static class RunCommand
             HelpName = "NAME=VALUE",
         };
         var force = new Option<bool>("--force") { Description = "Run every stage even when an identical earlier run is in the cache." };
+        var maxSteps = new Option<int?>("--max-steps")
+        {
+            Description = $"Step budget: the most activity executions the instance may run, loops included, before it faults " +
+                          $"(default: the definition's customProperties.maxSteps, else {Alignment.Workflows.Definitions.WorkflowDefinition.DefaultMaxSteps}).",
+            HelpName = "N",
+        };
         var home = WorkflowCommandSupport.HomeOption();
         var command = new Command("run",
             "Validate and run a workflow definition. Prints the instance id first, then one line per event. Exit codes: 0 finished, " +
             $"2 failed, {WorkflowExitCodes.Suspended} suspended (waiting for judgments: `align resume ID` later), {WorkflowExitCodes.Cancelled} cancelled.")
         {
-            file, inputs, force, home,
+            file, inputs, force, maxSteps, home,
         };
         command.SetAction(CommandContext.Action(threads, ctx =>
         {
             var values = ParseInputs(ctx.Parse.GetValue(inputs) ?? []);
             var engine = WorkflowCommandSupport.Engine(ctx, home, new WorkflowCommandSupport.LineObserver(ctx.Out));
-            string id = engine.Start(ctx.Parse.GetValue(file)!, values, ctx.Parse.GetValue(force));
+            string id = engine.Start(ctx.Parse.GetValue(file)!, values, ctx.Parse.GetValue(force), ctx.Parse.GetValue(maxSteps));
             ctx.Out.WriteLine(id);
             ctx.Out.Flush();
             return Report(ctx, engine.RunAsync(id).GetAwaiter().GetResult());

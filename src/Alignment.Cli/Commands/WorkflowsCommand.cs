@@ -16,12 +16,15 @@ public static class WorkflowsCommand
         var home = WorkflowCommandSupport.HomeOption();
         var validate = new Command("validate",
             "Check a definition: JSON syntax (line and column), activity types and versions, inputs and their types, references, " +
-            "connections and cycles. Prints every error with the activity id and name; exit code 2 when there are any.") { file, home };
+            "connections and cycles. Prints every error with the activity id and name; exit code 2 when there are any. Warnings " +
+            "(a loop with no bounded exit) are printed too but do not fail.") { file, home };
         validate.SetAction(CommandContext.Action(threads, ctx =>
         {
             string path = ctx.Parse.GetValue(file)!;
             var definition = DefinitionSerializer.Load(path);
-            var errors = WorkflowCommandSupport.Engine(ctx, home).Validate(definition);
+            var engine = WorkflowCommandSupport.Engine(ctx, home);
+            var errors = engine.Validate(definition);
+            foreach (var w in engine.Warnings(definition)) ctx.Error.WriteLine($"{path}: warning: {w}");
             if (errors.Count == 0)
             {
                 ctx.Out.WriteLine($"{path}: valid ({definition.Activities.Count} activities, {definition.Connections.Count} connections)");

@@ -76,6 +76,10 @@ public abstract class CommonOptions
     [Option("save_steps", "Write checkpoints/step-N every this many steps (0 = only at the end).")]
     public int SaveSteps { get; set; } = 500;
 
+    [Option("save_fraction", "Also write checkpoints/step-N every ceil(save_fraction × total steps) steps, so a kill loses at most " +
+                             "that fraction of the run (0 = off; workflow training stages use 0.1).")]
+    public double SaveFraction { get; set; }
+
     [Option("save_total_limit", "Keep at most this many checkpoints (oldest removed first); 0 = keep all.")]
     public int SaveTotalLimit { get; set; } = 2;
 
@@ -116,7 +120,7 @@ public abstract class CommonOptions
     /// <summary>Option keys that do not change what is computed: they may differ on resume.</summary>
     public static readonly IReadOnlySet<string> NonMathKeys = new HashSet<string>(StringComparer.Ordinal)
     {
-        "eval_data", "logging_steps", "save_steps", "save_total_limit", "eval_steps", "resume_from",
+        "eval_data", "logging_steps", "save_steps", "save_fraction", "save_total_limit", "eval_steps", "resume_from",
     };
 
     /// <summary>Checks values that every stage needs; throws <see cref="ConfigException"/> naming the key.</summary>
@@ -145,6 +149,7 @@ public abstract class CommonOptions
         }
         if (SaveSteps < 0 || EvalSteps < 0 || SaveTotalLimit < 0)
             throw new ConfigException("options 'save_steps', 'eval_steps' and 'save_total_limit' must be 0 or positive");
+        if (!(SaveFraction >= 0 && SaveFraction <= 1)) throw new ConfigException($"option 'save_fraction' must be in [0, 1], got {SaveFraction}");
         if (!Torch.torch.optim.lr_scheduler.scheduler_names.Contains(LrScheduler.Trim().ToLowerInvariant()))
             throw new ConfigException($"option 'lr_scheduler' is '{LrScheduler}'; use constant, linear or cosine");
         if (Dtype is not ("float32" or "bfloat16" or "float64"))

@@ -50,6 +50,19 @@ public static class OptionsSnapshot
         return diffs;
     }
 
+    /// <summary>
+    /// The content of a model folder as one sha256: over the sorted names of its top-level files (dot files left out;
+    /// subfolders such as checkpoints/ are not the model) and each file's sha256. Two copies of a model in different
+    /// places give the same value.
+    /// </summary>
+    public static string FolderSha256(string folder)
+    {
+        var sb = new StringBuilder();
+        foreach (string name in Directory.EnumerateFiles(folder).Select(f => Path.GetFileName(f)!).Where(n => !n.StartsWith('.')).Order(StringComparer.Ordinal))
+            sb.Append(name).Append(' ').Append(FileSha256(Path.Combine(folder, name))).Append('\n');
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(sb.ToString())));
+    }
+
     public static string FileSha256(string path)
     {
         using var stream = File.OpenRead(path);

@@ -141,6 +141,35 @@ public sealed class RunSession : IDisposable
         LogHistory = History.ToList(),
     };
 
+    /// <summary>Whether a checkpoint is written after <paramref name="step"/> of <paramref name="total"/>: every save_steps
+    /// steps, every ceil(save_fraction × total) steps, and at the last step.</summary>
+    public bool CheckpointDue(int step, int total)
+    {
+        int byFraction = Options.SaveFraction > 0 ? (int)Math.Ceiling(Options.SaveFraction * total) : 0;
+        return step == total || (Options.SaveSteps > 0 && step % Options.SaveSteps == 0) || (byFraction > 0 && step % byFraction == 0);
+    }
+
+    /// <summary>
+    /// Whether a run of <paramref name="stage"/> with <paramref name="options"/> (its data on disk) would be allowed to
+    /// resume from <paramref name="checkpoint"/>: the same checks as <c>resume_from</c> (stage, options that change the
+    /// math, data), answered without throwing; an unreadable checkpoint cannot be resumed.
+    /// </summary>
+    public static bool CanResume(string stage, CommonOptions options, string checkpoint)
+    {
+        try
+        {
+            var state = TrainerState.Load(checkpoint);
+            var snapshot = OptionsSnapshot.Capture(options);
+            return state.Stage == stage && OptionsSnapshot.MathDifferences(state.Options, snapshot, CommonOptions.NonMathKeys).Count == 0
+                   && state.OptionsSha256 == OptionsSnapshot.MathHash(snapshot, CommonOptions.NonMathKeys)
+                   && options.Data is { } data && File.Exists(data) && state.DataSha256 == OptionsSnapshot.FileSha256(data);
+        }
+        catch (Exception e) when (e is TrainingException or IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Writes checkpoints/step-N atomically and prunes old ones.</summary>
     public string SaveCheckpoint(TrainableModel model, TrainerState state)
     {

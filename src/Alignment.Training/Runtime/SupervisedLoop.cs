@@ -89,7 +89,7 @@ public static class SupervisedLoop
                 Evaluate(session, model, ev.data, ev.objective, step, perEpoch, progress);
             progress.Step(step, loss);
             bool stopping = hooks?.StopAfterStep == step;
-            if ((o.SaveSteps > 0 && step % o.SaveSteps == 0) || step == total)
+            if (session.CheckpointDue(step, total))
                 progress.Message($"checkpoint {session.SaveCheckpoint(model, session.State(step, total, epoch, batchInEpoch))}");
             hooks?.OnStepEnd?.Invoke(step, model.Module);
             if (stopping && step < total) return new RunResult(step, total, true, session.History);

@@ -54,7 +54,7 @@ public static class DpoTrainer
         string reference = Path.GetFullPath(o.RefModel is { Length: > 0 } r ? r : o.Model!);
         var metadata = new Dictionary<string, string>
         {
-            ["reference"] = reference,
+            ["reference_sha256"] = OptionsSnapshot.FolderSha256(reference),   // content, not a path: the same in every home
             ["data_sha256"] = OptionsSnapshot.FileSha256(file == ReferenceFile ? o.Data! : o.EvalData!),
             ["dtype"] = o.Dtype,
             ["template"] = o.Template ?? "",

@@ -74,7 +74,7 @@ public static class KtoTrainer
         var metadata = new Dictionary<string, string>
         {
             ["stage"] = "kto",
-            ["reference"] = reference,
+            ["reference_sha256"] = OptionsSnapshot.FolderSha256(reference),   // content, not a path: the same in every home
             ["data_sha256"] = OptionsSnapshot.FileSha256(dataPath),
             ["dtype"] = o.Dtype,
             ["template"] = o.Template ?? "",

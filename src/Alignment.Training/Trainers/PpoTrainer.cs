@@ -169,7 +169,7 @@ public static class PpoTrainer
             }
             progress.Step(step, means["loss"]);
             bool stopping = hooks?.StopAfterStep == step;
-            if ((o.SaveSteps > 0 && step % o.SaveSteps == 0) || step == total)
+            if (session.CheckpointDue(step, total))
             {
                 var state = session.State(step, total, epoch, batchInEpoch, RngState.Capture(sampling), new() { ["kl_coef"] = kl.Value });
                 progress.Message($"checkpoint {session.SaveCheckpoint(model, state)}");

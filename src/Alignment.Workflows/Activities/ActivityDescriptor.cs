@@ -47,6 +47,8 @@ public enum OutputType
 /// <param name="AffectsCache">False for operational inputs (poll intervals, flag files) that do not change the result and stay out of the cache key.</param>
 /// <param name="ReferencedFiles">For <see cref="InputType.File"/>: the other files this file names (full paths), whose
 /// content counts for the cache key too — e.g. a rule file's reference answers.</param>
+/// <param name="Minimum">For <see cref="InputType.Integer"/>: the smallest value accepted, checked by validation (Literals)
+/// and when the stage runs (values from inputs, variables, outputs and formulas); null: any.</param>
 public sealed record InputDescriptor(
     string Name,
     InputType Type,
@@ -56,8 +58,13 @@ public sealed record InputDescriptor(
     ArtifactKind? ArtifactKind = null,
     IReadOnlyList<string>? Choices = null,
     bool AffectsCache = true,
-    Func<string, IReadOnlyList<string>>? ReferencedFiles = null)
+    Func<string, IReadOnlyList<string>>? ReferencedFiles = null,
+    long? Minimum = null)
 {
+    /// <summary>Why a converted value is out of range (e.g. <c>must be at least 1, got -5</c>), or null when it is fine.</summary>
+    public string? RangeProblem(object? value) =>
+        Minimum is { } min && value is long l && l < min ? $"must be at least {min}, got {l}" : null;
+
     /// <summary>The Elsa <c>typeName</c> written for this input.</summary>
     public string TypeName => Type switch
     {

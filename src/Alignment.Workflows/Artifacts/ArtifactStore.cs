@@ -157,15 +157,16 @@ public sealed class ArtifactStore
     public IReadOnlyList<string> UsedBy(string hash) => _db.Read(connection => connection.Query<string>(
         "SELECT DISTINCT artifact_hash FROM artifact_inputs WHERE input_hash = @hash ORDER BY artifact_hash", new { hash }).ToList());
 
-    /// <summary>Removes temp files and folders left by processes of this host that are no longer running.</summary>
-    public int SweepStaleTemps()
+    /// <summary>Removes temp files and folders left by processes of this host that are no longer running, except those
+    /// <paramref name="keep"/> (given the path) holds on to.</summary>
+    public int SweepStaleTemps(Func<string, bool>? keep = null)
     {
         if (!Directory.Exists(TempRoot)) return 0;
         int removed = 0;
         foreach (var entry in Directory.EnumerateFileSystemEntries(TempRoot))
         {
             if (TempOwner(Path.GetFileName(entry)) is not var (host, pid)) continue;
-            if (host != ProcessIdentity.Host || ProcessIdentity.IsAlive(pid)) continue;
+            if (host != ProcessIdentity.Host || ProcessIdentity.IsAlive(pid) || keep?.Invoke(entry) == true) continue;
             Delete(entry);
             removed++;
         }

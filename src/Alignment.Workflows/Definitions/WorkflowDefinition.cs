@@ -27,6 +27,27 @@ public sealed class WorkflowDefinition
     public string? Name { get => JsonAccess.String(Json["name"]); set => Json["name"] = value; }
     public string? Description { get => JsonAccess.String(Json["description"]); set => Json["description"] = value; }
 
+    /// <summary>The step budget when none is set: activity executions one instance may run (loops included).</summary>
+    public const int DefaultMaxSteps = 10_000;
+
+    /// <summary>
+    /// The step budget from <c>customProperties.maxSteps</c>: how many activity executions an instance may run in all
+    /// (every iteration of a loop counts) before it faults; null when unset (<see cref="DefaultMaxSteps"/> applies).
+    /// Validation reports a value that is not a positive whole number.
+    /// </summary>
+    public int? MaxSteps
+    {
+        get => JsonAccess.Int(Json["customProperties"]?["maxSteps"]);
+        set
+        {
+            if (Json["customProperties"] is not JsonObject properties) Json["customProperties"] = properties = new JsonObject();
+            properties["maxSteps"] = value;
+        }
+    }
+
+    /// <summary>The step budget that applies: <see cref="MaxSteps"/> or <see cref="DefaultMaxSteps"/>.</summary>
+    public int StepBudget => MaxSteps ?? DefaultMaxSteps;
+
     /// <summary>The root flowchart object, or null when the document has none.</summary>
     public JsonObject? Root => Json["root"] as JsonObject;
 

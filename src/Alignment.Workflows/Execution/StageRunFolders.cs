@@ -9,7 +9,9 @@ namespace Alignment.Workflows.Execution;
 /// <c>artifacts/.tmp/</c> (named after the process, not the stage) and stores metrics.jsonl as an artifact only when it
 /// ends; so that a dashboard can follow the curves of a running stage, the stage puts a small marker
 /// (<see cref="MarkerFile"/>: instance, activity, iteration, total steps) into its run folder. Dot files are never part
-/// of the stored model, so the marker changes no artifact hash.
+/// of the stored model, so the marker changes no artifact hash. The folder also holds the stage's checkpoints: when a
+/// process is killed while a stage trains, its folder outlives it (the temp sweep keeps it while the instance is left
+/// running) and the resumed stage takes it over and continues from the newest checkpoint.
 /// </summary>
 public static class StageRunFolders
 {
@@ -55,6 +57,10 @@ public static class StageRunFolders
         }
         return newest;
     }
+
+    /// <summary>The instance a run folder belongs to (from its marker), or null for anything else.</summary>
+    public static string? InstanceOf(string path) =>
+        Directory.Exists(path) && path.EndsWith(Suffix, StringComparison.Ordinal) ? (string?)ReadMarker(Path.Combine(path, MarkerFile))?["instance"] : null;
 
     private static JsonObject? ReadMarker(string path)
     {

@@ -65,6 +65,7 @@ internal sealed class ValueResolver(
         }
         if (input.Choices is { } choices && value is string text && !choices.Contains(text))
             throw new WorkflowException($"{where}: \"{text}\" is not one of {string.Join(", ", choices)}");
+        if (input.RangeProblem(value) is { } range) throw new WorkflowException($"{where} {range}");
         return value;
     }
 

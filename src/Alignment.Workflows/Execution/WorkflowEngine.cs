@@ -48,15 +48,25 @@ public sealed class WorkflowEngine
     /// <summary>Every validation error of a definition (checked against this engine's registry and artifact store).</summary>
     public IReadOnlyList<ValidationError> Validate(WorkflowDefinition definition) => new WorkflowValidator(Registry, Artifacts).Validate(definition);
 
+    /// <summary>Validation warnings of a definition (it may run; see <see cref="WorkflowValidator.Warnings"/>).</summary>
+    public IReadOnlyList<ValidationError> Warnings(WorkflowDefinition definition) => new WorkflowValidator(Registry, Artifacts).Warnings(definition);
+
     /// <summary>
     /// Reads, validates and creates an instance of the definition at <paramref name="path"/> with the given input values
     /// (name → text); nothing is written when the file is malformed or invalid or an input is unknown or missing. The
-    /// instance is leased to this engine: call <see cref="RunAsync"/> next.
+    /// instance is leased to this engine: call <see cref="RunAsync"/> next. The optional <paramref name="maxSteps"/> is a
+    /// step budget for this instance that replaces the definition's <c>customProperties.maxSteps</c> (it is stored with
+    /// the instance's copy of the definition, so a resume keeps it).
     /// </summary>
-    public string Start(string path, IReadOnlyDictionary<string, string> inputs, bool force = false)
+    public string Start(string path, IReadOnlyDictionary<string, string> inputs, bool force = false, int? maxSteps = null)
     {
         var full = Path.GetFullPath(path);
         var definition = DefinitionSerializer.Load(full);
+        if (maxSteps is { } budget)
+        {
+            if (budget < 1) throw new WorkflowException($"--max-steps must be at least 1, got {budget}");
+            definition.MaxSteps = budget;
+        }
         return Start(definition, path, full, Path.GetDirectoryName(full)!, inputs, force);
     }
 
@@ -64,7 +74,7 @@ public sealed class WorkflowEngine
     /// Validates and creates an instance of a definition held in memory (e.g. a version stored in the database):
     /// <paramref name="source"/> names it in errors, <paramref name="definitionPath"/> (may be null) is recorded for display,
     /// and relative file paths in its Literal inputs resolve against <paramref name="baseDir"/>. Same checks and lease as
-    /// <see cref="Start(string, IReadOnlyDictionary{string, string}, bool)"/>.
+    /// <see cref="Start(string, IReadOnlyDictionary{string, string}, bool, int?)"/>.
     /// </summary>
     public string Start(WorkflowDefinition definition, string source, string? definitionPath, string baseDir,
         IReadOnlyDictionary<string, string> inputs, bool force = false)
@@ -94,7 +104,7 @@ public sealed class WorkflowEngine
     /// </summary>
     public async Task<RunResult> RunAsync(string instanceId, CancellationToken cancellation = default)
     {
-        Artifacts.SweepStaleTemps();
+        SweepStaleTemps();
         var lease = InstanceLease.Acquire(Db, instanceId, Options.Owner, Options.LeaseDuration);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         using var heartbeat = new Timer(_ =>
@@ -162,6 +172,22 @@ public sealed class WorkflowEngine
     {
         var id = Repository.ResolveId(idOrPrefix);
         return new InstanceDetail(Repository.Get(id), Repository.Executions(id), Repository.Bookmarks(id));
+    }
+
+    /// <summary>
+    /// Removes temp content left by dead processes, keeping the run folders of trainer stages whose instance a crash
+    /// left running: <c>align resume</c> continues those stages from their checkpoints. They go once the instance
+    /// finishes, is cancelled or faults (the next sweep), or when the resumed stage takes them over.
+    /// </summary>
+    private void SweepStaleTemps()
+    {
+        HashSet<string>? running = null;
+        Artifacts.SweepStaleTemps(path =>
+        {
+            if (StageRunFolders.InstanceOf(path) is not { } instance) return false;
+            running ??= Repository.List().Where(i => i.Status == InstanceStatus.Running).Select(i => i.Id).ToHashSet(StringComparer.Ordinal);
+            return running.Contains(instance);
+        });
     }
 
     private static JsonNode? InitialValue(VariableDefinition variable)

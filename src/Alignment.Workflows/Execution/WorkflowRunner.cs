@@ -44,6 +44,13 @@ internal sealed class WorkflowRunner(WorkflowEngine engine, string instanceId, I
                 return Stop(state, InstanceStatus.Finished, "finished");
 
             var node = definition.FindActivity(state.Queue[0])!;
+            int executed = state.Iterations.Values.Sum();
+            if (executed >= definition.StepBudget)
+                return Stop(state, InstanceStatus.Faulted,
+                    $"step budget exhausted: {executed} activity executions ran, the most this instance may run " +
+                    $"({(definition.MaxSteps is null ? $"the default {WorkflowDefinition.DefaultMaxSteps}" : "customProperties.maxSteps of its definition")}); " +
+                    $"a loop that never ends stops here. If it is meant to run longer, raise the budget with customProperties.maxSteps in " +
+                    $"the definition or `align run --max-steps N`, and run it again (next: {node.Label})");
             var activity = engine.Registry.Find(node.Type!, node.Version ?? 1)!;
             int iteration = state.Iterations.GetValueOrDefault(node.Id!) + 1;
             long execution = engine.Db.Write((c, t) =>

@@ -23,11 +23,11 @@ public sealed class BestOfNActivity : IStageActivity
             new InputDescriptor("model", InputType.Artifact, "The policy to sample from.", Required: true, ArtifactKind: ArtifactKind.Model),
             new InputDescriptor("rewardModel", InputType.Artifact, "The reward model that scores the samples.", Required: true, ArtifactKind: ArtifactKind.RewardModel),
             new InputDescriptor("prompts", InputType.Artifact, "Prompts dataset: rows {\"prompt\"}.", Required: true, ArtifactKind: ArtifactKind.Dataset),
-            new InputDescriptor("n", InputType.Integer, "Samples per prompt.", Default: Defaults.N),
-            new InputDescriptor("maxNewTokens", InputType.Integer, "Most tokens per sample (max_new_tokens).", Default: Defaults.MaxNewTokens),
+            new InputDescriptor("n", InputType.Integer, "Samples per prompt.", Default: Defaults.N, Minimum: 1),
+            new InputDescriptor("maxNewTokens", InputType.Integer, "Most tokens per sample (max_new_tokens).", Default: Defaults.MaxNewTokens, Minimum: 1),
             new InputDescriptor("temperature", InputType.Number, "Sampling temperature.", Default: Defaults.Temperature),
-            new InputDescriptor("batchSize", InputType.Integer, "Prompts sampled together (batch_size).", Default: Defaults.BatchSize),
-            new InputDescriptor("seed", InputType.Integer, "Seed of the sampling generator.", Default: (long)Defaults.Seed),
+            new InputDescriptor("batchSize", InputType.Integer, "Prompts sampled together (batch_size).", Default: Defaults.BatchSize, Minimum: 1),
+            new InputDescriptor("seed", InputType.Integer, "Seed of the sampling generator.", Default: (long)Defaults.Seed, Minimum: 0),
             new InputDescriptor("template", InputType.String, "Chat template name, or 'auto' to recognize it from tokenizer_config.json.", Default: "auto"),
             TrainerStage.ExtraInput,
         ],
@@ -52,7 +52,7 @@ public sealed class BestOfNActivity : IStageActivity
             ["n"] = "n", ["max_new_tokens"] = "maxNewTokens", ["temperature"] = "temperature", ["batch_size"] = "batchSize",
         });
         double meanScore = double.NaN;
-        int rows = TrainerStage.Run(context, "best-of-n", (dir, progress) => BestOfN.Run(options, dir, progress), (dir, _) =>
+        int rows = TrainerStage.Run(context, "best-of-n", null, (dir, progress) => BestOfN.Run(options, dir, progress), (dir, _) =>
         {
             string best = Path.Combine(dir, BestOfN.OutputFile), all = Path.Combine(dir, BestOfN.CandidatesFile);
             var scores = File.ReadLines(best).Where(l => l.Length > 0).Select(l => (double)JsonNode.Parse(l)!["score"]!).ToList();

@@ -45,7 +45,7 @@ public sealed class DpoActivity : IStageActivity
         if (inputs.Has("refModel")) paths["ref_model"] = inputs.Artifact("refModel").Path;
         if (inputs.Has("evalPreferences")) paths["eval_data"] = inputs.Artifact("evalPreferences").Path;
         var options = TrainerStage.Bind<DpoOptions>(context, paths, new Dictionary<string, string> { ["loss_type"] = "lossType", ["beta"] = "beta" });
-        var result = TrainerStage.Run(context, DpoTrainer.Stage, (dir, progress) => DpoTrainer.Run(options, dir, progress), (dir, _) =>
+        var result = TrainerStage.Run(context, DpoTrainer.Stage, options, (dir, progress) => DpoTrainer.Run(options, dir, progress), (dir, _) =>
         {
             TrainerStage.StoreWeights(context, options.Finetuning == FinetuningType.Lora ? "adapter" : "model", dir);
             string reference = Path.Combine(dir, DpoTrainer.ReferenceFile);

@@ -38,7 +38,7 @@ public sealed class KtoActivity : IStageActivity
         var paths = TrainerStage.RunPaths(inputs, "dataset");
         if (inputs.Has("refModel")) paths["ref_model"] = inputs.Artifact("refModel").Path;
         var options = TrainerStage.Bind<KtoOptions>(context, paths, new Dictionary<string, string> { ["beta"] = "beta" });
-        var result = TrainerStage.Run(context, KtoTrainer.Stage, (dir, progress) => KtoTrainer.Run(options, dir, progress), (dir, _) =>
+        var result = TrainerStage.Run(context, KtoTrainer.Stage, options, (dir, progress) => KtoTrainer.Run(options, dir, progress), (dir, _) =>
         {
             TrainerStage.StoreWeights(context, options.Finetuning == FinetuningType.Lora ? "adapter" : "model", dir);
             TrainerStage.StoreMetrics(context, dir);

@@ -24,7 +24,7 @@ public sealed class PpoActivity : IStageActivity
             new InputDescriptor("rewardModel", InputType.Artifact, "The reward model that scores completions.", Required: true, ArtifactKind: ArtifactKind.RewardModel),
             new InputDescriptor("prompts", InputType.Artifact, "Prompts dataset: rows {\"prompt\"}.", Required: true, ArtifactKind: ArtifactKind.Dataset),
             new InputDescriptor("klCoef", InputType.Number, "KL penalty coefficient (kl_coef).", Default: Defaults.KlCoef),
-            new InputDescriptor("maxNewTokens", InputType.Integer, "Most tokens sampled per completion (max_new_tokens).", Default: Defaults.MaxNewTokens),
+            new InputDescriptor("maxNewTokens", InputType.Integer, "Most tokens sampled per completion (max_new_tokens).", Default: Defaults.MaxNewTokens, Minimum: 1),
             new InputDescriptor("temperature", InputType.Number, "Sampling temperature of the rollouts.", Default: Defaults.Temperature),
             .. TrainerStage.CommonInputs(Defaults),
         ],
@@ -43,7 +43,7 @@ public sealed class PpoActivity : IStageActivity
         paths["reward_model"] = inputs.Artifact("rewardModel").Path;
         var options = TrainerStage.Bind<PpoOptions>(context, paths,
             new Dictionary<string, string> { ["kl_coef"] = "klCoef", ["max_new_tokens"] = "maxNewTokens", ["temperature"] = "temperature" });
-        var result = TrainerStage.Run(context, PpoTrainer.Stage, (dir, progress) => PpoTrainer.Run(options, dir, progress), (dir, _) =>
+        var result = TrainerStage.Run(context, PpoTrainer.Stage, options, (dir, progress) => PpoTrainer.Run(options, dir, progress), (dir, _) =>
         {
             TrainerStage.StoreWeights(context, options.Finetuning == FinetuningType.Lora ? "adapter" : "model", dir);
             TrainerStage.StoreMetrics(context, dir);

@@ -37,7 +37,7 @@ public sealed class SftActivity : IStageActivity
         var paths = TrainerStage.RunPaths(inputs, "dataset");
         if (inputs.Has("evalDataset")) paths["eval_data"] = inputs.Artifact("evalDataset").Path;
         var options = TrainerStage.Bind<SftOptions>(context, paths, new Dictionary<string, string>());
-        var result = TrainerStage.Run(context, SftTrainer.Stage, (dir, progress) => SftTrainer.Run(options, dir, progress), (dir, r) =>
+        var result = TrainerStage.Run(context, SftTrainer.Stage, options, (dir, progress) => SftTrainer.Run(options, dir, progress), (dir, r) =>
         {
             TrainerStage.StoreWeights(context, options.Finetuning == FinetuningType.Lora ? "adapter" : "model", dir);
             TrainerStage.StoreMetrics(context, dir);

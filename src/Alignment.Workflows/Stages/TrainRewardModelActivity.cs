@@ -36,7 +36,7 @@ public sealed class TrainRewardModelActivity : IStageActivity
         var paths = TrainerStage.RunPaths(inputs, "preferences");
         if (inputs.Has("evalPreferences")) paths["eval_data"] = inputs.Artifact("evalPreferences").Path;
         var options = TrainerStage.Bind<RewardOptions>(context, paths, new Dictionary<string, string>());
-        var result = TrainerStage.Run(context, RewardTrainer.Stage, (dir, progress) => RewardTrainer.Run(options, dir, progress), (dir, _) =>
+        var result = TrainerStage.Run(context, RewardTrainer.Stage, options, (dir, progress) => RewardTrainer.Run(options, dir, progress), (dir, _) =>
         {
             TrainerStage.StoreWeights(context, "rewardModel", dir);
             TrainerStage.StoreMetrics(context, dir);

@@ -36,7 +36,7 @@ public sealed class TrainTokenizerActivity : IStageActivity
             new InputDescriptor("dataset2", InputType.Artifact, "More text (optional).", ArtifactKind: ArtifactKind.Dataset),
             new InputDescriptor("dataset3", InputType.Artifact, "More text (optional).", ArtifactKind: ArtifactKind.Dataset),
             new InputDescriptor("vocabSize", InputType.Integer, "Whole vocabulary: 256 byte tokens + learned merges + special tokens (at least 259).", Default: 512),
-            new InputDescriptor("minFrequency", InputType.Integer, "A pair seen fewer times is never merged (training may stop below vocabSize).", Default: 2),
+            new InputDescriptor("minFrequency", InputType.Integer, "A pair seen fewer times is never merged (training may stop below vocabSize).", Default: 2, Minimum: 1),
             new InputDescriptor("template", InputType.String, "Chat template whose special tokens and Jinja source are written.", Default: "chatml", Choices: ["chatml"]),
         ],
         [

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Alignment.Training.Checkpoints;
 using Alignment.Training.Config;
 using Alignment.Training.Runtime;
 using Alignment.Workflows.Activities;
@@ -26,19 +27,19 @@ internal static class TrainerStage
     public static IEnumerable<InputDescriptor> CommonInputs(CommonOptions defaults, bool finetuning = true)
     {
         yield return new("learningRate", InputType.Number, "Peak AdamW learning rate (learning_rate).", Default: defaults.LearningRate);
-        yield return new("epochs", InputType.Integer, "Passes over the data (epochs; ignored when maxSteps > 0).", Default: defaults.Epochs);
-        yield return new("maxSteps", InputType.Integer, "Optimizer steps to run; 0 = epochs × steps per epoch (max_steps).", Default: defaults.MaxSteps);
-        yield return new("batchSize", InputType.Integer, "Sequences (pairs for preferences, rollouts for PPO) per micro-batch (batch_size).", Default: defaults.BatchSize);
-        yield return new("maxLength", InputType.Integer, "Most tokens per sequence (max_length).", Default: defaults.MaxLength);
-        yield return new("seed", InputType.Integer, "Seed of the data order, new weights and sampling (seed): same inputs and seed, same artifact.", Default: (long)defaults.Seed);
+        yield return new("epochs", InputType.Integer, "Passes over the data (epochs; ignored when maxSteps > 0).", Default: defaults.Epochs, Minimum: 0);
+        yield return new("maxSteps", InputType.Integer, "Optimizer steps to run; 0 = epochs × steps per epoch (max_steps).", Default: defaults.MaxSteps, Minimum: 0);
+        yield return new("batchSize", InputType.Integer, "Sequences (pairs for preferences, rollouts for PPO) per micro-batch (batch_size).", Default: defaults.BatchSize, Minimum: 1);
+        yield return new("maxLength", InputType.Integer, "Most tokens per sequence (max_length).", Default: defaults.MaxLength, Minimum: 1);
+        yield return new("seed", InputType.Integer, "Seed of the data order, new weights and sampling (seed): same inputs and seed, same artifact.", Default: (long)defaults.Seed, Minimum: 0);
         yield return new("template", InputType.String, "Chat template name, or 'auto' to recognize it from tokenizer_config.json (template).", Default: "auto");
         if (finetuning)
         {
             yield return new("finetuning", InputType.String, "What is trained: full, lora (the output is a PEFT adapter for policies) or freeze.",
                 Default: "full", Choices: ["full", "lora", "freeze"]);
-            yield return new("loraR", InputType.Integer, "LoRA rank with finetuning lora (lora_r).", Default: defaults.LoraR);
+            yield return new("loraR", InputType.Integer, "LoRA rank with finetuning lora (lora_r).", Default: defaults.LoraR, Minimum: 1);
         }
-        yield return new("loggingSteps", InputType.Integer, "Write a metrics line every this many steps (logging_steps).", Default: 1);
+        yield return new("loggingSteps", InputType.Integer, "Write a metrics line every this many steps (logging_steps).", Default: 1, Minimum: 1);
         yield return ExtraInput;
     }
 
@@ -58,7 +59,7 @@ internal static class TrainerStage
     /// <summary>Keys the stage sets itself from its artifacts and run folder.</summary>
     private static readonly HashSet<string> StageKeys = new(StringComparer.Ordinal)
     {
-        "model", "data", "reward_model", "ref_model", "eval_data", "resume_from", "save_steps", "save_total_limit",
+        "model", "data", "reward_model", "ref_model", "eval_data", "resume_from", "save_steps", "save_fraction", "save_total_limit",
     };
 
     /// <summary>
@@ -112,16 +113,21 @@ internal static class TrainerStage
     }
 
     /// <summary>
-    /// Runs <paramref name="train"/> into a fresh run folder inside the artifact store's temp area (removed afterwards),
+    /// Runs <paramref name="train"/> into a run folder inside the artifact store's temp area (removed afterwards),
     /// reporting progress and stopping at the next step when the stage is cancelled; checks and configuration errors of
-    /// the trainer fault the stage with the trainer's message.
+    /// the trainer fault the stage with the trainer's message. With <paramref name="options"/> (a checkpointing
+    /// trainer), a run folder that a killed process left for this run of the activity is taken over and training
+    /// continues from its newest checkpoint when the trainer would accept it (same stage, math options and data);
+    /// otherwise that folder is removed and training starts at step 0.
     /// </summary>
-    public static TResult Run<TResult>(StageContext context, string stage, Func<string, ITrainingProgress, TResult> train, Action<string, TResult> store)
+    public static TResult Run<TResult>(StageContext context, string stage, CommonOptions? options, Func<string, ITrainingProgress, TResult> train,
+                                       Action<string, TResult> store)
     {
         context.Cancellation.ThrowIfCancellationRequested();
         string runDir = context.Artifacts.NewTempPath(Execution.StageRunFolders.Suffix);
         try
         {
+            if (options is not null) TakeOverInterrupted(context, stage, options, runDir);
             // The marker lets a dashboard find this folder's metrics.jsonl while the stage trains.
             Execution.StageRunFolders.Mark(runDir, context.InstanceId, context.ActivityId, context.Iteration);
             TResult result;
@@ -140,6 +146,28 @@ internal static class TrainerStage
         finally
         {
             ArtifactStore.Delete(runDir);
+        }
+    }
+
+    /// <summary>
+    /// Moves the run folder an interrupted attempt of this activity run left behind to <paramref name="runDir"/> and
+    /// points resume_from at its newest checkpoint, when the trainer can resume from it; removes it otherwise.
+    /// </summary>
+    private static void TakeOverInterrupted(StageContext context, string stage, CommonOptions options, string runDir)
+    {
+        while (Execution.StageRunFolders.Find(context.Artifacts, context.InstanceId, context.ActivityId, context.Iteration) is { } left)
+        {
+            var checkpoint = new CheckpointStore(left.Path).List().LastOrDefault();
+            if (checkpoint.path is null || !RunSession.CanResume(stage, options, checkpoint.path))
+            {
+                context.Log($"{stage}: removing the run folder of an interrupted attempt ({(checkpoint.path is null ? "no checkpoint" : "its checkpoint does not fit these options")})");
+                ArtifactStore.Delete(left.Path);
+                continue;
+            }
+            Directory.Move(left.Path, runDir);
+            options.ResumeFrom = new CheckpointStore(runDir).PathOf(checkpoint.step);
+            context.Log($"{stage}: resuming the interrupted run from its checkpoint at step {checkpoint.step}");
+            return;
         }
     }
 
@@ -170,16 +198,22 @@ internal static class TrainerStage
     public static double Last(RunResult result, string key) =>
         result.LogHistory.LastOrDefault(r => r.TryGetValue(key, out var v) && v is not null) is { } record ? record[key]!.Value : double.NaN;
 
-    /// <summary>The declared output for metrics (a report artifact).</summary>
-    /// <summary>The options every trainer stage fixes: the starting model and data (artifact paths), no intermediate
-    /// checkpoints (the stage's run folder is temporary) and one kept checkpoint.</summary>
+    /// <summary>
+    /// The options every trainer stage fixes: the starting model and data (artifact paths), and the checkpoint cadence:
+    /// a checkpoint every tenth of the stage's steps (<see cref="CheckpointFraction"/>; ceil(total / 10) steps) and at
+    /// the end, keeping only the newest, so a killed stage redoes at most a tenth of its steps on resume.
+    /// </summary>
     public static Dictionary<string, object?> RunPaths(StageInputs inputs, string dataInput) => new()
     {
         ["model"] = inputs.Artifact("model").Path,
         ["data"] = inputs.Artifact(dataInput).Path,
         ["save_steps"] = 0L,
+        ["save_fraction"] = CheckpointFraction,
         ["save_total_limit"] = 1L,
     };
+
+    /// <summary>The share of a training stage's steps between checkpoints: what a kill can cost at most.</summary>
+    public const double CheckpointFraction = 0.1;
 
     /// <summary>The two weight outputs of a trainer stage: a model (full or freeze tuning) or an adapter (LoRA).</summary>
     public static OutputDescriptor[] WeightOutputs(string modelDescription) =>
@@ -188,6 +222,7 @@ internal static class TrainerStage
         new OutputDescriptor("adapter", OutputType.Artifact, "The PEFT adapter (finetuning lora; unset otherwise).", ArtifactKind.Adapter, Optional: true),
     ];
 
+    /// <summary>The declared output for metrics (a report artifact).</summary>
     public static OutputDescriptor MetricsOutput { get; } =
         new("metrics", OutputType.Artifact, "metrics.jsonl: one JSON object per logged step (TRL metric names; wall-clock rates left out).", ArtifactKind.Report);
 

@@ -72,6 +72,8 @@ internal sealed class ReferenceChecker(
         }
         if (input.Choices is { } choices && converted is string text && !choices.Contains(text))
             Add(ValidationCodes.WrongInputType, $"input '{input.Name}': \"{text}\" is not one of {string.Join(", ", choices)}");
+        if (input.RangeProblem(converted) is { } range)
+            Add(ValidationCodes.OutOfRange, $"input '{input.Name}' {range}");
     }
 
     private void CheckArtifact(InputDescriptor input, Expression expression)

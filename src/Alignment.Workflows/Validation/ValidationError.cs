@@ -10,6 +10,7 @@ public static class ValidationCodes
     public const string MissingInput = "missing-input";
     public const string UnknownInput = "unknown-input";
     public const string WrongInputType = "wrong-input-type";
+    public const string OutOfRange = "out-of-range";
     public const string UnsupportedExpression = "unsupported-expression";
     public const string UnknownWorkflowInput = "unknown-workflow-input";
     public const string UnknownVariable = "unknown-variable";
@@ -21,6 +22,9 @@ public static class ValidationCodes
     public const string DanglingConnection = "dangling-connection";
     public const string Cycle = "cycle";
     public const string NoStart = "no-start";
+
+    /// <summary>A warning, not an error: a loop that no exit condition visibly bounds.</summary>
+    public const string UnboundedCycle = "unbounded-cycle";
 }
 
 /// <summary>One problem in a definition. <see cref="Message"/> names the activity by id and name.</summary>

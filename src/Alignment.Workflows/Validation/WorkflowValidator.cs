@@ -10,8 +10,9 @@ namespace Alignment.Workflows.Validation;
 /// Checks a definition before it runs and reports every problem at once, each naming the activity by id and name:
 /// structure (root, ids), unknown activity types and versions, missing, unknown and mistyped inputs, references to
 /// unknown workflow inputs, variables, activities and outputs or to activities that are not upstream, formulas that
-/// do not parse, artifacts missing from the store, dangling connections (unknown activity or port) and cycles that
-/// no FlowDecision can end.
+/// do not parse, artifacts missing from the store, dangling connections (unknown activity or port), cycles that
+/// no FlowDecision can end, whole-number inputs below their declared minimum and a step budget that is not positive.
+/// <see cref="Warnings"/> lists what may still run: loops with no bounded exit.
 /// </summary>
 public sealed class WorkflowValidator(ActivityRegistry registry, ArtifactStore? artifacts = null)
 {
@@ -26,6 +27,10 @@ public sealed class WorkflowValidator(ActivityRegistry registry, ArtifactStore? 
         }
         if (definition.RootType != WorkflowDefinition.FlowchartType)
             errors.Add(new(ValidationCodes.Structure, null, null, $"the root activity is '{definition.RootType ?? "(no type)"}'; this engine runs {WorkflowDefinition.FlowchartType} roots"));
+
+        if (definition.Json["customProperties"]?["maxSteps"] is { } budget && definition.MaxSteps is not > 0)
+            errors.Add(new(ValidationCodes.Structure, null, null,
+                $"customProperties.maxSteps (the step budget) must be a positive whole number, got {budget.ToJsonString()}"));
 
         var activities = definition.Activities;
         var ids = new HashSet<string>(StringComparer.Ordinal);
@@ -64,6 +69,13 @@ public sealed class WorkflowValidator(ActivityRegistry registry, ArtifactStore? 
             errors.Add(new(ValidationCodes.NoStart, null, null, "every activity has an inbound connection, so none can start the run (mark one with customProperties.canStartWorkflow: true)"));
         return errors;
     }
+
+    /// <summary>
+    /// Problems that do not stop a run (same shape as errors): loops with no bounded exit (see <see cref="CycleBounds"/>).
+    /// Empty when the definition has no root.
+    /// </summary>
+    public IReadOnlyList<ValidationError> Warnings(WorkflowDefinition definition) =>
+        definition.Root is null ? [] : CycleBounds.Warnings(definition, new FlowGraph(definition)).ToList();
 
     /// <summary>Validates and throws <see cref="WorkflowValidationException"/> with every error.</summary>
     public void ValidateOrThrow(WorkflowDefinition definition, string source)

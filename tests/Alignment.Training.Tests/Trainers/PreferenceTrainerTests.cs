@@ -125,4 +125,23 @@ public sealed class PreferenceTrainerTests : IDisposable
         Assert.True(train[^1]["loss"] < train[0]["loss"]);
         Assert.All(train, r => Assert.True(r["kl"] >= 0));
     }
+
+    [Fact]
+    public void Reference_logps_files_are_the_same_bytes_for_copies_of_the_model_in_different_folders()
+    {
+        // The file is stored as an artifact by the workflow's DPO stage, where the model lies under each home's own
+        // artifacts/ folder: nothing machine-specific (such as the model's path) may go into it.
+        string data = world.WriteJsonl("pairs.jsonl", TinyWorld.PreferenceRows(4));
+        var files = new List<byte[]>();
+        foreach (string home in new[] { "home-a", "somewhere/else/home-b" })
+        {
+            string copy = world.Path_(Path.Combine(home, "model"));
+            Directory.CreateDirectory(copy);
+            foreach (string file in Directory.EnumerateFiles(world.Model)) File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
+            string output = world.NewOutput($"dpo-{files.Count}");
+            DpoTrainer.Run(new DpoOptions { Model = copy, Data = data, Template = "plain", MaxLength = 32, BatchSize = 2, MaxSteps = 1, SaveSteps = 0 }, output);
+            files.Add(File.ReadAllBytes(Path.Combine(output, DpoTrainer.ReferenceFile)));
+        }
+        Assert.Equal(files[0], files[1]);
+    }
 }
