@@ -46,7 +46,7 @@ public sealed class EvaluateActivity : IStageActivity
             new InputDescriptor("prompts", InputType.Artifact, "Held-out prompts: rows {\"prompt\"}.", Required: true, ArtifactKind: ArtifactKind.Dataset),
             new InputDescriptor("judge", InputType.String, "reward-model (needs rewardModel), rules (needs rules), length, or human (blind A/B by annotators: the instance suspends until judged).",
                 Default: "reward-model", Choices: ["reward-model", "rules", "length", "human"]),
-            new InputDescriptor("humanOverlap", InputType.Integer, "With judge human: judgments per comparison, each by a different annotator (k).", Default: 1),
+            new InputDescriptor("humanOverlap", InputType.Integer, "With judge human: judgments per comparison, each by a different annotator (k).", Default: 1, Minimum: 1),
             new InputDescriptor("rewardModel", InputType.Artifact, "Reward model used by judge reward-model and for rewardAccuracy.", ArtifactKind: ArtifactKind.RewardModel),
             new InputDescriptor("rules", InputType.File, "Rule file of the rules judge.", ReferencedFiles: RuleJudge.ReferencedFiles),
             new InputDescriptor("preferences", InputType.Artifact, "Held-out preference pairs for the reward model's accuracy.", ArtifactKind: ArtifactKind.Dataset),
@@ -87,7 +87,6 @@ public sealed class EvaluateActivity : IStageActivity
         if (judgeName == "reward-model" && !inputs.Has("rewardModel")) throw new WorkflowException("judge 'reward-model' needs the rewardModel input");
         if (judgeName != "human" && inputs.Int("humanOverlap") != 1) throw new WorkflowException($"humanOverlap is for judge 'human'; judge '{judgeName}' does not use it");
         int klSamples = inputs.Int("klSamples");
-        if (klSamples < 0) throw new WorkflowException("klSamples must be 0 (no sampled KL) or more");
         var prompts = DatasetReader.ReadPrompts(inputs.Artifact("prompts").Path);
         var setup = new Setup(inputs, prompts);
 
