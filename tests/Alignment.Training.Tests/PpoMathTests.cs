@@ -2,7 +2,7 @@ using Alignment.Training.Losses;
 
 namespace Alignment.Training.Tests;
 
-// PPO arithmetic against the formulas of REFERENCE.md worked in doubles (loops written independently here).
+// PPO arithmetic against its published formulas (stated in Losses/PpoMath.cs) worked in doubles (loops written independently here).
 public class PpoMathTests
 {
     private static Tensor M(double[,] a)

@@ -5,7 +5,7 @@ using System.Text.Json.Serialization;
 namespace Alignment.Models.Lora;
 
 /// <summary>
-/// A LoRA adapter's settings, with PEFT's adapter_config.json key names. Defaults follow REFERENCE.md's LoRA row
+/// A LoRA adapter's settings, with PEFT's adapter_config.json key names. Defaults follow what users of TRL expect
 /// (TRL/LLaMA-Factory: r 8, alpha 16, dropout 0.05) and PEFT's Llama default targets (q_proj, v_proj).
 /// </summary>
 public sealed record LoraConfig

@@ -25,7 +25,7 @@ public sealed class RewardOptions : CommonOptions
     }
 }
 
-/// <summary>The DPO-family losses (REFERENCE.md).</summary>
+/// <summary>The DPO-family losses (their formulas are in Losses/DpoLoss.cs).</summary>
 public enum DpoLossType
 {
     /// <summary>−log σ(βh); with label_smoothing ε it is cDPO.</summary>

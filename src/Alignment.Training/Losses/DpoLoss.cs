@@ -5,7 +5,7 @@ namespace Alignment.Training.Losses;
 
 /// <summary>
 /// The DPO family of preference losses, as small pure functions returning one loss per pair (B).
-/// Notation (REFERENCE.md): Δw = log πθ(yw|x) − log πref(yw|x) summed over completion tokens, Δl likewise,
+/// Notation: Δw = log πθ(yw|x) − log πref(yw|x) summed over completion tokens, Δl likewise,
 /// h = Δw − Δl. Reference-free losses (SimPO, ORPO) take the policy's length-averaged log-probs instead.
 /// </summary>
 public static class DpoLoss

@@ -4,7 +4,7 @@ using static Alignment.Torch.torch;
 namespace Alignment.Training.Losses;
 
 /// <summary>
-/// KTO for unpaired data (REFERENCE.md): with Δ = log πθ(y|x) − log πref(y|x) and z = max(0, KL estimate) (detached),
+/// KTO for unpaired data (Ethayarajh et al. 2024): with Δ = log πθ(y|x) − log πref(y|x) and z = max(0, KL estimate) (detached),
 /// desirable examples lose λD·(1 − σ(β(Δ − z))) and undesirable ones λU·(1 − σ(β(z − Δ))).
 /// </summary>
 public static class KtoLoss

@@ -4,7 +4,7 @@ using static Alignment.Torch.torch;
 namespace Alignment.Training.Losses;
 
 /// <summary>
-/// PPO's per-token arithmetic (REFERENCE.md), as pure functions over (B, T) tensors with a mask (B, T) that is
+/// PPO's per-token arithmetic (Schulman et al. 2017 with the RLHF reward and GAE, as TRL computes it), as pure functions over (B, T) tensors with a mask (B, T) that is
 /// 1 for completion tokens and 0 for padding after the end of a completion.
 /// </summary>
 public static class PpoMath

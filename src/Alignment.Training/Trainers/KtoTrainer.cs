@@ -18,7 +18,7 @@ public sealed record KtoExample(UnpairedFeatures Matched, UnpairedFeatures Misma
 }
 
 /// <summary>
-/// KTO on unpaired data (REFERENCE.md): desirable rows lose λD·(1 − σ(β(Δ − z))), undesirable ones λU·(1 − σ(β(z − Δ))),
+/// KTO on unpaired data (Ethayarajh et al. 2024, as TRL implements it): desirable rows lose λD·(1 − σ(β(Δ − z))), undesirable ones λU·(1 − σ(β(z − Δ))),
 /// z the detached, clamped mean log-ratio of the micro-batch's mismatched pairs. Reference log-probs of both the rows
 /// and their KL partners are precomputed once (ref_logps.safetensors).
 /// </summary>

@@ -16,7 +16,7 @@ using static Alignment.Torch.torch.nn;
 namespace Alignment.Training.Trainers;
 
 /// <summary>
-/// PPO for language models (REFERENCE.md): each step samples completions for a batch of prompts with the KV-cache
+/// PPO for language models (as TRL's PPO trainer does it): each step samples completions for a batch of prompts with the KV-cache
 /// generator, scores them with the reward model (minus missing_eos_penalty when no EOS was produced), builds per-token
 /// rewards −kl_coef·KL (k1 or k3 against the frozen reference) plus the score at the last token, runs GAE and whitens
 /// the advantages, then optimizes the clipped policy loss + vf_coef·clipped value loss for ppo_epochs passes over
