@@ -220,13 +220,9 @@ public sealed class EvaluateActivity : IStageActivity
             }
             if (inputs.Has("references"))
             {
-                string path = inputs.File("references");
-                var byPrompt = new Dictionary<string, string>(StringComparer.Ordinal);
-                foreach (var r in DatasetReader.ReadReferenced(path))
-                    if (!byPrompt.TryAdd(r.Prompt.DisplayText, r.Reference))
-                        throw new WorkflowException($"{path}:{r.Line}: prompt \"{r.Prompt.DisplayText}\" already has a reference");
-                References = prompts.Select(p => byPrompt.TryGetValue(p.Prompt.DisplayText, out var reference) ? reference
-                    : throw new WorkflowException($"{path}: no reference answer for held-out prompt \"{p.Prompt.DisplayText}\" (line {p.Line} of the prompts)")).ToList();
+                var references = ReferenceAnswers.Load(inputs.File("references"));
+                References = prompts.Select(p => references.Find(p.Prompt.DisplayText)
+                    ?? throw new WorkflowException($"{references.Source}: no reference answer for held-out prompt \"{p.Prompt.DisplayText}\" (line {p.Line} of the prompts)")).ToList();
             }
         }
 
