@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using Alignment.Workflows.Activities;
 using Alignment.Cli.Commands;
 using Alignment.Workflows;
 using Alignment.Workflows.Evaluation;
@@ -87,9 +88,9 @@ public sealed class DemoCommandTests : IDisposable
         var first = CliRunner.Run("--threads", "2", "demo", "--home", home);   // finds workflows/demo-rlhf.json above the test binary
         Assert.True(first.ExitCode == 0, first.Error + first.Out);
 
-        var engine = new WorkflowEngine(home);
+        var engine = new WorkflowEngine(home, ActivityRegistry.CreateDefault());
         string id = Regex.Match(first.Out, @"instance ([0-9a-f]+)").Groups[1].Value;
-        var outputs = engine.Detail(id).Executions.Where(e => e.Status is "completed" or "cached")
+        var outputs = engine.Detail(id).Executions.Where(e => e.Status.ToCode() is "completed" or "cached")
             .GroupBy(e => e.ActivityId).ToDictionary(g => g.Key, g => g.Last().Outputs!);
         double Get(string activity, string name) => (double)outputs[activity][name]!;
 
@@ -133,7 +134,7 @@ public sealed class DemoCommandTests : IDisposable
         Assert.True(second.ExitCode == 0, second.Error + second.Out);
         string id2 = Regex.Match(second.Out, @"instance ([0-9a-f]+)").Groups[1].Value;
         var stages = engine.Detail(id2).Executions.Where(e => e.ActivityType.StartsWith("Alignment.", StringComparison.Ordinal)).ToList();
-        Assert.All(stages, e => Assert.Equal("cached", e.Status));
+        Assert.All(stages, e => Assert.Equal("cached", e.Status.ToCode()));
         Assert.Contains("reward model held-out accuracy", second.Out);
     }
 }

@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Alignment.Workflows.Activities;
 using Alignment.Workflows.Execution;
 
 namespace Alignment.Cli.Tests;
@@ -104,11 +105,11 @@ public sealed class DemoHumanTests : IDisposable
         Assert.Contains($"{judged} of {judged} comparisons judged", text2);
         Assert.Contains("reward model held-out accuracy", text2);
         string id = Regex.Match(text2, @"instance ([0-9a-f]+)").Groups[1].Value;
-        var detail = new WorkflowEngine(home).Detail(id);
+        var detail = new WorkflowEngine(home, ActivityRegistry.CreateDefault()).Detail(id);
         Assert.Equal(InstanceStatus.Finished, detail.Instance.Status);
         Assert.Contains("Collect judgments: waiting: waiting for judgments: 0 of", text2);   // it did stop for people
-        Assert.Contains(detail.Executions, e => e.ActivityId == "judge" && e.Status == "completed");
-        Assert.Contains(detail.Executions, e => e.ActivityId == "evaluateDpo" && e.Status == "completed");
+        Assert.Contains(detail.Executions, e => e.ActivityId == "judge" && e.Status.ToCode() == "completed");
+        Assert.Contains(detail.Executions, e => e.ActivityId == "evaluateDpo" && e.Status.ToCode() == "completed");
     }
 
     [Fact]
@@ -181,12 +182,12 @@ public sealed class DemoHumanTests : IDisposable
         }
 
         string id = Regex.Match(output.ToString(), @"instance ([0-9a-f]+)").Groups[1].Value;
-        var engine = new WorkflowEngine(home);
+        var engine = new WorkflowEngine(home, ActivityRegistry.CreateDefault());
         var detail = engine.Detail(id);
         Assert.Equal(InstanceStatus.Finished, detail.Instance.Status);
         foreach (string stage in new[] { "evaluateDpo", "evaluatePpo" })
         {
-            var outputs = detail.Executions.Last(e => e.ActivityId == stage && e.Status == "completed").Outputs!;
+            var outputs = detail.Executions.Last(e => e.ActivityId == stage && e.Status.ToCode() == "completed").Outputs!;
             string reportDir = engine.Artifacts.Get((string)outputs["report"]!).Path;
             var report = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(reportDir, "report.json")))!;
             var human = report["human"]!;

@@ -42,9 +42,9 @@ public class EngineTests
         var second = await home.Run(TestHome.RoundTripWorkflow);
         var forced = await home.Run(TestHome.RoundTripWorkflow, force: true);
 
-        Assert.All(home.Engine.Detail(first.InstanceId).Executions, e => Assert.Equal("completed", e.Status));
-        Assert.All(home.Engine.Detail(second.InstanceId).Executions, e => Assert.Equal("cached", e.Status));
-        Assert.All(home.Engine.Detail(forced.InstanceId).Executions, e => Assert.Equal("completed", e.Status));
+        Assert.All(home.Engine.Detail(first.InstanceId).Executions, e => Assert.Equal("completed", e.Status.ToCode()));
+        Assert.All(home.Engine.Detail(second.InstanceId).Executions, e => Assert.Equal("cached", e.Status.ToCode()));
+        Assert.All(home.Engine.Detail(forced.InstanceId).Executions, e => Assert.Equal("completed", e.Status.ToCode()));
         Assert.Equal(home.Outputs(first.InstanceId)["export"].ToJsonString(), home.Outputs(second.InstanceId)["export"].ToJsonString());
         Assert.Equal(home.Outputs(first.InstanceId)["export"].ToJsonString(), home.Outputs(forced.InstanceId)["export"].ToJsonString());
     }
@@ -60,7 +60,7 @@ public class EngineTests
         var judgments = (string)home.Outputs(first.InstanceId)["judge"]["judgments"]!;
         File.Delete(home.Engine.Artifacts.PathOf(judgments));
         var second = await home.Run(TestHome.RoundTripWorkflow, new() { ["responses"] = copy });
-        var statuses = home.Engine.Detail(second.InstanceId).Executions.ToDictionary(e => e.ActivityId, e => e.Status);
+        var statuses = home.Engine.Detail(second.InstanceId).Executions.ToDictionary(e => e.ActivityId, e => e.Status.ToCode());
         Assert.Equal("cached", statuses["import"]);
         Assert.Equal("cached", statuses["compare"]);
         Assert.Equal("completed", statuses["judge"]);   // its artifact was gone: never a stale hit
@@ -68,7 +68,7 @@ public class EngineTests
 
         File.AppendAllText(copy, "{\"prompt\":\"Say hi.\",\"completion\":\"Hi!\",\"model\":\"base\"}\n{\"prompt\":\"Say hi.\",\"completion\":\"Hello there, nice to meet you.\",\"model\":\"sft\"}\n");
         var third = await home.Run(TestHome.RoundTripWorkflow, new() { ["responses"] = copy });
-        Assert.Equal("completed", home.Engine.Detail(third.InstanceId).Executions.First(e => e.ActivityId == "import").Status);
+        Assert.Equal("completed", home.Engine.Detail(third.InstanceId).Executions.First(e => e.ActivityId == "import").Status.ToCode());
     }
 
     [Fact]
@@ -154,14 +154,14 @@ public class EngineTests
         Assert.Contains("broken:", faulted.Message);
         Assert.Contains("stage log:", faulted.Message);
         var failed = home.Engine.Detail(faulted.InstanceId).Executions.Single();
-        Assert.Equal(("faulted", 3), (failed.Status, failed.Attempts));
+        Assert.Equal(("faulted", 3), (failed.Status.ToCode(), failed.Attempts));
         Assert.Contains("transient failure (attempt 1 of 4)", failed.Log);
         Assert.Equal("faulted", home.Engine.Detail(faulted.InstanceId).Instance.Status.ToString().ToLowerInvariant());
 
         File.Delete(broken);
         var fixedRun = await home.Engine.ResumeAsync(faulted.InstanceId);
         Assert.Equal(InstanceStatus.Finished, fixedRun.Status);
-        Assert.Equal(["faulted", "completed"], home.Engine.Detail(faulted.InstanceId).Executions.Select(e => e.Status));
+        Assert.Equal(["faulted", "completed"], home.Engine.Detail(faulted.InstanceId).Executions.Select(e => e.Status.ToCode()));
         Assert.Equal("4", File.ReadAllText(counter));
     }
 
@@ -220,7 +220,7 @@ public class EngineTests
         // WaitAll joins after b; WaitAny is scheduled by a's arrival and absorbs b's (branches run in connection order).
         Assert.Equal(["fork", "a", "b", "join", "c"], order);
         var joinRuns = home.Engine.Detail(result.InstanceId).Executions.Single(e => e.ActivityId == "join");
-        Assert.Equal("completed", joinRuns.Status);
+        Assert.Equal("completed", joinRuns.Status.ToCode());
     }
 
     [Fact]
@@ -262,7 +262,7 @@ public class EngineTests
         Assert.True(home.Engine.Cancel(waiting.InstanceId[..6]));
         var detail = home.Engine.Detail(waiting.InstanceId);
         Assert.Equal(InstanceStatus.Cancelled, detail.Instance.Status);
-        Assert.Equal("cancelled", detail.Executions.Single(e => e.ActivityId == "judge").Status);
+        Assert.Equal("cancelled", detail.Executions.Single(e => e.ActivityId == "judge").Status.ToCode());
         Assert.Contains("cancelled", (await Assert.ThrowsAsync<WorkflowStateException>(() => home.Engine.ResumeAsync(waiting.InstanceId))).Message);
 
         var finished = await home.Run(TestHome.RoundTripWorkflow);

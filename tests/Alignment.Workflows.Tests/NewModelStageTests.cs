@@ -87,7 +87,7 @@ public class NewModelStageTests
 
         // A second plain run is served from the cache.
         var again = await home.Run(first);
-        Assert.Contains(home.Engine.Detail(again.InstanceId).Executions, e => e.ActivityId == "model" && e.Status == "cached");
+        Assert.Contains(home.Engine.Detail(again.InstanceId).Executions, e => e.ActivityId == "model" && e.Status.ToCode() == "cached");
 
         var other = home.Outputs((await home.Run(home.Write(Definition(data, seed: 6), "b.json"))).InstanceId);
         Assert.Equal((string)a["tokenizer"]["tokenizer"]!, (string)other["tokenizer"]["tokenizer"]!);

@@ -87,7 +87,7 @@ public class ProcessTests
             Assert.True(resumed.Code == 0, $"kill at {killAt}: {resumed.Error}{resumed.Out}");
             Assert.Equal(expected, FinalOutputs(home, id));
             var runs = home.Engine.Detail(id).Executions;
-            Assert.Equal("interrupted", runs.Single(e => e.ActivityId == killAt && e.Status != "completed").Status);
+            Assert.Equal("interrupted", runs.Single(e => e.ActivityId == killAt && e.Status.ToCode() != "completed").Status.ToCode());
             Assert.DoesNotContain(Directory.EnumerateFiles(home.Engine.Artifacts.TempRoot), f => Path.GetFileName(f).Contains($"-{pid}-"));
         }
     }
@@ -111,7 +111,7 @@ public class ProcessTests
         Assert.Equal(5, code);
         var detail = home.Engine.Detail(first.InstanceId);
         Assert.Equal(InstanceStatus.Cancelled, detail.Instance.Status);
-        Assert.Equal("cancelled", detail.Executions.Single(e => e.ActivityId == "g1").Status);
+        Assert.Equal("cancelled", detail.Executions.Single(e => e.ActivityId == "g1").Status.ToCode());
         Assert.Null(detail.Instance.LeaseOwner);
     }
 

@@ -30,7 +30,7 @@ public sealed class RuleFileEditTests
         File.WriteAllText(rules, File.ReadAllText(rules).Replace("\"score\": -3", "\"score\": 10"));
         var second = await home.Run(workflow, inputs);
         Assert.Equal(InstanceStatus.Finished, second.Status);
-        var statuses = home.Engine.Detail(second.InstanceId).Executions.ToDictionary(e => e.ActivityId, e => e.Status);
+        var statuses = home.Engine.Detail(second.InstanceId).Executions.ToDictionary(e => e.ActivityId, e => e.Status.ToCode());
         Assert.Equal(("cached", "cached", "completed", "completed"), (statuses["import"], statuses["compare"], statuses["judge"], statuses["export"]));
         var after = Preferences(home, second.InstanceId);
         Assert.Contains(after, p => p.Chosen == refusal);

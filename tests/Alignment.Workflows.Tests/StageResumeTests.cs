@@ -117,7 +117,7 @@ public class StageResumeTests(ITestOutputHelper output)
             Assert.True(killed, $"{stage}: align exited before step {killAt}: {stdout}{stderr}");
             int reached = LoggedStep(home, instanceId!, stage);
             Assert.True(reached < steps, $"{stage}: the kill came after the last step");
-            Assert.DoesNotContain(home.Engine.Detail(instanceId!).Executions, e => e.ActivityId == stage && e.Status == "completed");
+            Assert.DoesNotContain(home.Engine.Detail(instanceId!).Executions, e => e.ActivityId == stage && e.Status.ToCode() == "completed");
             output.WriteLine($"{stage}: killed at step {reached} of {steps} ({clock.Elapsed.TotalSeconds:F1} s after `align {args[0]}` started)");
         }
 
@@ -129,7 +129,7 @@ public class StageResumeTests(ITestOutputHelper output)
         var executions = home.Engine.Detail(instanceId!).Executions;
         foreach (var (stage, steps) in Stages)
         {
-            var done = executions.Single(e => e.ActivityId == stage && e.Status == "completed");
+            var done = executions.Single(e => e.ActivityId == stage && e.Status.ToCode() == "completed");
             var resumed = Regex.Match(done.Log, @"resuming the interrupted run from its checkpoint at step (\d+)");
             Assert.True(resumed.Success, $"{stage} did not resume from a checkpoint:\n{done.Log}");
             int from = int.Parse(resumed.Groups[1].Value);

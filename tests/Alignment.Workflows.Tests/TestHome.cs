@@ -45,7 +45,7 @@ public sealed class TestHome : IDisposable
 
     /// <summary>The latest outputs of each activity that produced any, by activity id.</summary>
     public Dictionary<string, JsonObject> Outputs(string instanceId) => Engine.Detail(instanceId).Executions
-        .Where(e => e.Status is "completed" or "cached" && e.Outputs is not null && !e.Outputs.ContainsKey("ports"))
+        .Where(e => e.Status.ToCode() is "completed" or "cached" && e.Outputs is not null && !e.Outputs.ContainsKey("ports"))
         .GroupBy(e => e.ActivityId).ToDictionary(g => g.Key, g => g.Last().Outputs!);
 
     public void Dispose()

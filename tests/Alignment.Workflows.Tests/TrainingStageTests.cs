@@ -53,7 +53,7 @@ public class TrainingStageTests
         var forced = await home.Run(path, force: true);
         Assert.Equal(InstanceStatus.Finished, forced.Status);
         var again = home.Engine.Detail(forced.InstanceId).Executions.Single(e => e.ActivityId == "sft");
-        Assert.Equal("completed", again.Status);   // trained again, not taken from the cache
+        Assert.Equal("completed", again.Status.ToCode());   // trained again, not taken from the cache
         Assert.Equal((string)o["model"]!, (string)again.Outputs!["model"]!);
         Assert.Equal((string)o["metrics"]!, (string)again.Outputs!["metrics"]!);
         Assert.Empty(Directory.Exists(home.Engine.Artifacts.TempRoot) ? Directory.EnumerateFileSystemEntries(home.Engine.Artifacts.TempRoot) : []);
@@ -97,20 +97,26 @@ public class TrainingStageTests
     {
         using var home = new TestHome();
         string path = home.Write(SftDefinition(DemoModel.Create(Path.Combine(home.Folder, "tiny")), steps: 20000));
-        string id = home.Engine.Start(path, new Dictionary<string, string>(), force: false);
-        var run = Task.Run(() => home.Engine.RunAsync(id));
-        var deadline = DateTime.UtcNow.AddMinutes(2);
-        while (!home.Engine.Detail(id).Executions.Any(e => e.ActivityId == "sft" && e.Status == "running"))
+        // The stage reports each training step; cancel once it is three steps in.
+        var stepsIn = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        int steps = 0;
+        var engine = new WorkflowEngine(home.Home, TestHome.Registry(), new WorkflowEngineOptions
         {
-            Assert.True(DateTime.UtcNow < deadline, "the sft stage never started");
-            await Task.Delay(50);
-        }
-        await Task.Delay(300);   // a few steps in
+            Heartbeat = TimeSpan.FromMilliseconds(100),
+            Observer = new StepProbe(e =>
+            {
+                if (e is { Kind: WorkflowEventKind.Progress, ActivityId: "sft" } && Interlocked.Increment(ref steps) == 3) stepsIn.TrySetResult();
+            }),
+        });
+        string id = engine.Start(path, new Dictionary<string, string>(), force: false);
+        var run = Task.Run(() => engine.RunAsync(id));
+        await Task.WhenAny(stepsIn.Task, run).WaitAsync(TimeSpan.FromMinutes(2));
+        Assert.True(stepsIn.Task.IsCompleted, "the sft stage ended before its third step");
         home.Engine.Cancel(id);
         var result = await run.WaitAsync(TimeSpan.FromMinutes(1));
 
         Assert.Equal(InstanceStatus.Cancelled, result.Status);
-        Assert.Equal("cancelled", home.Engine.Detail(id).Executions.Single(e => e.ActivityId == "sft").Status);
+        Assert.Equal("cancelled", home.Engine.Detail(id).Executions.Single(e => e.ActivityId == "sft").Status.ToCode());
         Assert.DoesNotContain(home.Engine.Artifacts.List(), a => a.Kind is ArtifactKind.Report || a.Provenance.OutputName == "metrics");
         Assert.Single(home.Engine.Artifacts.List(), a => a.Kind == ArtifactKind.Model);   // the imported one only
         Assert.Empty(Directory.Exists(home.Engine.Artifacts.TempRoot) ? Directory.EnumerateFileSystemEntries(home.Engine.Artifacts.TempRoot) : []);
@@ -173,4 +179,10 @@ public class TrainingStageTests
         Assert.Equal(best.Average(l => (double)JsonNode.Parse(l)!["score"]!), (double)o["bon"]["meanScore"]!, 9);
         Assert.Equal(4.0, (double)o["bon"]["rows"]!);
     }
+}
+
+/// <summary>Passes every workflow event to a callback.</summary>
+internal sealed class StepProbe(Action<WorkflowEvent> onEvent) : IWorkflowObserver
+{
+    public void OnEvent(WorkflowEvent e) => onEvent(e);
 }

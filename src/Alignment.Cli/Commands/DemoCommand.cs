@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Alignment.Workflows.Activities;
 using Alignment.Data;
 using Alignment.Workflows;
 using Alignment.Workflows.Execution;
@@ -66,7 +67,7 @@ public static class DemoCommand
             ctx.Out.WriteLine($"align demo: {definition}");
             ctx.Out.WriteLine($"home {homeDir}, {ctx.Threads} thread{(ctx.Threads == 1 ? "" : "s")}, judge {(byPeople ? "human" : "rules")}, evaluation judge {(evalByPeople ? "human (blind A/B)" : "rules")}");
             ctx.Out.Flush();
-            var engine = new WorkflowEngine(homeDir);
+            var engine = new WorkflowEngine(homeDir, ActivityRegistry.CreateDefault());
             string id = engine.Start(definition, values, ctx.Parse.GetValue(force));
             ctx.Out.WriteLine($"instance {id}");
             var result = DemoProgress.Show(ctx, observer => Run(engine, id, observer, resume: false));

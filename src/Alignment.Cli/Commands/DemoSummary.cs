@@ -21,7 +21,7 @@ internal static class DemoSummary
     public static void Print(CommandContext ctx, InstanceDetail detail, ArtifactStore artifacts, string home)
     {
         var console = ctx.Console;
-        var latest = detail.Executions.Where(e => e.Status is "completed" or "cached")
+        var latest = detail.Executions.Where(e => e.Status.HasOutputs())
             .GroupBy(e => e.ActivityId).ToDictionary(g => g.Key, g => g.Last(), StringComparer.Ordinal);
 
         var stages = new Table().Title("Stages").AddColumns("stage", "type", "result", "seconds");
@@ -31,7 +31,7 @@ internal static class DemoSummary
         {
             double seconds = e.DurationSeconds ?? 0;
             total += seconds;
-            stages.AddRow(Markup.Escape(e.ActivityName ?? e.ActivityId), e.ActivityType["Alignment.".Length..], e.Status, F(seconds, "F1"));
+            stages.AddRow(Markup.Escape(e.ActivityName ?? e.ActivityId), e.ActivityType["Alignment.".Length..], e.Status.ToCode(), F(seconds, "F1"));
         }
         stages.AddRow("[bold]total[/]", "", "", $"[bold]{F(total, "F1")}[/]");
         console.Write(stages);

@@ -78,7 +78,7 @@ public static class StatusCommand
         {
             string outputs = e.Outputs is null ? "" : string.Join("\n", e.Outputs.Select(o => $"{o.Key}={Short(o.Value?.ToJsonString())}"));
             table.AddRow(Markup.Escape(e.ActivityName is { Length: > 0 } n && n != e.ActivityId ? $"{e.ActivityId} ({n})" : e.ActivityId),
-                Markup.Escape($"{e.ActivityType} v{e.ActivityVersion}"), e.Iteration.ToString(CultureInfo.InvariantCulture), e.Status,
+                Markup.Escape($"{e.ActivityType} v{e.ActivityVersion}"), e.Iteration.ToString(CultureInfo.InvariantCulture), e.Status.ToCode(),
                 e.DurationSeconds?.ToString("0.###", CultureInfo.InvariantCulture) ?? "", e.Attempts.ToString(CultureInfo.InvariantCulture),
                 Markup.Escape(outputs));
         }

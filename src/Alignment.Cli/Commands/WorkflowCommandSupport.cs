@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Alignment.Data;
 using Alignment.Workflows;
+using Alignment.Workflows.Activities;
 using Alignment.Workflows.Execution;
 
 namespace Alignment.Cli.Commands;
@@ -26,7 +27,7 @@ internal static class WorkflowCommandSupport
     public static Option<bool> JsonOption(string what) => new("--json") { Description = $"Print {what} as JSON (snake_case keys) and nothing else on stdout." };
 
     public static WorkflowEngine Engine(CommandContext ctx, Option<string?> home, IWorkflowObserver? observer = null) =>
-        new(AlignHome.Resolve(ctx.Parse.GetValue(home)), options: new WorkflowEngineOptions { Observer = observer ?? NullObserver.Instance });
+        new(AlignHome.Resolve(ctx.Parse.GetValue(home)), ActivityRegistry.CreateDefault(), new WorkflowEngineOptions { Observer = observer ?? NullObserver.Instance });
 
     public static int ExitCode(RunResult result) => result.Status switch
     {

@@ -29,10 +29,8 @@ public sealed class RunQueries(WorkflowEngine engine, StageProgressBoard? board 
     public IReadOnlyList<RunSummary> List()
     {
         var instances = Repository.List();
-        var executions = engine.Db.Read(c => c.Query<(string InstanceId, string ActivityId, string? ActivityName, string Status)>(
-            "SELECT instance_id, activity_id, activity_name, status FROM workflow_executions ORDER BY id").ToLookup(e => e.InstanceId));
-        var totals = engine.Db.Read(c => c.Query<(string Id, string Json)>("SELECT id, definition_json FROM workflow_instances")
-            .ToDictionary(r => r.Id, r => ActivityCount(r.Json)));
+        var executions = Repository.ExecutionStatuses().ToLookup(e => e.InstanceId);
+        var totals = Repository.DefinitionJsons().ToDictionary(r => r.Key, r => ActivityCount(r.Value));
         return instances.Select(i =>
         {
             var rows = executions[i.Id].Select(e => (e.ActivityId, e.ActivityName, e.Status)).ToList();
@@ -94,7 +92,7 @@ public sealed class RunQueries(WorkflowEngine engine, StageProgressBoard? board 
         var execution = Execution(id, activityId, iteration);
         if (!IsTrainer(execution))
             throw new WorkflowException($"stage '{activityId}' ({execution.ActivityType}) is not a training stage; it has no metrics");
-        bool running = execution.Status == "running" && execution.FinishedAt is null;
+        bool running = execution.Status == ExecutionStatus.Running && execution.FinishedAt is null;
         string? path = null;
         int? totalSteps = null;
         if (execution.Outputs?["metrics"] is JsonValue hashValue && hashValue.TryGetValue(out string? hash) && Artifacts.Find(hash) is { ExistsOnDisk: true } stored)
@@ -116,7 +114,7 @@ public sealed class RunQueries(WorkflowEngine engine, StageProgressBoard? board 
     {
         var executions = Repository.Executions(Repository.Get(id).Id);
         var producedHere = new Dictionary<string, (string Activity, string Output)>(StringComparer.Ordinal);
-        foreach (var e in executions.Where(e => e.Status is "completed" or "cached" && e.Outputs is not null))
+        foreach (var e in executions.Where(e => e.Status.HasOutputs() && e.Outputs is not null))
             foreach (var (name, value) in e.Outputs!)
                 if (value is JsonValue v && v.TryGetValue(out string? text) && IsHash(text))
                     producedHere.TryAdd(text, (e.ActivityId, name));
@@ -142,7 +140,7 @@ public sealed class RunQueries(WorkflowEngine engine, StageProgressBoard? board 
     /// <summary>The report artifacts of a run's Evaluate stages, in execution order.</summary>
     public IReadOnlyList<ReportLink> Reports(string id) =>
         Repository.Executions(Repository.Get(id).Id)
-            .Where(e => e.ActivityType == EvaluateType && e.Status is "completed" or "cached" && e.Outputs?["report"] is JsonValue)
+            .Where(e => e.ActivityType == EvaluateType && e.Status.HasOutputs() && e.Outputs?["report"] is JsonValue)
             .Select(e => new ReportLink(e.ActivityId, (e.ActivityName ?? e.ActivityId) + (e.Iteration > 1 ? $" (round {e.Iteration})" : ""), (string)e.Outputs!["report"]!))
             .ToList();
 
@@ -208,27 +206,28 @@ public sealed class RunQueries(WorkflowEngine engine, StageProgressBoard? board 
     private bool IsTrainer(ExecutionInfo e) =>
         engine.Registry.Find(e.ActivityType, e.ActivityVersion)?.Descriptor.FindOutput("metrics") is not null;
 
-    private RunSummary Summarize(InstanceInfo info, IReadOnlyList<(string ActivityId, string? ActivityName, string Status)> executions, int total)
+    private RunSummary Summarize(InstanceInfo info, IReadOnlyList<(string ActivityId, string? ActivityName, ExecutionStatus Status)> executions, int total)
     {
         bool stalled = info.Status == InstanceStatus.Running && !InstanceLease.IsHeld(engine.Db, info.Id);
         var end = info.FinishedAt ?? (info.Status == InstanceStatus.Running && !stalled ? Now : info.UpdatedAt);
-        var current = executions.LastOrDefault(e => e.Status is "running" or "suspended" or "faulted" or "interrupted");
+        var current = executions.LastOrDefault(e => e.Status is ExecutionStatus.Running or ExecutionStatus.Suspended or ExecutionStatus.Faulted or ExecutionStatus.Interrupted);
         string? currentLabel = info.Status is InstanceStatus.Finished || current.ActivityId is null ? null
             : string.IsNullOrWhiteSpace(current.ActivityName) ? current.ActivityId : current.ActivityName;
-        int done = executions.Where(e => e.Status is "completed" or "cached").Select(e => e.ActivityId).Distinct().Count();
+        int done = executions.Where(e => e.Status.HasOutputs()).Select(e => e.ActivityId).Distinct().Count();
         return new RunSummary(info.Id, info.DefinitionId, info.DefinitionName ?? info.DefinitionId, info.DefinitionVersion, info.Status, stalled,
             info.CreatedAt, info.FinishedAt, Math.Max(0, Math.Round((end - info.CreatedAt).TotalSeconds, 3)), currentLabel, done, total, info.Error);
     }
 
     /// <summary>The dashboard status of an execution row's status.</summary>
-    public static StageStatus Status(string executionStatus) => executionStatus switch
+    public static StageStatus Status(ExecutionStatus executionStatus) => executionStatus switch
     {
-        "running" => StageStatus.Running,
-        "completed" => StageStatus.Done,
-        "cached" => StageStatus.Cached,
-        "suspended" => StageStatus.Suspended,
-        "cancelled" => StageStatus.Cancelled,
-        _ => StageStatus.Failed, // faulted, interrupted
+        ExecutionStatus.Running => StageStatus.Running,
+        ExecutionStatus.Completed => StageStatus.Done,
+        ExecutionStatus.Cached => StageStatus.Cached,
+        ExecutionStatus.Suspended => StageStatus.Suspended,
+        ExecutionStatus.Cancelled => StageStatus.Cancelled,
+        ExecutionStatus.Faulted or ExecutionStatus.Interrupted => StageStatus.Failed,
+        _ => throw new ArgumentOutOfRangeException(nameof(executionStatus), executionStatus, null),
     };
 
     private static int ActivityCount(string definitionJson)

@@ -49,7 +49,7 @@ public static class ReportLocator
     private static ReportListing ForInstance(WorkflowEngine engine, string instance)
     {
         var reports = engine.Repository.Executions(instance)
-            .Where(e => e.ActivityType == EvaluateActivity.TypeName && e.Status is "completed" or "cached")
+            .Where(e => e.ActivityType == EvaluateActivity.TypeName && e.Status.HasOutputs())
             .Select(e => (e, hash: e.Outputs?["report"] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null))
             .Where(x => x.hash is not null)
             .Select(x => Entry(engine.Artifacts, x.e.ActivityId, x.e.Iteration, x.hash!))

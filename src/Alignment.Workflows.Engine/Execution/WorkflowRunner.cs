@@ -27,7 +27,7 @@ internal sealed class WorkflowRunner(WorkflowEngine engine, string instanceId, I
         engine.Db.Write((c, t) =>
         {
             if (state.CurrentExecution is not null)
-                repo.CloseOpenExecutions(c, t, instanceId, "interrupted", "the process running this activity stopped before it finished", includeSuspended: false);
+                repo.CloseOpenExecutions(c, t, instanceId, ExecutionStatus.Interrupted, "the process running this activity stopped before it finished", includeSuspended: false);
             repo.ClearBookmarks(c, t, instanceId);
             state.CurrentExecution = null;
             repo.SetStatus(c, t, instanceId, InstanceStatus.Running, null, state);
@@ -72,12 +72,12 @@ internal sealed class WorkflowRunner(WorkflowEngine engine, string instanceId, I
                 }
                 catch (WorkflowException e)
                 {
-                    engine.Db.Write((c, t) => repo.FinishExecution(c, t, execution, "faulted", null, null, null, 1, e.Message, ""));
+                    engine.Db.Write((c, t) => repo.FinishExecution(c, t, execution, ExecutionStatus.Faulted, null, null, null, 1, e.Message, ""));
                     observer.OnEvent(new WorkflowEvent(WorkflowEventKind.Faulted, instanceId, node.Id!, node.Name, node.Type, e.Message));
                     return Stop(state, InstanceStatus.Faulted, $"{node.Label}: {e.Message}");
                 }
                 var portOutputs = new JsonObject { ["ports"] = new JsonArray(ports.Select(p => (JsonNode)JsonValue.Create(p)!).ToArray()) };
-                Complete(definition, graph, state, node, execution, "completed", null, null, portOutputs, 1, "", ports, recordOutputs: false);
+                Complete(definition, graph, state, node, execution, ExecutionStatus.Completed, null, null, portOutputs, 1, "", ports, recordOutputs: false);
                 observer.OnEvent(new WorkflowEvent(WorkflowEventKind.Flow, instanceId, node.Id!, node.Name, node.Type, $"-> {string.Join(", ", ports)}"));
                 continue;
             }
@@ -85,27 +85,27 @@ internal sealed class WorkflowRunner(WorkflowEngine engine, string instanceId, I
             var outcome = await stages.RunAsync(node, (IStageActivity)activity, iteration, resolver, cancellation);
             switch (outcome.Status)
             {
-                case "completed" or "cached":
+                case ExecutionStatus.Completed or ExecutionStatus.Cached:
                     Complete(definition, graph, state, node, execution, outcome.Status, outcome.CacheKey, outcome.Parameters, outcome.Outputs!,
-                        outcome.Attempts, outcome.Log, ["Done"], recordOutputs: true, cacheable: outcome.Status == "completed", type: activity.Descriptor);
-                    observer.OnEvent(new WorkflowEvent(outcome.Status == "cached" ? WorkflowEventKind.Cached : WorkflowEventKind.Completed,
+                        outcome.Attempts, outcome.Log, ["Done"], recordOutputs: true, cacheable: outcome.Status == ExecutionStatus.Completed, type: activity.Descriptor);
+                    observer.OnEvent(new WorkflowEvent(outcome.Status == ExecutionStatus.Cached ? WorkflowEventKind.Cached : WorkflowEventKind.Completed,
                         instanceId, node.Id!, node.Name, node.Type, Describe(outcome.Outputs!)));
                     break;
-                case "suspended":
+                case ExecutionStatus.Suspended:
                     engine.Db.Write((c, t) =>
                     {
-                        repo.FinishExecution(c, t, execution, "suspended", outcome.CacheKey, outcome.Parameters, null, outcome.Attempts, null, outcome.Log);
+                        repo.FinishExecution(c, t, execution, ExecutionStatus.Suspended, outcome.CacheKey, outcome.Parameters, null, outcome.Attempts, null, outcome.Log);
                         repo.SetBookmark(c, t, instanceId, node.Id!, outcome.Bookmark!);
                         repo.SetStatus(c, t, instanceId, InstanceStatus.Suspended, null, state);
                     });
                     observer.OnEvent(new WorkflowEvent(WorkflowEventKind.Suspended, instanceId, node.Id!, node.Name, node.Type, outcome.Bookmark!.Message));
                     return new RunResult(instanceId, InstanceStatus.Suspended, outcome.Bookmark.Message);
                 default:
-                    var status = outcome.Status == "cancelled" ? InstanceStatus.Cancelled : InstanceStatus.Faulted;
+                    var status = outcome.Status == ExecutionStatus.Cancelled ? InstanceStatus.Cancelled : InstanceStatus.Faulted;
                     engine.Db.Write((c, t) => repo.FinishExecution(c, t, execution, outcome.Status, outcome.CacheKey, outcome.Parameters, null,
                         outcome.Attempts, outcome.Error, outcome.Log));
                     observer.OnEvent(new WorkflowEvent(status == InstanceStatus.Cancelled ? WorkflowEventKind.Cancelled : WorkflowEventKind.Faulted,
-                        instanceId, node.Id!, node.Name, node.Type, outcome.Error ?? outcome.Status));
+                        instanceId, node.Id!, node.Name, node.Type, outcome.Error ?? outcome.Status.ToCode()));
                     string message = status == InstanceStatus.Cancelled ? $"cancelled during {node.Label}" : $"{node.Label} failed: {outcome.Error}";
                     if (status == InstanceStatus.Faulted && outcome.Log.Length > 0) message += $"\nstage log:\n{outcome.Log.TrimEnd()}";
                     return Stop(state, status, message);
@@ -114,7 +114,7 @@ internal sealed class WorkflowRunner(WorkflowEngine engine, string instanceId, I
     }
 
     /// <summary>Writes the end of an activity and schedules its successors, in one transaction.</summary>
-    private void Complete(WorkflowDefinition definition, FlowGraph graph, InstanceState state, ActivityNode node, long execution, string status,
+    private void Complete(WorkflowDefinition definition, FlowGraph graph, InstanceState state, ActivityNode node, long execution, ExecutionStatus status,
         string? cacheKey, JsonObject? parameters, JsonObject outputs, int attempts, string log, IReadOnlyList<string> ports, bool recordOutputs,
         bool cacheable = false, ActivityDescriptor? type = null)
     {
@@ -175,7 +175,7 @@ internal sealed class WorkflowRunner(WorkflowEngine engine, string instanceId, I
         {
             if (status == InstanceStatus.Cancelled)
             {
-                engine.Repository.CloseOpenExecutions(c, t, instanceId, "cancelled", "cancelled", includeSuspended: true);
+                engine.Repository.CloseOpenExecutions(c, t, instanceId, ExecutionStatus.Cancelled, "cancelled", includeSuspended: true);
                 engine.Repository.ClearBookmarks(c, t, instanceId);
             }
             engine.Repository.SetStatus(c, t, instanceId, status, status == InstanceStatus.Faulted ? message : null, state);

@@ -10,7 +10,7 @@ using Polly.Retry;
 namespace Alignment.Workflows.Execution;
 
 /// <summary>How one stage run ended.</summary>
-internal sealed record StageOutcome(string Status, JsonObject? Outputs, Bookmark? Bookmark, string? Error, string Log, int Attempts,
+internal sealed record StageOutcome(ExecutionStatus Status, JsonObject? Outputs, Bookmark? Bookmark, string? Error, string Log, int Attempts,
     string? CacheKey, JsonObject? Parameters);
 
 /// <summary>
@@ -46,7 +46,7 @@ internal sealed class StageRunner(WorkflowEngine engine, string instanceId, bool
         }
         catch (Exception e) when (e is WorkflowException or IOException)
         {
-            return new StageOutcome("faulted", null, null, e.Message, log.ToString(), 0, null, null);
+            return new StageOutcome(ExecutionStatus.Faulted, null, null, e.Message, log.ToString(), 0, null, null);
         }
 
         if (!force && node.CacheEnabled && engine.Repository.CachedOutputs(key) is { } cached)
@@ -56,7 +56,7 @@ internal sealed class StageRunner(WorkflowEngine engine, string instanceId, bool
             if (missing.Count == 0)
             {
                 Log($"cache hit {key[..12]}: reusing the outputs of an identical earlier run");
-                return new StageOutcome("cached", cached, null, null, log.ToString(), 0, key, parameters);
+                return new StageOutcome(ExecutionStatus.Cached, cached, null, null, log.ToString(), 0, key, parameters);
             }
             Log($"cache entry {key[..12]} found, but its artifact{(missing.Count == 1 ? "" : "s")} {string.Join(", ", missing)} left the store: running again");
         }
@@ -97,27 +97,26 @@ internal sealed class StageRunner(WorkflowEngine engine, string instanceId, bool
 
             var outputs = new JsonObject(context!.Outputs.Select(o => KeyValuePair.Create(o.Key, o.Value?.DeepClone())));
             if (result.Bookmark is { } bookmark)
-                return new StageOutcome("suspended", outputs, bookmark, null, log.ToString(), attempts, key, parameters);
+                return new StageOutcome(ExecutionStatus.Suspended, outputs, bookmark, null, log.ToString(), attempts, key, parameters);
             var unset = descriptor.Outputs.Where(o => !o.Optional && !context.Outputs.ContainsKey(o.Name)).Select(o => o.Name).ToList();
             if (unset.Count > 0)
-                return new StageOutcome("faulted", outputs, null, $"{descriptor.Type} finished without setting output{(unset.Count == 1 ? "" : "s")} {string.Join(", ", unset)}",
+                return new StageOutcome(ExecutionStatus.Faulted, outputs, null, $"{descriptor.Type} finished without setting output{(unset.Count == 1 ? "" : "s")} {string.Join(", ", unset)}",
                     log.ToString(), attempts, key, parameters);
-            return new StageOutcome("completed", outputs, null, null, log.ToString(), attempts, key, parameters);
+            return new StageOutcome(ExecutionStatus.Completed, outputs, null, null, log.ToString(), attempts, key, parameters);
         }
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
         {
             Log("cancelled");
-            return new StageOutcome("cancelled", null, null, "cancelled", log.ToString(), attempts, key, parameters);
+            return new StageOutcome(ExecutionStatus.Cancelled, null, null, "cancelled", log.ToString(), attempts, key, parameters);
         }
         catch (Exception e)
         {
-            string error = e is WorkflowException or TransientStageException or Training.Datasets.DatasetException or Data.ImportExport.ImportException
-                ? e.Message
-                : $"{e.GetType().Name}: {e.Message}";
+            bool userFacing = engine.Registry.IsUserFacing(e);
+            string error = userFacing ? e.Message : $"{e.GetType().Name}: {e.Message}";
             if (e is TransientStageException) error = $"transient failure persisted after {attempts} attempt{(attempts == 1 ? "" : "s")}: {error}";
             Log($"failed: {error}");
-            if (e is not WorkflowException and not TransientStageException) log.Append(e.StackTrace).Append('\n');
-            return new StageOutcome("faulted", null, null, error, log.ToString(), attempts, key, parameters);
+            if (!userFacing) log.Append(e.StackTrace).Append('\n');
+            return new StageOutcome(ExecutionStatus.Faulted, null, null, error, log.ToString(), attempts, key, parameters);
         }
     }
 

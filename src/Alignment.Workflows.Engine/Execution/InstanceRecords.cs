@@ -50,7 +50,7 @@ public sealed record ExecutionInfo(
     string ActivityType,
     int ActivityVersion,
     int Iteration,
-    string Status,
+    ExecutionStatus Status,
     string? CacheKey,
     JsonObject? Parameters,
     JsonObject? Outputs,

@@ -28,13 +28,13 @@ public sealed record WorkflowEngineOptions
 /// </summary>
 public sealed class WorkflowEngine
 {
-    public WorkflowEngine(string home, ActivityRegistry? registry = null, WorkflowEngineOptions? options = null, TimeProvider? clock = null)
+    public WorkflowEngine(string home, ActivityRegistry registry, WorkflowEngineOptions? options = null, TimeProvider? clock = null)
     {
         Home = AlignHome.Resolve(home);
         Db = AlignStore.OpenHome(Home, clock);
         Artifacts = new ArtifactStore(Db, Home);
         Repository = new InstanceRepository(Db);
-        Registry = registry ?? ActivityRegistry.CreateDefault();
+        Registry = registry;
         Options = options ?? new WorkflowEngineOptions();
     }
 
@@ -160,7 +160,7 @@ public sealed class WorkflowEngine
         {
             c.Execute("UPDATE workflow_instances SET cancel_requested = 1 WHERE id = @id", new { id }, t);
             if (InstanceLease.IsHeld(Db, id)) return false;
-            Repository.CloseOpenExecutions(c, t, id, "cancelled", "cancelled", includeSuspended: true);
+            Repository.CloseOpenExecutions(c, t, id, ExecutionStatus.Cancelled, "cancelled", includeSuspended: true);
             Repository.ClearBookmarks(c, t, id);
             Repository.SetStatus(c, t, id, InstanceStatus.Cancelled, null, null);
             return true;

@@ -23,4 +23,4 @@ public sealed record StageResult(Bookmark? Bookmark)
 }
 
 /// <summary>A failure worth retrying (a busy database, a flaky file system): the engine retries with exponential backoff.</summary>
-public sealed class TransientStageException(string message, Exception? inner = null) : Exception(message, inner);
+public sealed class TransientStageException(string message, Exception? inner = null) : Exception(message, inner), IUserFacingError;

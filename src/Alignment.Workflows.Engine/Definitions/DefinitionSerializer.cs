@@ -23,7 +23,11 @@ public static class DefinitionSerializer
     public static WorkflowDefinition Load(string path)
     {
         if (!File.Exists(path)) throw new WorkflowNotFoundException($"{path}: no such workflow definition file");
-        return Parse(Alignment.Tokenizers.Utf8Text.ReadAllText(path), path);
+        var bytes = File.ReadAllBytes(path);
+        if (Utf8Error.Find(bytes) is { } bad) throw new WorkflowException($"{path}:{bad.Line}: {bad.Problem}");
+        var text = bytes.AsSpan();
+        if (text.StartsWith("\uFEFF"u8)) text = text[3..];
+        return Parse(Encoding.UTF8.GetString(text), path);
     }
 
     /// <summary>Parses definition text; <paramref name="fileName"/> names it in errors.</summary>

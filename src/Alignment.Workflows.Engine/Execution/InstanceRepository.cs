@@ -86,6 +86,16 @@ public sealed class InstanceRepository(AlignStore db)
         "SELECT instance_id FROM workflow_bookmarks WHERE kind = @kind AND json_extract(payload_json, '$.' || @key) = @value ORDER BY instance_id",
         new { kind, key, value }).ToList());
 
+    /// <summary>Every execution's instance, activity and status, in the order they started.</summary>
+    public IReadOnlyList<(string InstanceId, string ActivityId, string? ActivityName, ExecutionStatus Status)> ExecutionStatuses() => db.Read(c =>
+        c.Query<(string InstanceId, string ActivityId, string? ActivityName, string Status)>(
+            "SELECT instance_id, activity_id, activity_name, status FROM workflow_executions ORDER BY id")
+        .Select(e => (e.InstanceId, e.ActivityId, e.ActivityName, ExecutionStatusCodes.Parse(e.Status))).ToList());
+
+    /// <summary>Each instance's copy of its definition (id → JSON text).</summary>
+    public IReadOnlyDictionary<string, string> DefinitionJsons() => db.Read(c =>
+        c.Query<(string Id, string Json)>("SELECT id, definition_json FROM workflow_instances").ToDictionary(r => r.Id, r => r.Json));
+
     public void SetStatus(SqliteConnection c, SqliteTransaction t, string id, InstanceStatus status, string? error, InstanceState? state)
     {
         bool done = status is InstanceStatus.Finished or InstanceStatus.Cancelled;
@@ -121,7 +131,7 @@ public sealed class InstanceRepository(AlignStore db)
             """, new { instanceId, node.Id, node.Name, node.Type, Version = node.Version ?? 1, iteration, Now = db.NowText() }, t);
     }
 
-    public void FinishExecution(SqliteConnection c, SqliteTransaction t, long executionId, string status, string? cacheKey,
+    public void FinishExecution(SqliteConnection c, SqliteTransaction t, long executionId, ExecutionStatus status, string? cacheKey,
         JsonObject? parameters, JsonObject? outputs, int attempts, string? error, string log) =>
         c.Execute(
             """
@@ -129,15 +139,15 @@ public sealed class InstanceRepository(AlignStore db)
                 attempts = @attempts, error = @error, log = @log, finished_at = CASE WHEN @status = 'suspended' THEN NULL ELSE @Now END
             WHERE id = @executionId
             """,
-            new { executionId, status, cacheKey, Parameters = parameters?.ToJsonString(), Outputs = outputs?.ToJsonString(), attempts, error, log, Now = db.NowText() }, t);
+            new { executionId, status = status.ToCode(), cacheKey, Parameters = parameters?.ToJsonString(), Outputs = outputs?.ToJsonString(), attempts, error, log, Now = db.NowText() }, t);
 
     /// <summary>Marks executions left 'running' or 'suspended' by a stopped process with <paramref name="status"/>.</summary>
-    public void CloseOpenExecutions(SqliteConnection c, SqliteTransaction t, string instanceId, string status, string reason, bool includeSuspended) =>
+    public void CloseOpenExecutions(SqliteConnection c, SqliteTransaction t, string instanceId, ExecutionStatus status, string reason, bool includeSuspended) =>
         c.Execute(
             $"""
             UPDATE workflow_executions SET status = @status, error = @reason, finished_at = @Now
             WHERE instance_id = @instanceId AND (status = 'running'{(includeSuspended ? " OR status = 'suspended'" : "")})
-            """, new { instanceId, status, reason, Now = db.NowText() }, t);
+            """, new { instanceId, status = status.ToCode(), reason, Now = db.NowText() }, t);
 
     public void SetBookmark(SqliteConnection c, SqliteTransaction t, string instanceId, string activityId, Activities.Bookmark bookmark) =>
         c.Execute(
@@ -206,7 +216,7 @@ public sealed class InstanceRepository(AlignStore db)
         public string StartedAt { get; set; } = "";
         public string? FinishedAt { get; set; }
 
-        public ExecutionInfo ToInfo() => new(Id, ActivityId, ActivityName, ActivityType, (int)ActivityVersion, (int)Iteration, Status, CacheKey,
+        public ExecutionInfo ToInfo() => new(Id, ActivityId, ActivityName, ActivityType, (int)ActivityVersion, (int)Iteration, ExecutionStatusCodes.Parse(Status), CacheKey,
             ParametersJson is null ? null : JsonNode.Parse(ParametersJson) as JsonObject,
             OutputsJson is null ? null : JsonNode.Parse(OutputsJson) as JsonObject, (int)Attempts, Error, Log,
             Timestamps.Parse(StartedAt), FinishedAt is null ? null : Timestamps.Parse(FinishedAt));
