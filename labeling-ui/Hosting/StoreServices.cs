@@ -4,7 +4,6 @@ using Alignment.Data.Labeling;
 using Alignment.Data.Projects;
 using Alignment.Data.Reports;
 using Alignment.Data.Review;
-using Alignment.LabelingUi.Features.Reports;
 
 namespace Alignment.LabelingUi.Hosting;
 

@@ -1,11 +1,8 @@
 using System.Text.Json.Nodes;
+using Alignment.Data.Labeling;
 using Alignment.Data.Store;
-using Dapper;
 
 namespace Alignment.Workflows.Stages;
-
-/// <summary>One comparison as listed in a comparisons artifact.</summary>
-public sealed record ComparisonEntry(long Id, string Prompt, string ResponseA, string ResponseB, string? ModelA, string? ModelB);
 
 /// <summary>
 /// The content of a comparisons artifact: <c>{"project": name, "overlap": k, "comparisons": [{"id", "prompt",
@@ -14,17 +11,8 @@ public sealed record ComparisonEntry(long Id, string Prompt, string ResponseA, s
 public sealed record ComparisonSet(string Project, int Overlap, IReadOnlyList<ComparisonEntry> Comparisons)
 {
     /// <summary>Reads the regular (non-gold) comparisons of a project from the database.</summary>
-    public static ComparisonSet FromDatabase(AlignStore store, long projectId, string project, int overlap) => new(project, overlap,
-        store.Read(connection => connection.Query<ComparisonEntry>(
-            """
-            SELECT c.id AS Id, p.text AS Prompt, ra.text AS ResponseA, rb.text AS ResponseB, ra.model AS ModelA, rb.model AS ModelB
-            FROM comparisons c
-            JOIN prompts p ON p.id = c.prompt_id
-            JOIN responses ra ON ra.id = c.response_a_id
-            JOIN responses rb ON rb.id = c.response_b_id
-            WHERE c.project_id = @projectId AND c.is_gold = 0
-            ORDER BY c.id
-            """, new { projectId }).ToList()));
+    public static ComparisonSet FromDatabase(AlignStore store, long projectId, string project, int overlap) =>
+        new(project, overlap, new LabelQueries(store).RegularComparisons(projectId));
 
     public JsonObject ToJson() => new()
     {

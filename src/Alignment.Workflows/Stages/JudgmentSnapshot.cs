@@ -1,8 +1,8 @@
 using System.Text.Json.Nodes;
 using Alignment.Data.ImportExport;
+using Alignment.Data.Labeling;
 using Alignment.Data.Model;
 using Alignment.Data.Store;
-using Dapper;
 
 namespace Alignment.Workflows.Stages;
 
@@ -22,24 +22,15 @@ public sealed record SnapshotRow(ComparisonEntry Comparison, IReadOnlyList<Snaps
 public static class JudgmentSnapshot
 {
     /// <summary>Reads the judgments on <paramref name="set"/>'s comparisons from the database.</summary>
-    public static IReadOnlyList<SnapshotRow> Read(AlignStore store, ComparisonSet set) => store.Read(connection =>
+    public static IReadOnlyList<SnapshotRow> Read(AlignStore store, ComparisonSet set)
     {
-        var ids = set.Comparisons.Select(c => c.Id).ToArray();
-        var votes = connection.Query<(long ComparisonId, string Annotator, string Outcome, long Strength)>(
-                """
-                SELECT j.comparison_id, a.name, j.outcome, j.strength
-                FROM judgments j JOIN annotators a ON a.id = j.annotator_id
-                WHERE j.is_active = 1 AND j.comparison_id IN @ids
-                """, new { ids })
-            .ToLookup(v => v.ComparisonId);
-        var adjudications = connection.Query<(long ComparisonId, string Outcome, long Strength)>(
-                "SELECT comparison_id, outcome, strength FROM adjudications WHERE is_active = 1 AND comparison_id IN @ids", new { ids })
-            .ToDictionary(a => a.ComparisonId, a => new Vote(OutcomeCodes.Parse(a.Outcome), (int)a.Strength));
+        var labels = new LabelQueries(store).Active(set.Comparisons.Select(c => c.Id).ToList());
+        var votes = labels.Votes.ToLookup(v => v.ComparisonId);
         return set.Comparisons.Select(c => new SnapshotRow(c,
-            votes[c.Id].Select(v => new SnapshotVote(v.Annotator, v.Outcome, (int)v.Strength))
+            votes[c.Id].Select(v => new SnapshotVote(v.Annotator, v.Outcome, v.Strength))
                 .OrderBy(v => v.Annotator, StringComparer.Ordinal).ThenBy(v => v.Outcome, StringComparer.Ordinal).ThenBy(v => v.Strength).ToList(),
-            adjudications.TryGetValue(c.Id, out var settled) ? settled : null)).ToList();
-    });
+            labels.Adjudications.TryGetValue(c.Id, out var settled) ? settled : null)).ToList();
+    }
 
     /// <summary>The JSONL object of one row.</summary>
     public static JsonObject ToJson(SnapshotRow row) => new()

@@ -1,7 +1,7 @@
 using Alignment.Data.Store;
 using Dapper;
 
-namespace Alignment.LabelingUi.Features.Reports;
+namespace Alignment.Data.Reports;
 
 /// <summary>One annotator's activity in a project (admin view).</summary>
 /// <param name="Annotator">Name.</param>
@@ -21,7 +21,7 @@ public sealed class ActivityQueries(AlignStore store)
     /// <summary>Every annotator who has touched the project, busiest first.</summary>
     public IReadOnlyList<AnnotatorActivity> Activity(long projectId) => store.Read(connection =>
     {
-        Data.Projects.ProjectService projects = new(store);
+        Projects.ProjectService projects = new(store);
         projects.Get(projectId);
         var rows = connection.Query<Row>(
             """
