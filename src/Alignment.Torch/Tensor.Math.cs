@@ -5,17 +5,18 @@ namespace Alignment.Torch;
 // Elementwise arithmetic and comparisons (broadcasting as in PyTorch).
 public partial class Tensor
 {
-    // Codes shared with native/tensor_ops.cpp (enum Unary / Binary / ScalarOnly).
+    // The numbers of native/op_codes.h (the bridge's op table); OpCodeTests checks both sides agree through atg_op_name.
     internal enum UnaryOp
     {
-        Neg = 0, Exp, Log, Sqrt, Rsqrt, Tanh, Sigmoid, Silu, Gelu, GeluTanh, LogSigmoid, Abs, Relu, Sin, Cos,
-        Log1p, Expm1, Sign, Floor, Ceil, Round, LogicalNot, Reciprocal, Square, IsNan, IsInf,
+        Neg = 0, Exp = 1, Log = 2, Sqrt = 3, Rsqrt = 4, Tanh = 5, Sigmoid = 6, Silu = 7, Gelu = 8, GeluTanh = 9,
+        LogSigmoid = 10, Abs = 11, Relu = 12, Sin = 13, Cos = 14, Log1p = 15, Expm1 = 16, Sign = 17, Floor = 18,
+        Ceil = 19, Round = 20, LogicalNot = 21, Reciprocal = 22, Square = 23, IsNan = 24, IsInf = 25,
     }
 
     internal enum BinaryOp
     {
-        Add = 0, Sub, Mul, Div, Pow, Eq, Ne, Lt, Le, Gt, Ge, Maximum, Minimum, LogicalAnd, LogicalOr, Remainder,
-        FloorDivide, RSub = 100, RDiv, RPow,
+        Add = 0, Sub = 1, Mul = 2, Div = 3, Pow = 4, Eq = 5, Ne = 6, Lt = 7, Le = 8, Gt = 9, Ge = 10, Maximum = 11,
+        Minimum = 12, LogicalAnd = 13, LogicalOr = 14, Remainder = 15, FloorDivide = 16, RSub = 100, RDiv = 101, RPow = 102,
     }
 
     internal Tensor Unary(UnaryOp op) => Wrap(NativeMethods.atg_tensor_unary(Handle, (int)op));
@@ -71,7 +72,7 @@ public partial class Tensor
     public Tensor softplus(double beta = 1, double threshold = 20) => Wrap(NativeMethods.atg_tensor_softplus(Handle, beta, threshold));
 
     public Tensor add(Tensor other) => Binary(other, BinaryOp.Add);
-    public Tensor add(Tensor other, double alpha) => Wrap(NativeMethods.atg_tensor_add_scaled(Handle, other.Handle, alpha, 0));
+    public Tensor add(Tensor other, double alpha) => Wrap(NativeMethods.atg_tensor_add_scaled(Handle, other.Handle, alpha));
     public Tensor add(double other) => Binary(other, BinaryOp.Add);
     public Tensor sub(Tensor other) => Binary(other, BinaryOp.Sub);
     public Tensor sub(double other) => Binary(other, BinaryOp.Sub);
@@ -107,7 +108,7 @@ public partial class Tensor
     public Tensor add_(Tensor other) => BinaryInPlace(other, BinaryOp.Add);
     public Tensor add_(Tensor other, double alpha)
     {
-        NativeError.CheckNullable(NativeMethods.atg_tensor_add_scaled(Handle, other.Handle, alpha, 1));
+        NativeError.Check(NativeMethods.atg_tensor_add_scaled_(Handle, other.Handle, alpha));
         return this;
     }
     public Tensor add_(double other) => BinaryInPlace(other, BinaryOp.Add);

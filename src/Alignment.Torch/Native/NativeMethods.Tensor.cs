@@ -45,7 +45,10 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Lib)] internal static partial int atg_tensor_binary_(TensorHandle a, TensorHandle b, int op);
     [LibraryImport(Lib)] internal static partial IntPtr atg_tensor_binary_scalar(TensorHandle a, double v, int op);
     [LibraryImport(Lib)] internal static partial int atg_tensor_binary_scalar_(TensorHandle a, double v, int op);
-    [LibraryImport(Lib)] internal static partial IntPtr atg_tensor_add_scaled(TensorHandle a, TensorHandle b, double alpha, int inplace);
+    [LibraryImport(Lib)] internal static partial IntPtr atg_tensor_add_scaled(TensorHandle a, TensorHandle b, double alpha);
+    [LibraryImport(Lib)] internal static partial int atg_tensor_add_scaled_(TensorHandle a, TensorHandle b, double alpha);
+    /// <summary>The name of an op code (kind 0: unary, 1: binary), a static native string; zero for an unknown code.</summary>
+    [LibraryImport(Lib)] internal static partial IntPtr atg_op_name(int kind, int code);
     [LibraryImport(Lib)] internal static partial IntPtr atg_tensor_clamp(TensorHandle t, double min, int hasMin, double max, int hasMax);
     [LibraryImport(Lib)] internal static partial IntPtr atg_tensor_softplus(TensorHandle t, double beta, double threshold);
     [LibraryImport(Lib)] internal static partial IntPtr atg_tensor_where(TensorHandle cond, TensorHandle a, TensorHandle b);

@@ -1,5 +1,6 @@
 // Elementwise arithmetic, comparisons, reductions, shape operations and linear algebra.
 #include "common.h"
+#include "op_codes.h"
 
 using atg::Handle;
 using atg::ref;
@@ -14,10 +15,8 @@ at::Scalar scalar_for(const at::Tensor& t, double v) {
     return at::Scalar(v);
 }
 
-enum Unary {
-    NEG = 0, EXP, LOG, SQRT, RSQRT, TANH, SIGMOID, SILU, GELU, GELU_TANH, LOGSIGMOID, ABS, RELU, SIN, COS,
-    LOG1P, EXPM1, SIGN, FLOOR, CEIL, ROUND, LOGICAL_NOT, RECIPROCAL, SQUARE, ISNAN, ISINF
-};
+#define ATG_ENUM_ROW(name, code) name = code,
+enum Unary { ATG_UNARY_OPS(ATG_ENUM_ROW) };
 
 at::Tensor unary(const at::Tensor& x, int op) {
     switch (op) {
@@ -51,10 +50,7 @@ at::Tensor unary(const at::Tensor& x, int op) {
     }
 }
 
-enum Binary {
-    ADD = 0, SUB, MUL, DIV, POW, EQ, NE, LT, LE, GT, GE, MAXIMUM, MINIMUM, LOGICAL_AND, LOGICAL_OR, REMAINDER,
-    FLOOR_DIVIDE
-};
+enum Binary { ATG_BINARY_OPS(ATG_ENUM_ROW) };
 
 at::Tensor binary(const at::Tensor& a, const at::Tensor& b, int op) {
     switch (op) {
@@ -92,7 +88,8 @@ void binary_(at::Tensor& a, const at::Tensor& b, int op) {
     }
 }
 
-enum ScalarOnly { RSUB = 100, RDIV, RPOW };
+enum ScalarOnly { ATG_SCALAR_ONLY_OPS(ATG_ENUM_ROW) };
+#undef ATG_ENUM_ROW
 
 at::Tensor binary_scalar(const at::Tensor& a, double v, int op) {
     at::Scalar s = scalar_for(a, v);
@@ -156,12 +153,20 @@ ATG_API int atg_tensor_binary_scalar_(Handle a, double v, int op) {
     GUARD_V(at::Tensor x = ref(a); binary_scalar_(x, v, op);)
 }
 
-// a + alpha * b (in place when inplace != 0, returning nullptr).
-ATG_API Handle atg_tensor_add_scaled(Handle a, Handle b, double alpha, int inplace) {
-    GUARD(nullptr,
-        if (inplace) { ref(a).add_(ref(b), alpha); return nullptr; }
-        return atg::wrap(at::add(ref(a), ref(b), alpha));
-    )
+// a + alpha * b as a new tensor (nullptr on error).
+ATG_API Handle atg_tensor_add_scaled(Handle a, Handle b, double alpha) { GUARD_T(at::add(ref(a), ref(b), alpha)) }
+
+// a += alpha * b in place (0, or -1 on error).
+ATG_API int atg_tensor_add_scaled_(Handle a, Handle b, double alpha) { GUARD_V(ref(a).add_(ref(b), alpha);) }
+
+// The name of an op code in op_codes.h (kind 0: unary, 1: binary or scalar-only), or nullptr for an unknown code.
+// The string is static: the caller must not free it.
+ATG_API const char* atg_op_name(int kind, int code) {
+#define ATG_NAME_ROW(name, value) if (code == (value)) return #name;
+    if (kind == 0) { ATG_UNARY_OPS(ATG_NAME_ROW) }
+    if (kind == 1) { ATG_BINARY_OPS(ATG_NAME_ROW) ATG_SCALAR_ONLY_OPS(ATG_NAME_ROW) }
+#undef ATG_NAME_ROW
+    return nullptr;
 }
 
 ATG_API Handle atg_tensor_clamp(Handle t, double min, int has_min, double max, int has_max) {
