@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using static Alignment.Torch.torch.nn;
 using static Alignment.Torch.torch.optim;
 
@@ -43,16 +42,13 @@ public class TrainingMemoryTests
         long live = Tensor.LiveCount, native = native_live_tensors(), rss = ResidentBytes();
         double firstLoss = lastLoss;
 
-        var clock = Stopwatch.StartNew();
         for (int i = 0; i < 10_000; i++) Step();
-        clock.Stop();
 
         Assert.Equal(live, Tensor.LiveCount);
         Assert.Equal(native, native_live_tensors());
         long growth = ResidentBytes() - rss;
         Assert.True(growth < 50L * 1024 * 1024, $"resident memory grew by {growth / (1024.0 * 1024):F1} MB over 10,000 steps");
         Assert.True(double.IsFinite(lastLoss) && lastLoss < firstLoss, $"loss went from {firstLoss} to {lastLoss}");
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(50), $"10,000 steps took {clock.Elapsed.TotalSeconds:F1} s");
     }
 
     [Fact]

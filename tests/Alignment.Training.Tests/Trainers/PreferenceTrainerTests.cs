@@ -123,7 +123,9 @@ public sealed class PreferenceTrainerTests : IDisposable
         var train = metrics.Where(r => r.ContainsKey("loss")).ToList();
         Assert.True(eval["eval_rewards/chosen"] > eval["eval_rewards/rejected"] + 0.1, $"{eval["eval_rewards/chosen"]} vs {eval["eval_rewards/rejected"]}");
         Assert.True(train[^1]["loss"] < train[0]["loss"]);
-        Assert.All(train, r => Assert.True(r["kl"] >= 0));
+        // Before its first update the policy is the reference, so the first step's KL estimate on the mismatched pairs is 0
+        // (up to float rounding between the two forward passes); a reference read for the wrong rows would not give 0.
+        Assert.InRange(train[0]["kl"]!.Value, 0, 1e-4);
     }
 
     [Fact]
