@@ -5,7 +5,7 @@ using Alignment.Training.Features;
 
 namespace Alignment.Training.Tests;
 
-// Prompt/answer boundary (REFERENCE complaint 2) on the real Qwen 3 tokenizer from the test fixtures (.ci/setup).
+// Prompt/answer boundary (no token merges across it; the prompt is exactly the generation prompt) on the real Qwen 3 tokenizer from the test fixtures (.ci/setup).
 public class FeaturizerTests
 {
     private static Tokenizer Qwen()

@@ -25,7 +25,7 @@ public sealed record TrainBenchResult(string Case, int Hidden, int Layers, long 
                                       double? PaddingFraction, double PeakRssMb);
 
 /// <summary>
-/// Training throughput on fixed configs (REFERENCE/issue: tiny Llama d=256/4 layers and d=512/8 layers, seq 256, batch 8,
+/// Training throughput on fixed configs (tiny Llama d=256/4 layers and d=512/8 layers, seq 256, batch 8,
 /// vocab 4096) through the trainers' own objectives: SFT steps (forward, backward, clip, AdamW) over full 256-token
 /// rows; DPO over 64 pairs of seeded lengths (prompt 16–64, answers 8–(256 − prompt)), length-bucketed, chosen and
 /// rejected in one forward, reference log-probs computed once beforehand.

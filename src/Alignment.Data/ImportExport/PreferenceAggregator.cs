@@ -28,8 +28,8 @@ public sealed record AggregatedLabel(Outcome Outcome, double Margin, int Votes, 
 /// <summary>
 /// Turns the judgments on one comparison into one label. An active adjudication wins; then a gold item's
 /// known answer; otherwise the plurality outcome, which must be strictly ahead of every other outcome
-/// (a split vote has no label). The margin is the reward-model margin of the REFERENCE's table:
-/// mean |strength| / 3 over the votes that agree with the outcome.
+/// (a split vote has no label). The margin is the reward-model margin m: mean |strength| / 3 over the votes that agree
+/// with the outcome, so |strength| 3, 2, 1, 0 give 1, 2/3, 1/3, 0.
 /// </summary>
 public static class PreferenceAggregator
 {

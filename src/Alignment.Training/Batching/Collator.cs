@@ -21,7 +21,7 @@ public sealed record TokenBatch(Tensor InputIds, Tensor AttentionMask, Tensor La
 /// <summary>
 /// Pads tokenized examples into batches (right padding for training: positions start at 0 for every row).
 /// Preference pairs become one batch of 2B rows — chosen rows first, then rejected — so the policy runs once per
-/// step over both (REFERENCE: one concatenated forward); labels cover completion tokens only.
+/// step over both (one concatenated forward, as TRL's DPOTrainer does); labels cover completion tokens only.
 /// </summary>
 public static class Collator
 {

@@ -8,8 +8,8 @@ using static Alignment.Torch.torch;
 namespace Alignment.Training.Trainers;
 
 /// <summary>
-/// Reference log-probabilities computed ONCE before training and stored beside the run (REFERENCE complaint 1: no
-/// reference model is kept resident). For every example index: the summed log-prob of its first and second completion
+/// Reference log-probabilities computed ONCE before training and stored beside the run, so no
+/// reference model is kept in memory while the policy trains. For every example index: the summed log-prob of its first and second completion
 /// given the prompt (DPO: chosen and rejected; KTO: the completion and its mismatched KL partner). The file
 /// (safetensors, float64 tensors "first" and "second" of length N) records in its metadata what it was computed from;
 /// a later run or a resume reuses it when that matches and recomputes it otherwise.

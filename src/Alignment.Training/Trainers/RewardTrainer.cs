@@ -10,8 +10,8 @@ using static Alignment.Torch.torch;
 namespace Alignment.Training.Trainers;
 
 /// <summary>
-/// Reward model: a score head on the final hidden state of each sequence's last non-padding token (REFERENCE
-/// complaint 7), trained with the Bradley–Terry loss −log σ(rc − rr − m) + c·(rc + rr)² on preference pairs. A causal
+/// Reward model: a score head on the final hidden state of each sequence's last non-padding token (found from the
+/// attention mask, not from the padding id, which may also be a real token), trained with the Bradley–Terry loss −log σ(rc − rr − m) + c·(rc + rr)² on preference pairs. A causal
 /// LM folder gets a new score head drawn from the seed; with LoRA the score head stays trainable. The output is a
 /// Hugging Face sequence-classification folder (a LoRA run is merged into it).
 /// </summary>

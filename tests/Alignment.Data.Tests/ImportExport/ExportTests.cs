@@ -16,7 +16,7 @@ public class AggregatorTests
         var label = PreferenceAggregator.Aggregate([new(Outcome.A, -3), new(Outcome.A, -1), new(Outcome.B, 2)])!;
         Assert.Equal((Outcome.A, 2, LabelSource.Majority), (label.Outcome, label.Votes, label.Source));
         Assert.Equal(2.0 / 3.0, label.Margin, 12);
-        // The REFERENCE's mapping: |strength| 3, 2, 1, 0 -> 1, 2/3, 1/3, 0.
+        // mean |strength| / 3: |strength| 3, 2, 1, 0 -> 1, 2/3, 1/3, 0.
         Assert.Equal([1.0, 2.0 / 3, 1.0 / 3, 0.0], new[] { 3, 2, 1, 0 }.Select(s => PreferenceAggregator.Margin(Outcome.B, [s])));
     }
 

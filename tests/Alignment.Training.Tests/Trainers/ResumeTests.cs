@@ -7,7 +7,7 @@ using Alignment.Training.Trainers;
 
 namespace Alignment.Training.Tests.Trainers;
 
-// Exact resume (REFERENCE complaint 6): stop after step k as if killed, resume from the checkpoint, and get weights at
+// Exact resume: stop after step k as if killed, resume from the checkpoint, and get weights at
 // step n bit-identical to an uninterrupted run — weights, optimizer, scheduler, RNG (LoRA dropout) and data position.
 [Collection(TrainingCollection.Name)]
 public sealed class ResumeTests : IDisposable
