@@ -61,11 +61,7 @@ public sealed class CausalLMWithValueHead : Module
         var policy = pretrained_model;
         var tied = policy.TiedKeys();
         var tensors = state_dict().Where(kv => !tied.Contains(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
-        if (tensors.Keys.Any(k => k.Contains(".lora_A.")))
-            throw new ModelException("the policy carries unmerged LoRA adapters: merge them first (LoraModel.merge_and_unload)");
-        var c = policy.config;
-        PretrainedFolder.Save(folder, c.ToJson(policy.dtype), PretrainedFolder.GenerationConfigFrom(c.BosTokenId, c.EosTokenId, c.PadTokenId),
-                              tensors, policy.name_or_path, maxShardBytes, overwrite);
+        policy.SaveFolder(folder, policy.config.ToJson(policy.dtype), tensors, maxShardBytes, overwrite);
     }
 
     /// <summary>Logits and values in one decoder pass (arguments as <see cref="LlamaForCausalLM.forward"/>).</summary>

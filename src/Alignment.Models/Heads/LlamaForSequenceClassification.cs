@@ -24,44 +24,25 @@ public sealed record SequenceClassifierOutput(Tensor logits, Tensor? token_logit
 /// from input_ids != pad_token_id, which agrees whenever the padding id does not also occur as a real token (and is
 /// wrong when it does, e.g. pad = eos).
 /// </summary>
-public sealed class LlamaForSequenceClassification : Module
+public sealed class LlamaForSequenceClassification : PreTrainedModel
 {
     private LlamaForSequenceClassification(LlamaConfig config, int numLabels, ScalarType dtype, Device? device, IReadOnlyList<string> warnings)
+        : base(config, dtype, warnings)
     {
         if (numLabels < 1) throw new ModelException($"num_labels must be at least 1, got {numLabels}");
-        this.config = config;
-        this.dtype = dtype;
-        this.warnings = warnings;
         num_labels = numLabels;
         register_module("model", new LlamaModel(config, dtype, device));
         register_module("score", new LoraLinear(config.Hidden, numLabels, bias: false, dtype, device));
     }
 
-    public LlamaConfig config { get; }
-    public ScalarType dtype { get; }
-    public IReadOnlyList<string> warnings { get; }
     public int num_labels { get; }
-    public string? name_or_path { get; private set; }
 
-    public LlamaModel model => (LlamaModel)get_submodule("model");
     public LoraLinear score => (LoraLinear)get_submodule("score");
 
     /// <summary>Random weights as transformers initializes them (score ~ N(0, initializer_range²)).</summary>
     public static LlamaForSequenceClassification from_config(LlamaConfig config, int num_labels, Generator generator,
-                                                             ScalarType dtype = ScalarType.Float32, Device? device = null)
-    {
-        var m = new LlamaForSequenceClassification(config, num_labels, dtype, device, LlamaForCausalLM.Check(config, "config", dtype, device));
-        try
-        {
-            ModelInit.InitWeights(m, config.InitStd, generator);
-            return m;
-        }
-        catch
-        {
-            m.Dispose();
-            throw;
-        }
-    }
+                                                             ScalarType dtype = ScalarType.Float32, Device? device = null) =>
+        Initialized(new LlamaForSequenceClassification(config, num_labels, dtype, device, Check(config, "config", dtype, device)), generator);
 
     /// <summary>Loads a reward model folder (with score.weight) or starts one from a causal LM folder: then lm_head.weight
     /// is left unread and score.weight is drawn from N(0, initializer_range²) with <paramref name="generator"/>, as
@@ -75,11 +56,10 @@ public sealed class LlamaForSequenceClassification : Module
                                                                  ScalarType dtype = ScalarType.Float32, Device? device = null)
     {
         var config = LlamaConfig.Load(folder);
-        var warnings = LlamaForCausalLM.Check(config, Path.Combine(folder, "config.json"), dtype, device);
-        var m = new LlamaForSequenceClassification(config, num_labels ?? config.Id2Label?.Count ?? 1, dtype, device, warnings);
-        try
+        var warnings = Check(config, Path.Combine(folder, "config.json"), dtype, device);
+        return Filled(new LlamaForSequenceClassification(config, num_labels ?? config.Id2Label?.Count ?? 1, dtype, device, warnings), m =>
         {
-            var report = CheckpointLoader.Load(m, folder, LlamaForCausalLM.Describe(config) + $", num_labels {m.num_labels}",
+            var report = CheckpointLoader.Load(m, folder, Describe(config) + $", num_labels {m.num_labels}",
                                                mayBeMissing: k => k == "score.weight",
                                                mayBeIgnored: k => k == "lm_head.weight" || k.StartsWith("v_head.", StringComparison.Ordinal));
             if (report.Initialized.Count > 0)
@@ -92,13 +72,7 @@ public sealed class LlamaForSequenceClassification : Module
                     m.score.weight.copy_(empty(m.score.weight.shape, float32).normal_(0, config.InitStd, generator));
             }
             m.name_or_path = Path.GetFullPath(folder);
-            return m;
-        }
-        catch
-        {
-            m.Dispose();
-            throw;
-        }
+        });
     }
 
     /// <summary>Writes a Hugging Face folder that transformers opens with AutoModelForSequenceClassification:
@@ -106,9 +80,6 @@ public sealed class LlamaForSequenceClassification : Module
     /// score.weight beside the decoder's tensors.</summary>
     public void save_pretrained(string folder, long maxShardBytes = 5L << 30, bool overwrite = false)
     {
-        var state = state_dict();
-        if (state.Keys.Any(k => k.Contains(".lora_A.")))
-            throw new ModelException("the model carries unmerged LoRA adapters: merge them first (LoraModel.merge_and_unload)");
         string json = config.ToJson(dtype, obj =>
         {
             obj["architectures"] = new JsonArray(config.ClassPrefix + "ForSequenceClassification");
@@ -123,8 +94,7 @@ public sealed class LlamaForSequenceClassification : Module
             obj["id2label"] = id2label;
             obj["label2id"] = label2id;
         });
-        PretrainedFolder.Save(folder, json, PretrainedFolder.GenerationConfigFrom(config.BosTokenId, config.EosTokenId, config.PadTokenId),
-                              state, name_or_path, maxShardBytes, overwrite);
+        SaveFolder(folder, json, state_dict(), maxShardBytes, overwrite);
     }
 
     /// <summary>Scores each sequence at its last non-padding token.</summary>

@@ -21,13 +21,11 @@ public sealed record CausalLMOutput(Tensor logits, Tensor? last_hidden_state, IR
 /// <para>Make one with <see cref="from_pretrained"/> (a Hugging Face folder) or <see cref="from_config"/> (random
 /// weights); write it with <see cref="save_pretrained"/>.</para>
 /// </summary>
-public sealed class LlamaForCausalLM : Module
+public sealed class LlamaForCausalLM : PreTrainedModel
 {
     private LlamaForCausalLM(LlamaConfig config, ScalarType dtype, Device? device, IReadOnlyList<string> warnings)
+        : base(config, dtype, warnings)
     {
-        this.config = config;
-        this.dtype = dtype;
-        this.warnings = warnings;
         var decoder = new LlamaModel(config, dtype, device);
         register_module("model", decoder);
         register_module("lm_head", config.Tied
@@ -35,18 +33,6 @@ public sealed class LlamaForCausalLM : Module
             : new LoraLinear(config.Hidden, config.Vocab, bias: false, dtype, device));
     }
 
-    public LlamaConfig config { get; }
-
-    /// <summary>The compute dtype the model was built in.</summary>
-    public ScalarType dtype { get; }
-
-    /// <summary>Limits of this configuration worth telling the user (e.g. a sliding window), from config validation.</summary>
-    public IReadOnlyList<string> warnings { get; }
-
-    /// <summary>The folder the model was loaded from (tokenizer files are copied from it on save), or null.</summary>
-    public string? name_or_path { get; private set; }
-
-    public LlamaModel model => (LlamaModel)get_submodule("model");
     public LoraLinear lm_head => (LoraLinear)get_submodule("lm_head");
 
     /// <summary>A model with random weights drawn as transformers' _init_weights does (see <see cref="ModelInit"/>).</summary>
@@ -54,21 +40,8 @@ public sealed class LlamaForCausalLM : Module
     /// <param name="generator">Seeded generator for the weights.</param>
     /// <param name="dtype">Compute dtype (float32 default; bfloat16 and float16 supported).</param>
     /// <param name="device">Device (CPU default).</param>
-    public static LlamaForCausalLM from_config(LlamaConfig config, Generator generator, ScalarType dtype = ScalarType.Float32, Device? device = null)
-    {
-        var warnings = Check(config, "config", dtype, device);
-        var m = new LlamaForCausalLM(config, dtype, device, warnings);
-        try
-        {
-            ModelInit.InitWeights(m, config.InitStd, generator);
-            return m;
-        }
-        catch
-        {
-            m.Dispose();
-            throw;
-        }
-    }
+    public static LlamaForCausalLM from_config(LlamaConfig config, Generator generator, ScalarType dtype = ScalarType.Float32, Device? device = null) =>
+        Initialized(new LlamaForCausalLM(config, dtype, device, Check(config, "config", dtype, device)), generator);
 
     /// <summary>Loads a Hugging Face folder: config.json and model.safetensors or sharded safetensors (f32, f16 or bf16
     /// on disk), converted to <paramref name="dtype"/> tensor by tensor while reading. Nothing is initialized twice:
@@ -79,19 +52,12 @@ public sealed class LlamaForCausalLM : Module
     {
         var config = LlamaConfig.Load(folder);
         var warnings = Check(config, Path.Combine(folder, "config.json"), dtype, device);
-        var m = new LlamaForCausalLM(config, dtype, device, warnings);
-        try
+        return Filled(new LlamaForCausalLM(config, dtype, device, warnings), m =>
         {
             CheckpointLoader.Load(m, folder, Describe(config), m.TiedKeys(),
                                   mayBeIgnored: k => k.StartsWith("v_head.", StringComparison.Ordinal));
             m.name_or_path = Path.GetFullPath(folder);
-            return m;
-        }
-        catch
-        {
-            m.Dispose();
-            throw;
-        }
+        });
     }
 
     /// <summary>Writes a Hugging Face folder (see <see cref="PretrainedFolder.Save"/>) in the model's dtype: the
@@ -101,16 +67,9 @@ public sealed class LlamaForCausalLM : Module
     /// save the adapter in PEFT format instead.</exception>
     public void save_pretrained(string folder, long maxShardBytes = 5L << 30, bool overwrite = false)
     {
-        var state = state_dict();
-        var lora = state.Keys.Where(k => k.Contains(".lora_A.") || k.Contains(".lora_B.")).ToList();
-        if (lora.Count > 0)
-            throw new ModelException($"the model carries {lora.Count / 2} unmerged LoRA adapter(s) (e.g. {lora[0]}): merge them into the base " +
-                                     "weights first (LoraModel.merge_and_unload) or save the adapter alone (LoraModel.save_adapter)");
         var tied = TiedKeys();
-        var tensors = state.Where(kv => !tied.Contains(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
-        PretrainedFolder.Save(folder, config.ToJson(dtype),
-                              PretrainedFolder.GenerationConfigFrom(config.BosTokenId, config.EosTokenId, config.PadTokenId),
-                              tensors, name_or_path, maxShardBytes, overwrite);
+        var tensors = state_dict().Where(kv => !tied.Contains(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+        SaveFolder(folder, config.ToJson(dtype), tensors, maxShardBytes, overwrite);
     }
 
     /// <summary>Runs the model.</summary>
@@ -138,14 +97,4 @@ public sealed class LlamaForCausalLM : Module
     public KvCache new_cache(int? capacity = null) => new(config.Layers, capacity);
 
     internal HashSet<string> TiedKeys() => config.Tied ? ["lm_head.weight"] : [];
-
-    internal static IReadOnlyList<string> Check(LlamaConfig config, string where, ScalarType dtype, Device? device)
-    {
-        ComputeDtype.Check(dtype, device);
-        return config.Validate(where);
-    }
-
-    internal static string Describe(LlamaConfig c) =>
-        $"{c.ModelType}, vocab_size {c.Vocab}, hidden_size {c.Hidden}, intermediate_size {c.Intermediate}, {c.Layers} layers, " +
-        $"{c.Heads} heads, {c.KeyValueHeads} kv heads, head_dim {c.HeadDim}, tie_word_embeddings {c.Tied.ToString().ToLowerInvariant()}";
 }
