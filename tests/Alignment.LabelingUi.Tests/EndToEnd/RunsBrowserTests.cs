@@ -155,7 +155,7 @@ public class LiveCurvesBrowserTests
         var execution = engine.Repository.Executions(id).Single().Id;
         engine.Db.Write((c, t) =>
         {
-            engine.Repository.FinishExecution(c, t, execution, "completed", null, null, new JsonObject { ["metrics"] = artifact.Hash }, 1, null, "done\n");
+            engine.Repository.FinishExecution(c, t, execution, ExecutionStatus.Completed, null, null, new JsonObject { ["metrics"] = artifact.Hash }, 1, null, "done\n");
             engine.Repository.SetStatus(c, t, id, InstanceStatus.Finished, null, null);
         });
         Directory.Delete(runDir, recursive: true);

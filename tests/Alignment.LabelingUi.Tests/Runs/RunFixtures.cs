@@ -72,7 +72,7 @@ public static class RunFixtures
         engine.Db.Write((c, t) =>
         {
             long execution = engine.Repository.StartExecution(c, t, id, new ActivityNode(node, 0), 1);
-            engine.Repository.FinishExecution(c, t, execution, "completed", null, null, new JsonObject { ["report"] = reportHash, ["winRate"] = 0.75 }, 1, null, "done\n");
+            engine.Repository.FinishExecution(c, t, execution, ExecutionStatus.Completed, null, null, new JsonObject { ["report"] = reportHash, ["winRate"] = 0.75 }, 1, null, "done\n");
             engine.Repository.SetStatus(c, t, id, InstanceStatus.Finished, null, null);
         });
         return id;
