@@ -48,21 +48,10 @@ public static class DpoTrainer
                               f => f.PromptIds.Concat(f.ChosenIds).Concat(f.RejectedIds), vocab, r => r.Line);
     }
 
-    private static ReferenceLogps? Reference(DpoOptions o, RunSession session, List<PreferenceFeatures> rows, string file, int pad, ITrainingProgress progress)
-    {
-        if (o.ReferenceFree) return null;
-        string reference = Path.GetFullPath(o.RefModel is { Length: > 0 } r ? r : o.Model!);
-        var metadata = new Dictionary<string, string>
-        {
-            ["reference_sha256"] = OptionsSnapshot.FolderSha256(reference),   // content, not a path: the same in every home
-            ["data_sha256"] = OptionsSnapshot.FileSha256(file == ReferenceFile ? o.Data! : o.EvalData!),
-            ["dtype"] = o.Dtype,
-            ["template"] = o.Template ?? "",
-            ["max_length"] = o.MaxLength.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        };
-        return ReferenceLogps.LoadOrCompute(Path.Combine(session.Store.OutputDir, file), metadata, reference, TrainableModel.ParseDtype(o.Dtype),
-                                            rows.Select(f => (f.PromptIds, f.ChosenIds, f.PromptIds, f.RejectedIds)).ToList(), o.BatchSize, pad, progress.Message);
-    }
+    private static ReferenceLogps? Reference(DpoOptions o, RunSession session, List<PreferenceFeatures> rows, string file, int pad, ITrainingProgress progress) =>
+        o.ReferenceFree ? null
+            : ReferenceLogps.ForRun(o, o.RefModel, session, file, file == ReferenceFile ? o.Data! : o.EvalData!, stage: null,
+                                    rows.Select(f => (f.PromptIds, f.ChosenIds, f.PromptIds, f.RejectedIds)).ToList(), pad, progress);
 }
 
 /// <summary>One micro-batch of DPO: per-pair losses from <see cref="DpoLoss"/>, summed and divided by the pairs of the

@@ -68,23 +68,10 @@ public static class KtoTrainer
         return examples;
     }
 
-    private static ReferenceLogps Reference(KtoOptions o, RunSession session, List<KtoExample> rows, string dataPath, string file, int pad, ITrainingProgress progress)
-    {
-        string reference = Path.GetFullPath(o.RefModel is { Length: > 0 } r ? r : o.Model!);
-        var metadata = new Dictionary<string, string>
-        {
-            ["stage"] = "kto",
-            ["reference_sha256"] = OptionsSnapshot.FolderSha256(reference),   // content, not a path: the same in every home
-            ["data_sha256"] = OptionsSnapshot.FileSha256(dataPath),
-            ["dtype"] = o.Dtype,
-            ["template"] = o.Template ?? "",
-            ["max_length"] = o.MaxLength.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        };
-        // "first" = the row's completion, "second" = its KL partner (the same prompt, possibly cut to another length).
-        return ReferenceLogps.LoadOrCompute(Path.Combine(session.Store.OutputDir, file), metadata, reference, TrainableModel.ParseDtype(o.Dtype),
-            rows.Select(e => (e.Matched.PromptIds, e.Matched.CompletionIds, e.Mismatched.PromptIds, e.Mismatched.CompletionIds)).ToList(),
-            o.BatchSize, pad, progress.Message);
-    }
+    // "first" = the row's completion, "second" = its KL partner (the same prompt, possibly cut to another length).
+    private static ReferenceLogps Reference(KtoOptions o, RunSession session, List<KtoExample> rows, string dataPath, string file, int pad, ITrainingProgress progress) =>
+        ReferenceLogps.ForRun(o, o.RefModel, session, file, dataPath, stage: "kto",
+            rows.Select(e => (e.Matched.PromptIds, e.Matched.CompletionIds, e.Mismatched.PromptIds, e.Mismatched.CompletionIds)).ToList(), pad, progress);
 }
 
 /// <summary>One micro-batch of KTO: rows and their KL partners in one forward.</summary>

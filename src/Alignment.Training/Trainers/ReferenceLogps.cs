@@ -2,7 +2,9 @@ using Alignment.Models.Llama;
 using Alignment.Torch;
 using Alignment.Torch.IO;
 using Alignment.Training.Batching;
+using Alignment.Training.Config;
 using Alignment.Training.Losses;
+using Alignment.Training.Runtime;
 using static Alignment.Torch.torch;
 
 namespace Alignment.Training.Trainers;
@@ -24,6 +26,28 @@ public sealed class ReferenceLogps
 
     public double[] First { get; }
     public double[] Second { get; }
+
+    /// <summary>
+    /// The reference log-probs of a run of the DPO family or KTO, kept in <paramref name="file"/> of the run's output
+    /// folder: the reference model is <paramref name="refModel"/>, or else the model training starts from. The file's
+    /// metadata records what the values depend on (the reference's and the data's content hashes, dtype, template,
+    /// max_length, and <paramref name="stage"/> when given), so a rerun or resume reuses it only when all of them match.
+    /// </summary>
+    public static ReferenceLogps ForRun(CommonOptions o, string? refModel, RunSession session, string file, string dataPath, string? stage,
+                                        IReadOnlyList<(int[] prompt, int[] first, int[] secondPrompt, int[] second)> rows, int padId,
+                                        ITrainingProgress progress)
+    {
+        string reference = Path.GetFullPath(refModel is { Length: > 0 } r ? r : o.Model!);
+        var metadata = new Dictionary<string, string>();
+        if (stage is not null) metadata["stage"] = stage;
+        metadata["reference_sha256"] = OptionsSnapshot.FolderSha256(reference);   // content, not a path: the same in every home
+        metadata["data_sha256"] = OptionsSnapshot.FileSha256(dataPath);
+        metadata["dtype"] = o.Dtype;
+        metadata["template"] = o.Template ?? "";
+        metadata["max_length"] = o.MaxLength.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return LoadOrCompute(Path.Combine(session.Store.OutputDir, file), metadata, reference, TrainableModel.ParseDtype(o.Dtype), rows,
+                             o.BatchSize, padId, progress.Message);
+    }
 
     /// <summary>Reads <paramref name="path"/> when its metadata equals <paramref name="metadata"/>, else computes the
     /// values with a freshly loaded reference model (freed before training starts) and writes the file.</summary>
