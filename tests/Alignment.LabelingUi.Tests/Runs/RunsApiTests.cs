@@ -219,7 +219,7 @@ public class RunsActionsTests
         var resumed = await api.PostAsync($"/api/runs/{id}/resume", null);
         Assert.Equal(HttpStatusCode.Accepted, resumed.StatusCode);
         var launcher = app.Service<Alignment.LabelingUi.Features.Runs.RunLauncher>();
-        for (int i = 0; i < 200 && launcher.LastOutcome(id) is null; i++) await Task.Delay(50);
+        await launcher.Running(id)!.WaitAsync(TimeSpan.FromSeconds(30));
         Assert.StartsWith("suspended: waiting for judgments", launcher.LastOutcome(id));
         Assert.Equal(InstanceStatus.Suspended, engine.Repository.Get(id).Status);
 
