@@ -162,20 +162,14 @@ internal sealed class BpeModel : IWordModel
     private void TokenizeWord(ReadOnlySpan<char> word, List<int> output)
     {
         if (word.IsEmpty) return;
-        if (_cache.TryGet(word, out var cached))
-        {
-            output.AddRange(cached);
-            return;
-        }
+        if (_cache.TryAppend(word, output)) return;
         if (IgnoreMerges && _vocabBySpan.TryGetValue(word, out int whole))
         {
             output.Add(whole);
             return;
         }
 
-        var ids = Encode(word);
-        output.AddRange(ids);
-        _cache.Add(word, ids);
+        _cache.AddAndAppend(word, Encode(word), output);
     }
 
     private int[] Encode(ReadOnlySpan<char> word)

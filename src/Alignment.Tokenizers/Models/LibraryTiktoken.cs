@@ -81,14 +81,8 @@ internal sealed class LibraryTiktoken : IWordModel
     public void Tokenize(ReadOnlySpan<char> word, List<int> output)
     {
         if (word.IsEmpty) return;
-        if (_cache.TryGet(word, out var cached))
-        {
-            output.AddRange(cached);
-            return;
-        }
-        var ids = _tiktoken.EncodeToIds(word, considerPreTokenization: false, considerNormalization: false).ToArray();
-        output.AddRange(ids);
-        _cache.Add(word, ids);
+        if (_cache.TryAppend(word, output)) return;
+        _cache.AddAndAppend(word, _tiktoken.EncodeToIds(word, considerPreTokenization: false, considerNormalization: false).ToArray(), output);
     }
 
     private static string Clip(string s) => s.Length <= 40 ? s : s[..40] + "…";
