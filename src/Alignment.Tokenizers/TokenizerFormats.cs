@@ -36,7 +36,7 @@ public sealed partial class Tokenizer
             ? """{"type":"Sequence","decoders":[{"type":"Replace","pattern":{"String":"▁"},"content":" "},{"type":"ByteFallback"},{"type":"Fuse"},{"type":"Strip","content":" ","start":1,"stop":0}]}"""
             : """{"type":"Sequence","decoders":[{"type":"Replace","pattern":{"String":"▁"},"content":" "},{"type":"ByteFallback"},{"type":"Fuse"}]}""";
         return new Tokenizer(
-            new SentencePieceModelNormalizer(library),
+            new SentencePieceModelNormalizer(library, sentencePiece.HasCharsMap),
             preTokenizer: null,
             sentencePiece,
             postProcessor: null,

@@ -21,8 +21,9 @@ internal sealed class LibrarySentencePiece : IWordModel
     private readonly bool _cut;
     private readonly WordCache _cache = new();
 
-    private LibrarySentencePiece(SentencePieceTokenizer model, TokenizerPath path)
+    private LibrarySentencePiece(SentencePieceTokenizer model, TokenizerPath path, bool hasCharsMap)
     {
+        HasCharsMap = hasCharsMap;
         _model = model;
         Path = path;
         Vocab = model.Vocabulary;
@@ -34,6 +35,9 @@ internal sealed class LibrarySentencePiece : IWordModel
     public TokenizerPath Path { get; }
     public IReadOnlyDictionary<string, int> Vocab { get; }
     public string? UnkToken { get; }
+
+    /// <summary>The model's normalizer has a precompiled character map (nmt_nfkc and the like; Llama's is "identity").</summary>
+    public bool HasCharsMap { get; }
 
     /// <summary>The library's tokenizer, for its normalizer and special pieces.</summary>
     public SentencePieceTokenizer Library => _model;
@@ -50,14 +54,14 @@ internal sealed class LibrarySentencePiece : IWordModel
         {
             throw new TokenizerException($"{file}: cannot read: {e.Message}", e);
         }
-        int modelType = ModelType(bytes, file);
+        var (modelType, hasCharsMap) = ModelSpec(bytes, file);
         try
         {
             using var stream = new MemoryStream(bytes, writable: false);
             return modelType switch
             {
-                Bpe => new LibrarySentencePiece(LlamaTokenizer.Create(stream, addBeginOfSentence: false, addEndOfSentence: false), TokenizerPath.LibraryLlama),
-                Unigram => new LibrarySentencePiece(SentencePieceTokenizer.Create(stream, addBeginningOfSentence: false, addEndOfSentence: false), TokenizerPath.LibrarySentencePiece),
+                Bpe => new LibrarySentencePiece(LlamaTokenizer.Create(stream, addBeginOfSentence: false, addEndOfSentence: false), TokenizerPath.LibraryLlama, hasCharsMap),
+                Unigram => new LibrarySentencePiece(SentencePieceTokenizer.Create(stream, addBeginningOfSentence: false, addEndOfSentence: false), TokenizerPath.LibrarySentencePiece, hasCharsMap),
                 _ => throw new TokenizerException(
                     $"{file}: trainer_spec.model_type {modelType} ({(modelType == 3 ? "WORD" : modelType == 4 ? "CHAR" : "unknown")}) is not supported (Microsoft.ML.Tokenizers reads BPE and Unigram models)"),
             };
@@ -96,19 +100,24 @@ internal sealed class LibrarySentencePiece : IWordModel
     private const int Unigram = 1, Bpe = 2;
 
     /// <summary>
-    /// <c>ModelProto.trainer_spec.model_type</c> (field 2, then field 3; UNIGRAM when absent), read from the
-    /// protobuf wire format, which the library does not expose.
+    /// <c>ModelProto.trainer_spec.model_type</c> (field 2, then field 3; UNIGRAM when absent) and whether
+    /// <c>normalizer_spec.precompiled_charsmap</c> (field 3, then field 2) is non-empty, read from the protobuf wire
+    /// format, which the library does not expose.
     /// </summary>
-    private static int ModelType(byte[] model, string file)
+    private static (int Type, bool HasCharsMap) ModelSpec(byte[] model, string file)
     {
         int type = Unigram;
-        foreach (var (field, value, start, length) in Fields(model, 0, model.Length, file))
+        bool charsMap = false;
+        foreach (var (field, _, start, length) in Fields(model, 0, model.Length, file))
         {
-            if (field != 2 || length < 0) continue;
+            if (length < 0 || field is not (2 or 3)) continue;
             foreach (var (inner, innerValue, _, innerLength) in Fields(model, start, start + length, file))
-                if (inner == 3 && innerLength < 0) type = (int)innerValue;
+            {
+                if (field == 2 && inner == 3 && innerLength < 0) type = (int)innerValue;
+                if (field == 3 && inner == 2 && innerLength > 0) charsMap = true;
+            }
         }
-        return type;
+        return (type, charsMap);
     }
 
     /// <summary>Top-level fields of a protobuf message: varints as (field, value, -, -1), length-delimited as (field, -, start, length).</summary>
