@@ -83,4 +83,28 @@ public sealed class TokenizeCommandTests : IDisposable
         Assert.Equal(j["tokens"]!.GetValue<long>(), j["own"]!["tokens"]!.GetValue<long>());
         Assert.True(j["own"]!["mb_per_second"]!.GetValue<double>() > 0);
     }
+
+    [Fact]
+    public void Bench_tokenizer_times_the_library_model_and_our_own_bpe_on_a_folder_with_both()
+    {
+        string text = Path.Combine(dir, "t.txt");
+        File.WriteAllText(text, string.Concat(Enumerable.Repeat("The quick brown fox jumps over the lazy dog.\n", 200)));
+        // Meta's Llama 2 folder: tokenizer.model (LlamaTokenizer) and its tokenizer.json (our own BPE), same tokens.
+        var r = CliRunner.Run("bench", "tokenizer", "--tokenizer", Path.Combine(CacheDir, "models", "llama2-spm"), "--text", text, "--seconds", "0.1", "--json");
+        Assert.True(r.ExitCode == 0, r.Error);
+        var j = JsonNode.Parse(r.Out)!;
+        Assert.Equal("LibraryLlama", j["path"]!.GetValue<string>());
+        Assert.Equal("OwnBpe", j["own"]!["path"]!.GetValue<string>());
+        Assert.Equal(j["tokens"]!.GetValue<long>(), j["own"]!["tokens"]!.GetValue<long>());
+
+        // A tiktoken file has no tokenizer.json for our own BPE to read: the library's model alone.
+        r = CliRunner.Run("bench", "tokenizer", "--tokenizer", Path.Combine(CacheDir, "models", "cl100k"), "--text", text, "--seconds", "0.1", "--json");
+        Assert.True(r.ExitCode == 0, r.Error);
+        j = JsonNode.Parse(r.Out)!;
+        Assert.Equal("LibraryTiktoken", j["path"]!.GetValue<string>());
+        Assert.Null(j["own"]);
+        // tiktoken's cl100k_base encodes each line as 10 tokens: The, " quick", " brown", " fox", " jumps", " over", " the",
+        // " lazy", " dog", ".\n"; 2000 for the 200 lines (tiktoken 1.0.22 on the whole text gives 2000 too).
+        Assert.Equal(2000, j["tokens"]!.GetValue<long>());
+    }
 }

@@ -12,8 +12,8 @@ public static class BenchTokenizerCommand
 {
     public const double TargetMegabytesPerSecond = 5;
 
-    /// <summary>`--json` object: the tokenizer as loaded (its <see cref="Path"/>), and <see cref="Own"/>, our own BPE on the same file
-    /// when the tokenizer loads on Microsoft.ML.Tokenizers' BPE.</summary>
+    /// <summary>`--json` object: the tokenizer as loaded (its <see cref="Path"/>), and <see cref="Own"/>, our own BPE on the same
+    /// folder's tokenizer.json when the tokenizer loads on one of Microsoft.ML.Tokenizers' models and has a tokenizer.json.</summary>
     public sealed record Report(string Tokenizer, string Text, string Path, long Bytes, long Tokens, double ColdMbPerSecond, double MbPerSecond,
                                 double TokensPerSecond, int Passes, double TargetMbPerSecond, Run? Own);
 
@@ -24,7 +24,7 @@ public static class BenchTokenizerCommand
     {
         var tokenizer = new Option<string?>("--tokenizer")
         {
-            Description = "tokenizer.json or a model folder. Default: a byte-level BPE (8,192 tokens, Llama 3 split rules) trained on the text first.",
+            Description = "A model folder, tokenizer.json, tokenizer.model or .tiktoken file. Default: a byte-level BPE (8,192 tokens, Llama 3 split rules) trained on the text first.",
             HelpName = "FILE_OR_DIR",
         };
         var text = new Option<string?>("--text") { Description = "UTF-8 text file to encode. Default: 4 MB of built-in English prose.", HelpName = "FILE" };
@@ -49,7 +49,7 @@ public static class BenchTokenizerCommand
                 if (tokPath != null)
                 {
                     tok = Tokenizer.FromFile(tokPath);
-                    if (tok.EncodingPath != TokenizerPath.OwnBpe) own = Tokenizer.FromFile(tokPath, TokenizerPath.OwnBpe);
+                    if (tok.EncodingPath != TokenizerPath.OwnBpe && HasTokenizerJson(tokPath)) own = Tokenizer.FromFile(tokPath, TokenizerPath.OwnBpe);
                     name = tokPath;
                 }
                 else
@@ -89,4 +89,10 @@ public static class BenchTokenizerCommand
         }));
         return command;
     }
+
+    /// <summary>Whether our own BPE can read the same tokenizer: a folder or file with a tokenizer.json.</summary>
+    private static bool HasTokenizerJson(string path) =>
+        Directory.Exists(path) ? File.Exists(System.IO.Path.Combine(path, "tokenizer.json"))
+        : path.EndsWith(".model", StringComparison.OrdinalIgnoreCase) ? File.Exists(System.IO.Path.Combine(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!, "tokenizer.json"))
+        : !path.EndsWith(".tiktoken", StringComparison.OrdinalIgnoreCase);
 }

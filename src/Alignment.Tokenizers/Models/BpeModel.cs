@@ -18,8 +18,6 @@ internal sealed class BpeModel : IWordModel
     private readonly int _unkId;
     private readonly bool _cutBeforeMetaspace;
 
-    /// <summary>SentencePiece's word-start mark, written for spaces by the Metaspace step or the Prepend/Replace normalizers.</summary>
-    private const char Metaspace = '\u2581';
 
     public BpeModel(
         Dictionary<string, int> vocab,
@@ -59,11 +57,7 @@ internal sealed class BpeModel : IWordModel
             _merges.TryAdd(BpeMerger.Key(a, b), new Merge(rank, id));
         }
 
-        // A SentencePiece vocabulary without pre-tokenizer is applied to whole stretches of text.
-        // When no token has a ▁ after another character, no token can span a cut made in front of a
-        // ▁ that follows another character, so cutting there gives the same tokens, cacheably.
-        _cutBeforeMetaspace = vocab.Keys.Any(t => t.Contains(Metaspace))
-            && !vocab.Keys.Any(HasInnerMetaspace);
+        _cutBeforeMetaspace = MetaspaceCut.Applies(vocab.Keys);
 
         _byteFallbackIds = new int[256];
         for (int b = 0; b < 256; b++)
@@ -134,13 +128,6 @@ internal sealed class BpeModel : IWordModel
             (i, message) => new TokenizerException($"{mergesJson.File}: {mergesJson.Path}[{i}] {message}"));
     }
 
-    private static bool HasInnerMetaspace(string token)
-    {
-        for (int i = 1; i < token.Length; i++)
-            if (token[i] == Metaspace && token[i - 1] != Metaspace) return true;
-        return false;
-    }
-
     /// <summary>Appends the ids of one pre-tokenized word to <paramref name="output"/>.</summary>
     public void Tokenize(ReadOnlySpan<char> word, List<int> output)
     {
@@ -149,33 +136,20 @@ internal sealed class BpeModel : IWordModel
             TokenizeWord(word, output);
             return;
         }
-        int start = 0;
-        for (int i = 1; i < word.Length; i++)
-        {
-            if (word[i] != Metaspace || word[i - 1] == Metaspace) continue;
-            TokenizeWord(word[start..i], output);
-            start = i;
-        }
-        TokenizeWord(word[start..], output);
+        MetaspaceCut.Encode(word, output, TokenizeWord);
     }
 
     private void TokenizeWord(ReadOnlySpan<char> word, List<int> output)
     {
         if (word.IsEmpty) return;
-        if (_cache.TryGet(word, out var cached))
-        {
-            output.AddRange(cached);
-            return;
-        }
+        if (_cache.TryAppend(word, output)) return;
         if (IgnoreMerges && _vocabBySpan.TryGetValue(word, out int whole))
         {
             output.Add(whole);
             return;
         }
 
-        var ids = Encode(word);
-        output.AddRange(ids);
-        _cache.Add(word, ids);
+        _cache.AddAndAppend(word, Encode(word), output);
     }
 
     private int[] Encode(ReadOnlySpan<char> word)

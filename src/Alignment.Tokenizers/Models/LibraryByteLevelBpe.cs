@@ -55,11 +55,7 @@ internal sealed class LibraryByteLevelBpe : IWordModel
     public void Tokenize(ReadOnlySpan<char> word, List<int> output)
     {
         if (word.IsEmpty) return;
-        if (_cache.TryGet(word, out var cached))
-        {
-            output.AddRange(cached);
-            return;
-        }
+        if (_cache.TryAppend(word, output)) return;
         if (_ignoreMerges && word.Length <= 256)
         {
             Span<char> mapped = stackalloc char[word.Length * 3];
@@ -70,8 +66,6 @@ internal sealed class LibraryByteLevelBpe : IWordModel
                 return;
             }
         }
-        var ids = _bpe.EncodeToIds(word, considerPreTokenization: false, considerNormalization: false).ToArray();
-        output.AddRange(ids);
-        _cache.Add(word, ids);
+        _cache.AddAndAppend(word, _bpe.EncodeToIds(word, considerPreTokenization: false, considerNormalization: false).ToArray(), output);
     }
 }

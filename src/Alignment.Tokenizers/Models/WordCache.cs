@@ -16,10 +16,18 @@ internal sealed class WordCache
 
     public WordCache() => _bySpan = _cache.GetAlternateLookup<ReadOnlySpan<char>>();
 
-    public bool TryGet(ReadOnlySpan<char> word, out int[] ids) => _bySpan.TryGetValue(word, out ids!);
-
-    public void Add(ReadOnlySpan<char> word, int[] ids)
+    /// <summary>Appends the cached ids of <paramref name="word"/> to <paramref name="output"/>; false when not cached.</summary>
+    public bool TryAppend(ReadOnlySpan<char> word, List<int> output)
     {
+        if (!_bySpan.TryGetValue(word, out var ids)) return false;
+        output.AddRange(ids);
+        return true;
+    }
+
+    /// <summary>Appends <paramref name="ids"/>, just encoded for <paramref name="word"/>, and caches them.</summary>
+    public void AddAndAppend(ReadOnlySpan<char> word, int[] ids, List<int> output)
+    {
+        output.AddRange(ids);
         if (word.Length < MaxWordLength && _cache.Count < Capacity)
             _bySpan.TryAdd(word, ids);
     }
