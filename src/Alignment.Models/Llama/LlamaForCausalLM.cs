@@ -106,6 +106,13 @@ public sealed class LlamaForCausalLM : Module
         if (lora.Count > 0)
             throw new ModelException($"the model carries {lora.Count / 2} unmerged LoRA adapter(s) (e.g. {lora[0]}): merge them into the base " +
                                      "weights first (LoraModel.merge_and_unload) or save the adapter alone (LoraModel.save_adapter)");
+        var ia3 = state.Keys.Where(k => k.EndsWith(".ia3_l", StringComparison.Ordinal)).ToList();
+        if (ia3.Count > 0)
+            throw new ModelException($"the model carries {ia3.Count} unmerged IA3 vector(s) (e.g. {ia3[0]}): merge them into the base " +
+                                     "weights first (Ia3Model.merge_and_unload) or save the adapter alone (Ia3Model.save_adapter)");
+        if (model.prompt_encoder is { } pe)
+            throw new ModelException($"the model carries a {pe.config.PeftType} adapter, which cannot be merged into the weights (its virtual tokens " +
+                                     "are extra inputs, not a change of weights): save the adapter alone (PromptLearning.save_adapter) and load it onto the base model");
         var tied = TiedKeys();
         var tensors = state.Where(kv => !tied.Contains(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
         PretrainedFolder.Save(folder, config.ToJson(dtype),
@@ -134,8 +141,9 @@ public sealed class LlamaForCausalLM : Module
         return new CausalLMOutput(logits, o.last_hidden_state.MoveToOuterScope(), o.hidden_states);
     }
 
-    /// <summary>A KV cache sized for this model (see <see cref="KvCache"/>).</summary>
-    public KvCache new_cache(int? capacity = null) => new(config.Layers, capacity);
+    /// <summary>A KV cache sized for this model (see <see cref="KvCache"/>); <paramref name="capacity"/> counts token
+    /// positions, and a prompt-learning adapter's virtual positions are added to it.</summary>
+    public KvCache new_cache(int? capacity = null) => new(config.Layers, capacity + (model.prompt_encoder?.num_virtual_tokens ?? 0));
 
     internal HashSet<string> TiedKeys() => config.Tied ? ["lm_head.weight"] : [];
 

@@ -1,4 +1,5 @@
 using System.Text;
+using Alignment.Models.Checkpoints;
 using Alignment.Models.Core;
 using Alignment.Models.Llama;
 using Alignment.Torch;
@@ -118,9 +119,7 @@ public static class LoraModel
         Directory.CreateDirectory(folder);
         Safetensors.Save(Path.Combine(folder, WeightsFile), tensors, new Dictionary<string, string> { ["format"] = "pt" });
         string json = config.ToPeftJson(config.TargetModules, baseModelNameOrPath ?? model.name_or_path);
-        string path = Path.Combine(folder, ConfigFile), tmp = path + $".{Guid.NewGuid():N}.tmp";
-        File.WriteAllText(tmp, json + "\n");
-        File.Move(tmp, path, overwrite: true);
+        AtomicText.Write(Path.Combine(folder, ConfigFile), json + "\n");
     }
 
     /// <summary>Reads a PEFT LoRA adapter folder into <paramref name="model"/>: adds adapters as adapter_config.json
