@@ -8,7 +8,7 @@ namespace Alignment.Models.Tests;
 
 using F = torch.nn.functional;
 
-// Prefix tuning, prompt tuning, P-tuning (MLP and LSTM) and IA3 against the independent PyTorch implementation of PEFT's
+// Prefix tuning, prompt tuning, P-tuning (MLP and LSTM), IA3 and bottleneck adapters (Houlsby, Pfeiffer) against the independent PyTorch implementation of PEFT's
 // forward (reference/peft_reference.py, float64; its encoders are torch.nn.Embedding/Sequential/LSTM): the adapter
 // starts from the reference's parameters (Fixtures/peft/<case>/init.safetensors, PEFT's module names), then the logits
 // of one sequence and every adapter parameter after one SGD step (lr 0.5) on the mean next-token loss must agree.
@@ -17,7 +17,8 @@ public class PeftParityTests(ITestOutputHelper output)
 {
     private const double Tolerance = 2e-4;
 
-    public static TheoryData<string> Cases => new("prefix_plain", "prefix_projection", "prompt_tuning", "p_tuning_mlp", "p_tuning_lstm", "ia3");
+    public static TheoryData<string> Cases => new("prefix_plain", "prefix_projection", "prompt_tuning", "p_tuning_mlp", "p_tuning_lstm", "ia3",
+                                                       "bottleneck_houlsby", "bottleneck_pfeiffer");
 
     private static string CaseFolder(string name) => Path.Combine(AppContext.BaseDirectory, "Fixtures", "peft", name);
 
@@ -66,6 +67,15 @@ public class PeftParityTests(ITestOutputHelper output)
     internal static Dictionary<string, nn.Parameter> Attach(LlamaForCausalLM model, string peftType, JsonElement o)
     {
         using var g = new Generator(0);
+        if (peftType == "BOTTLENECK")
+        {
+            BottleneckAdapters.add_adapters(model, new BottleneckConfig
+            {
+                Config = o.GetProperty("config").GetString()!, ReductionFactor = o.GetProperty("reduction_factor").GetInt32(),
+                NonLinearity = o.GetProperty("non_linearity").GetString(),
+            }, g);
+            return BottleneckAdapters.Parameters(model).ToDictionary(p => p.name, p => p.parameter);
+        }
         if (peftType == "IA3")
         {
             Ia3Model.add_adapters(model, new Ia3Config());

@@ -228,6 +228,46 @@ public class PeftTests
         Assert.Contains("feedforward_modules [up_proj]", e.Message);
     }
 
+    [Theory]
+    [InlineData("houlsby", 2 * 2 * ((32 * 2 + 2) + (2 * 32 + 32)))]   // 2 adapters × 2 layers, each Linear(32, 32/16) + Linear(2, 32)
+    [InlineData("pfeiffer", 2 * ((32 * 2 + 2) + (2 * 32 + 32)))]      // 1 adapter × 2 layers
+    public void Bottleneck_adapters_start_as_the_identity_train_alone_save_load_and_refuse_to_merge(string config, long size)
+    {
+        using var t = new TempDir();
+        using var model = Tiny.Model();
+        using var g = new Generator(7);
+        using var scope = NewDisposeScope();
+        var before = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
+        var start = Logits(model);
+        BottleneckAdapters.add_adapters(model, new BottleneckConfig { Config = config }, g);
+        Assert.Equal(0, Tiny.MaxAbsDiff(start, Logits(model)));           // adapter_up starts at zero: the identity
+        var trainable = model.named_parameters().Where(p => p.parameter.requires_grad).ToList();
+        Assert.Equal(size, trainable.Sum(p => p.parameter.numel()));
+        Assert.All(trainable, p => Assert.Matches(@"^model\.layers\.\d\.(attention|output)_adapter\.adapter_(down|up)\.(weight|bias)$", p.name));
+        Assert.Equal(config == "houlsby", model.model.layers.First().attention_adapter is not null);
+        Assert.Equal(config == "houlsby" ? "swish" : "relu", model.model.layers.First().output_adapter!.non_linearity);   // AdapterHub's defaults
+
+        var initial = trainable.ToDictionary(p => p.name, p => p.parameter.detach().clone());
+        Train(model, trainable.Select(p => p.parameter));
+        foreach (var (key, v) in before) Assert.True(Tiny.MaxAbsDiff(v, model.state_dict()[key]) == 0, $"{key} changed");
+        foreach (var (key, v) in initial) Assert.True(Tiny.MaxAbsDiff(v, model.state_dict()[key]) > 0, $"{key} did not train");
+
+        model.eval();
+        var adapted = Logits(model);
+        var e = Assert.Throws<ModelException>(() => model.save_pretrained(t.Sub("merged")));
+        Assert.Contains("cannot be merged", e.Message);
+        Assert.Throws<ModelException>(() => PeftAdapter.merge_and_unload(model));
+        BottleneckAdapters.save_adapter(model, t.Sub("a"), "base");
+        var json = JsonNode.Parse(File.ReadAllText(Path.Combine(t.Sub("a"), "adapter_config.json")))!.AsObject();
+        Assert.Equal("BOTTLENECK", json["peft_type"]!.GetValue<string>());
+        Assert.Equal(config, json["config"]!.GetValue<string>());
+        Assert.Equal(16, json["reduction_factor"]!.GetValue<int>());
+        using var fresh = Tiny.Model();
+        Assert.Equal("BOTTLENECK", PeftAdapter.load_adapter(fresh, t.Sub("a")));
+        fresh.eval();
+        Assert.Equal(0, Tiny.MaxAbsDiff(adapted, Logits(fresh)));
+    }
+
     private static readonly long[] Seq = [3, 9, 17, 4, 22, 8, 1, 30];
 
     private static Tensor Logits(LlamaForCausalLM m)

@@ -110,6 +110,7 @@ public sealed class LlamaForCausalLM : Module
         if (ia3.Count > 0)
             throw new ModelException($"the model carries {ia3.Count} unmerged IA3 vector(s) (e.g. {ia3[0]}): merge them into the base " +
                                      "weights first (Ia3Model.merge_and_unload) or save the adapter alone (Ia3Model.save_adapter)");
+        if (Peft.BottleneckAdapters.Has(this)) throw new ModelException(Peft.BottleneckAdapters.MergeRefusal + " (BottleneckAdapters.save_adapter)");
         if (model.prompt_encoder is { } pe)
             throw new ModelException($"the model carries a {pe.config.PeftType} adapter, which cannot be merged into the weights (its virtual tokens " +
                                      "are extra inputs, not a change of weights): save the adapter alone (PromptLearning.save_adapter) and load it onto the base model");

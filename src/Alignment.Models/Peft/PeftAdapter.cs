@@ -4,8 +4,8 @@ using Alignment.Models.Lora;
 
 namespace Alignment.Models.Peft;
 
-/// <summary>Any PEFT adapter folder this project reads (LORA, IA3, PREFIX_TUNING, PROMPT_TUNING, P_TUNING), chosen by
-/// the peft_type of its adapter_config.json.</summary>
+/// <summary>Any adapter folder this project reads (PEFT's LORA, IA3, PREFIX_TUNING, PROMPT_TUNING, P_TUNING, and this
+/// project's BOTTLENECK), chosen by the peft_type of its adapter_config.json.</summary>
 public static class PeftAdapter
 {
     /// <summary>The folder's peft_type.</summary>
@@ -37,19 +37,21 @@ public static class PeftAdapter
             case PromptLearningConfig.PrefixTuning or PromptLearningConfig.PromptTuning or PromptLearningConfig.PTuning:
                 PromptLearning.load_adapter(model, folder, is_trainable);
                 break;
+            case "BOTTLENECK": BottleneckAdapters.load_adapter(model, folder, is_trainable); break;
             default:
-                throw new ModelException($"{Path.Combine(folder, LoraModel.ConfigFile)}: peft_type '{type}' is not supported (LORA, IA3, PREFIX_TUNING, PROMPT_TUNING, P_TUNING)");
+                throw new ModelException($"{Path.Combine(folder, LoraModel.ConfigFile)}: peft_type '{type}' is not supported (LORA, IA3, PREFIX_TUNING, PROMPT_TUNING, P_TUNING, BOTTLENECK)");
         }
         return type;
     }
 
-    /// <summary>Folds LoRA and IA3 adapters into the weights. Prompt-learning adapters have no merged form (their
-    /// virtual tokens are extra inputs, not a change of weights): refused.</summary>
+    /// <summary>Folds LoRA and IA3 adapters into the weights. Prompt-learning adapters (their virtual tokens are extra
+    /// inputs) and bottleneck adapters (a non-linear function) have no merged form: refused.</summary>
     public static void merge_and_unload(LlamaForCausalLM model)
     {
         if (model.model.prompt_encoder is { } pe)
             throw new ModelException($"a {pe.config.PeftType} adapter cannot be merged into the model's weights: its virtual tokens are extra inputs, " +
                                      "not a change of weights. Use the base model with the adapter folder instead (generation and evaluation load both)");
+        if (BottleneckAdapters.Has(model)) throw new ModelException(BottleneckAdapters.MergeRefusal);
         LoraModel.merge_and_unload(model);
         Ia3Model.merge_and_unload(model);
     }

@@ -11,6 +11,8 @@ tuners/prompt_tuning, tuners/p_tuning, tuners/ia3/layer.py):
 - prompt tuning / P-tuning: the encoder output (P, hidden) is put before the token embeddings; positions 0..P+T-1,
   causal over all P+T; the logits of the last T rows belong to the tokens.
 - IA3: k_proj and v_proj outputs (bias included) times ia3_l (out, 1) flattened; down_proj's input times ia3_l (1, in).
+- bottleneck adapters (this project's layout, docs/bottleneck-adapters.md; PEFT has none): o + up(act(down(o))) on the
+  attention output (houlsby only) and the feed-forward output (houlsby and pfeiffer), before the residual additions.
 Encoders are torch.nn modules built as PEFT builds them (nn.Embedding, nn.Sequential of Linear/Tanh/ReLU, and
 nn.LSTM(bidirectional=True, batch_first=True)), so the C# LSTM is checked against PyTorch's own.
 
@@ -42,6 +44,8 @@ CASES = {
     "p_tuning_mlp": ("llama_gqa_bias", "P_TUNING", dict(num_virtual_tokens=3, encoder_hidden_size=10, type="MLP")),
     "p_tuning_lstm": ("qwen2_tied", "P_TUNING", dict(num_virtual_tokens=3, encoder_hidden_size=5, type="LSTM", layers=2)),
     "ia3": ("llama_gqa_bias", "IA3", dict()),
+    "bottleneck_houlsby": ("llama_gqa_bias", "BOTTLENECK", dict(config="houlsby", reduction_factor=4, non_linearity="swish")),
+    "bottleneck_pfeiffer": ("qwen3", "BOTTLENECK", dict(config="pfeiffer", reduction_factor=6, non_linearity="relu")),
 }
 
 
@@ -92,7 +96,18 @@ def build_encoder(c, peft_type, o):
     return m.to(F64)
 
 
-def forward(c, w, ids, peft_type, encoder=None, ia3=None):
+ACT = {"relu": torch.relu, "swish": torch.nn.functional.silu, "gelu": torch.nn.functional.gelu, "tanh": torch.tanh}
+
+
+def bottleneck(adapters, key, o):
+    if adapters is None or key + ".adapter_down.weight" not in adapters:
+        return o
+    act = ACT[adapters["non_linearity"]]
+    h = act(o @ adapters[key + ".adapter_down.weight"].T + adapters[key + ".adapter_down.bias"])
+    return o + h @ adapters[key + ".adapter_up.weight"].T + adapters[key + ".adapter_up.bias"]
+
+
+def forward(c, w, ids, peft_type, encoder=None, ia3=None, adapters=None):
     """Logits (T, vocab) of one sequence under the adapter."""
     mt = c["model_type"]
     eps = c.get("rms_norm_eps", 1e-6)
@@ -149,12 +164,12 @@ def forward(c, w, ids, peft_type, encoder=None, ia3=None):
         k = k.repeat_interleave(hq // hkv, dim=0)
         v = v.repeat_interleave(hq // hkv, dim=0)
         attn = torch.softmax(q @ k.transpose(1, 2) / math.sqrt(d) + causal, dim=-1) @ v
-        x = x + ref.linear(attn.transpose(0, 1).reshape(S, hq * d), w, p + "self_attn.o_proj", attention_bias)
+        x = x + bottleneck(adapters, p + "attention_adapter", ref.linear(attn.transpose(0, 1).reshape(S, hq * d), w, p + "self_attn.o_proj", attention_bias))
         h = ref.rms_norm(x, w[p + "post_attention_layernorm.weight"], eps)
         act = torch.nn.functional.silu(ref.linear(h, w, p + "mlp.gate_proj", mlp_bias)) * ref.linear(h, w, p + "mlp.up_proj", mlp_bias)
         if ia3 is not None:
             act = act * ia3[p + "mlp.down_proj"].flatten()
-        x = x + ref.linear(act, w, p + "mlp.down_proj", mlp_bias)
+        x = x + bottleneck(adapters, p + "output_adapter", ref.linear(act, w, p + "mlp.down_proj", mlp_bias))
     hidden = ref.rms_norm(x, w["model.norm.weight"], eps)
     head = w["model.embed_tokens.weight"] if c.get("tie_word_embeddings", False) else w["lm_head.weight"]
     return (hidden @ head.T)[S - T:]
@@ -170,7 +185,23 @@ def main():
     for name, (model, peft_type, o) in CASES.items():
         torch.manual_seed(sum(map(ord, name)))
         c, w = ref.read_folder(os.path.join(PARITY, model))
-        if peft_type == "IA3":
+        if peft_type == "BOTTLENECK":
+            hidden, r = c["hidden_size"], c["hidden_size"] // o["reduction_factor"]
+            params = {}
+            for i in range(c["num_hidden_layers"]):
+                for where in (["attention_adapter", "output_adapter"] if o["config"] == "houlsby" else ["output_adapter"]):
+                    k = f"model.layers.{i}.{where}"
+                    params[k + ".adapter_down.weight"] = torch.nn.Parameter(0.3 * torch.randn(r, hidden, dtype=F64))
+                    params[k + ".adapter_down.bias"] = torch.nn.Parameter(0.3 * torch.randn(r, dtype=F64))
+                    params[k + ".adapter_up.weight"] = torch.nn.Parameter(0.3 * torch.randn(hidden, r, dtype=F64))
+                    params[k + ".adapter_up.bias"] = torch.nn.Parameter(0.3 * torch.randn(hidden, dtype=F64))
+            init = {k: v.detach().clone() for k, v in params.items()}
+            logits = forward(c, w, IDS, peft_type, adapters=dict(params, non_linearity=o["non_linearity"]))
+            loss = loss_of(logits, IDS)
+            loss.backward()
+            with torch.no_grad():
+                after = {k: v - LR * v.grad for k, v in params.items()}
+        elif peft_type == "IA3":
             L = c["num_hidden_layers"]
             params = {}
             for i in range(L):
