@@ -56,6 +56,7 @@ public sealed class ActivityRegistry
         .Register(new ExportModelActivity())
         .Register(new ImportAdapterActivity())
         .Register(new SftActivity())
+        .Register(new UpftActivity())
         .Register(new TrainRewardModelActivity())
         .Register(new DpoActivity())
         .Register(new KtoActivity())
