@@ -1,4 +1,3 @@
-using System.Text;
 using Alignment.Models.Checkpoints;
 using Alignment.Models.Llama;
 using Alignment.Models.Lora;
@@ -76,22 +75,8 @@ public static class BottleneckAdapters
         add_adapters(model, config, init);
         try
         {
-            using var file = SafetensorsFile.Open(weights);
-            var expected = Parameters(model).ToDictionary(p => p.name, p => p.parameter, StringComparer.Ordinal);
-            var missing = expected.Keys.Where(k => !file.Contains(k)).ToList();
-            var unexpected = file.Names.Where(k => !expected.ContainsKey(k)).ToList();
-            var mismatched = expected.Where(kv => file.Contains(kv.Key) && !file.Info(kv.Key).Shape.SequenceEqual(kv.Value.shape)).Select(kv => kv.Key).ToList();
-            if (missing.Count + unexpected.Count + mismatched.Count > 0)
-                throw new ModelException(new StringBuilder($"{weights}: does not match {configPath} and the base model:")
-                    .Append(missing.Count > 0 ? $"\n  Missing ({missing.Count}): {string.Join(", ", missing.Take(20))}" : "")
-                    .Append(unexpected.Count > 0 ? $"\n  Unexpected ({unexpected.Count}): {string.Join(", ", unexpected.Take(20))}" : "")
-                    .Append(mismatched.Count > 0 ? $"\n  Shape mismatches ({mismatched.Count}): {string.Join(", ", mismatched.Take(20))}" : "").ToString());
-            using (no_grad())
-                foreach (var (key, p) in expected)
-                {
-                    using var t = file.Load(key, p.dtype, p.device);
-                    p.copy_(t);
-                }
+            AdapterWeights.Fill(Parameters(model).ToDictionary(p => p.name, p => (Tensor)p.parameter, StringComparer.Ordinal), weights, configPath,
+                                "the adapters were trained on a different base model (layers, hidden size); load them onto the model named by base_model_name_or_path.");
         }
         catch
         {

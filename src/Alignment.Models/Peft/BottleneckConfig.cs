@@ -47,18 +47,7 @@ public sealed record BottleneckConfig
         if (errors.Count > 0) throw new ModelException($"{where}: {string.Join("; ", errors)}");
     }
 
-    public static BottleneckConfig Load(string path)
-    {
-        if (!File.Exists(path)) throw new ModelException($"{path}: not found");
-        try
-        {
-            return JsonSerializer.Deserialize<BottleneckConfig>(File.ReadAllText(path)) ?? throw new ModelException($"{path}: empty");
-        }
-        catch (JsonException e)
-        {
-            throw new ModelException($"{path}: {e.Message}");
-        }
-    }
+    public static BottleneckConfig Load(string path) => AdapterJson.Load<BottleneckConfig>(path);
 
     public string ToJson() => JsonSerializer.Serialize(this with { NonLinearity = Activation }, new JsonSerializerOptions { WriteIndented = true });
 }

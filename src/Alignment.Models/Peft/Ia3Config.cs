@@ -45,23 +45,11 @@ public sealed record Ia3Config
         if (FanInFanOut == true) errors.Add("fan_in_fan_out true is not supported");
         if (InitIa3Weights == false) errors.Add("init_ia3_weights false is not supported (vectors start at ones)");
         foreach (var (key, value) in new[] { ("modules_to_save", ModulesToSave), ("exclude_modules", ExcludeModules), ("layers_to_transform", LayersToTransform) })
-            if (value is { ValueKind: not (JsonValueKind.Null or JsonValueKind.Undefined) } v && !(v.ValueKind == JsonValueKind.Array && v.GetArrayLength() == 0))
-                errors.Add($"{key} is not supported");
+            if (AdapterJson.IsSet(value)) errors.Add($"{key} is not supported");
         if (errors.Count > 0) throw new ModelException($"{where}: {string.Join("; ", errors)}");
     }
 
-    public static Ia3Config Load(string path)
-    {
-        if (!File.Exists(path)) throw new ModelException($"{path}: not found; a PEFT adapter folder holds adapter_config.json and adapter_model.safetensors");
-        try
-        {
-            return JsonSerializer.Deserialize<Ia3Config>(File.ReadAllText(path)) ?? throw new ModelException($"{path}: empty");
-        }
-        catch (JsonException e)
-        {
-            throw new ModelException($"{path}: {e.Message}");
-        }
-    }
+    public static Ia3Config Load(string path) => AdapterJson.Load<Ia3Config>(path);
 
     /// <summary>adapter_config.json as PEFT writes it for IA3.</summary>
     public string ToPeftJson(string? baseModel)

@@ -1,4 +1,3 @@
-using System.Text;
 using Alignment.Models.Checkpoints;
 using Alignment.Models.Core;
 using Alignment.Models.Llama;
@@ -84,26 +83,8 @@ public static class Ia3Model
         add_adapters(model, config);
         try
         {
-            using var file = SafetensorsFile.Open(weights);
-            var expected = AdapterTensors(model);
-            var present = file.Names.ToHashSet(StringComparer.Ordinal);
-            var problems = new List<string>();
-            var missing = expected.Keys.Where(k => !present.Contains(k)).ToList();
-            var unexpected = file.Names.Where(k => !expected.ContainsKey(k)).ToList();
-            if (missing.Count > 0) problems.Add($"Missing ({missing.Count}): {string.Join(", ", missing.Take(20))}");
-            if (unexpected.Count > 0) problems.Add($"Unexpected ({unexpected.Count}): {string.Join(", ", unexpected.Take(20))}");
-            foreach (var (key, target) in expected.Where(kv => present.Contains(kv.Key)))
-                if (!file.Info(key).Shape.SequenceEqual(target.shape))
-                    problems.Add($"Shape mismatch {key}: file [{string.Join(", ", file.Info(key).Shape)}], model [{string.Join(", ", target.shape)}]");
-            if (problems.Count > 0)
-                throw new ModelException(new StringBuilder($"{weights}: does not match {configPath} and the base model:\n  ")
-                    .AppendJoin("\n  ", problems).Append("\n  Hint: load it onto the model named by base_model_name_or_path.").ToString());
-            using (no_grad())
-                foreach (var (key, target) in expected)
-                {
-                    using var t = file.Load(key, target.dtype, target.device);
-                    target.copy_(t);
-                }
+            AdapterWeights.Fill(AdapterTensors(model), weights, configPath,
+                                "the adapter was trained on a different base model or with other target_modules; load it onto the model named by base_model_name_or_path.");
         }
         catch
         {

@@ -104,24 +104,12 @@ public sealed record PromptLearningConfig
         if (PeftType == PromptTuning && PromptTuningInit == "TEXT" && string.IsNullOrEmpty(PromptTuningInitText))
             errors.Add("prompt_tuning_init TEXT needs prompt_tuning_init_text");
         if (InitWeights is not null) errors.Add($"init_weights '{InitWeights}' is not supported (random initialization only)");
-        if (ModulesToSave is { ValueKind: not (JsonValueKind.Null or JsonValueKind.Undefined) } m && !(m.ValueKind == JsonValueKind.Array && m.GetArrayLength() == 0))
-            errors.Add("modules_to_save is not supported");
+        if (AdapterJson.IsSet(ModulesToSave)) errors.Add("modules_to_save is not supported");
         if (errors.Count > 0) throw new ModelException($"{where}: {string.Join("; ", errors)}");
     }
 
     /// <summary>Reads adapter_config.json.</summary>
-    public static PromptLearningConfig Load(string path)
-    {
-        if (!File.Exists(path)) throw new ModelException($"{path}: not found; a PEFT adapter folder holds adapter_config.json and adapter_model.safetensors");
-        try
-        {
-            return JsonSerializer.Deserialize<PromptLearningConfig>(File.ReadAllText(path)) ?? throw new ModelException($"{path}: empty");
-        }
-        catch (JsonException e)
-        {
-            throw new ModelException($"{path}: {e.Message}");
-        }
-    }
+    public static PromptLearningConfig Load(string path) => AdapterJson.Load<PromptLearningConfig>(path);
 
     /// <summary>adapter_config.json as PEFT writes it for this method (the fields of PromptLearningConfig and the
     /// method's own), with inference_mode true as save_pretrained sets it.</summary>
