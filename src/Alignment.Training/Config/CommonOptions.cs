@@ -111,7 +111,7 @@ public abstract class CommonOptions
 
     [Option("finetuning", "What is trained: full (every weight), lora (low-rank adapters), freeze (the last layers), prefix_tuning " +
                           "(per-layer keys/values of num_virtual_tokens virtual tokens), prompt_tuning (num_virtual_tokens input embeddings), " +
-                          "p_tuning (those embeddings from an MLP/LSTM encoder) or ia3 (rescaling vectors of keys, values and the " +
+                          "p_tuning (those embeddings from an MLP/LSTM encoder), ia3 (rescaling vectors of keys, values and the " +
                           "feed-forward activation) or bottleneck (small adapters after the attention and/or feed-forward outputs). Every mode " +
                           "but full and freeze freezes the base and writes an adapter folder.")]
     public FinetuningType Finetuning { get; set; } = FinetuningType.Full;
