@@ -268,6 +268,28 @@ public class PeftTests
         Assert.Equal(0, Tiny.MaxAbsDiff(adapted, Logits(fresh)));
     }
 
+    [Fact]
+    public void Prompt_tuning_text_init_starts_from_the_texts_token_embeddings_repeated_to_the_virtual_tokens()
+    {
+        using var model = Tiny.Model();
+        using var g = new Generator(8);
+        // PEFT: the text's ids are cut or repeated to num_virtual_tokens, and their word embeddings become the table.
+        var encoder = PromptLearning.add_adapter(model, new PromptLearningConfig
+        {
+            PeftType = PromptLearningConfig.PromptTuning, NumVirtualTokens = 5, PromptTuningInit = "TEXT", PromptTuningInitText = "some text",
+        }, g, initTokenIds: [7, 3]);
+        var table = ((PromptEmbedding)encoder).embedding.data<float>();
+        var words = model.model.embed_tokens.weight.data<float>();
+        long[] expectedIds = [7, 3, 7, 3, 7];
+        for (int r = 0; r < 5; r++)
+            for (int c = 0; c < 32; c++)
+                Assert.Equal(words[expectedIds[r] * 32 + c], table[r * 32 + c]);
+        using var other = Tiny.Model();
+        var e = Assert.Throws<ModelException>(() => PromptLearning.add_adapter(other, new PromptLearningConfig
+            { PeftType = PromptLearningConfig.PromptTuning, PromptTuningInit = "TEXT" }, g));
+        Assert.Contains("prompt_tuning_init_text", e.Message);
+    }
+
     private static readonly long[] Seq = [3, 9, 17, 4, 22, 8, 1, 30];
 
     private static Tensor Logits(LlamaForCausalLM m)
