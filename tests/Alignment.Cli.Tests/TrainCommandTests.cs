@@ -113,6 +113,7 @@ public sealed class TrainCommandTests : IDisposable
 
     [Theory]
     [InlineData("sft", typeof(SftOptions))]
+    [InlineData("upft", typeof(UpftOptions))]
     [InlineData("rm", typeof(RewardOptions))]
     [InlineData("dpo", typeof(DpoOptions))]
     [InlineData("kto", typeof(KtoOptions))]
@@ -129,6 +130,14 @@ public sealed class TrainCommandTests : IDisposable
         }
         if (stage == "dpo") Assert.Contains("beta                         number  default 0.1", r.Out);
         if (stage == "ppo") Assert.Contains("kl_coef", r.Out);
+        if (stage == "upft") Assert.Contains("prefix_length                integer  default 8", r.Out);
+        if (!typeof(CommonOptions).IsAssignableFrom(optionsType)) return;
+        // What each fine-tuning method trains, and the methods' defaults.
+        foreach (string method in new[] { "prefix_tuning", "prompt_tuning", "p_tuning", "ia3", "bottleneck", "lora", "freeze" })
+            Assert.Contains(method, r.Out);
+        Assert.Contains("per-layer keys/values", r.Out);
+        Assert.Contains("num_virtual_tokens", r.Out);
+        Assert.Contains("k_proj,v_proj,down_proj", r.Out);
     }
 
     [Fact]

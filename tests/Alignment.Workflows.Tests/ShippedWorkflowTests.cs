@@ -24,6 +24,7 @@ public class ShippedWorkflowTests
     [InlineData("sft-dpo.json")]
     [InlineData("rlhf-ppo.json")]
     [InlineData("iterative-dpo.json")]
+    [InlineData("upft.json")]
     public void Shipped_definitions_validate_and_are_laid_out_left_to_right(string name)
     {
         var definition = Definitions.DefinitionSerializer.Load(Shipped(name));
@@ -100,6 +101,28 @@ public class ShippedWorkflowTests
         Assert.Contains(home.Engine.Artifacts.Lineage(second), l => l.Artifact.Hash == first && l.ViaInput == "model");
         var exported = home.Engine.Artifacts.Get((string)o["exportModel"]["model"]!);
         Assert.Contains(home.Engine.Artifacts.Lineage(exported.Hash), l => l.Artifact.Hash == second);
+    }
+
+    [Theory]
+    [InlineData("full", ArtifactKind.Model)]
+    [InlineData("prefix_tuning", ArtifactKind.Adapter)]
+    public async Task Upft_samples_trains_on_prefixes_and_stores_the_model_or_adapter(string finetuning, ArtifactKind kind)
+    {
+        var (home, result, o) = await RunShipped("upft.json", new() { ["finetuning"] = finetuning, ["prefixLength"] = "3", ["fullAnswerRatio"] = "0.25" });
+        using var _home = home;
+        var store = home.Engine.Artifacts;
+        Assert.Equal(4.0, (double)o["upft"]["steps"]!);
+        Assert.True(double.IsFinite((double)o["upft"]["finalLoss"]!));
+        var output = kind == ArtifactKind.Model ? "model" : "adapter";
+        var trained = store.Get((string)o["upft"][output]!);
+        Assert.Equal(kind, trained.Kind);
+        Assert.Null(o["upft"][kind == ArtifactKind.Model ? "adapter" : "model"]);
+        Assert.Equal(4, File.ReadAllLines(store.Get((string)o["upft"]["metrics"]!).Path).Length);
+        Assert.False(File.Exists(Path.Combine(trained.Path, "upft_samples.jsonl")));   // run files stay out of the artifact
+        if (kind == ArtifactKind.Adapter) Assert.True(File.Exists(Path.Combine(trained.Path, "adapter_config.json")));
+        Assert.Contains(store.Lineage(trained.Hash), l => l.Artifact.Hash == (string)o["model"]["model"]! && l.ViaInput == "model");
+        var upft = home.Engine.Detail(result.InstanceId).Executions.Single(e => e.ActivityId == "upft");
+        Assert.Equal(3, (int)upft.Parameters!["prefixLength"]!);
     }
 
     [Fact]

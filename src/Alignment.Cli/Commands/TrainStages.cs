@@ -14,6 +14,9 @@ public static class TrainStages
     [
         new("sft", "Supervised fine-tuning on {\"messages\"} or {\"prompt\",\"completion\"} rows (Alpaca, ShareGPT too).", typeof(SftOptions),
             (o, dir, p) => Summary(SftTrainer.Run((SftOptions)o, dir, p))),
+        new("upft", "Unsupervised prefix fine-tuning on {\"prompt\"} rows: the model answers each prompt and is tuned on the first prefix_length " +
+                    "tokens of its answer (a share full_answer_ratio kept whole); no labels.", typeof(UpftOptions),
+            (o, dir, p) => Summary(UpftTrainer.Run((UpftOptions)o, dir, p))),
         new("rm", "Reward model (Bradley–Terry, optional margin column and centering) on {\"prompt\",\"chosen\",\"rejected\"} pairs.", typeof(RewardOptions),
             (o, dir, p) => Summary(RewardTrainer.Run((RewardOptions)o, dir, p))),
         new("dpo", "DPO family (sigmoid, robust, hinge, ipo, simpo, orpo) on {\"prompt\",\"chosen\",\"rejected\"} pairs; reference log-probs precomputed once.", typeof(DpoOptions),

@@ -28,8 +28,24 @@ public sealed class KvCache : IDisposable
 
     public int? Capacity { get; }
 
-    /// <summary>Positions cached so far (those of the first layer; all layers agree after a full forward).</summary>
-    public int Length => lengths.Length == 0 ? 0 : lengths[0];
+    /// <summary>Token positions cached so far (those of the first layer; all layers agree after a full forward), not
+    /// counting <see cref="Virtual"/> positions: the length of the attention mask the caller passes is Length + new tokens.</summary>
+    public int Length => Stored - Virtual;
+
+    /// <summary>Every cached position, virtual ones included.</summary>
+    public int Stored => lengths.Length == 0 ? 0 : lengths[0];
+
+    /// <summary>Positions at the front that belong to no input token: the learned keys/values of prefix tuning or the
+    /// outputs of prompt tuning's virtual tokens (set by the model that put them there).</summary>
+    public int Virtual { get; private set; }
+
+    /// <summary>Records that the first <paramref name="count"/> cached positions are (or, once the current forward has
+    /// stored them, will be) virtual tokens.</summary>
+    public void MarkVirtual(int count)
+    {
+        if (count < 0) throw new ArgumentOutOfRangeException(nameof(count), $"{count} virtual positions");
+        Virtual = count;
+    }
 
     /// <summary>Appends this step's keys and values (B, Hkv, T, D) for <paramref name="layer"/> and returns all of
     /// them so far, (B, Hkv, S, D) with S = previous length + T, as tensors of the caller's dispose scope.</summary>
@@ -80,5 +96,6 @@ public sealed class KvCache : IDisposable
             keys[i] = values[i] = null;
             lengths[i] = 0;
         }
+        Virtual = 0;
     }
 }

@@ -13,7 +13,7 @@ namespace Alignment.Models.Core;
 /// <c>q_proj.lora_A.weight</c>, PEFT's saved names.
 /// <para>The base weight is created uninitialized (torch.empty): loading fills it, <see cref="ModelInit"/> draws it.</para>
 /// </summary>
-public sealed class LoraLinear : Module<Tensor, Tensor>
+public sealed partial class LoraLinear : Module<Tensor, Tensor>
 {
     /// <summary>An uninitialized (out, in) layer.</summary>
     public LoraLinear(long in_features, long out_features, bool bias, ScalarType dtype, Device? device = null)
@@ -80,6 +80,7 @@ public sealed class LoraLinear : Module<Tensor, Tensor>
     public void add_lora(int r, double alpha, double dropout, bool rslora, ScalarType dtype, Generator? generator)
     {
         if (has_lora) throw new ModelException($"{name} already has a LoRA adapter");
+        if (has_ia3) throw new ModelException($"{name} carries an IA3 vector; LoRA and IA3 on one layer are not supported");
         if (r < 1) throw new ModelException($"LoRA rank r must be at least 1, got {r}");
         if (!(dropout >= 0 && dropout < 1)) throw new ModelException($"lora_dropout must be in [0, 1), got {dropout}");
         var device = weight.device;
@@ -122,6 +123,7 @@ public sealed class LoraLinear : Module<Tensor, Tensor>
     /// <summary>x (..., in) → (..., out).</summary>
     public override Tensor forward(Tensor x)
     {
+        if (has_ia3) return Ia3Forward(x);
         var y = F.linear(x, weight, bias);
         if (!has_lora || !lora_enabled) return y;
         using var scope = NewDisposeScope();

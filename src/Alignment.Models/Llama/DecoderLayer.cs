@@ -1,4 +1,5 @@
 using Alignment.Models.Core;
+using Alignment.Models.Peft;
 using Alignment.Torch;
 using static Alignment.Torch.torch;
 using static Alignment.Torch.torch.nn;
@@ -22,11 +23,30 @@ public sealed class DecoderLayer : Module
     public RMSNorm input_layernorm => (RMSNorm)get_submodule("input_layernorm");
     public RMSNorm post_attention_layernorm => (RMSNorm)get_submodule("post_attention_layernorm");
 
-    /// <summary>x (B, T, hidden) → (B, T, hidden); see <see cref="Attention.forward"/> for the other arguments.</summary>
+    /// <summary>Bottleneck adapter on the attention output (Houlsby), or null.</summary>
+    public BottleneckAdapter? attention_adapter => named_children().FirstOrDefault(c => c.name == "attention_adapter").module as BottleneckAdapter;
+
+    /// <summary>Bottleneck adapter on the feed-forward output (Houlsby and Pfeiffer), or null.</summary>
+    public BottleneckAdapter? output_adapter => named_children().FirstOrDefault(c => c.name == "output_adapter").module as BottleneckAdapter;
+
+    internal void attach_adapters(BottleneckAdapter? attention, BottleneckAdapter? output)
+    {
+        remove_module("attention_adapter")?.Dispose();
+        remove_module("output_adapter")?.Dispose();
+        if (attention is not null) register_module("attention_adapter", attention);
+        if (output is not null) register_module("output_adapter", output);
+    }
+
+    /// <summary>x (B, T, hidden) → (B, T, hidden); see <see cref="Attention.forward"/> for the other arguments. Bottleneck
+    /// adapters, when attached, act on the sublayer outputs before the residual additions.</summary>
     public Tensor forward(Tensor x, Tensor cos, Tensor sin, Tensor? paddingMask, KvCache? cache)
     {
         using var scope = NewDisposeScope();
-        var h = x.add(self_attn.forward(input_layernorm.forward(x), cos, sin, paddingMask, cache));
-        return h.add(mlp.forward(post_attention_layernorm.forward(h))).MoveToOuterScope();
+        var a = self_attn.forward(input_layernorm.forward(x), cos, sin, paddingMask, cache);
+        if (attention_adapter is { } aa) a = aa.forward(a);
+        var h = x.add(a);
+        var m = mlp.forward(post_attention_layernorm.forward(h));
+        if (output_adapter is { } oa) m = oa.forward(m);
+        return h.add(m).MoveToOuterScope();
     }
 }

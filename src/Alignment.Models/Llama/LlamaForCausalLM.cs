@@ -67,8 +67,17 @@ public sealed class LlamaForCausalLM : PreTrainedModel
     /// save the adapter in PEFT format instead.</exception>
     public void save_pretrained(string folder, long maxShardBytes = 5L << 30, bool overwrite = false)
     {
+        var state = state_dict();
+        var ia3 = state.Keys.Where(k => k.EndsWith(".ia3_l", StringComparison.Ordinal)).ToList();
+        if (ia3.Count > 0)
+            throw new ModelException($"the model carries {ia3.Count} unmerged IA3 vector(s) (e.g. {ia3[0]}): merge them into the base " +
+                                     "weights first (Ia3Model.merge_and_unload) or save the adapter alone (Ia3Model.save_adapter)");
+        if (Peft.BottleneckAdapters.Has(this)) throw new ModelException(Peft.BottleneckAdapters.MergeRefusal + " (BottleneckAdapters.save_adapter)");
+        if (model.prompt_encoder is { } pe)
+            throw new ModelException($"the model carries a {pe.config.PeftType} adapter, which cannot be merged into the weights (its virtual tokens " +
+                                     "are extra inputs, not a change of weights): save the adapter alone (PromptLearning.save_adapter) and load it onto the base model");
         var tied = TiedKeys();
-        var tensors = state_dict().Where(kv => !tied.Contains(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+        var tensors = state.Where(kv => !tied.Contains(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
         SaveFolder(folder, config.ToJson(dtype), tensors, maxShardBytes, overwrite);
     }
 
@@ -93,8 +102,9 @@ public sealed class LlamaForCausalLM : PreTrainedModel
         return new CausalLMOutput(logits, o.last_hidden_state.MoveToOuterScope(), o.hidden_states);
     }
 
-    /// <summary>A KV cache sized for this model (see <see cref="KvCache"/>).</summary>
-    public KvCache new_cache(int? capacity = null) => new(config.Layers, capacity);
+    /// <summary>A KV cache sized for this model (see <see cref="KvCache"/>); <paramref name="capacity"/> counts token
+    /// positions, and a prompt-learning adapter's virtual positions are added to it.</summary>
+    public KvCache new_cache(int? capacity = null) => new(config.Layers, capacity + (model.prompt_encoder?.num_virtual_tokens ?? 0));
 
     internal HashSet<string> TiedKeys() => config.Tied ? ["lm_head.weight"] : [];
 }

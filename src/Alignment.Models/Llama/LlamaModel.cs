@@ -1,4 +1,5 @@
 using Alignment.Models.Core;
+using Alignment.Models.Peft;
 using Alignment.Torch;
 using static Alignment.Torch.torch;
 using static Alignment.Torch.torch.nn;
@@ -37,6 +38,16 @@ public sealed class LlamaModel : Module
     public RMSNorm norm => (RMSNorm)get_submodule("norm");
     public RotaryEmbedding rotary_emb => rotary;
 
+    /// <summary>The prompt-learning adapter (prefix tuning, prompt tuning, P-tuning), or null; see
+    /// <see cref="Peft.PromptLearning"/>.</summary>
+    public VirtualTokens? prompt_encoder => named_children().FirstOrDefault(c => c.name == "prompt_encoder").module as VirtualTokens;
+
+    internal void attach_prompt_encoder(VirtualTokens? encoder)
+    {
+        remove_module("prompt_encoder")?.Dispose();
+        if (encoder is not null) register_module("prompt_encoder", encoder);
+    }
+
     /// <summary>Runs the stack over this step's tokens.</summary>
     /// <param name="input_ids">(B, T) int64 token ids.</param>
     /// <param name="attention_mask">(B, S) with S = cached + T positions: 1 = real token, 0 = padding (left or right);
@@ -55,20 +66,74 @@ public sealed class LlamaModel : Module
         if (attention_mask is not null && (attention_mask.dim() != 2 || attention_mask.size(0) != b || attention_mask.size(1) != past + t))
             throw new ModelException($"attention_mask must be (B, cached + T) = [{b}, {past + t}] (it covers the cached positions too), " +
                                      $"got [{string.Join(", ", attention_mask.shape)}]");
-        position_ids ??= PositionIds(attention_mask, past, t, input_ids.device);
+        var h = embed_tokens.forward(input_ids);      // (B, T, hidden)
+        int skip = 0;                                 // leading virtual positions to drop from the output
+        KvCache? own = null;
+        if (prompt_encoder is { } pe)
+            (h, attention_mask, position_ids, cache, own, skip) = WithVirtualTokens(pe, h, attention_mask, position_ids, cache, past);
+        else
+            position_ids ??= PositionIds(attention_mask, past, t, input_ids.device);
         var (cos, sin) = rotary.Tables(position_ids);  // (B or 1, 1, T, D)
 
-        var h = embed_tokens.forward(input_ids);      // (B, T, hidden)
         var all = output_hidden_states ? new List<Tensor> { h } : null;
-        foreach (var layer in layers)
+        try
         {
-            h = layer.forward(h, cos, sin, attention_mask, cache);
-            all?.Add(h);
+            foreach (var layer in layers)
+            {
+                h = layer.forward(h, cos, sin, attention_mask, cache);
+                all?.Add(h);
+            }
+        }
+        finally
+        {
+            own?.Dispose();
         }
         h = norm.forward(h);
         if (all is not null) all[^1] = h;
+        if (skip > 0)
+        {
+            h = h.narrow(1, skip, t);
+            if (all is not null) all = all.Select(x => x.narrow(1, skip, t)).ToList();
+        }
         foreach (var x in all ?? []) x.MoveToOuterScope();
         return new DecoderOutput(h.MoveToOuterScope(), all);
+    }
+
+    /// <summary>
+    /// Puts the prompt-learning adapter's P virtual positions in front of the tokens, as PEFT's PeftModelForCausalLM
+    /// does: the attention mask gets P ones in front (so positions, <c>cumsum(mask) − 1</c>, start at P for the first
+    /// token, as in PEFT where the base model sees P cached or embedded positions first). Prefix tuning puts the learned
+    /// keys/values into the cache (a temporary one when none is given) before the first token; prompt tuning and
+    /// P-tuning put their embeddings before the first step's token embeddings, and their outputs are dropped again
+    /// (PEFT returns them; the logits here keep one row per input token). With a cache this happens once, on the
+    /// first call; the cache then counts the P positions as <see cref="KvCache.Virtual"/>.
+    /// </summary>
+    private (Tensor h, Tensor mask, Tensor positions, KvCache? cache, KvCache? own, int skip) WithVirtualTokens(
+        VirtualTokens pe, Tensor h, Tensor? attention_mask, Tensor? position_ids, KvCache? cache, int past)
+    {
+        long b = h.size(0), t = h.size(1);
+        int p = pe.num_virtual_tokens;
+        // PEFT ignores position_ids for prompt learning (with a warning); refusing them keeps the positions unambiguous.
+        if (position_ids is not null)
+            throw new ModelException("position_ids cannot be given to a model with a prompt-learning adapter: positions follow the attention mask, virtual tokens first");
+        var device = h.device;
+        attention_mask ??= ones(new[] { b, past + t }, int64, device);
+        var mask = cat(new[] { ones(new[] { b, (long)p }, attention_mask.dtype, device), attention_mask }, 1);  // (B, P + past + T)
+        bool first = cache is null || cache.Stored == 0;
+        if (!first)
+            return (h, mask, PositionIds(mask, p + past, t, device), cache, null, 0);
+        if (pe.is_prefix)
+        {
+            KvCache? own = cache is null ? new KvCache(config.Layers) : null;
+            var target = cache ?? own!;
+            var kv = pe.past_key_values(b, config.KeyValueHeads, config.HeadDim, h.dtype);
+            for (int i = 0; i < kv.Length; i++) target.Update(i, kv[i].keys, kv[i].values);
+            target.MarkVirtual(p);
+            return (h, mask, PositionIds(mask, p, t, device), target, own, 0);
+        }
+        var joined = cat(new[] { pe.input_embeddings(b, h.dtype), h }, 1);        // (B, P + T, hidden)
+        cache?.MarkVirtual(p);   // the cache holds P + T positions after this forward
+        return (joined, mask, PositionIds(mask, 0, p + t, device), cache, null, p);
     }
 
     /// <summary>(B, T) positions from a (B, S) mask as transformers' generate makes them: <c>cumsum(mask) − 1</c>,

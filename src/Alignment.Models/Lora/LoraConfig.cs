@@ -80,10 +80,7 @@ public sealed record LoraConfig
         if (errors.Count > 0) throw new ModelException($"{where}: {string.Join("; ", errors)}");
     }
 
-    private static bool IsSet(JsonElement? e) =>
-        e is { } v && v.ValueKind is not (JsonValueKind.Null or JsonValueKind.Undefined) &&
-        !(v.ValueKind == JsonValueKind.Array && v.GetArrayLength() == 0) &&
-        !(v.ValueKind == JsonValueKind.Object && !v.EnumerateObject().Any());
+    private static bool IsSet(JsonElement? e) => Peft.AdapterJson.IsSet(e);
 
     /// <summary>Reads adapter_config.json.</summary>
     public static LoraConfig Load(string path)

@@ -1,4 +1,4 @@
-using System.Text;
+using Alignment.Models.Checkpoints;
 using Alignment.Models.Core;
 using Alignment.Models.Llama;
 using Alignment.Torch;
@@ -118,9 +118,7 @@ public static class LoraModel
         Directory.CreateDirectory(folder);
         Safetensors.Save(Path.Combine(folder, WeightsFile), tensors, new Dictionary<string, string> { ["format"] = "pt" });
         string json = config.ToPeftJson(config.TargetModules, baseModelNameOrPath ?? model.name_or_path);
-        string path = Path.Combine(folder, ConfigFile), tmp = path + $".{Guid.NewGuid():N}.tmp";
-        File.WriteAllText(tmp, json + "\n");
-        File.Move(tmp, path, overwrite: true);
+        AtomicText.Write(Path.Combine(folder, ConfigFile), json + "\n");
     }
 
     /// <summary>Reads a PEFT LoRA adapter folder into <paramref name="model"/>: adds adapters as adapter_config.json
@@ -162,7 +160,6 @@ public static class LoraModel
 
     private static void Fill(Module model, IReadOnlyList<string> names, string weights, string configPath)
     {
-        using var file = SafetensorsFile.Open(weights);
         var layers = model.named_modules().ToDictionary(m => m.name, m => m.module);
         var expected = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (string name in names)
@@ -171,28 +168,9 @@ public static class LoraModel
             expected[$"{KeyPrefix}{name}.lora_A.weight"] = layer.lora_A;
             expected[$"{KeyPrefix}{name}.lora_B.weight"] = layer.lora_B;
         }
-        var present = file.Names.ToHashSet(StringComparer.Ordinal);
-        var missing = expected.Keys.Where(k => !present.Contains(k)).ToList();
-        var unexpected = file.Names.Where(k => !expected.ContainsKey(k)).ToList();
-        var mismatches = expected.Where(kv => present.Contains(kv.Key) && !file.Info(kv.Key).Shape.SequenceEqual(kv.Value.shape))
-                                 .Select(kv => $"{kv.Key}: file [{string.Join(", ", file.Info(kv.Key).Shape)}], model [{string.Join(", ", kv.Value.shape)}]")
-                                 .ToList();
-        if (missing.Count + unexpected.Count + mismatches.Count > 0)
-        {
-            var sb = new StringBuilder($"{weights}: does not match {configPath} and the base model:");
-            if (missing.Count > 0) sb.Append($"\n  Missing ({missing.Count}): ").Append(string.Join(", ", missing.Take(20)));
-            if (unexpected.Count > 0) sb.Append($"\n  Unexpected ({unexpected.Count}): ").Append(string.Join(", ", unexpected.Take(20)));
-            if (mismatches.Count > 0) sb.Append($"\n  Shape mismatches ({mismatches.Count}): ").Append(string.Join("; ", mismatches.Take(20)));
-            sb.Append("\n  Hint: the adapter was trained on a different base model (sizes, layers) or with other target_modules; " +
-                      "load it onto the model named by base_model_name_or_path.");
-            throw new ModelException(sb.ToString());
-        }
-        using (no_grad())
-            foreach (var (key, target) in expected)
-            {
-                using var t = file.Load(key, target.dtype, target.device);
-                target.copy_(t);
-            }
+        AdapterWeights.Fill(expected, weights, configPath,
+                            "the adapter was trained on a different base model (sizes, layers) or with other target_modules; " +
+                            "load it onto the model named by base_model_name_or_path.");
     }
 
     private static string Leaf(string path) => path[(path.LastIndexOf('.') + 1)..];

@@ -9,6 +9,29 @@ public enum FinetuningType
     Lora,
     /// <summary>Only the last <c>freeze_trainable_layers</c> decoder layers (and optionally embeddings/head).</summary>
     Freeze,
+    /// <summary>PEFT prefix tuning: learned keys/values of num_virtual_tokens positions in every layer; the base is frozen.</summary>
+    PrefixTuning,
+    /// <summary>PEFT prompt tuning: num_virtual_tokens learned input embeddings before the tokens; the base is frozen.</summary>
+    PromptTuning,
+    /// <summary>PEFT P-tuning: virtual-token embeddings made by an MLP or LSTM encoder; the base is frozen.</summary>
+    PTuning,
+    /// <summary>PEFT IA3: learned rescaling vectors of keys, values and the feed-forward activation; the base is frozen.</summary>
+    Ia3,
+    /// <summary>Bottleneck adapters (Houlsby or Pfeiffer) on the sublayer outputs; the base is frozen.</summary>
+    Bottleneck,
+}
+
+/// <summary>What each fine-tuning mode writes.</summary>
+public static class FinetuningTypes
+{
+    /// <summary>True for the modes whose output is a PEFT adapter folder rather than whole weights.</summary>
+    public static bool IsAdapter(this FinetuningType f) =>
+        f is FinetuningType.Lora or FinetuningType.PrefixTuning or FinetuningType.PromptTuning or FinetuningType.PTuning or FinetuningType.Ia3
+            or FinetuningType.Bottleneck;
+
+    /// <summary>True for prefix tuning, prompt tuning and P-tuning (virtual tokens; nothing to merge).</summary>
+    public static bool IsPromptLearning(this FinetuningType f) =>
+        f is FinetuningType.PrefixTuning or FinetuningType.PromptTuning or FinetuningType.PTuning;
 }
 
 /// <summary>
@@ -86,7 +109,11 @@ public abstract class CommonOptions
     [Option("eval_steps", "Evaluate on eval_data every this many steps (0 = only at the end).")]
     public int EvalSteps { get; set; }
 
-    [Option("finetuning", "What is trained: full, lora or freeze.")]
+    [Option("finetuning", "What is trained: full (every weight), lora (low-rank adapters), freeze (the last layers), prefix_tuning " +
+                          "(per-layer keys/values of num_virtual_tokens virtual tokens), prompt_tuning (num_virtual_tokens input embeddings), " +
+                          "p_tuning (those embeddings from an MLP/LSTM encoder), ia3 (rescaling vectors of keys, values and the " +
+                          "feed-forward activation) or bottleneck (small adapters after the attention and/or feed-forward outputs). Every mode " +
+                          "but full and freeze freezes the base and writes an adapter folder.")]
     public FinetuningType Finetuning { get; set; } = FinetuningType.Full;
 
     [Option("lora_r", "LoRA rank.")]
@@ -100,6 +127,48 @@ public abstract class CommonOptions
 
     [Option("lora_target", "Comma-separated leaf names of the layers that get adapters (q_proj,v_proj,...) or all-linear.")]
     public string LoraTarget { get; set; } = "all-linear";
+
+    [Option("num_virtual_tokens", "With finetuning prefix_tuning, prompt_tuning or p_tuning: number of virtual tokens.")]
+    public int NumVirtualTokens { get; set; } = 20;
+
+    [Option("prefix_projection", "With finetuning prefix_tuning: compute the prefix through PEFT's two-layer tanh MLP " +
+                                 "(encoder_hidden_size wide) instead of learning it directly.")]
+    public bool PrefixProjection { get; set; }
+
+    [Option("encoder_hidden_size", "With prefix_projection or p_tuning: hidden width of the encoder; 0 = token_dim (PEFT's default: " +
+                                   "hidden_size, or the key width per layer for prefix tuning).")]
+    public int EncoderHiddenSize { get; set; }
+
+    [Option("prompt_tuning_init_text", "With finetuning prompt_tuning: start the virtual tokens from the embeddings of this text's tokens " +
+                                       "(cut or repeated to num_virtual_tokens; PEFT's TEXT init); empty = random N(0, 1).")]
+    public string PromptTuningInitText { get; set; } = "";
+
+    [Option("p_tuning_encoder", "With finetuning p_tuning: mlp (Linear-ReLU-Linear-ReLU-Linear) or lstm (bidirectional LSTM, then " +
+                                "Linear-ReLU-Linear).")]
+    public string PTuningEncoder { get; set; } = "mlp";
+
+    [Option("p_tuning_encoder_layers", "With p_tuning_encoder lstm: LSTM layers.")]
+    public int PTuningEncoderLayers { get; set; } = 2;
+
+    [Option("p_tuning_encoder_dropout", "With p_tuning_encoder lstm: dropout between LSTM layers while training.")]
+    public double PTuningEncoderDropout { get; set; }
+
+    [Option("ia3_target", "With finetuning ia3: comma-separated leaf names of the rescaled layers (PEFT's Llama default).")]
+    public string Ia3Target { get; set; } = "k_proj,v_proj,down_proj";
+
+    [Option("ia3_feedforward", "With finetuning ia3: which of ia3_target rescale their input (feed-forward) rather than their output.")]
+    public string Ia3Feedforward { get; set; } = "down_proj";
+
+    [Option("adapter_config", "With finetuning bottleneck: houlsby (adapters after the attention and the feed-forward output of every " +
+                              "layer) or pfeiffer (after the feed-forward output only).")]
+    public string AdapterConfig { get; set; } = "houlsby";
+
+    [Option("adapter_reduction_factor", "With finetuning bottleneck: the adapters are hidden_size / this wide (AdapterHub's default 16).")]
+    public int AdapterReductionFactor { get; set; } = 16;
+
+    [Option("adapter_non_linearity", "With finetuning bottleneck: relu, swish, gelu or tanh; empty = AdapterHub's default for the config " +
+                                     "(swish for houlsby, relu for pfeiffer).")]
+    public string AdapterNonLinearity { get; set; } = "";
 
     [Option("freeze_trainable_layers", "With finetuning freeze: how many of the last decoder layers are trained.")]
     public int FreezeTrainableLayers { get; set; } = 2;
@@ -147,6 +216,26 @@ public abstract class CommonOptions
             if (!(LoraAlpha > 0)) throw new ConfigException($"option 'lora_alpha' must be > 0, got {LoraAlpha}");
             if (!(LoraDropout >= 0 && LoraDropout < 1)) throw new ConfigException($"option 'lora_dropout' must be in [0, 1), got {LoraDropout}");
         }
+        if (Finetuning.IsPromptLearning()) Positive("num_virtual_tokens", NumVirtualTokens, 1);
+        if (EncoderHiddenSize < 0) throw new ConfigException($"option 'encoder_hidden_size' must be 0 (token_dim) or positive, got {EncoderHiddenSize}");
+        if (Finetuning == FinetuningType.PTuning)
+        {
+            if (PTuningEncoder is not ("mlp" or "lstm")) throw new ConfigException($"option 'p_tuning_encoder' is '{PTuningEncoder}'; use mlp or lstm");
+            Positive("p_tuning_encoder_layers", PTuningEncoderLayers, 1);
+            if (!(PTuningEncoderDropout >= 0 && PTuningEncoderDropout < 1))
+                throw new ConfigException($"option 'p_tuning_encoder_dropout' must be in [0, 1), got {PTuningEncoderDropout}");
+        }
+        if (Finetuning == FinetuningType.Bottleneck)
+        {
+            if (AdapterConfig is not ("houlsby" or "pfeiffer")) throw new ConfigException($"option 'adapter_config' is '{AdapterConfig}'; use houlsby or pfeiffer");
+            Positive("adapter_reduction_factor", AdapterReductionFactor, 1);
+            if (AdapterNonLinearity is not ("" or "relu" or "swish" or "gelu" or "tanh"))
+                throw new ConfigException($"option 'adapter_non_linearity' is '{AdapterNonLinearity}'; use relu, swish, gelu or tanh (or leave it empty)");
+        }
+        if (Finetuning != FinetuningType.PromptTuning && PromptTuningInitText.Length > 0)
+            throw new ConfigException("option 'prompt_tuning_init_text' only applies with finetuning prompt_tuning");
+        if (Finetuning != FinetuningType.PrefixTuning && PrefixProjection)
+            throw new ConfigException("option 'prefix_projection' only applies with finetuning prefix_tuning");
         if (SaveSteps < 0 || EvalSteps < 0 || SaveTotalLimit < 0)
             throw new ConfigException("options 'save_steps', 'eval_steps' and 'save_total_limit' must be 0 or positive");
         if (!(SaveFraction >= 0 && SaveFraction <= 1)) throw new ConfigException($"option 'save_fraction' must be in [0, 1], got {SaveFraction}");

@@ -3,6 +3,7 @@ using Alignment.Models;
 using Alignment.Models.Heads;
 using Alignment.Models.Llama;
 using Alignment.Models.Lora;
+using Alignment.Models.Peft;
 using Alignment.Torch;
 using Alignment.Torch.IO;
 using Alignment.Training.Config;
@@ -14,7 +15,8 @@ namespace Alignment.Training.Runtime;
 /// <summary>
 /// The module a stage trains (a causal LM, a reward model, or a policy with a value head) with its fine-tuning mode,
 /// and how its weights are written: a Hugging Face folder for full and freeze tuning, a PEFT adapter for LoRA (plus
-/// heads.safetensors for a trainable score or value head). Checkpoints are written in the same usable form and read
+/// heads.safetensors for a trainable score or value head), IA3, prefix tuning, prompt tuning and P-tuning (plus
+/// trainable.safetensors). Checkpoints are written in the same usable form and read
 /// back parameter by parameter (only trainable parameters can have changed).
 /// </summary>
 public sealed class TrainableModel : IDisposable
@@ -94,6 +96,26 @@ public sealed class TrainableModel : IDisposable
                         foreach (var (name, p) in Module.named_parameters())
                             if (heads.Any(h => name.StartsWith(h, StringComparison.Ordinal))) p.requires_grad = true;
                     break;
+                case FinetuningType.Ia3:
+                    Ia3Model.add_adapters(Module, new Ia3Config { TargetModules = Names(o.Ia3Target), FeedforwardModules = Names(o.Ia3Feedforward) });
+                    TrainHeads(heads);
+                    break;
+                case FinetuningType.Bottleneck:
+                    if (LanguageModel is null)
+                        throw new ModelException("bottleneck adapters are implemented for causal LMs (policies); a reward model trains with full, freeze, lora or ia3");
+                    BottleneckAdapters.add_adapters(LanguageModel, new BottleneckConfig
+                    {
+                        Config = o.AdapterConfig, ReductionFactor = o.AdapterReductionFactor,
+                        NonLinearity = o.AdapterNonLinearity.Length > 0 ? o.AdapterNonLinearity : null,
+                    }, init);
+                    TrainHeads(heads);
+                    break;
+                case FinetuningType.PrefixTuning or FinetuningType.PromptTuning or FinetuningType.PTuning:
+                    if (LanguageModel is null)
+                        throw new ModelException("prompt-learning methods put virtual tokens before a causal LM's input; a reward model trains with full, freeze, lora or ia3");
+                    PromptLearning.add_adapter(LanguageModel, PromptConfig(o), init, InitIds(o));
+                    TrainHeads(heads);
+                    break;
                 default:
                     Module.requires_grad_(true);
                     break;
@@ -106,9 +128,47 @@ public sealed class TrainableModel : IDisposable
         }
     }
 
+    private void TrainHeads(string[] heads)
+    {
+        foreach (var (name, p) in Module.named_parameters())
+            if (heads.Any(h => name.StartsWith(h, StringComparison.Ordinal))) p.requires_grad = true;
+    }
+
+    private static string[] Names(string list) => list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    private static PromptLearningConfig PromptConfig(CommonOptions o) => new()
+    {
+        PeftType = o.Finetuning switch
+        {
+            FinetuningType.PrefixTuning => PromptLearningConfig.PrefixTuning,
+            FinetuningType.PTuning => PromptLearningConfig.PTuning,
+            _ => PromptLearningConfig.PromptTuning,
+        },
+        NumVirtualTokens = o.NumVirtualTokens,
+        PrefixProjection = o.PrefixProjection,
+        EncoderHiddenSize = o.EncoderHiddenSize > 0 ? o.EncoderHiddenSize : null,
+        EncoderReparameterizationType = o.PTuningEncoder.ToUpperInvariant(),
+        EncoderNumLayers = o.PTuningEncoderLayers,
+        EncoderDropout = o.PTuningEncoderDropout,
+        PromptTuningInit = o.PromptTuningInitText.Length > 0 ? "TEXT" : "RANDOM",
+        PromptTuningInitText = o.PromptTuningInitText.Length > 0 ? o.PromptTuningInitText : null,
+        TokenizerNameOrPath = o.PromptTuningInitText.Length > 0 ? Path.GetFullPath(o.Model!) : null,
+    };
+
+    // PEFT's TEXT init tokenizes with tokenizer(text)["input_ids"], so special tokens (a BOS) are included.
+    private static long[]? InitIds(CommonOptions o) =>
+        o.Finetuning == FinetuningType.PromptTuning && o.PromptTuningInitText.Length > 0
+            ? StageData.Tokenizer(o.Model!, o.Template).tokenizer.Encode(o.PromptTuningInitText, addSpecialTokens: true).Select(i => (long)i).ToArray()
+            : null;
+
     /// <summary>Writes the weights in their usable form into an existing (empty) folder.</summary>
     public void SaveCheckpoint(string dir)
     {
+        if (Finetuning.IsAdapter() && Finetuning != FinetuningType.Lora)
+        {
+            SaveOtherAdapter(dir);
+            return;
+        }
         if (Finetuning != FinetuningType.Lora)
         {
             saveHf(dir);
@@ -130,11 +190,43 @@ public sealed class TrainableModel : IDisposable
         File.WriteAllText(Path.Combine(dir, LoraModel.ConfigFile), json.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) + "\n");
     }
 
+    // IA3, prompt learning and bottleneck adapters: the adapter folder (what a user loads), plus every trainable parameter under its module name
+    // in trainable.safetensors (what resuming needs: PEFT keeps only the encoders' output, not their weights).
+    private void SaveOtherAdapter(string dir)
+    {
+        if (Finetuning == FinetuningType.Ia3)
+        {
+            var config = Ia3Model.CurrentConfig(Module);
+            Safetensors.Save(Path.Combine(dir, LoraModel.WeightsFile), Ia3Model.AdapterTensors(Module), new Dictionary<string, string> { ["format"] = "pt" });
+            var json = JsonNode.Parse(config.ToPeftJson(BaseFolder))!;
+            if (LanguageModel is null) json["task_type"] = "SEQ_CLS";
+            File.WriteAllText(Path.Combine(dir, LoraModel.ConfigFile), json.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }) + "\n");
+        }
+        else if (Finetuning == FinetuningType.Bottleneck)
+        {
+            BottleneckAdapters.save_adapter(LanguageModel!, dir, BaseFolder);
+        }
+        else
+        {
+            PromptLearning.save_adapter(LanguageModel!, dir, BaseFolder);
+        }
+        Safetensors.Save(Path.Combine(dir, TrainableFile), Trainable().ToDictionary(p => p.name, p => (Tensor)p.parameter, StringComparer.Ordinal));
+    }
+
+    /// <summary>Every trainable parameter by module name, beside an IA3 or prompt-learning adapter (for resuming).</summary>
+    public const string TrainableFile = "trainable.safetensors";
+
     /// <summary>Restores every trainable parameter from a folder written by <see cref="SaveCheckpoint"/>.</summary>
     public void LoadCheckpoint(string dir)
     {
         var trainable = Trainable();
         using var noGrad = no_grad();
+        if (Finetuning.IsAdapter() && Finetuning != FinetuningType.Lora)
+        {
+            using var state = SafetensorsFile.Open(Path.Combine(dir, TrainableFile));
+            foreach (var (name, p) in trainable) Copy(p, name, state.Contains(name) ? state.Load(name) : null, dir);
+            return;
+        }
         if (Finetuning != FinetuningType.Lora)
         {
             using var ckpt = ShardedCheckpoint.Open(dir);
@@ -168,9 +260,10 @@ public sealed class TrainableModel : IDisposable
     /// goes in heads.safetensors).</summary>
     public void SaveFinal(string dir)
     {
-        if (Finetuning == FinetuningType.Lora && LanguageModel is null)
+        if (Finetuning is FinetuningType.Lora or FinetuningType.Ia3 && LanguageModel is null)
         {
             LoraModel.merge_and_unload(Module);
+            Ia3Model.merge_and_unload(Module);
             saveHf(dir);
             return;
         }

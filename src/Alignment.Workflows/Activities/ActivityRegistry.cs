@@ -29,6 +29,7 @@ public static class BuiltInActivities
             .Register(new ExportModelActivity())
             .Register(new ImportAdapterActivity())
             .Register(new SftActivity())
+            .Register(new UpftActivity())
             .Register(new TrainRewardModelActivity())
             .Register(new DpoActivity())
             .Register(new KtoActivity())

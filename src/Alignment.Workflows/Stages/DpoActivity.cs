@@ -47,7 +47,7 @@ public sealed class DpoActivity : IStageActivity
         var options = TrainerStage.Bind<DpoOptions>(context, paths, new Dictionary<string, string> { ["loss_type"] = "lossType", ["beta"] = "beta" });
         var result = TrainerStage.Run(context, DpoTrainer.Stage, options, (dir, progress) => DpoTrainer.Run(options, dir, progress), (dir, _) =>
         {
-            TrainerStage.StoreWeights(context, options.Finetuning == FinetuningType.Lora ? "adapter" : "model", dir);
+            TrainerStage.StoreWeights(context, options.Finetuning.IsAdapter() ? "adapter" : "model", dir);
             string reference = Path.Combine(dir, DpoTrainer.ReferenceFile);
             if (File.Exists(reference)) context.WriteFile("refLogps", temp => File.Copy(reference, temp, overwrite: true));
             TrainerStage.StoreMetrics(context, dir);

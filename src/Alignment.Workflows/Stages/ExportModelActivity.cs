@@ -1,5 +1,5 @@
 using Alignment.Models.Llama;
-using Alignment.Models.Lora;
+using Alignment.Models.Peft;
 using Alignment.Torch;
 using Alignment.Workflows.Activities;
 using Alignment.Workflows.Artifacts;
@@ -37,15 +37,22 @@ public sealed class ExportModelActivity : IStageActivity
         if (target != null && Directory.Exists(target) && Directory.EnumerateFileSystemEntries(target).Any() && !inputs.Bool("overwrite"))
             throw new WorkflowException($"input 'path': {Path.GetFullPath(target)} exists and is not empty; set overwrite to true or choose another folder");
 
+        if (inputs.Has("adapter") && PeftAdapter.PeftTypeOf(inputs.Artifact("adapter").Path) is var type)
+        {
+            if (type is PromptLearningConfig.PrefixTuning or PromptLearningConfig.PromptTuning or PromptLearningConfig.PTuning)
+                throw new WorkflowException($"input 'adapter': a {type} adapter cannot be merged into the model's weights (its virtual tokens are extra " +
+                                            "inputs, not a change of weights); export the base model and keep the adapter folder beside it");
+            if (type == "BOTTLENECK") throw new WorkflowException($"input 'adapter': {BottleneckAdapters.MergeRefusal}");
+        }
         var record = context.WriteFolder("model", temp =>
         {
             // Merge in float32, then cast: merging in bf16 would round the update twice.
             using var model = LlamaForCausalLM.from_pretrained(inputs.Artifact("model").Path, ScalarType.Float32);
             if (inputs.Has("adapter"))
             {
-                var config = LoraModel.load_adapter(model, inputs.Artifact("adapter").Path);
-                LoraModel.merge_and_unload(model);
-                context.Log($"merged LoRA adapter (r={config.R}, alpha={config.LoraAlpha}) into the base weights");
+                string type = PeftAdapter.load_adapter(model, inputs.Artifact("adapter").Path);
+                PeftAdapter.merge_and_unload(model);
+                context.Log($"merged the {type} adapter into the base weights");
             }
             if (dtype != ScalarType.Float32) model.to(dtype);
             string folder = Path.Combine(temp, "out");

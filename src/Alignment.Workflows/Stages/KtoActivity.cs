@@ -40,7 +40,7 @@ public sealed class KtoActivity : IStageActivity
         var options = TrainerStage.Bind<KtoOptions>(context, paths, new Dictionary<string, string> { ["beta"] = "beta" });
         var result = TrainerStage.Run(context, KtoTrainer.Stage, options, (dir, progress) => KtoTrainer.Run(options, dir, progress), (dir, _) =>
         {
-            TrainerStage.StoreWeights(context, options.Finetuning == FinetuningType.Lora ? "adapter" : "model", dir);
+            TrainerStage.StoreWeights(context, options.Finetuning.IsAdapter() ? "adapter" : "model", dir);
             TrainerStage.StoreMetrics(context, dir);
         });
         TrainerStage.SetMetric(context, "kl", TrainerStage.Last(result, "kl"));

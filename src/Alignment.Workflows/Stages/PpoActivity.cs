@@ -45,7 +45,7 @@ public sealed class PpoActivity : IStageActivity
             new Dictionary<string, string> { ["kl_coef"] = "klCoef", ["max_new_tokens"] = "maxNewTokens", ["temperature"] = "temperature" });
         var result = TrainerStage.Run(context, PpoTrainer.Stage, options, (dir, progress) => PpoTrainer.Run(options, dir, progress), (dir, _) =>
         {
-            TrainerStage.StoreWeights(context, options.Finetuning == FinetuningType.Lora ? "adapter" : "model", dir);
+            TrainerStage.StoreWeights(context, options.Finetuning.IsAdapter() ? "adapter" : "model", dir);
             TrainerStage.StoreMetrics(context, dir);
         });
         TrainerStage.SetMetric(context, "meanScore", TrainerStage.Last(result, "objective/scores"));

@@ -39,7 +39,7 @@ public sealed class SftActivity : IStageActivity
         var options = TrainerStage.Bind<SftOptions>(context, paths, new Dictionary<string, string>());
         var result = TrainerStage.Run(context, SftTrainer.Stage, options, (dir, progress) => SftTrainer.Run(options, dir, progress), (dir, r) =>
         {
-            TrainerStage.StoreWeights(context, options.Finetuning == FinetuningType.Lora ? "adapter" : "model", dir);
+            TrainerStage.StoreWeights(context, options.Finetuning.IsAdapter() ? "adapter" : "model", dir);
             TrainerStage.StoreMetrics(context, dir);
         });
         TrainerStage.SetMetric(context, "finalLoss", TrainerStage.Last(result, "loss"));

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Alignment.Training.Checkpoints;
 using Alignment.Training.Config;
 using Alignment.Training.Runtime;
+using Alignment.Training.Trainers;
 using Alignment.Workflows.Activities;
 using Alignment.Workflows.Artifacts;
 
@@ -21,7 +22,7 @@ internal static class TrainerStage
     private static readonly string[] TimingKeys = ["tokens_per_second", "samples_per_second"];
 
     /// <summary>Files of a run folder that are not part of the trained model.</summary>
-    private static readonly string[] RunFiles = [RunSession.MetricsFile, "ref_logps.safetensors", "ref_logps_eval.safetensors"];
+    private static readonly string[] RunFiles = [RunSession.MetricsFile, "ref_logps.safetensors", "ref_logps_eval.safetensors", UpftTrainer.SamplesFile];
 
     /// <summary>The inputs of every <see cref="CommonOptions"/> trainer, with the defaults of <paramref name="defaults"/>.</summary>
     public static IEnumerable<InputDescriptor> CommonInputs(CommonOptions defaults, bool finetuning = true)
@@ -35,9 +36,13 @@ internal static class TrainerStage
         yield return new("template", InputType.String, "Chat template name, or 'auto' to recognize it from tokenizer_config.json (template).", Default: "auto");
         if (finetuning)
         {
-            yield return new("finetuning", InputType.String, "What is trained: full, lora (the output is a PEFT adapter for policies) or freeze.",
-                Default: "full", Choices: ["full", "lora", "freeze"]);
+            yield return new("finetuning", InputType.String,
+                "What is trained: full, freeze (the last layers), or a PEFT method whose output is an adapter for policies: lora, prefix_tuning, " +
+                "prompt_tuning, p_tuning, ia3 (finetuning; `align train STAGE --help` says what each trains).",
+                Default: "full", Choices: Enum.GetNames<FinetuningType>().Select(OptionInfo.ToSnake).ToArray());
             yield return new("loraR", InputType.Integer, "LoRA rank with finetuning lora (lora_r).", Default: defaults.LoraR, Minimum: 1);
+            yield return new("numVirtualTokens", InputType.Integer, "Virtual tokens with finetuning prefix_tuning, prompt_tuning or p_tuning (num_virtual_tokens).",
+                Default: defaults.NumVirtualTokens, Minimum: 1);
         }
         yield return new("loggingSteps", InputType.Integer, "Write a metrics line every this many steps (logging_steps).", Default: 1, Minimum: 1);
         yield return ExtraInput;
@@ -52,7 +57,7 @@ internal static class TrainerStage
     private static readonly Dictionary<string, string> CommonKeys = new(StringComparer.Ordinal)
     {
         ["learning_rate"] = "learningRate", ["epochs"] = "epochs", ["max_steps"] = "maxSteps", ["batch_size"] = "batchSize",
-        ["max_length"] = "maxLength", ["seed"] = "seed", ["template"] = "template", ["finetuning"] = "finetuning", ["lora_r"] = "loraR",
+        ["max_length"] = "maxLength", ["seed"] = "seed", ["template"] = "template", ["finetuning"] = "finetuning", ["lora_r"] = "loraR", ["num_virtual_tokens"] = "numVirtualTokens",
         ["logging_steps"] = "loggingSteps",
     };
 
@@ -218,8 +223,8 @@ internal static class TrainerStage
     /// <summary>The two weight outputs of a trainer stage: a model (full or freeze tuning) or an adapter (LoRA).</summary>
     public static OutputDescriptor[] WeightOutputs(string modelDescription) =>
     [
-        new OutputDescriptor("model", OutputType.Artifact, $"{modelDescription} (finetuning full or freeze; unset with lora).", ArtifactKind.Model, Optional: true),
-        new OutputDescriptor("adapter", OutputType.Artifact, "The PEFT adapter (finetuning lora; unset otherwise).", ArtifactKind.Adapter, Optional: true),
+        new OutputDescriptor("model", OutputType.Artifact, $"{modelDescription} (finetuning full or freeze; unset with a PEFT method).", ArtifactKind.Model, Optional: true),
+        new OutputDescriptor("adapter", OutputType.Artifact, "The PEFT adapter (finetuning lora, prefix_tuning, prompt_tuning, p_tuning or ia3; unset otherwise).", ArtifactKind.Adapter, Optional: true),
     ];
 
     /// <summary>The declared output for metrics (a report artifact).</summary>

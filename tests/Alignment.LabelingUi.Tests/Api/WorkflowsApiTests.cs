@@ -186,6 +186,13 @@ public class WorkflowsApiTests
         var sft = Assert.Single(activities, a => a.GetProperty("type").GetString() == "Alignment.Sft");
         Assert.Equal(["Done"], sft.GetProperty("ports").EnumerateArray().Select(p => p.GetString()));
         Assert.Contains(sft.GetProperty("outputs").EnumerateArray(), o => o.GetProperty("name").GetString() == "model" && o.GetProperty("artifact_kind").GetString() == "model");
+        // Every fine-tuning method is offered in the designer, with the virtual-token count beside it; UPFT is a stage.
+        var sftInputs = sft.GetProperty("inputs").EnumerateArray().ToDictionary(i => i.GetProperty("name").GetString()!);
+        var methods = sftInputs["finetuning"].GetProperty("choices").EnumerateArray().Select(c => c.GetString()).ToList();
+        foreach (string m in new[] { "full", "lora", "freeze", "prefix_tuning", "prompt_tuning", "p_tuning", "ia3", "bottleneck" }) Assert.Contains(m, methods);
+        Assert.Equal(20, sftInputs["numVirtualTokens"].GetProperty("default").GetInt32());
+        var upft = Assert.Single(activities, a => a.GetProperty("type").GetString() == "Alignment.Upft");
+        Assert.Equal("Training", upft.GetProperty("category").GetString());
     }
 
     [Fact]

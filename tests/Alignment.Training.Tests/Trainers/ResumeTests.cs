@@ -58,6 +58,10 @@ public sealed class ResumeTests : IDisposable
     [InlineData(FinetuningType.Full)]
     [InlineData(FinetuningType.Lora)]
     [InlineData(FinetuningType.Freeze)]
+    [InlineData(FinetuningType.PrefixTuning)]
+    [InlineData(FinetuningType.PTuning)]
+    [InlineData(FinetuningType.Ia3)]
+    [InlineData(FinetuningType.Bottleneck)]
     public void Sft_resumes_exactly(FinetuningType finetuning)
     {
         string data = world.WriteJsonl("sft.jsonl", TinyWorld.SftRows());

@@ -58,10 +58,15 @@ public sealed class SftTrainerTests : IDisposable
     [InlineData(FinetuningType.Full)]
     [InlineData(FinetuningType.Lora)]
     [InlineData(FinetuningType.Freeze)]
+    [InlineData(FinetuningType.PrefixTuning)]
+    [InlineData(FinetuningType.PromptTuning)]
+    [InlineData(FinetuningType.PTuning)]
+    [InlineData(FinetuningType.Ia3)]
+    [InlineData(FinetuningType.Bottleneck)]
     public void A_few_steps_change_every_trainable_parameter_and_no_frozen_one(FinetuningType finetuning)
     {
         string data = world.WriteJsonl("sft.jsonl", TinyWorld.SftRows(16));
-        var o = Options(data).with_(x => { x.Finetuning = finetuning; x.MaxSteps = 3; x.FreezeTrainableLayers = 1; x.FreezeTrainHead = false; });
+        var o = Options(data).with_(x => { x.Finetuning = finetuning; x.MaxSteps = 3; x.FreezeTrainableLayers = 1; x.FreezeTrainHead = false; x.NumVirtualTokens = 4; });
         Dictionary<string, float[]>? before = null, after = null;
         HashSet<string>? trainable = null;
         long liveAtStep1 = 0, liveAtStep3 = 0;
@@ -95,6 +100,9 @@ public sealed class SftTrainerTests : IDisposable
             Assert.True(changed == isTrainable, $"{finetuning}: {name} trainable={isTrainable} changed={changed}");
         }
         if (finetuning == FinetuningType.Lora) Assert.All(trainable!, n => Assert.Contains(".lora_", n));
+        if (finetuning == FinetuningType.Ia3) Assert.All(trainable!, n => Assert.EndsWith(".ia3_l", n));
+        if (finetuning.IsPromptLearning()) Assert.All(trainable!, n => Assert.StartsWith("model.prompt_encoder.", n));
+        if (finetuning == FinetuningType.Bottleneck) Assert.All(trainable!, n => Assert.Contains("_adapter.adapter_", n));
         Assert.Equal(liveAtStep1, liveAtStep3);   // one dispose scope per micro-step: no tensor drift
     }
 }
