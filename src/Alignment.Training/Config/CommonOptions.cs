@@ -128,7 +128,7 @@ public abstract class CommonOptions
     public bool UseGalore { get; set; }
 
     [Option("galore_target", "With use_galore: comma-separated leaf names of the linear layers whose weights are projected " +
-                             "(q_proj,...), or all (every linear layer of the decoder layers); other parameters get plain AdamW.")]
+                             "(q_proj,...), or all (every linear layer of the decoder layers); other parameters get the same Adam step unprojected.")]
     public string GaloreTarget { get; set; } = "all";
 
     [Option("galore_rank", "With use_galore: rank of the projected gradient (at most the weight's smaller side).")]
