@@ -119,10 +119,10 @@ public class LoraVariantTests
     }
 
     [Fact]
-    public void Dora_gradient_does_not_flow_through_the_norm()
+    public void Dora_magnitude_gradient_is_the_normalized_merged_output_worked_by_hand()
     {
-        // With the norm detached (PEFT, DoRA §4.3), dy/dm = (W·x + scaling·B·A·x) / ‖·‖ per row; with a live norm the
-        // magnitude's gradient would also carry the norm's, and grad A would differ from the reference above.
+        // dy/dm = (W·x + scaling·B·A·x) / ‖W + scaling·B·A‖ per row. (That the norm is detached, PEFT and DoRA §4.3, shows
+        // in grad A and grad B of the reference test above: a live norm changes them.)
         using var layer = Frozen(Layer("dora", dora: true));
         using var scope = NewDisposeScope();
         var x = T("x");

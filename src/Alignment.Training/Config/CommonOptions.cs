@@ -192,8 +192,7 @@ public abstract class CommonOptions
         {
             try { Models.Core.LoraLinear.ParseInit(InitLoraWeights); }
             catch (Models.ModelException e) { throw new ConfigException($"option 'init_lora_weights': {e.Message}"); }
-            bool mutates = InitLoraWeights == "olora" || InitLoraWeights.StartsWith("pissa", StringComparison.Ordinal);
-            if (UseDora && mutates)
+            if (UseDora && new Models.Lora.LoraConfig().WithInit(InitLoraWeights).MutatesBase)
                 throw new ConfigException($"options 'use_dora' and 'init_lora_weights' {InitLoraWeights}: DoRA with PiSSA/OLoRA is not supported (no conversion to a plain LoRA exists for the magnitude)");
         }
         else if (UseDora || UseRslora || InitLoraWeights != "true")
