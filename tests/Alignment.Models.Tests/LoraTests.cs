@@ -188,11 +188,11 @@ public class LoraTests
 
         var path = Path.Combine(t.Sub("a"), "adapter_config.json");
         var json = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
-        json["use_dora"] = true;
+        json["init_lora_weights"] = "eva";
         json["layers_to_transform"] = new JsonArray(0);
         File.WriteAllText(path, json.ToJsonString());
         e = Assert.Throws<ModelException>(() => LoraModel.load_adapter(other, t.Sub("a")));
-        Assert.Contains("use_dora", e.Message);
+        Assert.Contains("init_lora_weights 'eva' is not supported", e.Message);
         Assert.Contains("layers_to_transform", e.Message);
 
         var unknown = Assert.Throws<ModelException>(() => LoraModel.add_adapters(other, new LoraConfig { TargetModules = ["c_attn"] }, g));

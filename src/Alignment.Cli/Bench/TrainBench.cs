@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Alignment.Models.Checkpoints;
 using Alignment.Models.Llama;
+using Alignment.Models.Lora;
 using Alignment.Torch;
 using Alignment.Training.Batching;
 using Alignment.Training.Config;
@@ -20,20 +21,25 @@ namespace Alignment.Cli.Bench;
 /// <param name="PairsPerSecondWithReference">DPO: pairs per second counting the one-time reference pass too (one epoch).</param>
 /// <param name="PeakRssMb">VmHWM of the process that ran only this case.</param>
 /// <param name="PaddingFraction">DPO: share of padding tokens in the bucketed batches.</param>
+/// <param name="OptimizerStateMb">galore: the optimizer's state after the run (moments and projections), MB.</param>
+/// <param name="AdamWStateMb">galore: what AdamW's two moments of the same trainable parameters take, MB.</param>
 public sealed record TrainBenchResult(string Case, int Hidden, int Layers, long Parameters, int SeqLen, int Batch, int Steps,
                                       double? TokensPerSecond, double? PairsPerSecond, double? PairsPerSecondWithReference,
-                                      double? PaddingFraction, double PeakRssMb);
+                                      double? PaddingFraction, double PeakRssMb, double? OptimizerStateMb = null, double? AdamWStateMb = null);
 
 /// <summary>
 /// Training throughput on fixed configs (tiny Llama d=256/4 layers and d=512/8 layers, seq 256, batch 8,
 /// vocab 4096) through the trainers' own objectives: SFT steps (forward, backward, clip, AdamW) over full 256-token
 /// rows; DPO over 64 pairs of seeded lengths (prompt 16–64, answers 8–(256 − prompt)), length-bucketed, chosen and
-/// rejected in one forward, reference log-probs computed once beforehand.
+/// rejected in one forward, reference log-probs computed once beforehand. dora-512: the SFT step with DoRA adapters
+/// (r 8, alpha 16, all-linear) on the frozen d=512 model; galore-512: the full-tuning SFT step with GaLore (rank 128,
+/// every decoder-layer linear weight projected), reporting its optimizer state against AdamW's.
 /// </summary>
 public static class TrainBench
 {
     public const int SeqLen = 256, Batch = 8, Vocab = 4096, DpoPairs = 64;
-    public static readonly string[] Cases = ["sft-256", "dpo-256", "sft-512", "dpo-512"];
+    public static readonly string[] Cases = ["sft-256", "dpo-256", "sft-512", "dpo-512", "dora-512", "galore-512"];
+    public const int GaloreRank = 128;
 
     public static LlamaConfig Config(int hidden) => hidden == 256
         ? TinyModels.Config("llama", vocab: Vocab, hidden: 256, layers: 4, heads: 8, kvHeads: 4, intermediate: 688)
@@ -48,9 +54,21 @@ public static class TrainBench
         using var model = LlamaForCausalLM.from_config(config, g);
         long parameters = model.parameters().Sum(p => p.numel());
         manual_seed(0);
-        return name.StartsWith("sft")
-            ? Sft(name, model, config, parameters, steps ?? 6, profilePath)
-            : Dpo(name, model, config, parameters, profilePath);
+        if (name.StartsWith("dora", StringComparison.Ordinal))
+            LoraModel.add_adapters(model, new LoraConfig { R = 8, LoraAlpha = 16, LoraDropout = 0, UseDora = true, TargetModules = [LoraConfig.AllLinear] }, g);
+        return name.StartsWith("dpo", StringComparison.Ordinal)
+            ? Dpo(name, model, config, parameters, profilePath)
+            : Sft(name, model, config, parameters, steps ?? 6, profilePath);
+    }
+
+    // AdamW over the trainable parameters, or for galore GaLoreAdamW with the decoder layers' linear weights projected.
+    private static Optimizer NewOptimizer(string name, LlamaForCausalLM model)
+    {
+        var trainable = model.named_parameters().Where(p => p.parameter.requires_grad).ToList();
+        if (!name.StartsWith("galore", StringComparison.Ordinal)) return new AdamW(trainable.Select(p => p.parameter), lr: 1e-5);
+        var targets = LoraModel.LinearLayers(model).Select(l => l.name + ".weight").ToHashSet();
+        var groups = new[] { new ParamGroup(trainable.Where(p => !targets.Contains(p.name))), new ParamGroup(trainable.Where(p => targets.Contains(p.name))) };
+        return new GaLoreAdamW(groups, [1], GaloreRank, update_proj_gap: 200, scale: 0.25, lr: 1e-5, eps: 1e-8);
     }
 
     private static TrainBenchResult Sft(string name, LlamaForCausalLM model, LlamaConfig config, long parameters, int steps, string? profilePath)
@@ -63,8 +81,8 @@ public static class TrainBench
         }).ToList();
         var objective = new SftObjective(model, 0);
         double normalizer = rows.Sum(objective.Units);
-        using var optimizer = new AdamW(model.parameters(), lr: 1e-5);
-        var parametersList = model.parameters().ToList();
+        using var optimizer = NewOptimizer(name, model);
+        var parametersList = model.parameters().Where(p => p.requires_grad).ToList();
         model.train();
         var times = new List<double>();
         for (int i = 0; i <= steps; i++)
@@ -82,7 +100,14 @@ public static class TrainBench
             if (i > 0) times.Add(Stopwatch.GetElapsedTime(start).TotalSeconds);   // step 0 warms up
         }
         double median = TorchBench.Median(times.ToArray());
-        return new TrainBenchResult(name, config.Hidden, config.Layers, parameters, SeqLen, Batch, steps, Batch * SeqLen / median, null, null, null, PeakRssMb());
+        double? stateMb = null, adamwMb = null;
+        if (optimizer is GaLoreAdamW galore)
+        {
+            stateMb = galore.state_bytes() / 1048576.0;
+            adamwMb = parametersList.Sum(p => 2 * p.numel() * p.element_size()) / 1048576.0;
+        }
+        return new TrainBenchResult(name, config.Hidden, config.Layers, parameters, SeqLen, Batch, steps, Batch * SeqLen / median, null, null, null,
+                                    PeakRssMb(), stateMb, adamwMb);
     }
 
     private static TrainBenchResult Dpo(string name, LlamaForCausalLM model, LlamaConfig config, long parameters, string? profilePath)

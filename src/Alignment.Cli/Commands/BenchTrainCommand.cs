@@ -73,10 +73,11 @@ public static class BenchTrainCommand
     private static void Render(IAnsiConsole console, TrainBenchReport r)
     {
         var table = new Table().Border(TableBorder.Rounded).Title($"align bench train — libtorch {Markup.Escape(r.Libtorch)}, {r.Threads} threads, OMP_WAIT_POLICY={Markup.Escape(r.OmpWaitPolicy ?? "unset")}, malloc {(r.MallocTuned ? "heap-kept" : "system")}");
-        foreach (string c in new[] { "case", "params", "SFT tokens/s", "DPO pairs/s", "DPO pairs/s incl. reference", "padding", "peak RSS MB" }) table.AddColumn(c);
+        foreach (string c in new[] { "case", "params", "SFT tokens/s", "DPO pairs/s", "DPO pairs/s incl. reference", "padding", "peak RSS MB", "optimizer state MB (AdamW)" }) table.AddColumn(c);
         foreach (var x in r.Results)
             table.AddRow(x.Case, x.Parameters.ToString("N0"), F(x.TokensPerSecond), F(x.PairsPerSecond), F(x.PairsPerSecondWithReference),
-                         x.PaddingFraction is double pf ? $"{pf:P1}" : "", F(x.PeakRssMb));
+                         x.PaddingFraction is double pf ? $"{pf:P1}" : "", F(x.PeakRssMb),
+                         x.OptimizerStateMb is double os ? $"{os:F1} ({x.AdamWStateMb:F1})" : "");
         console.Write(table);
         console.MarkupLine($"[grey]{Markup.Escape(r.Targets)}[/]");
     }

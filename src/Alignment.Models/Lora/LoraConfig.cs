@@ -26,6 +26,38 @@ public sealed record LoraConfig
     /// <summary>Rank-stabilized LoRA: scale by lora_alpha / √r.</summary>
     [JsonPropertyName("use_rslora")] public bool UseRslora { get; init; }
 
+    /// <summary>DoRA: a trainable magnitude per output row over the direction W + scaling·B·A (key
+    /// <c>lora_magnitude_vector</c>).</summary>
+    [JsonPropertyName("use_dora")] public bool? UseDora { get; init; }
+
+    /// <summary>PEFT's init_lora_weights: true, false, "gaussian", "pissa", "pissa_niter_K" or "olora" (PiSSA and OLoRA
+    /// rewrite the base weight to the residual W − scaling·B₀·A₀).</summary>
+    [JsonPropertyName("init_lora_weights")] public JsonElement? InitLoraWeights { get; init; }
+
+    /// <summary>init_lora_weights as a string: "true" when absent or true, "false", or the string value.</summary>
+    [JsonIgnore] public string Init => InitLoraWeights switch
+    {
+        null => "true",
+        { ValueKind: JsonValueKind.True or JsonValueKind.Null or JsonValueKind.Undefined } => "true",
+        { ValueKind: JsonValueKind.False } => "false",
+        { ValueKind: JsonValueKind.String } v => v.GetString()!,
+        { } v => v.GetRawText(),
+    };
+
+    /// <summary>A config with init_lora_weights set from its string form ("true"/"false" become JSON booleans).</summary>
+    public LoraConfig WithInit(string init) => this with
+    {
+        InitLoraWeights = init switch
+        {
+            "true" => JsonSerializer.SerializeToElement(true),
+            "false" => JsonSerializer.SerializeToElement(false),
+            _ => JsonSerializer.SerializeToElement(init),
+        },
+    };
+
+    /// <summary>True for the initializations that rewrite the base weight (PiSSA, OLoRA).</summary>
+    [JsonIgnore] public bool MutatesBase => Init == "olora" || Init.StartsWith("pissa", StringComparison.Ordinal);
+
     /// <summary>Leaf module names to adapt (q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj), or
     /// ["all-linear"].</summary>
     [JsonPropertyName("target_modules"), JsonConverter(typeof(StringOrListConverter))]
@@ -40,7 +72,6 @@ public sealed record LoraConfig
     // Keys that change what the adapter computes. Read so that a file using them is refused, never misread.
     [JsonPropertyName("bias")] public string? Bias { get; init; } = "none";
     [JsonPropertyName("fan_in_fan_out")] public bool? FanInFanOut { get; init; }
-    [JsonPropertyName("use_dora")] public bool? UseDora { get; init; }
     [JsonPropertyName("lora_bias")] public bool? LoraBias { get; init; }
     [JsonPropertyName("rank_pattern")] public Dictionary<string, JsonElement>? RankPattern { get; init; }
     [JsonPropertyName("alpha_pattern")] public Dictionary<string, JsonElement>? AlphaPattern { get; init; }
@@ -68,7 +99,11 @@ public sealed record LoraConfig
             errors.Add($"target_modules [{string.Join(", ", TargetModules)}] uses a regular expression or a dotted path; give leaf names (q_proj, ...) or all-linear");
         if (Bias is not null && Bias != "none") errors.Add($"bias '{Bias}' is not supported (none only)");
         if (FanInFanOut == true) errors.Add("fan_in_fan_out true is not supported (Conv1D-style weights)");
-        if (UseDora == true) errors.Add("use_dora true (DoRA) is not supported");
+        try { Core.LoraLinear.ParseInit(Init); }
+        catch (ModelException e) { errors.Add(e.Message); }
+        // PEFT converts a trained PiSSA/OLoRA adapter to plain LoRA from lora_A/lora_B alone; a DoRA magnitude has no
+        // such conversion, so the combination is refused rather than saved in a form that cannot be applied.
+        if (UseDora == true && MutatesBase) errors.Add($"use_dora with init_lora_weights '{Init}' is not supported (DoRA needs the default, false or gaussian initialization)");
         if (LoraBias == true) errors.Add("lora_bias true is not supported");
         if (RankPattern is { Count: > 0 }) errors.Add("rank_pattern (per-module ranks) is not supported");
         if (AlphaPattern is { Count: > 0 }) errors.Add("alpha_pattern (per-module alphas) is not supported");
@@ -112,7 +147,7 @@ public sealed record LoraConfig
             ["bias"] = "none",
             ["fan_in_fan_out"] = false,
             ["inference_mode"] = true,
-            ["init_lora_weights"] = true,
+            ["init_lora_weights"] = Init switch { "true" => true, "false" => false, var v => v },
             ["layer_replication"] = null,
             ["layers_pattern"] = null,
             ["layers_to_transform"] = null,
@@ -128,7 +163,7 @@ public sealed record LoraConfig
             ["revision"] = null,
             ["target_modules"] = new JsonArray(targetModules.Order(StringComparer.Ordinal).Select(t => (JsonNode)t).ToArray()),
             ["task_type"] = "CAUSAL_LM",
-            ["use_dora"] = false,
+            ["use_dora"] = UseDora == true,
             ["use_rslora"] = UseRslora,
         };
         return obj.ToJsonString(new JsonSerializerOptions { WriteIndented = true });

@@ -33,7 +33,7 @@ public static class LoraModel
     /// are float32 when the model is bf16/f16 (PEFT's autocast_adapter_dtype), the model's dtype otherwise.</summary>
     /// <param name="model">A model built from <see cref="LoraLinear"/> layers (LlamaForCausalLM, a classifier ...).</param>
     /// <param name="config">Rank, alpha, dropout, rsLoRA, targets (leaf names or all-linear).</param>
-    /// <param name="generator">Draws lora_A (kaiming-uniform, a = √5); lora_B starts at zero.</param>
+    /// <param name="generator">Draws lora_A (kaiming-uniform, a = √5; lora_B starts at zero) and PiSSA's randomized SVD.</param>
     /// <returns>The module paths that received an adapter.</returns>
     /// <remarks>Heads are frozen too: a reward model trained with LoRA needs <c>score.weight.requires_grad = true</c>
     /// afterwards (PEFT's modules_to_save does the same for SEQ_CLS).</remarks>
@@ -48,10 +48,24 @@ public static class LoraModel
             throw new ModelException($"LoRA target_modules [{string.Join(", ", unknown)}] match no layer; this model's linear layers are " +
                                      $"[{string.Join(", ", found.Order())}] (or use all-linear)");
         model.requires_grad_(false);
-        foreach (var (_, layer) in chosen)
+        // Every layer is checked before any is changed (PiSSA/OLoRA rewrite base weights): a rank above a layer's size
+        // is an error naming the layer, not a half-adapted model.
+        var tooSmall = chosen.Where(c => config.R > Math.Min(c.layer.in_features, c.layer.out_features)).ToList();
+        if (tooSmall.Count > 0)
+            throw new ModelException($"LoRA rank r = {config.R} is above the size of {tooSmall[0].name} ({tooSmall[0].layer.out_features} × " +
+                                     $"{tooSmall[0].layer.in_features}){(tooSmall.Count > 1 ? $" and {tooSmall.Count - 1} more layers" : "")}; " +
+                                     $"use r <= {chosen.Min(c => Math.Min(c.layer.in_features, c.layer.out_features))} or target larger layers");
+        foreach (var (name, layer) in chosen)
         {
             var dtype = layer.weight.dtype is ScalarType.BFloat16 or ScalarType.Float16 ? ScalarType.Float32 : layer.weight.dtype;
-            layer.add_lora(config.R, config.LoraAlpha, config.LoraDropout, config.UseRslora, dtype, generator);
+            try
+            {
+                layer.add_lora(config.R, config.LoraAlpha, config.LoraDropout, config.UseRslora, dtype, generator, config.UseDora == true, config.Init);
+            }
+            catch (ModelException e)
+            {
+                throw new ModelException($"{name}: {e.Message}");
+            }
         }
         return chosen.Select(c => c.name).ToList();
     }
@@ -91,38 +105,88 @@ public static class LoraModel
         if (adapted.Count == 0) throw new ModelException("the model carries no LoRA adapter");
         var first = adapted[0].layer;
         if (adapted.Any(a => a.layer.lora_r != first.lora_r || a.layer.lora_alpha != first.lora_alpha ||
-                             a.layer.use_rslora != first.use_rslora || a.layer.lora_dropout != first.lora_dropout))
-            throw new ModelException("the adapters differ in r, lora_alpha, lora_dropout or use_rslora; PEFT's file format holds one setting");
+                             a.layer.use_rslora != first.use_rslora || a.layer.lora_dropout != first.lora_dropout ||
+                             a.layer.use_dora != first.use_dora || a.layer.lora_init != first.lora_init))
+            throw new ModelException("the adapters differ in r, lora_alpha, lora_dropout, use_rslora, use_dora or init_lora_weights; PEFT's file format holds one setting");
         return new LoraConfig
         {
             R = first.lora_r, LoraAlpha = first.lora_alpha, LoraDropout = first.lora_dropout, UseRslora = first.use_rslora,
+            UseDora = first.use_dora,
             TargetModules = adapted.Select(a => Leaf(a.name)).Distinct().Order(StringComparer.Ordinal).ToList(),
-        };
+        }.WithInit(first.lora_init);
     }
 
-    /// <summary>Writes the adapters in PEFT's format into <paramref name="folder"/> (created; files replaced atomically):
-    /// adapter_config.json and adapter_model.safetensors holding <c>base_model.model.&lt;path&gt;.lora_A.weight</c> (r, in)
-    /// and <c>lora_B.weight</c> (out, r) of every adapted layer.</summary>
-    /// <param name="model">The adapted language model.</param>
-    /// <param name="folder">Adapter folder.</param>
-    /// <param name="baseModelNameOrPath">base_model_name_or_path; default: the folder the model was loaded from.</param>
-    public static void save_adapter(LlamaForCausalLM model, string folder, string? baseModelNameOrPath = null)
+    /// <summary>
+    /// The adapters' tensors under PEFT's saved keys (<c>base_model.model.&lt;path&gt;.lora_A.weight</c>,
+    /// <c>.lora_B.weight</c>, with DoRA <c>.lora_magnitude_vector</c>) and the adapter_config they go with.
+    /// <para>With <paramref name="convertToLora"/>, PiSSA/OLoRA adapters are converted as PEFT's save_pretrained does
+    /// with path_initial_model_for_weight_conversion (subtract_mutated_init): W + ΔW = W_res + scaling·B·A and
+    /// W = W_res + scaling·B₀·A₀ give ΔW = scaling·[B | −B₀]·[A ; A₀], a plain LoRA of rank 2r on the original base,
+    /// with A' = cat([A, A₀], dim 0), B' = cat([B, −B₀], dim 1), r' = 2r, init_lora_weights true and lora_alpha' = 2α
+    /// (rsLoRA: √2·α), which keeps the scaling. Without it the adapter is written as trained, for the residual base
+    /// (PEFT re-runs the same initialization on the original base when it loads such an adapter).</para>
+    /// </summary>
+    /// <returns>The tensors (the caller disposes <c>owned</c>, the converted copies) and the config.</returns>
+    public static (Dictionary<string, Tensor> tensors, List<Tensor> owned, LoraConfig config) AdapterState(Module model, bool convertToLora)
     {
         var config = CurrentConfig(model);
         var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        var owned = new List<Tensor>();
+        bool convert = convertToLora && config.MutatesBase;
         foreach (var (name, layer) in AdaptedLayers(model))
         {
-            tensors[$"{KeyPrefix}{name}.lora_A.weight"] = layer.lora_A;
-            tensors[$"{KeyPrefix}{name}.lora_B.weight"] = layer.lora_B;
+            if (convert && layer.lora_initial is { } init)
+            {
+                using var noGrad = no_grad();
+                var a = cat([layer.lora_A, init.A], 0);
+                using var negB = init.B.neg();
+                var b = cat([layer.lora_B, negB], 1);
+                owned.Add(a);
+                owned.Add(b);
+                tensors[$"{KeyPrefix}{name}.lora_A.weight"] = a;
+                tensors[$"{KeyPrefix}{name}.lora_B.weight"] = b;
+            }
+            else
+            {
+                tensors[$"{KeyPrefix}{name}.lora_A.weight"] = layer.lora_A;
+                tensors[$"{KeyPrefix}{name}.lora_B.weight"] = layer.lora_B;
+            }
+            if (layer.use_dora) tensors[$"{KeyPrefix}{name}.lora_magnitude_vector"] = layer.lora_magnitude_vector;
         }
+        if (convert)
+            config = (config with { R = config.R * 2, LoraAlpha = config.UseRslora ? config.LoraAlpha * Math.Sqrt(2) : config.LoraAlpha * 2 }).WithInit("true");
+        return (tensors, owned, config);
+    }
+
+    /// <summary>Writes the adapters in PEFT's format into <paramref name="folder"/> (created; files replaced atomically):
+    /// adapter_config.json and adapter_model.safetensors holding <c>base_model.model.&lt;path&gt;.lora_A.weight</c> (r, in),
+    /// <c>lora_B.weight</c> (out, r) and with DoRA <c>lora_magnitude_vector</c> (out) of every adapted layer.</summary>
+    /// <param name="model">The adapted language model.</param>
+    /// <param name="folder">Adapter folder.</param>
+    /// <param name="baseModelNameOrPath">base_model_name_or_path; default: the folder the model was loaded from.</param>
+    /// <param name="convertToLora">PiSSA/OLoRA: write the plain rank-2r LoRA that applies to the original base (see
+    /// <see cref="AdapterState"/>); false writes the adapter for the residual base.</param>
+    public static void save_adapter(LlamaForCausalLM model, string folder, string? baseModelNameOrPath = null, bool convertToLora = true)
+    {
+        var (tensors, owned, config) = AdapterState(model, convertToLora);
         Directory.CreateDirectory(folder);
-        Safetensors.Save(Path.Combine(folder, WeightsFile), tensors, new Dictionary<string, string> { ["format"] = "pt" });
+        try
+        {
+            Safetensors.Save(Path.Combine(folder, WeightsFile), tensors, new Dictionary<string, string> { ["format"] = "pt" });
+        }
+        finally
+        {
+            foreach (var t in owned) t.Dispose();
+        }
         string json = config.ToPeftJson(config.TargetModules, baseModelNameOrPath ?? model.name_or_path);
         AtomicText.Write(Path.Combine(folder, ConfigFile), json + "\n");
     }
 
     /// <summary>Reads a PEFT LoRA adapter folder into <paramref name="model"/>: adds adapters as adapter_config.json
-    /// says and fills them from adapter_model.safetensors (converted to the adapters' dtype). Every missing or unexpected
+    /// says and fills them from adapter_model.safetensors (converted to the adapters' dtype). An adapter saved with
+    /// init_lora_weights pissa/olora (unconverted) first re-runs that initialization on the base, as PEFT does, so the
+    /// base becomes the residual it was trained against (pissa_niter_K draws with a fixed seed, so it is reproducible
+    /// here but not across implementations: save converted adapters for sharing). Every missing or unexpected
     /// key and every shape mismatch is reported at once.</summary>
     /// <param name="model">The base model (without adapters).</param>
     /// <param name="folder">The adapter folder.</param>
@@ -154,6 +218,7 @@ public static class LoraModel
         {
             layer.lora_A.requires_grad = is_trainable;
             layer.lora_B.requires_grad = is_trainable;
+            if (layer.use_dora) layer.lora_magnitude_vector.requires_grad = is_trainable;
         }
         return config;
     }
@@ -167,6 +232,7 @@ public static class LoraModel
             var layer = (LoraLinear)layers[name];
             expected[$"{KeyPrefix}{name}.lora_A.weight"] = layer.lora_A;
             expected[$"{KeyPrefix}{name}.lora_B.weight"] = layer.lora_B;
+            if (layer.use_dora) expected[$"{KeyPrefix}{name}.lora_magnitude_vector"] = layer.lora_magnitude_vector;
         }
         AdapterWeights.Fill(expected, weights, configPath,
                             "the adapter was trained on a different base model (sizes, layers) or with other target_modules; " +

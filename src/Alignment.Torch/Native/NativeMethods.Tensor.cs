@@ -72,6 +72,8 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Lib)] internal static partial IntPtr atg_tensor_all(TensorHandle t);
     [LibraryImport(Lib)] internal static partial IntPtr atg_tensor_any(TensorHandle t);
     [LibraryImport(Lib)] internal static partial int atg_tensor_topk(TensorHandle t, long k, long dim, int largest, int sorted, out IntPtr values, out IntPtr indices);
+    [LibraryImport(Lib)] internal static partial int atg_linalg_svd(TensorHandle t, out IntPtr u, out IntPtr s, out IntPtr vh);
+    [LibraryImport(Lib)] internal static partial int atg_linalg_qr(TensorHandle t, out IntPtr q, out IntPtr r);
     [LibraryImport(Lib)] internal static partial int atg_tensor_sort(TensorHandle t, long dim, int descending, out IntPtr values, out IntPtr indices);
     [LibraryImport(Lib)] internal static partial IntPtr atg_tensor_multinomial(TensorHandle probs, long n, int replacement, IntPtr gen);
 

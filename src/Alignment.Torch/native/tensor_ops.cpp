@@ -259,6 +259,16 @@ ATG_API int atg_tensor_sort(Handle t, int64_t dim, int descending, Handle* value
     GUARD_V(auto r = at::sort(ref(t), dim, descending != 0); *values = atg::wrap(std::get<0>(r)); *indices = atg::wrap(std::get<1>(r));)
 }
 
+// Thin SVD A = U·diag(S)·Vh (torch.linalg.svd, full_matrices false): U (m, k), S (k), Vh (k, n), k = min(m, n).
+ATG_API int atg_linalg_svd(Handle t, Handle* u, Handle* s, Handle* vh) {
+    GUARD_V(auto r = at::linalg_svd(ref(t), false); *u = atg::wrap(std::get<0>(r)); *s = atg::wrap(std::get<1>(r)); *vh = atg::wrap(std::get<2>(r));)
+}
+
+// Reduced QR A = Q·R (torch.linalg.qr, mode "reduced"): Q (m, k), R (k, n), k = min(m, n).
+ATG_API int atg_linalg_qr(Handle t, Handle* q, Handle* r) {
+    GUARD_V(auto res = at::linalg_qr(ref(t), "reduced"); *q = atg::wrap(std::get<0>(res)); *r = atg::wrap(std::get<1>(res));)
+}
+
 ATG_API Handle atg_tensor_multinomial(Handle probs, int64_t n, int replacement, void* gen) {
     GUARD_T(at::multinomial(ref(probs), n, replacement != 0, atg::generator(gen)))
 }

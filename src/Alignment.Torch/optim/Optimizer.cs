@@ -87,6 +87,10 @@ public static partial class torch
             /// <summary>Names of the state tensors this optimizer keeps per parameter (checked when loading).</summary>
             protected abstract IReadOnlyCollection<string> state_keys { get; }
 
+            /// <summary>The shape a state tensor of <paramref name="parameter"/> has, when it is not the parameter's own
+            /// (e.g. a projected moment); null means the parameter's shape.</summary>
+            protected virtual long[]? expected_state_shape(Parameter parameter, string key) => null;
+
             /// <summary>Optimizer-wide hyper-parameters, saved in the state dict.</summary>
             protected abstract IReadOnlyDictionary<string, double> get_defaults();
 
@@ -215,9 +219,11 @@ public static partial class torch
                     {
                         if (!state_keys.Contains(key))
                             throw new TorchException(Fail($"parameter {descriptions[index]} has unknown state '{key}'; {name} keeps {string.Join(", ", state_keys)}"));
-                        if (!t.shape.SequenceEqual(want))
+                        var expected = expected_state_shape(all[index], key) ?? want;
+                        if (!t.shape.SequenceEqual(expected))
                             throw new TorchException(Fail($"state '{key}' of parameter {descriptions[index]} has shape [{string.Join(", ", t.shape)}] " +
-                                                          $"but the parameter has shape [{string.Join(", ", want)}]"));
+                                                          (ReferenceEquals(expected, want) ? $"but the parameter has shape [{string.Join(", ", want)}]"
+                                                                                           : $"but {name} keeps it as [{string.Join(", ", expected)}]")));
                     }
                 }
                 return all;

@@ -169,6 +169,18 @@ public abstract class CommonOptions
     [Option("adapter_non_linearity", "With finetuning bottleneck: relu, swish, gelu or tanh; empty = AdapterHub's default for the config " +
                                      "(swish for houlsby, relu for pfeiffer).")]
     public string AdapterNonLinearity { get; set; } = "";
+    [Option("use_rslora", "Rank-stabilized LoRA: scale the update by lora_alpha / √r instead of lora_alpha / r (PEFT's use_rslora).")]
+    public bool UseRslora { get; set; }
+
+    [Option("use_dora", "DoRA: each adapted layer also trains a magnitude per output row, y = m / ‖W + s·B·A‖_row · (W + s·B·A)·x " +
+                        "with the norm detached (PEFT's use_dora; saved as lora_magnitude_vector). Not with pissa/olora init.")]
+    public bool UseDora { get; set; }
+
+    [Option("init_lora_weights", "How LoRA adapters start (PEFT's init_lora_weights): true (A kaiming-uniform, B zero), false (B drawn too), " +
+                                 "gaussian (A ~ N(0, 1/r²), B zero), pissa (A, B from the top-r SVD of W, base = W − s·B·A), " +
+                                 "pissa_niter_K (the same with torch.svd_lowrank's randomized SVD, K subspace iterations) or olora " +
+                                 "(A, B from W's QR). PiSSA/OLoRA results are saved converted to a rank-2r LoRA of the original base.")]
+    public string InitLoraWeights { get; set; } = "true";
 
     [Option("freeze_trainable_layers", "With finetuning freeze: how many of the last decoder layers are trained.")]
     public int FreezeTrainableLayers { get; set; } = 2;
@@ -178,6 +190,34 @@ public abstract class CommonOptions
 
     [Option("freeze_train_head", "With finetuning freeze: also train the output head (lm_head, score or v_head).")]
     public bool FreezeTrainHead { get; set; } = true;
+
+    [Option("use_galore", "GaLore (finetuning full): Adam's moments of each targeted 2-D weight live in a rank-galore_rank projection of " +
+                          "its gradient, refreshed every galore_update_interval steps from the gradient's SVD (LLaMA-Factory's use_galore).")]
+    public bool UseGalore { get; set; }
+
+    [Option("galore_target", "With use_galore: comma-separated leaf names of the linear layers whose weights are projected " +
+                             "(q_proj,...), or all (every linear layer of the decoder layers); other parameters get the same Adam step unprojected.")]
+    public string GaloreTarget { get; set; } = "all";
+
+    [Option("galore_rank", "With use_galore: rank of the projected gradient (at most the weight's smaller side).")]
+    public int GaloreRank { get; set; } = 16;
+
+    [Option("galore_update_interval", "With use_galore: steps between recomputing the projection (GaLore's update_proj_gap).")]
+    public int GaloreUpdateInterval { get; set; } = 200;
+
+    [Option("galore_scale", "With use_galore: factor on the projected-back update (GaLore's scale).")]
+    public double GaloreScale { get; set; } = 2.0;
+
+    [Option("galore_proj_type", "With use_galore: std (project the smaller side), reverse_std (the larger side), left (U_r) or right (V_r).")]
+    public string GaloreProjType { get; set; } = "std";
+
+    [Option("qat_bits", "Quantization-aware training: 8 or 4 fake-quantizes every decoder-layer linear weight per output channel, " +
+                        "symmetric (scale = max|w_row| / (2^(bits-1) − 1)), with a straight-through gradient; the output also holds " +
+                        "quantized.safetensors (int8 values + float32 scales) and the report the quantized model's eval loss vs the float one's. 0 = off.")]
+    public int QatBits { get; set; }
+
+    [Option("qat_activations", "With qat_bits: also fake-quantize each linear layer's input to int8, per tensor, symmetric, dynamic.")]
+    public bool QatActivations { get; set; }
 
     [Option("dtype", "Compute dtype: float32, bfloat16 or float64.")]
     public string Dtype { get; set; } = "float32";
@@ -236,6 +276,30 @@ public abstract class CommonOptions
             throw new ConfigException("option 'prompt_tuning_init_text' only applies with finetuning prompt_tuning");
         if (Finetuning != FinetuningType.PrefixTuning && PrefixProjection)
             throw new ConfigException("option 'prefix_projection' only applies with finetuning prefix_tuning");
+        if (Finetuning == FinetuningType.Lora)
+        {
+            try { Models.Core.LoraLinear.ParseInit(InitLoraWeights); }
+            catch (Models.ModelException e) { throw new ConfigException($"option 'init_lora_weights': {e.Message}"); }
+            if (UseDora && new Models.Lora.LoraConfig().WithInit(InitLoraWeights).MutatesBase)
+                throw new ConfigException($"options 'use_dora' and 'init_lora_weights' {InitLoraWeights}: DoRA with PiSSA/OLoRA is not supported (no conversion to a plain LoRA exists for the magnitude)");
+        }
+        else if (UseDora || UseRslora || InitLoraWeights != "true")
+            throw new ConfigException("options 'use_dora', 'use_rslora' and 'init_lora_weights' apply to finetuning lora only");
+        if (UseGalore)
+        {
+            if (Finetuning != FinetuningType.Full) throw new ConfigException("option 'use_galore' needs finetuning full (GaLore projects full-weight gradients)");
+            Positive("galore_rank", GaloreRank, 1);
+            Positive("galore_update_interval", GaloreUpdateInterval, 1);
+            if (!(GaloreScale > 0)) throw new ConfigException($"option 'galore_scale' must be > 0, got {GaloreScale}");
+            if (GaloreProjType is not ("std" or "reverse_std" or "left" or "right"))
+                throw new ConfigException($"option 'galore_proj_type' is '{GaloreProjType}'; use std, reverse_std, left or right");
+        }
+        if (QatBits is not (0 or 4 or 8)) throw new ConfigException($"option 'qat_bits' must be 0 (off), 4 or 8, got {QatBits}");
+        if (QatActivations && QatBits == 0) throw new ConfigException("option 'qat_activations' needs qat_bits 4 or 8");
+        if (QatBits != 0 && string.IsNullOrWhiteSpace(EvalData))
+            throw new ConfigException("option 'qat_bits' needs eval_data: the report compares the quantized model's eval loss with the float model's");
+        if (QatBits != 0 && Finetuning.IsAdapter())
+            throw new ConfigException("option 'qat_bits' needs finetuning full or freeze (the quantized weights are the trained ones; a frozen LoRA base would be exported unchanged)");
         if (SaveSteps < 0 || EvalSteps < 0 || SaveTotalLimit < 0)
             throw new ConfigException("options 'save_steps', 'eval_steps' and 'save_total_limit' must be 0 or positive");
         if (!(SaveFraction >= 0 && SaveFraction <= 1)) throw new ConfigException($"option 'save_fraction' must be in [0, 1], got {SaveFraction}");

@@ -77,6 +77,7 @@ public sealed class PpoOptions : CommonOptions
 
     public override void Validate()
     {
+        if (QatBits != 0) throw new ConfigException("option 'qat_bits' is not supported by ppo (it has no eval pass to compare the quantized model with the float one)");
         base.Validate();
         if (GradientAccumulationSteps != 1) throw new ConfigException("option 'gradient_accumulation_steps' is not used by ppo (each minibatch is one update); leave it at 1");
         Positive("ppo_epochs", PpoEpochs, 1);

@@ -42,7 +42,7 @@ public sealed class RunSession : IDisposable
 
     public string? LastCheckpoint { get; private set; }
     public List<Dictionary<string, double?>> History { get; private set; } = new();
-    public AdamW? Optimizer { get; private set; }
+    public Optimizer? Optimizer { get; private set; }
     public LambdaLR? Scheduler { get; private set; }
     private MetricsWriter? metrics;
     private bool createdFolder, createdMetrics, stepDone;
@@ -91,13 +91,14 @@ public sealed class RunSession : IDisposable
                                         $"{DataSha[..12]}… now); resume on the same data or start a new run");
     }
 
-    /// <summary>AdamW over the trainable parameters (no decay on biases and norms) and the warmup schedule over
+    /// <summary>AdamW (or GaLore's AdamW with use_galore) over the trainable parameters (no decay on biases and norms) and the warmup schedule over
     /// <paramref name="totalUpdates"/> optimizer updates; on resume both are restored from the checkpoint, with the weights.</summary>
     public void CreateOptimizer(TrainableModel model, int totalUpdates)
     {
         var trainable = model.Trainable();
         if (trainable.Count == 0) throw new TrainingException("no parameter is trainable (check finetuning and its options)");
-        Optimizer = new AdamW(ParamGroup.with_weight_decay(trainable, Options.WeightDecay), Options.LearningRate, Options.AdamBeta1, Options.AdamBeta2);
+        Optimizer = Options.UseGalore ? GaLore.Create(model, Options)
+                                      : new AdamW(ParamGroup.with_weight_decay(trainable, Options.WeightDecay), Options.LearningRate, Options.AdamBeta1, Options.AdamBeta2);
         int warmup = (int)Math.Ceiling(totalUpdates * Options.WarmupRatio);
         Scheduler = get_scheduler(Options.LrScheduler, Optimizer, warmup, totalUpdates);
         if (ResumeDir is null) return;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Alignment.Models.Qat;
 using Alignment.Torch;
 using Alignment.Training.Batching;
 using static Alignment.Torch.torch;
@@ -99,9 +100,30 @@ public static class SupervisedLoop
         return new RunResult(step, total, false, session.History);
     }
 
-    /// <summary>Loss and metrics over the held-out data, without gradients or dropout; logged with an eval_ prefix.</summary>
+    /// <summary>Loss and metrics over the held-out data, without gradients or dropout; logged with an eval_ prefix.
+    /// With quantization-aware training these are the quantized model's, and the float model's (fake quantization off)
+    /// follow with an eval_float_ prefix, so the report holds the accuracy the quantization costs.</summary>
     public static void Evaluate<T>(RunSession session, TrainableModel model, IReadOnlyList<T> eval, IStageObjective<T> objective,
                                    int step, int perEpoch, ITrainingProgress progress)
+    {
+        var (loss, sums) = EvalPass(session, model, eval, objective);
+        var record = new List<KeyValuePair<string, double>> { new("step", step), new("epoch", (double)step / perEpoch), new("eval_loss", loss) };
+        record.AddRange(sums.Means().Select(kv => new KeyValuePair<string, double>("eval_" + kv.Key, kv.Value)));
+        string message = $"step {step}: eval_loss {loss:G5}";
+        if (QatModel.QuantizedLayers(model.Module).Any())
+        {
+            double floatLoss;
+            MetricSums floatSums;
+            using (QatModel.disable(model.Module)) (floatLoss, floatSums) = EvalPass(session, model, eval, objective);
+            record.Add(new("eval_float_loss", floatLoss));
+            record.AddRange(floatSums.Means().Select(kv => new KeyValuePair<string, double>("eval_float_" + kv.Key, kv.Value)));
+            message += $" (quantized; float {floatLoss:G5})";
+        }
+        session.Log(record);
+        progress.Message(message);
+    }
+
+    private static (double loss, MetricSums sums) EvalPass<T>(RunSession session, TrainableModel model, IReadOnlyList<T> eval, IStageObjective<T> objective)
     {
         var sums = new MetricSums();
         double normalizer = eval.Sum(objective.Units);
@@ -117,9 +139,6 @@ public static class SupervisedLoop
             }
         }
         model.Module.train();
-        var record = new List<KeyValuePair<string, double>> { new("step", step), new("epoch", (double)step / perEpoch), new("eval_loss", loss) };
-        record.AddRange(sums.Means().Select(kv => new KeyValuePair<string, double>("eval_" + kv.Key, kv.Value)));
-        session.Log(record);
-        progress.Message($"step {step}: eval_loss {loss:G5}");
+        return (loss, sums);
     }
 }

@@ -4,6 +4,7 @@ using Alignment.Models.Heads;
 using Alignment.Models.Llama;
 using Alignment.Models.Lora;
 using Alignment.Models.Peft;
+using Alignment.Models.Qat;
 using Alignment.Torch;
 using Alignment.Torch.IO;
 using Alignment.Training.Config;
@@ -86,7 +87,12 @@ public sealed class TrainableModel : IDisposable
             {
                 case FinetuningType.Lora:
                     var targets = o.LoraTarget.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-                    LoraModel.add_adapters(Module, new LoraConfig { R = o.LoraR, LoraAlpha = o.LoraAlpha, LoraDropout = o.LoraDropout, TargetModules = targets }, init);
+                    var lora = new LoraConfig
+                    {
+                        R = o.LoraR, LoraAlpha = o.LoraAlpha, LoraDropout = o.LoraDropout, TargetModules = targets,
+                        UseRslora = o.UseRslora, UseDora = o.UseDora,
+                    }.WithInit(o.InitLoraWeights);
+                    LoraModel.add_adapters(Module, lora, init);
                     foreach (var (name, p) in Module.named_parameters())
                         if (heads.Any(h => name.StartsWith(h, StringComparison.Ordinal))) p.requires_grad = true;
                     break;
@@ -120,6 +126,7 @@ public sealed class TrainableModel : IDisposable
                     Module.requires_grad_(true);
                     break;
             }
+            if (o.QatBits != 0) QatModel.enable(Module, o.QatBits, o.QatActivations);
         }
         catch (ModelException e)
         {
@@ -161,8 +168,11 @@ public sealed class TrainableModel : IDisposable
             ? StageData.Tokenizer(o.Model!, o.Template).tokenizer.Encode(o.PromptTuningInitText, addSpecialTokens: true).Select(i => (long)i).ToArray()
             : null;
 
-    /// <summary>Writes the weights in their usable form into an existing (empty) folder.</summary>
-    public void SaveCheckpoint(string dir)
+    /// <summary>Writes the weights in their usable form into an existing (empty) folder. A PiSSA/OLoRA adapter is
+    /// written as trained (for the residual base, which resuming rebuilds from the seed).</summary>
+    public void SaveCheckpoint(string dir) => Save(dir, convertToLora: false);
+
+    private void Save(string dir, bool convertToLora)
     {
         if (Finetuning.IsAdapter() && Finetuning != FinetuningType.Lora)
         {
@@ -174,13 +184,19 @@ public sealed class TrainableModel : IDisposable
             saveHf(dir);
             return;
         }
-        var adapter = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        var (adapter, owned, config) = LoraModel.AdapterState(Module, convertToLora);
         var heads = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var (name, p) in Trainable())
-            (IsLora(name) ? adapter : heads)[IsLora(name) ? AdapterPrefix + name : name] = p;
-        Safetensors.Save(Path.Combine(dir, LoraModel.WeightsFile), adapter, new Dictionary<string, string> { ["format"] = "pt" });
+            if (!IsLora(name)) heads[name] = p;
+        try
+        {
+            Safetensors.Save(Path.Combine(dir, LoraModel.WeightsFile), adapter, new Dictionary<string, string> { ["format"] = "pt" });
+        }
+        finally
+        {
+            foreach (var t in owned) t.Dispose();
+        }
         if (heads.Count > 0) Safetensors.Save(Path.Combine(dir, HeadsFile), heads);
-        var config = LoraModel.CurrentConfig(Module);
         var json = JsonNode.Parse(config.ToPeftJson(config.TargetModules, BaseFolder))!;
         if (LanguageModel is null)
         {
@@ -257,7 +273,8 @@ public sealed class TrainableModel : IDisposable
 
     /// <summary>The final output into an existing empty folder: a Hugging Face folder (full, freeze; a LoRA reward model
     /// is merged first, since PEFT has no format for its score head), or a PEFT adapter (LoRA policies; a value head
-    /// goes in heads.safetensors).</summary>
+    /// goes in heads.safetensors; PiSSA/OLoRA converted to the plain LoRA that applies to the original base). With
+    /// quantization-aware training the folder also holds the int export (quantized.safetensors, quantization.json).</summary>
     public void SaveFinal(string dir)
     {
         if (Finetuning is FinetuningType.Lora or FinetuningType.Ia3 && LanguageModel is null)
@@ -267,10 +284,12 @@ public sealed class TrainableModel : IDisposable
             saveHf(dir);
             return;
         }
-        SaveCheckpoint(dir);
+        Save(dir, convertToLora: true);
+        if (QatModel.QuantizedLayers(Module).Any()) QatModel.export(Module, dir);
     }
 
-    private static bool IsLora(string name) => name.Contains(".lora_A.", StringComparison.Ordinal) || name.Contains(".lora_B.", StringComparison.Ordinal);
+    private static bool IsLora(string name) => name.Contains(".lora_A.", StringComparison.Ordinal) || name.Contains(".lora_B.", StringComparison.Ordinal) ||
+                                               name.EndsWith(".lora_magnitude_vector", StringComparison.Ordinal);
 
     public void Dispose() => Module.Dispose();
 }

@@ -43,6 +43,14 @@ internal static class TrainerStage
             yield return new("loraR", InputType.Integer, "LoRA rank with finetuning lora (lora_r).", Default: defaults.LoraR, Minimum: 1);
             yield return new("numVirtualTokens", InputType.Integer, "Virtual tokens with finetuning prefix_tuning, prompt_tuning or p_tuning (num_virtual_tokens).",
                 Default: defaults.NumVirtualTokens, Minimum: 1);
+            yield return new("useRslora", InputType.Boolean, "Rank-stabilized LoRA, scaling alpha/√r (use_rslora).", Default: defaults.UseRslora);
+            yield return new("useDora", InputType.Boolean, "DoRA: LoRA plus a trained magnitude per output row (use_dora).", Default: defaults.UseDora);
+            yield return new("initLoraWeights", InputType.String, "How LoRA adapters start: true, gaussian, pissa, pissa_niter_K or olora (init_lora_weights).",
+                Default: defaults.InitLoraWeights);
+            yield return new("useGalore", InputType.Boolean, "GaLore low-rank gradient projection with finetuning full (use_galore; galore_* in extra).",
+                Default: defaults.UseGalore);
+            yield return new("qatBits", InputType.Integer, "Quantization-aware training: 8 or 4 bits per output channel, 0 = off (qat_bits; needs eval data).",
+                Default: defaults.QatBits, Minimum: 0);
         }
         yield return new("loggingSteps", InputType.Integer, "Write a metrics line every this many steps (logging_steps).", Default: 1, Minimum: 1);
         yield return ExtraInput;
@@ -58,7 +66,8 @@ internal static class TrainerStage
     {
         ["learning_rate"] = "learningRate", ["epochs"] = "epochs", ["max_steps"] = "maxSteps", ["batch_size"] = "batchSize",
         ["max_length"] = "maxLength", ["seed"] = "seed", ["template"] = "template", ["finetuning"] = "finetuning", ["lora_r"] = "loraR", ["num_virtual_tokens"] = "numVirtualTokens",
-        ["logging_steps"] = "loggingSteps",
+        ["use_rslora"] = "useRslora", ["use_dora"] = "useDora", ["init_lora_weights"] = "initLoraWeights", ["use_galore"] = "useGalore",
+        ["qat_bits"] = "qatBits", ["logging_steps"] = "loggingSteps",
     };
 
     /// <summary>Keys the stage sets itself from its artifacts and run folder.</summary>
