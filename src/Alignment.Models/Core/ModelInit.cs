@@ -13,7 +13,12 @@ namespace Alignment.Models.Core;
 /// </summary>
 public static class ModelInit
 {
-    public static void InitWeights(Module module, double std, Generator generator)
+    /// <param name="module">The model.</param>
+    /// <param name="std">initializer_range.</param>
+    /// <param name="generator">Draws every weight.</param>
+    /// <param name="drawn">Called on each linear layer right after its weight is drawn (e.g. to quantize it before the
+    /// next one is drawn, so the float weights never all exist at once).</param>
+    public static void InitWeights(Module module, double std, Generator generator, Action<LoraLinear>? drawn = null)
     {
         ArgumentNullException.ThrowIfNull(generator);
         var done = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
@@ -22,9 +27,10 @@ public static class ModelInit
         {
             switch (m)
             {
-                case LoraLinear lin:
+                case LoraLinear { quantized: null } lin:   // a 4-bit layer was drawn before it was quantized
                     if (done.Add(lin.weight)) Fill(lin.weight, t => t.normal_(0, std, generator));
                     if (lin.bias is { } b && done.Add(b)) b.zero_();
+                    drawn?.Invoke(lin);
                     break;
                 case TokenEmbedding emb:
                     if (!done.Add(emb.weight)) break;

@@ -76,6 +76,9 @@ public sealed class LlamaForSequenceClassification : Module
     {
         var config = LlamaConfig.Load(folder);
         var warnings = LlamaForCausalLM.Check(config, Path.Combine(folder, "config.json"), dtype, device);
+        if (config.Quantization is not null)
+            throw new ModelException($"{Path.Combine(folder, "config.json")}: a bitsandbytes 4-bit checkpoint loads as a causal LM only " +
+                                     "(QLoRA policies); build reward models from the float checkpoint");
         var m = new LlamaForSequenceClassification(config, num_labels ?? config.Id2Label?.Count ?? 1, dtype, device, warnings);
         try
         {

@@ -39,8 +39,11 @@ public static class LoraModel
     /// afterwards (PEFT's modules_to_save does the same for SEQ_CLS).</remarks>
     public static IReadOnlyList<string> add_adapters(Module model, LoraConfig config, Generator generator)
     {
-        config.Validate("LoRA config");
         var layers = LinearLayers(model).ToList();
+        if (config.UseDora == true && layers.FirstOrDefault(l => l.layer.quantized is not null) is { name: not null } q4)
+            throw new ModelException($"LoRA config: use_dora true (DoRA) needs the float base weight's column norms, but {q4.name} is held 4-bit; " +
+                                     "train DoRA on the float model or use plain LoRA with 4-bit weights (QLoRA)");
+        config.Validate("LoRA config");
         var chosen = config.IsAllLinear ? layers : layers.Where(l => config.TargetModules.Contains(Leaf(l.name))).ToList();
         var found = layers.Select(l => Leaf(l.name)).ToHashSet();
         var unknown = config.IsAllLinear ? [] : config.TargetModules.Where(t => !found.Contains(t)).ToList();
@@ -50,7 +53,7 @@ public static class LoraModel
         model.requires_grad_(false);
         foreach (var (_, layer) in chosen)
         {
-            var dtype = layer.weight.dtype is ScalarType.BFloat16 or ScalarType.Float16 ? ScalarType.Float32 : layer.weight.dtype;
+            var dtype = layer.base_dtype is ScalarType.BFloat16 or ScalarType.Float16 ? ScalarType.Float32 : layer.base_dtype;
             layer.add_lora(config.R, config.LoraAlpha, config.LoraDropout, config.UseRslora, dtype, generator);
         }
         return chosen.Select(c => c.name).ToList();

@@ -84,6 +84,10 @@ public static partial class torch
             /// <c>del self.name</c>). For modules that add and drop optional children, such as a LoRA adapter.</summary>
             protected Module? remove_module(string name) => _modules.Remove(name, out var m) ? m : null;
 
+            /// <summary>Removes the parameter registered under <paramref name="name"/> and returns it, not disposed (the
+            /// caller owns it then), or null when there is none.</summary>
+            protected Parameter? remove_parameter(string name) => _parameters.Remove(name, out var p) ? p : null;
+
             private void CheckName<T>(string name, OrderedDictionary<string, T> home)
             {
                 if (string.IsNullOrEmpty(name)) throw new TorchException($"{this.name}: a parameter, buffer or module name must not be empty");

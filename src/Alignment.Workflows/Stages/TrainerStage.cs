@@ -38,6 +38,9 @@ internal static class TrainerStage
             yield return new("finetuning", InputType.String, "What is trained: full, lora (the output is a PEFT adapter for policies) or freeze.",
                 Default: "full", Choices: ["full", "lora", "freeze"]);
             yield return new("loraR", InputType.Integer, "LoRA rank with finetuning lora (lora_r).", Default: defaults.LoraR, Minimum: 1);
+            yield return new("quantizationBit", InputType.Integer, "QLoRA: 4 holds the base model's decoder projections in 4 bits (NF4, " +
+                "double quantization; quantization_type/double_quantization in extra) while LoRA trains; 0 = off (quantization_bit).",
+                Default: defaults.QuantizationBit, Minimum: 0);
         }
         yield return new("loggingSteps", InputType.Integer, "Write a metrics line every this many steps (logging_steps).", Default: 1, Minimum: 1);
         yield return ExtraInput;
@@ -52,7 +55,7 @@ internal static class TrainerStage
     private static readonly Dictionary<string, string> CommonKeys = new(StringComparer.Ordinal)
     {
         ["learning_rate"] = "learningRate", ["epochs"] = "epochs", ["max_steps"] = "maxSteps", ["batch_size"] = "batchSize",
-        ["max_length"] = "maxLength", ["seed"] = "seed", ["template"] = "template", ["finetuning"] = "finetuning", ["lora_r"] = "loraR",
+        ["max_length"] = "maxLength", ["seed"] = "seed", ["template"] = "template", ["finetuning"] = "finetuning", ["lora_r"] = "loraR", ["quantization_bit"] = "quantizationBit",
         ["logging_steps"] = "loggingSteps",
     };
 
