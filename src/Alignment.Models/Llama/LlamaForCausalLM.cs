@@ -59,8 +59,9 @@ public sealed class LlamaForCausalLM : Module
     /// <param name="generator">Seeded generator for the weights.</param>
     /// <param name="dtype">Compute dtype (float32 default; bfloat16 and float16 supported).</param>
     /// <param name="device">Device (CPU default).</param>
-    /// <param name="quantization">Hold the decoder layers' projections 4-bit: each is quantized right after it is drawn,
-    /// so the float weights never all exist at once (the same draws as the float model's).</param>
+    /// <param name="quantization">Hold the decoder layers' projections 4-bit: each is quantized from its freshly drawn
+    /// values (the same draws as the float model's, cast to the model's dtype), so the layers' float weights are never
+    /// written and never become resident.</param>
     public static LlamaForCausalLM from_config(LlamaConfig config, Generator generator, ScalarType dtype = ScalarType.Float32, Device? device = null,
                                                QuantizationOptions? quantization = null)
     {
@@ -70,9 +71,11 @@ public sealed class LlamaForCausalLM : Module
         try
         {
             var targets = m.QuantizableLayers().Select(l => l.layer).ToHashSet(ReferenceEqualityComparer.Instance);
-            ModelInit.InitWeights(m, config.InitStd, generator, quantization is null ? null : lin =>
+            ModelInit.InitWeights(m, config.InitStd, generator, quantization is null ? null : (lin, drawn) =>
             {
-                if (targets.Contains(lin)) lin.quantize_(quantization);
+                if (!targets.Contains(lin)) return false;
+                lin.quantize_(quantization, drawn.to(lin.base_dtype));   // quantized from the weight in the model's dtype
+                return true;
             });
             m.quantization = quantization;
             return m;
