@@ -130,6 +130,22 @@ void check_blocksize(int64_t blocksize, bool four_bit) {
                 four_bit ? "an even number >= 2" : "at least 2", ", got ", blocksize);
 }
 
+// Runs body(e0, e1, inv) over every block of x's n values (in parallel), after storing the block's absmax in absmax[b];
+// inv = 1/absmax, infinite for an all-zero block (as bitsandbytes computes it).
+template <typename Body>
+void for_blocks(const float* x, int64_t n, int64_t blocksize, float* absmax, const Body& body) {
+    const int64_t blocks = (n + blocksize - 1) / blocksize;
+    at::parallel_for(0, blocks, 16, [&](int64_t b0, int64_t b1) {
+        for (int64_t b = b0; b < b1; b++) {
+            const int64_t e0 = b * blocksize, e1 = std::min(n, e0 + blocksize);
+            float m = 0;
+            for (int64_t e = e0; e < e1; e++) m = std::max(m, std::fabs(x[e]));
+            absmax[b] = m;
+            body(e0, e1, 1.0f / m);
+        }
+    });
+}
+
 // (packed uint8 ((n + 1) / 2, 1), absmax float32 (blocks)).
 std::pair<at::Tensor, at::Tensor> quantize4(const at::Tensor& a, int64_t blocksize, int type) {
     QUANT_CHECK(a.defined() && at::isFloatingType(a.scalar_type()), "quantize_4bit: the input must be a floating-point tensor");
@@ -143,18 +159,11 @@ std::pair<at::Tensor, at::Tensor> quantize4(const at::Tensor& a, int64_t blocksi
     uint8_t* pp = packed.data_ptr<uint8_t>();
     float* ap = absmax.data_ptr<float>();
     const Thresholds& th = thresholds();
-    at::parallel_for(0, blocks, 16, [&](int64_t b0, int64_t b1) {
-        for (int64_t b = b0; b < b1; b++) {
-            const int64_t e0 = b * blocksize, e1 = std::min(n, e0 + blocksize);
-            float m = 0;
-            for (int64_t e = e0; e < e1; e++) m = std::max(m, std::fabs(xp[e]));
-            ap[b] = m;
-            const float inv = 1.0f / m;
-            // blocksize is even, so a block starts on a byte; a missing last value counts as 0 (as the CUDA load's default).
-            for (int64_t e = e0; e < e1; e += 2) {
-                const float second = e + 1 < e1 ? xp[e + 1] : 0.0f;
-                pp[e / 2] = static_cast<uint8_t>((encode4(xp[e] * inv, type, th) << 4) | encode4(second * inv, type, th));
-            }
+    for_blocks(xp, n, blocksize, ap, [&](int64_t e0, int64_t e1, float inv) {
+        // blocksize is even, so a block starts on a byte; a missing last value counts as 0 (as the CUDA load's default).
+        for (int64_t e = e0; e < e1; e += 2) {
+            const float second = e + 1 < e1 ? xp[e + 1] : 0.0f;
+            pp[e / 2] = static_cast<uint8_t>((encode4(xp[e] * inv, type, th) << 4) | encode4(second * inv, type, th));
         }
     });
     return {packed, absmax};
@@ -213,15 +222,8 @@ std::pair<at::Tensor, at::Tensor> quantize8(const at::Tensor& a, const at::Tenso
     const float *xp = x.data_ptr<float>(), *cp = c.data_ptr<float>();
     uint8_t* qp = q.data_ptr<uint8_t>();
     float* ap = absmax.data_ptr<float>();
-    at::parallel_for(0, blocks, 1, [&](int64_t b0, int64_t b1) {
-        for (int64_t b = b0; b < b1; b++) {
-            const int64_t e0 = b * blocksize, e1 = std::min(n, e0 + blocksize);
-            float m = 0;
-            for (int64_t e = e0; e < e1; e++) m = std::max(m, std::fabs(xp[e]));
-            ap[b] = m;
-            const float inv = 1.0f / m;
-            for (int64_t e = e0; e < e1; e++) qp[e] = encode8(cp, xp[e] * inv);
-        }
+    for_blocks(xp, n, blocksize, ap, [&](int64_t e0, int64_t e1, float inv) {
+        for (int64_t e = e0; e < e1; e++) qp[e] = encode8(cp, xp[e] * inv);
     });
     return {q, absmax};
 }
