@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Alignment.Models.Checkpoints;
 using Alignment.Models.Llama;
 using Alignment.Models.Lora;
+using Alignment.Models.Quantization;
 using Alignment.Torch;
 using Alignment.Training.Batching;
 using Alignment.Training.Config;
@@ -14,7 +15,7 @@ using static Alignment.Torch.torch.optim;
 namespace Alignment.Cli.Bench;
 
 /// <summary>One case of `align bench train`.</summary>
-/// <param name="Case">sft-256, dpo-256, sft-512 or dpo-512.</param>
+/// <param name="Case">sft-256, dpo-256, sft-512, dpo-512, dora-512, galore-512, lora-512, qlora-512, lora-1024 or qlora-1024.</param>
 /// <param name="Parameters">Model parameters.</param>
 /// <param name="TokensPerSecond">SFT: trained tokens (batch × seq) per second, median step.</param>
 /// <param name="PairsPerSecond">DPO: pairs per second of the training loop (reference log-probs precomputed).</param>
@@ -34,31 +35,46 @@ public sealed record TrainBenchResult(string Case, int Hidden, int Layers, long 
 /// rejected in one forward, reference log-probs computed once beforehand. dora-512: the SFT step with DoRA adapters
 /// (r 8, alpha 16, all-linear) on the frozen d=512 model; galore-512: the full-tuning SFT step with GaLore (rank 128,
 /// every decoder-layer linear weight projected), reporting its optimizer state against AdamW's.
+/// rejected in one forward, reference log-probs computed once beforehand. LoRA and QLoRA: SFT steps with adapters (r 8,
+/// alpha 16, dropout 0.05, all linear layers; AdamW over the adapters only) on the d=512 model and on a larger one
+/// (hidden 1024, 12 layers, intermediate 2816, batch 2); QLoRA holds the decoder projections NF4 with double
+/// quantization, each quantized as soon as it is drawn.
 /// </summary>
 public static class TrainBench
 {
     public const int SeqLen = 256, Batch = 8, Vocab = 4096, DpoPairs = 64;
-    public static readonly string[] Cases = ["sft-256", "dpo-256", "sft-512", "dpo-512", "dora-512", "galore-512"];
+    /// <summary>Batch of the larger (hidden 1024) LoRA/QLoRA cases, so a step takes seconds on a few cores.</summary>
+    public const int LargeBatch = 2;
+    public static readonly string[] Cases = ["sft-256", "dpo-256", "sft-512", "dpo-512", "dora-512", "galore-512", "lora-512", "qlora-512", "lora-1024", "qlora-1024"];
     public const int GaloreRank = 128;
 
-    public static LlamaConfig Config(int hidden) => hidden == 256
-        ? TinyModels.Config("llama", vocab: Vocab, hidden: 256, layers: 4, heads: 8, kvHeads: 4, intermediate: 688)
-        : TinyModels.Config("llama", vocab: Vocab, hidden: 512, layers: 8, heads: 8, kvHeads: 4, intermediate: 1376);
+    /// <summary>Targets of the QLoRA cases against the LoRA ones on the larger model.</summary>
+    public const double QloraRssTarget = 0.45, QloraSpeedTarget = 0.7;
+
+    public static LlamaConfig Config(int hidden) => hidden switch
+    {
+        256 => TinyModels.Config("llama", vocab: Vocab, hidden: 256, layers: 4, heads: 8, kvHeads: 4, intermediate: 688),
+        512 => TinyModels.Config("llama", vocab: Vocab, hidden: 512, layers: 8, heads: 8, kvHeads: 4, intermediate: 1376),
+        _ => TinyModels.Config("llama", vocab: Vocab, hidden: 1024, layers: 12, heads: 16, kvHeads: 8, intermediate: 2816),
+    };
 
     public static TrainBenchResult Run(string name, int? steps, string? profilePath = null)
     {
         if (!Cases.Contains(name)) throw new ArgumentException($"unknown case '{name}'; cases: {string.Join(", ", Cases)}");
-        int hidden = name.EndsWith("512") ? 512 : 256;
+        int hidden = int.Parse(name[(name.IndexOf('-') + 1)..]);
         var config = Config(hidden);
+        bool adapters = name.StartsWith("lora") || name.StartsWith("qlora");
         using var g = new Generator(1234);
-        using var model = LlamaForCausalLM.from_config(config, g);
-        long parameters = model.parameters().Sum(p => p.numel());
+        using var model = LlamaForCausalLM.from_config(config, g, quantization: name.StartsWith("qlora") ? new QuantizationOptions() : null);
+        long parameters = model.parameters().Sum(p => p.numel()) +
+                          model.QuantizableLayers().Sum(l => l.layer.quantized is { } q ? q.OutFeatures * q.InFeatures : 0);
+        if (adapters) LoraModel.add_adapters(model, new LoraConfig { R = 8, LoraAlpha = 16, LoraDropout = 0.05, TargetModules = [LoraConfig.AllLinear] }, g);
         manual_seed(0);
         if (name.StartsWith("dora", StringComparison.Ordinal))
             LoraModel.add_adapters(model, new LoraConfig { R = 8, LoraAlpha = 16, LoraDropout = 0, UseDora = true, TargetModules = [LoraConfig.AllLinear] }, g);
         return name.StartsWith("dpo", StringComparison.Ordinal)
             ? Dpo(name, model, config, parameters, profilePath)
-            : Sft(name, model, config, parameters, steps ?? 6, profilePath);
+            : Sft(name, model, config, parameters, steps ?? (hidden == 1024 ? 3 : 6), hidden == 1024 ? LargeBatch : Batch, profilePath);
     }
 
     // AdamW over the trainable parameters, or for galore GaLoreAdamW with the decoder layers' linear weights projected.
@@ -71,10 +87,10 @@ public static class TrainBench
         return new GaLoreAdamW(groups, [1], GaloreRank, update_proj_gap: 200, scale: 0.25, lr: 1e-5, eps: 1e-8);
     }
 
-    private static TrainBenchResult Sft(string name, LlamaForCausalLM model, LlamaConfig config, long parameters, int steps, string? profilePath)
+    private static TrainBenchResult Sft(string name, LlamaForCausalLM model, LlamaConfig config, long parameters, int steps, int batch, string? profilePath)
     {
         var rng = new SplitMix64(7);
-        var rows = Enumerable.Range(0, Batch).Select(_ =>
+        var rows = Enumerable.Range(0, batch).Select(_ =>
         {
             var ids = Enumerable.Range(0, SeqLen).Select(_ => rng.NextInt(Vocab)).ToArray();
             return new SftFeatures(ids, ids.ToArray(), 0);
@@ -91,7 +107,7 @@ public static class TrainBench
             using (i == steps && profilePath is not null ? new OperatorProfile(profilePath) : null)   // the last step: the heap has reached its size
             using (NewDisposeScope())
             {
-                var loss = objective.Loss(Enumerable.Range(0, Batch).ToList(), rows, normalizer, new MetricSums(), training: true);
+                var loss = objective.Loss(Enumerable.Range(0, batch).ToList(), rows, normalizer, new MetricSums(), training: true);
                 loss.backward();
                 nn.utils.clip_grad_norm_(parametersList, 1.0);
                 optimizer.step();
@@ -106,7 +122,7 @@ public static class TrainBench
             stateMb = galore.state_bytes() / 1048576.0;
             adamwMb = parametersList.Sum(p => 2 * p.numel() * p.element_size()) / 1048576.0;
         }
-        return new TrainBenchResult(name, config.Hidden, config.Layers, parameters, SeqLen, Batch, steps, Batch * SeqLen / median, null, null, null,
+        return new TrainBenchResult(name, config.Hidden, config.Layers, parameters, SeqLen, batch, steps, batch * SeqLen / median, null, null, null,
                                     PeakRssMb(), stateMb, adamwMb);
     }
 

@@ -18,7 +18,8 @@ public sealed record TrainBenchReport(string Benchmark, string Libtorch, int Thr
 public static class BenchTrainCommand
 {
     public const string Targets = "SFT ≥ 1.1× PyTorch eager tokens/s; DPO ≥ 2× pairs/s of a loop running the reference model every step on " +
-                                  "padded batches, and DPO peak memory ≤ 0.8× that loop's (reference/train_bench.py prints its side).";
+                                  "padded batches, and DPO peak memory ≤ 0.8× that loop's (reference/train_bench.py prints its side). " +
+                                  "QLoRA on the hidden-1024 model: peak RSS ≤ 0.45× LoRA's, tokens/s ≥ 0.7× LoRA's.";
 
     public static Command Create(Option<int?> threadsOption)
     {
@@ -79,7 +80,18 @@ public static class BenchTrainCommand
                          x.PaddingFraction is double pf ? $"{pf:P1}" : "", F(x.PeakRssMb),
                          x.OptimizerStateMb is double os ? $"{os:F1} ({x.AdamWStateMb:F1})" : "");
         console.Write(table);
+        foreach (var (hidden, rss, speed) in QloraRatios(r.Results))
+            console.MarkupLine(Markup.Escape($"QLoRA / LoRA at hidden {hidden}: peak RSS {rss:F2}× (target ≤ {TrainBench.QloraRssTarget}×), " +
+                                             $"tokens/s {speed:F2}× (target ≥ {TrainBench.QloraSpeedTarget}×)"));
         console.MarkupLine($"[grey]{Markup.Escape(r.Targets)}[/]");
+    }
+
+    /// <summary>qlora-N against lora-N for every hidden size where both ran: (hidden, peak RSS ratio, tokens/s ratio).</summary>
+    public static IEnumerable<(int Hidden, double Rss, double Speed)> QloraRatios(IReadOnlyList<TrainBenchResult> results)
+    {
+        foreach (var q in results.Where(x => x.Case.StartsWith("qlora-", StringComparison.Ordinal)))
+            if (results.FirstOrDefault(x => x.Case == q.Case[1..]) is { TokensPerSecond: double lt } l && q.TokensPerSecond is double qt)
+                yield return (q.Hidden, q.PeakRssMb / l.PeakRssMb, qt / lt);
     }
 
     private static string F(double? v) => v is double d ? DoctorCommand.Format(d) : "";

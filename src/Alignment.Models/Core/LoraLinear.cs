@@ -1,3 +1,4 @@
+using Alignment.Models.Quantization;
 using Alignment.Torch;
 using static Alignment.Torch.torch;
 using static Alignment.Torch.torch.nn;
@@ -13,6 +14,10 @@ namespace Alignment.Models.Core;
 /// <c>q_proj.lora_A.weight</c>, PEFT's saved names; DoRA adds the parameter <c>q_proj.lora_magnitude_vector</c>, the
 /// name PEFT saves it under. PiSSA and OLoRA start A and B from the weight's SVD / QR and leave the residual as base.
 /// <para>The base weight is created uninitialized (torch.empty): loading fills it, <see cref="ModelInit"/> draws it.</para>
+/// <para>The base weight may instead be held 4-bit (<see cref="quantize_"/>, or a bitsandbytes checkpoint through
+/// <see cref="set_quantized"/>): there is then no "weight" parameter, the forward pass runs
+/// <c>functional.linear_4bit</c> (the weight dequantized a band of rows at a time, frozen) and the adapter trains on top
+/// (QLoRA).</para>
 /// </summary>
 public sealed partial class LoraLinear : Module<Tensor, Tensor>
 {
@@ -37,7 +42,64 @@ public sealed partial class LoraLinear : Module<Tensor, Tensor>
     public long in_features { get; }
     public long out_features { get; }
 
-    public Parameter weight => own_parameter("weight");
+    /// <summary>The float base weight; a 4-bit layer has none (see <see cref="quantized"/>).</summary>
+    public Parameter weight => quant4 is null ? own_parameter("weight")
+        : throw new ModelException($"{name}: the base weight is held 4-bit ({quant4.QuantType}); use quantized.Dequantize(dtype) for a float copy");
+
+    private Quant4Weight? quant4;
+    private ScalarType quantComputeDtype;
+
+    /// <summary>The 4-bit base weight, or null for a float layer.</summary>
+    public Quant4Weight? quantized => quant4;
+
+    /// <summary>The dtype the layer computes in: its weight's, or for a 4-bit layer the compute dtype it was given.</summary>
+    public ScalarType base_dtype => quant4 is null ? weight.dtype : quantComputeDtype;
+
+    /// <summary>The device of the base weight (4-bit layers live on the CPU).</summary>
+    public Device base_device => quant4 is null ? weight.device : Device.CPU;
+
+    /// <summary>Replaces the float weight by its 4-bit form (bitsandbytes' NF4/FP4 with optional double quantization);
+    /// the layer then computes in the weight's former dtype. Before adapters only.</summary>
+    /// <param name="options">NF4/FP4, double quantization, blocksize.</param>
+    /// <param name="source">The float weight to quantize instead of the layer's own (e.g. read from a checkpoint, so
+    /// the layer's uninitialized weight is never filled); of the layer's dtype and shape.</param>
+    public void quantize_(QuantizationOptions options, Tensor? source = null)
+    {
+        if (quant4 is not null) throw new ModelException($"{name} is already 4-bit");
+        var w = weight;
+        Check4bit(w.dtype, w.device);
+        set_quantized(Quant4Weight.Quantize(source ?? w, options), w.dtype);
+    }
+
+    /// <summary>Takes a 4-bit weight (e.g. read from a bitsandbytes checkpoint) in place of the float one, which is
+    /// disposed; the layer owns <paramref name="q"/> from now on.</summary>
+    /// <param name="computeDtype">What the layer computes in (float32, bfloat16 or float64).</param>
+    public void set_quantized(Quant4Weight q, ScalarType computeDtype)
+    {
+        if (has_lora) throw new ModelException($"{name}: quantize the base weight before adding a LoRA adapter");
+        if (q.OutFeatures != out_features || q.InFeatures != in_features)
+            throw new ModelException($"{name}: a 4-bit weight of shape [{q.OutFeatures}, {q.InFeatures}] does not fit a [{out_features}, {in_features}] layer");
+        Check4bit(computeDtype, quant4 is null ? weight.device : Device.CPU);
+        remove_parameter("weight")?.Dispose();
+        quant4?.Dispose();
+        quant4 = q;
+        quantComputeDtype = computeDtype;
+    }
+
+    private void Check4bit(ScalarType dtype, Device device)
+    {
+        if (device.type != DeviceType.CPU)
+            throw new ModelException($"{name}: 4-bit weights run on the CPU kernel only; the layer is on {device}");
+        if (dtype is not (ScalarType.Float32 or ScalarType.BFloat16 or ScalarType.Float64))
+            throw new ModelException($"{name}: the 4-bit compute dtype must be float32, bfloat16 or float64, got {dtype.TorchName()}");
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) quant4?.Dispose();
+        quant4 = null;
+        base.Dispose(disposing);
+    }
     public Parameter? bias => find_parameter("bias");
 
     // ---- LoRA ----
@@ -107,7 +169,9 @@ public sealed partial class LoraLinear : Module<Tensor, Tensor>
             throw new ModelException($"LoRA rank r = {r} is above the layer's size ({out_features} × {in_features}): B·A cannot have a rank above {Math.Min(in_features, out_features)}");
         if (!(dropout >= 0 && dropout < 1)) throw new ModelException($"lora_dropout must be in [0, 1), got {dropout}");
         int pissaNiter = ParseInit(init);
-        var device = weight.device;
+        if (quant4 is not null && (dora || init is not ("true" or "false" or "gaussian")))
+            throw new ModelException($"{name} holds a 4-bit weight: DoRA and PiSSA/OLoRA init need the float weight (use plain LoRA on a 4-bit base)");
+        var device = base_device;
         var a = new Linear(in_features, r, bias: false, dtype: dtype, device: device, generator: generator);
         var b = new Linear(r, out_features, bias: false, dtype: dtype, device: device, generator: generator);
         using (no_grad())
@@ -213,6 +277,9 @@ public sealed partial class LoraLinear : Module<Tensor, Tensor>
     public void merge_lora()
     {
         if (!has_lora) return;
+        if (quant4 is not null)
+            throw new ModelException($"{name}: the base weight is 4-bit; an adapter cannot be merged into it without re-quantizing (a lossy step). " +
+                                     "Save the adapter (PEFT format) and merge it into the float model instead");
         using (no_grad())
         using (NewDisposeScope())
         {
@@ -279,7 +346,9 @@ public sealed partial class LoraLinear : Module<Tensor, Tensor>
             return F.linear(xin, qatBits != 0 ? FakeQuant.WeightSte(weight, qatBits) : weight, bias).MoveToOuterScope();
         }
         if (has_ia3) return Ia3Forward(x);
-        var y = F.linear(x, weight, bias);
+        var y = quant4 is null ? F.linear(x, weight, bias)
+            : F.linear_4bit(x.dtype == quantComputeDtype ? x : x.to(quantComputeDtype), quant4.Packed, quant4.Absmax, quant4.Code,
+                            out_features, in_features, quant4.Blocksize, bias);
         if (!has_lora || !lora_enabled) return y;
         using var scope = NewDisposeScope();
         var a = lora_A;

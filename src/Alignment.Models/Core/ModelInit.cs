@@ -13,7 +13,13 @@ namespace Alignment.Models.Core;
 /// </summary>
 public static class ModelInit
 {
-    public static void InitWeights(Module module, double std, Generator generator)
+    /// <param name="module">The model.</param>
+    /// <param name="std">initializer_range.</param>
+    /// <param name="generator">Draws every weight.</param>
+    /// <param name="drawn">Offered each linear layer's freshly drawn float32 weight before it is copied in; returning
+    /// true takes it instead (e.g. to quantize it), so the layer's own float weight is never written and the float
+    /// weights never all become resident at once.</param>
+    public static void InitWeights(Module module, double std, Generator generator, Func<LoraLinear, Tensor, bool>? drawn = null)
     {
         ArgumentNullException.ThrowIfNull(generator);
         var done = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
@@ -22,9 +28,9 @@ public static class ModelInit
         {
             switch (m)
             {
-                case LoraLinear lin:
-                    if (done.Add(lin.weight)) Fill(lin.weight, t => t.normal_(0, std, generator));
+                case LoraLinear { quantized: null } lin:   // a 4-bit layer was drawn before it was quantized
                     if (lin.bias is { } b && done.Add(b)) b.zero_();
+                    if (done.Add(lin.weight)) Fill(lin.weight, t => t.normal_(0, std, generator), drawn is null ? null : t => drawn(lin, t));
                     break;
                 case TokenEmbedding emb:
                     if (!done.Add(emb.weight)) break;
@@ -45,11 +51,12 @@ public static class ModelInit
         }
     }
 
-    private static void Fill(Tensor target, Action<Tensor> draw)
+    private static void Fill(Tensor target, Action<Tensor> draw, Func<Tensor, bool>? take = null)
     {
         using var scope = NewDisposeScope();
         var t = empty(target.shape, float32);
         draw(t);
+        if (take?.Invoke(t) == true) return;
         target.copy_(t);
     }
 }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using Alignment.Models.Quantization;
 using Alignment.Torch;
 
 namespace Alignment.Models.Llama;
@@ -52,7 +53,12 @@ public sealed record LlamaConfig
     [JsonPropertyName("max_window_layers")] public int? MaxWindowLayers { get; init; }
     /// <summary>Per layer "full_attention" or "sliding_attention" (newer transformers).</summary>
     [JsonPropertyName("layer_types")] public string[]? LayerTypes { get; init; }
+    /// <summary>transformers' BitsAndBytesConfig of a bitsandbytes 4-bit checkpoint (other methods are refused).</summary>
     [JsonPropertyName("quantization_config")] public JsonElement? QuantizationConfig { get; init; }
+
+    /// <summary>The 4-bit settings of a bitsandbytes checkpoint, or null for a float one.</summary>
+    [JsonIgnore] public QuantizationOptions? Quantization =>
+        QuantizationConfig is { ValueKind: JsonValueKind.Object } qc ? QuantizationOptions.FromHfConfig(qc, "quantization_config") : null;
     /// <summary>Class labels of a sequence-classification head (their count is num_labels).</summary>
     [JsonPropertyName("id2label")] public Dictionary<string, string>? Id2Label { get; init; }
 
@@ -199,8 +205,9 @@ public sealed record LlamaConfig
             errors.Add($"hidden_act '{HiddenAct}' is not supported (only silu, the SwiGLU activation of these models)");
         if (PartialRotaryFactor is { } prf && prf != 1.0)
             errors.Add($"partial_rotary_factor {prf} is not supported (RoPE over the whole head only)");
-        if (QuantizationConfig is { ValueKind: not JsonValueKind.Null })
-            errors.Add("quantization_config is present: quantized checkpoints are not supported; use a float16/bfloat16/float32 export");
+        if (QuantizationConfig is { ValueKind: not JsonValueKind.Null } qc)
+            try { QuantizationOptions.FromHfConfig(qc, "quantization_config"); }
+            catch (ModelException e) { errors.Add(e.Message); }
         if (MlpBias == true && Type != "llama")
             errors.Add($"mlp_bias is a llama option; {Type} models have no MLP biases");
         if (RopeScaling is { } rs && RopeParameters is { } rp && rs.Kind != rp.Kind && rp.Kind != "default")

@@ -1,6 +1,8 @@
 using Alignment.Models.Checkpoints;
 using Alignment.Models.Core;
+using Alignment.Models.Quantization;
 using Alignment.Torch;
+using Alignment.Torch.IO;
 using static Alignment.Torch.torch;
 using static Alignment.Torch.torch.nn;
 
@@ -33,6 +35,9 @@ public sealed class LlamaForCausalLM : PreTrainedModel
             : new LoraLinear(config.Hidden, config.Vocab, bias: false, dtype, device));
     }
 
+    /// <summary>The 4-bit settings of the decoder layers' projections, or null when every weight is float.</summary>
+    public QuantizationOptions? quantization { get; private set; }
+
     public LoraLinear lm_head => (LoraLinear)get_submodule("lm_head");
 
     /// <summary>A model with random weights drawn as transformers' _init_weights does (see <see cref="ModelInit"/>).</summary>
@@ -40,22 +45,60 @@ public sealed class LlamaForCausalLM : PreTrainedModel
     /// <param name="generator">Seeded generator for the weights.</param>
     /// <param name="dtype">Compute dtype (float32 default; bfloat16 and float16 supported).</param>
     /// <param name="device">Device (CPU default).</param>
-    public static LlamaForCausalLM from_config(LlamaConfig config, Generator generator, ScalarType dtype = ScalarType.Float32, Device? device = null) =>
-        Initialized(new LlamaForCausalLM(config, dtype, device, Check(config, "config", dtype, device)), generator);
+    /// <param name="quantization">Hold the decoder layers' projections 4-bit: each is quantized from its freshly drawn
+    /// values (the same draws as the float model's, cast to the model's dtype), so the layers' float weights are never
+    /// written and never become resident.</param>
+    public static LlamaForCausalLM from_config(LlamaConfig config, Generator generator, ScalarType dtype = ScalarType.Float32, Device? device = null,
+                                               QuantizationOptions? quantization = null)
+    {
+        var warnings = Check(config, "config", dtype, device);
+        quantization?.Validate("quantization");
+        var m = new LlamaForCausalLM(config, dtype, device, warnings);
+        try
+        {
+            var targets = m.QuantizableLayers().Select(l => l.layer).ToHashSet(ReferenceEqualityComparer.Instance);
+            ModelInit.InitWeights(m, config.InitStd, generator, quantization is null ? null : (lin, drawn) =>
+            {
+                if (!targets.Contains(lin)) return false;
+                lin.quantize_(quantization, drawn.to(lin.base_dtype));   // quantized from the weight in the model's dtype
+                return true;
+            });
+            m.quantization = quantization;
+            return m;
+        }
+        catch
+        {
+            m.Dispose();
+            throw;
+        }
+    }
 
     /// <summary>Loads a Hugging Face folder: config.json and model.safetensors or sharded safetensors (f32, f16 or bf16
     /// on disk), converted to <paramref name="dtype"/> tensor by tensor while reading. Nothing is initialized twice:
     /// parameters start uninitialized and are filled from the files.</summary>
     /// <exception cref="ModelException">Unsupported configuration, missing/unexpected tensors, shapes that disagree with
     /// config.json: every problem at once, naming the file and tensor, with a hint.</exception>
-    public static LlamaForCausalLM from_pretrained(string folder, ScalarType dtype = ScalarType.Float32, Device? device = null)
+    /// <param name="quantization">Quantize the decoder layers' projections to 4 bits while loading, one weight at a
+    /// time (a float checkpoint); a bitsandbytes 4-bit checkpoint (quantization_config in config.json) loads 4-bit
+    /// without it, and a different setting than the checkpoint's is an error.</param>
+    public static LlamaForCausalLM from_pretrained(string folder, ScalarType dtype = ScalarType.Float32, Device? device = null,
+                                                   QuantizationOptions? quantization = null)
     {
         var config = LlamaConfig.Load(folder);
-        var warnings = Check(config, Path.Combine(folder, "config.json"), dtype, device);
+        string configPath = Path.Combine(folder, "config.json");
+        var warnings = Check(config, configPath, dtype, device);
+        var stored = config.Quantization;
+        if (stored is not null && quantization is not null && stored != quantization)
+            throw new ModelException($"{configPath}: the checkpoint is already bitsandbytes 4-bit ({Describe(stored)}); the quantization " +
+                                     $"asked for ({Describe(quantization)}) differs: leave it out or ask for the checkpoint's");
+        quantization?.Validate("quantization");
         return Filled(new LlamaForCausalLM(config, dtype, device, warnings), m =>
         {
+            var consumed = new HashSet<string>(StringComparer.Ordinal);
+            if ((stored ?? quantization) is { } q) m.LoadQuantized(folder, q, prequantized: stored is not null, dtype, consumed);
             CheckpointLoader.Load(m, folder, Describe(config), m.TiedKeys(),
-                                  mayBeIgnored: k => k.StartsWith("v_head.", StringComparison.Ordinal));
+                                  mayBeIgnored: k => k.StartsWith("v_head.", StringComparison.Ordinal) || consumed.Contains(k));
+            m.quantization = stored ?? quantization;
             m.name_or_path = Path.GetFullPath(folder);
         });
     }
@@ -78,7 +121,12 @@ public sealed class LlamaForCausalLM : PreTrainedModel
                                      "are extra inputs, not a change of weights): save the adapter alone (PromptLearning.save_adapter) and load it onto the base model");
         var tied = TiedKeys();
         var tensors = state.Where(kv => !tied.Contains(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
-        SaveFolder(folder, config.ToJson(dtype), tensors, maxShardBytes, overwrite);
+        using var scope = NewDisposeScope();
+        foreach (var (name, layer) in QuantizableLayers())
+            if (layer.quantized is { } q)
+                foreach (var kv in q.StateDict(name + ".")) tensors[kv.Key] = kv.Value;
+        SaveFolder(folder, config.ToJson(dtype, quantization is null ? null : obj => obj.TryAdd("quantization_config", quantization.ToHfConfig(dtype))),
+                   tensors, maxShardBytes, overwrite);
     }
 
     /// <summary>Runs the model.</summary>
@@ -107,4 +155,49 @@ public sealed class LlamaForCausalLM : PreTrainedModel
     public KvCache new_cache(int? capacity = null) => new(config.Layers, capacity + (model.prompt_encoder?.num_virtual_tokens ?? 0));
 
     internal HashSet<string> TiedKeys() => config.Tied ? ["lm_head.weight"] : [];
+
+    /// <summary>The linear layers that 4-bit quantization covers: every projection of the decoder layers (not lm_head,
+    /// which transformers leaves unquantized too).</summary>
+    public IEnumerable<(string name, LoraLinear layer)> QuantizableLayers() =>
+        named_modules().Where(m => m.module is LoraLinear && m.name.StartsWith("model.layers.", StringComparison.Ordinal))
+                       .Select(m => (m.name, (LoraLinear)m.module));
+
+    /// <summary>Holds the decoder layers' projections 4-bit from now on (each float weight is replaced and freed).</summary>
+    public void quantize_(QuantizationOptions options)
+    {
+        options.Validate("quantization");
+        if (quantization is not null) throw new ModelException($"the model is already 4-bit ({Describe(quantization)})");
+        foreach (var (_, layer) in QuantizableLayers()) layer.quantize_(options);
+        quantization = options;
+    }
+
+    // Fills the quantizable layers before the float tensors load: a bitsandbytes checkpoint's layers are read as
+    // stored; a float checkpoint's weights are read one at a time and quantized. The checkpoint keys used are added to
+    // consumed (the float loader then leaves them alone).
+    private void LoadQuantized(string folder, QuantizationOptions q, bool prequantized, ScalarType dtype, HashSet<string> consumed)
+    {
+        using var ckpt = ShardedCheckpoint.Open(folder);
+        foreach (var (name, layer) in QuantizableLayers())
+        {
+            string prefix = name + ".";
+            if (prequantized)
+            {
+                if (Quant4Weight.StateKey(ckpt, prefix) is null) continue;   // a module the checkpoint kept float (llm_int8_skip_modules)
+                layer.set_quantized(Quant4Weight.Load(ckpt, prefix, layer.out_features, layer.in_features), dtype);
+                consumed.Add(prefix + "weight");
+                foreach (string suffix in Quant4Weight.Suffixes) consumed.Add(prefix + suffix);
+                continue;
+            }
+            string key = prefix + "weight";
+            if (!ckpt.Contains(key)) continue;   // reported as missing by the float loader
+            var info = ckpt.Info(key);
+            if (!info.DType.IsFloatingPoint() || !info.Shape.SequenceEqual(new[] { layer.out_features, layer.in_features }))
+                continue;   // reported as a mismatch by the float loader
+            using (NewDisposeScope())
+                layer.quantize_(q, ckpt.Load(key, dtype));
+            consumed.Add(key);
+        }
+    }
+
+    private static string Describe(QuantizationOptions q) => $"{q.Bits}-bit {q.QuantType}, double quantization {(q.DoubleQuant ? "on" : "off")}, blocksize {q.Blocksize}";
 }

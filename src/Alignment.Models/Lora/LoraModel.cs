@@ -39,8 +39,11 @@ public static class LoraModel
     /// afterwards (PEFT's modules_to_save does the same for SEQ_CLS).</remarks>
     public static IReadOnlyList<string> add_adapters(Module model, LoraConfig config, Generator generator)
     {
-        config.Validate("LoRA config");
         var layers = LinearLayers(model).ToList();
+        if (config.UseDora == true && layers.FirstOrDefault(l => l.layer.quantized is not null) is { name: not null } q4)
+            throw new ModelException($"LoRA config: use_dora true (DoRA) needs the float base weight's column norms, but {q4.name} is held 4-bit; " +
+                                     "train DoRA on the float model or use plain LoRA with 4-bit weights (QLoRA)");
+        config.Validate("LoRA config");
         var chosen = config.IsAllLinear ? layers : layers.Where(l => config.TargetModules.Contains(Leaf(l.name))).ToList();
         var found = layers.Select(l => Leaf(l.name)).ToHashSet();
         var unknown = config.IsAllLinear ? [] : config.TargetModules.Where(t => !found.Contains(t)).ToList();
@@ -57,7 +60,7 @@ public static class LoraModel
                                      $"use r <= {chosen.Min(c => Math.Min(c.layer.in_features, c.layer.out_features))} or target larger layers");
         foreach (var (name, layer) in chosen)
         {
-            var dtype = layer.weight.dtype is ScalarType.BFloat16 or ScalarType.Float16 ? ScalarType.Float32 : layer.weight.dtype;
+            var dtype = layer.base_dtype is ScalarType.BFloat16 or ScalarType.Float16 ? ScalarType.Float32 : layer.base_dtype;
             try
             {
                 layer.add_lora(config.R, config.LoraAlpha, config.LoraDropout, config.UseRslora, dtype, generator, config.UseDora == true, config.Init);

@@ -181,6 +181,19 @@ public abstract class CommonOptions
                                  "pissa_niter_K (the same with torch.svd_lowrank's randomized SVD, K subspace iterations) or olora " +
                                  "(A, B from W's QR). PiSSA/OLoRA results are saved converted to a rank-2r LoRA of the original base.")]
     public string InitLoraWeights { get; set; } = "true";
+    [Option("quantization_bit", "QLoRA: hold the base model's decoder projections in 4 bits (bitsandbytes NF4/FP4) while LoRA " +
+                                "adapters train (finetuning lora); 4, or 0 = off. A bitsandbytes 4-bit checkpoint loads 4-bit either way.")]
+    public int QuantizationBit { get; set; }
+
+    [Option("quantization_type", "With quantization_bit 4: the 4-bit code, nf4 (normal float) or fp4.")]
+    public string QuantizationType { get; set; } = "nf4";
+
+    [Option("double_quantization", "With quantization_bit 4: quantize the per-block absmax values too (8-bit, blocks of 256).")]
+    public bool DoubleQuantization { get; set; } = true;
+
+    /// <summary>The 4-bit settings asked for, or null when quantization_bit is 0.</summary>
+    public Models.Quantization.QuantizationOptions? Quantization() => QuantizationBit == 0 ? null
+        : new() { Bits = QuantizationBit, QuantType = QuantizationType, DoubleQuant = DoubleQuantization };
 
     [Option("freeze_trainable_layers", "With finetuning freeze: how many of the last decoder layers are trained.")]
     public int FreezeTrainableLayers { get; set; } = 2;
@@ -300,6 +313,20 @@ public abstract class CommonOptions
             throw new ConfigException("option 'qat_bits' needs eval_data: the report compares the quantized model's eval loss with the float model's");
         if (QatBits != 0 && Finetuning.IsAdapter())
             throw new ConfigException("option 'qat_bits' needs finetuning full or freeze (the quantized weights are the trained ones; a frozen LoRA base would be exported unchanged)");
+        if (QuantizationBit != 0)
+        {
+            if (QuantizationBit != 4)
+                throw new ConfigException($"option 'quantization_bit' is {QuantizationBit}; use 4 (NF4/FP4 base weights) or 0 (off)");
+            if (QuantizationType is not ("nf4" or "fp4"))
+                throw new ConfigException($"option 'quantization_type' is '{QuantizationType}'; use nf4 or fp4");
+            if (Finetuning != FinetuningType.Lora)
+                throw new ConfigException($"option 'quantization_bit' 4 freezes the base weights in 4 bits, so only adapters can train: " +
+                                          $"use finetuning lora (QLoRA), not {OptionInfo.ToSnake(Finetuning.ToString())}");
+            if (UseDora)
+                throw new ConfigException("options 'quantization_bit' 4 and 'use_dora': DoRA on a 4-bit layer is not supported (its column norm needs the float weight)");
+            if (Dtype == "float64")
+                throw new ConfigException("option 'quantization_bit' 4 computes in float32 or bfloat16 (option 'dtype'), not float64");
+        }
         if (SaveSteps < 0 || EvalSteps < 0 || SaveTotalLimit < 0)
             throw new ConfigException("options 'save_steps', 'eval_steps' and 'save_total_limit' must be 0 or positive");
         if (!(SaveFraction >= 0 && SaveFraction <= 1)) throw new ConfigException($"option 'save_fraction' must be in [0, 1], got {SaveFraction}");

@@ -51,6 +51,9 @@ internal static class TrainerStage
                 Default: defaults.UseGalore);
             yield return new("qatBits", InputType.Integer, "Quantization-aware training: 8 or 4 bits per output channel, 0 = off (qat_bits; needs eval data).",
                 Default: defaults.QatBits, Minimum: 0);
+            yield return new("quantizationBit", InputType.Integer, "QLoRA: 4 holds the base model's decoder projections in 4 bits (NF4, " +
+                "double quantization; quantization_type/double_quantization in extra) while LoRA trains; 0 = off (quantization_bit).",
+                Default: defaults.QuantizationBit, Minimum: 0);
         }
         yield return new("loggingSteps", InputType.Integer, "Write a metrics line every this many steps (logging_steps).", Default: 1, Minimum: 1);
         yield return ExtraInput;
@@ -67,7 +70,7 @@ internal static class TrainerStage
         ["learning_rate"] = "learningRate", ["epochs"] = "epochs", ["max_steps"] = "maxSteps", ["batch_size"] = "batchSize",
         ["max_length"] = "maxLength", ["seed"] = "seed", ["template"] = "template", ["finetuning"] = "finetuning", ["lora_r"] = "loraR", ["num_virtual_tokens"] = "numVirtualTokens",
         ["use_rslora"] = "useRslora", ["use_dora"] = "useDora", ["init_lora_weights"] = "initLoraWeights", ["use_galore"] = "useGalore",
-        ["qat_bits"] = "qatBits", ["logging_steps"] = "loggingSteps",
+        ["qat_bits"] = "qatBits", ["quantization_bit"] = "quantizationBit", ["logging_steps"] = "loggingSteps",
     };
 
     /// <summary>Keys the stage sets itself from its artifacts and run folder.</summary>

@@ -105,6 +105,47 @@ public sealed class SftTrainerTests : IDisposable
         if (finetuning == FinetuningType.Bottleneck) Assert.All(trainable!, n => Assert.Contains("_adapter.adapter_", n));
         Assert.Equal(liveAtStep1, liveAtStep3);   // one dispose scope per micro-step: no tensor drift
     }
+
+    [Fact]
+    public void Qlora_trains_the_adapters_over_4bit_base_weights()
+    {
+        string data = world.WriteJsonl("sft.jsonl", TinyWorld.SftRows(16));
+        var o = Options(data).with_(x => { x.Finetuning = FinetuningType.Lora; x.QuantizationBit = 4; x.Epochs = 15; x.LoraDropout = 0; x.LearningRate = 1e-2; });
+        HashSet<string>? trainable = null;
+        bool fourBit = false;
+        var hooks = new RunHooks
+        {
+            OnStart = model =>
+            {
+                trainable = model.named_parameters().Where(p => p.parameter.requires_grad).Select(p => p.name).ToHashSet();
+                fourBit = model.named_modules().Any(m => m.module is Alignment.Models.Core.LoraLinear { quantized: not null });
+            },
+        };
+        string output = world.NewOutput("qlora");
+        var result = SftTrainer.Run(o, output, null, hooks);
+        Assert.True(fourBit);
+        Assert.All(trainable!, n => Assert.Contains(".lora_", n));
+        // The same run over the float base: QLoRA's loss follows LoRA's (the bases differ by the 4-bit rounding only).
+        var lora = SftTrainer.Run(o.with_(x => x.QuantizationBit = 0), world.NewOutput("lora"));
+        double first = result.LogHistory[0]["loss"]!.Value, last = result.LogHistory[^1]["loss"]!.Value;
+        double loraFirst = lora.LogHistory[0]["loss"]!.Value, loraLast = lora.LogHistory[^1]["loss"]!.Value;
+        Assert.True(first - last > 0.5, $"QLoRA loss {first} -> {last} (LoRA {loraFirst} -> {loraLast})");
+        Assert.True(Math.Abs(last - loraLast) < 0.1 * (loraFirst - loraLast), $"QLoRA loss {first} -> {last}, LoRA {loraFirst} -> {loraLast}");
+        Assert.True(File.Exists(Path.Combine(output, "adapter_config.json")));
+    }
+
+    [Theory]
+    [InlineData(FinetuningType.Full, 4, "use finetuning lora")]
+    [InlineData(FinetuningType.Freeze, 4, "use finetuning lora")]
+    [InlineData(FinetuningType.Lora, 8, "use 4")]
+    public void Bad_quantization_options_are_refused_before_any_work(FinetuningType finetuning, int bits, string expected)
+    {
+        string data = world.WriteJsonl("sft.jsonl", TinyWorld.SftRows(4));
+        var o = Options(data).with_(x => { x.Finetuning = finetuning; x.QuantizationBit = bits; });
+        var e = Assert.Throws<ConfigException>(() => SftTrainer.Run(o, world.NewOutput("bad")));
+        Assert.Contains("quantization_bit", e.Message);
+        Assert.Contains(expected, e.Message);
+    }
 }
 
 internal static class OptionsExtensions
