@@ -24,7 +24,7 @@ public static class DpoTrainer
     public static RunResult Run(DpoOptions options, string outputDir, ITrainingProgress? progress = null, RunHooks? hooks = null)
     {
         progress ??= NoProgress.Instance;
-        using var session = RunSession.Open(Stage, options, outputDir);
+        using var session = RunSession.Open(Stage, options, outputDir, dataParallel: true);
         var config = StageData.ModelConfig(options.Model!);
         var (tok, _) = StageData.Tokenizer(options.Model!, options.Template);
         int pad = StageData.PadId(tok, config);
@@ -61,7 +61,7 @@ public static class DpoTrainer
             ["max_length"] = o.MaxLength.ToString(System.Globalization.CultureInfo.InvariantCulture),
         };
         return ReferenceLogps.LoadOrCompute(Path.Combine(session.Store.OutputDir, file), metadata, reference, TrainableModel.ParseDtype(o.Dtype),
-                                            rows.Select(f => (f.PromptIds, f.ChosenIds, f.PromptIds, f.RejectedIds)).ToList(), o.BatchSize, pad, progress.Message);
+                                            rows.Select(f => (f.PromptIds, f.ChosenIds, f.PromptIds, f.RejectedIds)).ToList(), o.BatchSize, pad, session.Parallel, progress.Message);
     }
 }
 

@@ -83,7 +83,7 @@ public static class KtoTrainer
         // "first" = the row's completion, "second" = its KL partner (the same prompt, possibly cut to another length).
         return ReferenceLogps.LoadOrCompute(Path.Combine(session.Store.OutputDir, file), metadata, reference, TrainableModel.ParseDtype(o.Dtype),
             rows.Select(e => (e.Matched.PromptIds, e.Matched.CompletionIds, e.Mismatched.PromptIds, e.Mismatched.CompletionIds)).ToList(),
-            o.BatchSize, pad, progress.Message);
+            o.BatchSize, pad, session.Parallel, progress.Message);
     }
 }
 
