@@ -53,6 +53,7 @@ public static class AlignApp
     /// </summary>
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
+        Alignment.Training.Distributed.WorkerLauncher.Start ??= SelfProcess.StartInfo;   // data-parallel workers are `align` processes
         var parse = CreateRootCommand().Parse(args);
         try
         {

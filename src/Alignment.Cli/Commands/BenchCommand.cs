@@ -28,6 +28,7 @@ public static class BenchCommand
         bench.Subcommands.Add(ModelBenchCommands.CreateGenerate(threadsOption));
         bench.Subcommands.Add(Labeling.LabelingBenchCommand.Create());
         bench.Subcommands.Add(BenchTrainCommand.Create(threadsOption));
+        bench.Subcommands.Add(BenchDdpCommand.Create(threadsOption));
         return bench;
     }
 

@@ -57,10 +57,7 @@ public static class BenchTrainCommand
 
     private static TrainBenchResult RunChild(CommandContext ctx, string name, int? steps)
     {
-        string exe = Environment.ProcessPath!;
-        var psi = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true };
-        if (Path.GetFileNameWithoutExtension(exe) == "dotnet") psi.ArgumentList.Add(typeof(BenchTrainCommand).Assembly.Location);
-        foreach (string a in new[] { "--threads", ctx.Threads.ToString(), "bench", "train", "--json", "--case", name }) psi.ArgumentList.Add(a);
+        var psi = SelfProcess.StartInfo(["--threads", ctx.Threads.ToString(), "bench", "train", "--json", "--case", name]);
         if (steps is int s) { psi.ArgumentList.Add("--steps"); psi.ArgumentList.Add(s.ToString()); }
         using var p = Process.Start(psi)!;
         string stdout = p.StandardOutput.ReadToEnd();

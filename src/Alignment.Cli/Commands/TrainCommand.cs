@@ -4,6 +4,7 @@ using System.Text;
 using Alignment.Cli.Runtime;
 using Alignment.Training;
 using Alignment.Training.Config;
+using Alignment.Training.Distributed;
 using Alignment.Training.Runtime;
 using Spectre.Console;
 
@@ -13,7 +14,8 @@ namespace Alignment.Cli.Commands;
 /// `align train STAGE --config FILE.json [--set key=value ...] --output DIR`: runs one training stage. The config keys
 /// are the stage's documented options (`align train STAGE --help` lists each with type, default and description,
 /// generated from the options type); --set overrides any key. DIR receives metrics.jsonl, checkpoints/step-N and the
-/// final model.
+/// final model. `--nproc N` trains data-parallel with N local worker processes (and `--nnodes/--node-rank/--master-addr/
+/// --master-port` across machines, as torchrun); a worker started by torchrun itself reads torchrun's variables.
 /// </summary>
 public static class TrainCommand
 {
@@ -35,10 +37,20 @@ public static class TrainCommand
             AllowMultipleArgumentsPerToken = false,
         };
         var output = new Option<string>("--output") { Description = "Run folder: metrics.jsonl, checkpoints/step-N, the final model.", HelpName = "DIR", Required = true };
+        var launch = new LaunchOptions();
         var command = new Command(stage.Name, stage.Description + "\n\n" + OptionsHelp(stage.OptionsType)) { config, set, output };
+        launch.AddTo(command);
         command.SetAction(CommandContext.Action(threadsOption, ctx =>
         {
             var options = Bind(stage.OptionsType, ctx.Parse.GetValue(config), ctx.Parse.GetValue(set) ?? []);
+            if (launch.Plan(ctx, stage) is { } plan)
+            {
+                var args = new List<string> { "train", stage.Name };
+                if (ctx.Parse.GetValue(config) is { } c) args.AddRange(["--config", c]);
+                foreach (string kv in ctx.Parse.GetValue(set) ?? []) args.AddRange(["--set", kv]);
+                args.AddRange(["--output", ctx.Parse.GetValue(output)!]);
+                return WorkerLauncher.Run(plan, args, ctx.Out, ctx.Error);
+            }
             string summary = RunWithProgress(ctx, stage, options, ctx.Parse.GetValue(output)!);
             ctx.Out.WriteLine($"{stage.Name}: {summary}; output in {Path.GetFullPath(ctx.Parse.GetValue(output)!)}");
             return ExitCodes.Ok;

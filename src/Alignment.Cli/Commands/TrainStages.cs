@@ -5,7 +5,11 @@ using Alignment.Training.Trainers;
 namespace Alignment.Cli.Commands;
 
 /// <summary>One stage of `align train`: its name, what it does, its options type and how to run it.</summary>
-public sealed record TrainStage(string Name, string Description, Type OptionsType, Func<object, string, ITrainingProgress, string> Run);
+public sealed record TrainStage(string Name, string Description, Type OptionsType, Func<object, string, ITrainingProgress, string> Run)
+{
+    /// <summary>Whether the stage's loop runs data-parallel (`--nproc N`, torchrun's variables).</summary>
+    public bool DataParallel { get; init; }
+}
 
 /// <summary>The stages `align train` knows, in the order the help lists them.</summary>
 public static class TrainStages
@@ -13,14 +17,14 @@ public static class TrainStages
     public static IReadOnlyList<TrainStage> All { get; } =
     [
         new("sft", "Supervised fine-tuning on {\"messages\"} or {\"prompt\",\"completion\"} rows (Alpaca, ShareGPT too).", typeof(SftOptions),
-            (o, dir, p) => Summary(SftTrainer.Run((SftOptions)o, dir, p))),
+            (o, dir, p) => Summary(SftTrainer.Run((SftOptions)o, dir, p))) { DataParallel = true },
         new("upft", "Unsupervised prefix fine-tuning on {\"prompt\"} rows: the model answers each prompt and is tuned on the first prefix_length " +
                     "tokens of its answer (a share full_answer_ratio kept whole); no labels.", typeof(UpftOptions),
             (o, dir, p) => Summary(UpftTrainer.Run((UpftOptions)o, dir, p))),
         new("rm", "Reward model (Bradley–Terry, optional margin column and centering) on {\"prompt\",\"chosen\",\"rejected\"} pairs.", typeof(RewardOptions),
-            (o, dir, p) => Summary(RewardTrainer.Run((RewardOptions)o, dir, p))),
+            (o, dir, p) => Summary(RewardTrainer.Run((RewardOptions)o, dir, p))) { DataParallel = true },
         new("dpo", "DPO family (sigmoid, robust, hinge, ipo, simpo, orpo) on {\"prompt\",\"chosen\",\"rejected\"} pairs; reference log-probs precomputed once.", typeof(DpoOptions),
-            (o, dir, p) => Summary(DpoTrainer.Run((DpoOptions)o, dir, p))),
+            (o, dir, p) => Summary(DpoTrainer.Run((DpoOptions)o, dir, p))) { DataParallel = true },
         new("kto", "KTO on unpaired {\"prompt\",\"completion\",\"label\"} rows.", typeof(KtoOptions),
             (o, dir, p) => Summary(KtoTrainer.Run((KtoOptions)o, dir, p))),
         new("ppo", "PPO with a value head sharing the policy's trunk, on {\"prompt\"} rows scored by a reward model (reward_model).", typeof(PpoOptions),

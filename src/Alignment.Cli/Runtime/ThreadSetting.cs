@@ -21,7 +21,7 @@ public enum ThreadSource
 /// </summary>
 public static class ThreadSetting
 {
-    public const string EnvironmentVariable = "ALIGN_NUM_THREADS";
+    public const string EnvironmentVariable = Alignment.Training.Distributed.DistributedEnvironment.ThreadsVariable;
 
     /// <summary>Chooses the thread count; throws <see cref="UsageException"/> for an unusable ALIGN_NUM_THREADS.</summary>
     public static (int Threads, ThreadSource Source) Resolve(int? option, string? environmentValue, int processorCount)

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Alignment.Torch;
 using Alignment.Training.Checkpoints;
 using Alignment.Training.Config;
+using Alignment.Training.Distributed;
 using Alignment.Training.Metrics;
 using Alignment.Training.State;
 using static Alignment.Torch.torch;
@@ -14,13 +15,18 @@ namespace Alignment.Training.Runtime;
 /// What every stage's run shares: the output folder (metrics.jsonl, checkpoints), the check that a resume is compatible
 /// (same stage, same data, same math options — refused before any model is loaded, listing the differing keys), AdamW
 /// and the schedule, and writing/reading checkpoints (weights, optimizer, scheduler, trainer_state.json).
+/// In a data-parallel run (torchrun's variables set; see <see cref="DataParallel"/>) every rank opens the session and
+/// joins the process group; rank 0 alone writes metrics.jsonl, checkpoints and the final model, and a checkpoint records
+/// the world size and every rank's RNG state, so a resume with the same number of processes continues exactly.
 /// </summary>
 public sealed class RunSession : IDisposable
 {
     public const string MetricsFile = "metrics.jsonl";
 
-    private RunSession(string stage, CommonOptions options, string outputDir, Dictionary<string, JsonNode?> snapshot, string hash, string dataSha)
+    private RunSession(string stage, CommonOptions options, string outputDir, Dictionary<string, JsonNode?> snapshot, string hash, string dataSha,
+                       DataParallel parallel)
     {
+        Parallel = parallel;
         Stage = stage;
         Options = options;
         Store = new CheckpointStore(outputDir);
@@ -36,6 +42,9 @@ public sealed class RunSession : IDisposable
     public string OptionsHash { get; }
     public string DataSha { get; }
 
+    /// <summary>This process's rank and the collectives of a data-parallel run (one process: the identity).</summary>
+    public DataParallel Parallel { get; }
+
     /// <summary>The checkpoint being resumed and its state, or null for a fresh run.</summary>
     public string? ResumeDir { get; private set; }
     public TrainerState? Resumed { get; private set; }
@@ -48,13 +57,35 @@ public sealed class RunSession : IDisposable
     private bool createdFolder, createdMetrics, stepDone;
 
     /// <summary>Validates the options, checks the output folder and a requested resume, and opens metrics.jsonl.</summary>
-    public static RunSession Open(string stage, CommonOptions options, string outputDir)
+    /// <param name="dataParallel">Whether the stage's loop runs data-parallel; a stage that does not is refused when
+    /// torchrun's variables ask for more than one process.</param>
+    public static RunSession Open(string stage, CommonOptions options, string outputDir, bool dataParallel = false)
     {
         options.Validate();
         if (!File.Exists(options.Data)) throw new TrainingException($"data {options.Data}: file not found");
+        if (!dataParallel) DistributedEnvironment.RequireSingleProcess(stage);
+        var environment = DistributedEnvironment.FromProcess();
         var snapshot = OptionsSnapshot.Capture(options);
+        var parallel = environment is null ? DataParallel.Single() : DataParallel.Join(environment);
         var session = new RunSession(stage, options, outputDir, snapshot, OptionsSnapshot.MathHash(snapshot, CommonOptions.NonMathKeys),
-                                     OptionsSnapshot.FileSha256(options.Data!));
+                                     OptionsSnapshot.FileSha256(options.Data!), parallel);
+        try
+        {
+            session.OpenOutput();
+        }
+        catch
+        {
+            session.Dispose();
+            throw;
+        }
+        return session;
+    }
+
+    private void OpenOutput()
+    {
+        var options = Options;
+        string outputDir = Store.OutputDir;
+        var session = this;
         if (options.ResumeFrom is { Length: > 0 } resume)
         {
             session.ResumeDir = session.Store.Resolve(resume);
@@ -69,17 +100,23 @@ public sealed class RunSession : IDisposable
                                         "or set resume_from to latest (or a checkpoint) to continue it");
         }
         if (File.Exists(outputDir)) throw new TrainingException($"output {outputDir}: is a file; give a folder for the run");
+        // Every rank has checked the folder before rank 0 creates anything in it.
+        Parallel.Barrier();
+        if (!Parallel.IsMain) return;
         session.createdFolder = !Directory.Exists(outputDir);
         session.createdMetrics = !File.Exists(Path.Combine(outputDir, MetricsFile));
         Directory.CreateDirectory(outputDir);
         session.metrics = MetricsWriter.Open(Path.Combine(outputDir, MetricsFile), session.Resumed?.GlobalStep);
-        return session;
     }
 
     private void CheckCompatible(TrainerState s)
     {
         string where = $"cannot resume from {ResumeDir}";
         if (s.Stage != Stage) throw new TrainingException($"{where}: it is a '{s.Stage}' checkpoint, not '{Stage}'");
+        if (s.WorldSize != Parallel.WorldSize)
+            throw new TrainingException($"{where}: it was written by a run of {s.WorldSize} process(es) and this run has {Parallel.WorldSize}; the global " +
+                                        $"batch (batch_size × gradient_accumulation_steps × processes) and the data order depend on it. Resume with --nproc {s.WorldSize} " +
+                                        "(across machines: the same WORLD_SIZE), or start a new run in a new output folder.");
         var diffs = OptionsSnapshot.MathDifferences(s.Options, Snapshot, CommonOptions.NonMathKeys);
         if (diffs.Count > 0)
             throw new TrainingException($"{where}: these settings differ from the checkpoint's and change the training math:\n  " +
@@ -112,20 +149,29 @@ public sealed class RunSession : IDisposable
         {
             throw new TrainingException($"cannot resume from {ResumeDir}: {e.Message}");
         }
-        RngState.RestoreDefault(Resumed!.TorchRngState);
+        RngState.RestoreDefault(Resumed!.RankTorchRngStates is { } states ? states[Parallel.Rank] : Resumed.TorchRngState);
     }
 
     /// <summary>Writes a metrics record and keeps it for trainer_state.json.</summary>
     public void Log(IEnumerable<KeyValuePair<string, double>> record)
     {
         var list = record.ToList();
-        metrics!.Log(list);
+        metrics?.Log(list);
         stepDone = true;
         History.Add(list.ToDictionary(kv => kv.Key, kv => double.IsFinite(kv.Value) ? kv.Value : (double?)null));
     }
 
-    /// <summary>The trainer state after <paramref name="step"/> steps, positioned at the next batch.</summary>
-    public TrainerState State(int step, int maxSteps, int epoch, int batchInEpoch, string? samplingRng = null, Dictionary<string, double>? scalars = null) => new()
+    /// <summary>The trainer state after <paramref name="step"/> steps, positioned at the next batch. Data parallel: a
+    /// collective (every rank's RNG state is gathered), so every rank calls it.</summary>
+    public TrainerState State(int step, int maxSteps, int epoch, int batchInEpoch, string? samplingRng = null, Dictionary<string, double>? scalars = null)
+    {
+        string rng = RngState.CaptureDefault();
+        var ranks = Parallel.Enabled ? Parallel.Gather(rng).ToList() : null;
+        return State(step, maxSteps, epoch, batchInEpoch, rng, ranks, samplingRng, scalars);
+    }
+
+    private TrainerState State(int step, int maxSteps, int epoch, int batchInEpoch, string rng, List<string>? ranks, string? samplingRng,
+                               Dictionary<string, double>? scalars) => new()
     {
         Stage = Stage,
         GlobalStep = step,
@@ -134,7 +180,9 @@ public sealed class RunSession : IDisposable
         BatchInEpoch = batchInEpoch,
         SamplerSeed = Options.Seed,
         DataSha256 = DataSha,
-        TorchRngState = RngState.CaptureDefault(),
+        TorchRngState = rng,
+        WorldSize = Parallel.WorldSize,
+        RankTorchRngStates = ranks,
         SamplingRngState = samplingRng,
         Scalars = scalars ?? new(),
         Options = Snapshot,
@@ -153,15 +201,15 @@ public sealed class RunSession : IDisposable
     /// <summary>
     /// Whether a run of <paramref name="stage"/> with <paramref name="options"/> (its data on disk) would be allowed to
     /// resume from <paramref name="checkpoint"/>: the same checks as <c>resume_from</c> (stage, options that change the
-    /// math, data), answered without throwing; an unreadable checkpoint cannot be resumed.
+    /// math, data, the number of data-parallel processes), answered without throwing; an unreadable checkpoint cannot be resumed.
     /// </summary>
-    public static bool CanResume(string stage, CommonOptions options, string checkpoint)
+    public static bool CanResume(string stage, CommonOptions options, string checkpoint, int worldSize = 1)
     {
         try
         {
             var state = TrainerState.Load(checkpoint);
             var snapshot = OptionsSnapshot.Capture(options);
-            return state.Stage == stage && OptionsSnapshot.MathDifferences(state.Options, snapshot, CommonOptions.NonMathKeys).Count == 0
+            return state.Stage == stage && state.WorldSize == worldSize && OptionsSnapshot.MathDifferences(state.Options, snapshot, CommonOptions.NonMathKeys).Count == 0
                    && state.OptionsSha256 == OptionsSnapshot.MathHash(snapshot, CommonOptions.NonMathKeys)
                    && options.Data is { } data && File.Exists(data) && state.DataSha256 == OptionsSnapshot.FileSha256(data);
         }
@@ -171,10 +219,12 @@ public sealed class RunSession : IDisposable
         }
     }
 
-    /// <summary>Writes checkpoints/step-N atomically and prunes old ones.</summary>
+    /// <summary>Writes checkpoints/step-N atomically and prunes old ones (data parallel: rank 0 writes, every rank
+    /// calls it and learns the path).</summary>
     public string SaveCheckpoint(TrainableModel model, TrainerState state)
     {
         stepDone = true;
+        if (!Parallel.IsMain) return LastCheckpoint = Store.PathOf(state.GlobalStep);
         LastCheckpoint = Store.Write(state.GlobalStep, Options.SaveTotalLimit, dir =>
         {
             model.SaveCheckpoint(dir);          // first: a Hugging Face save replaces the (empty) folder
@@ -188,10 +238,20 @@ public sealed class RunSession : IDisposable
     /// <summary>Closes the run. A fresh run that ended before its first step (a missing model, data the stage cannot use)
     /// takes back what it made: the metrics file, and the output folder when it created it, so the same command can be
     /// run again once the cause is fixed.</summary>
+    /// <summary>Writes the final model (rank 0), then waits for every rank, so no worker reports the run done before
+    /// the model is on disk.</summary>
+    public void WriteFinal(TrainableModel model)
+    {
+        if (Parallel.IsMain) Store.WriteFinal(model.SaveFinal);
+        Parallel.Barrier();
+    }
+
     public void Dispose()
     {
         metrics?.Dispose();
         Optimizer?.Dispose();
+        Parallel.Dispose();
+        if (!Parallel.IsMain) return;
         if (stepDone || Resumed is not null || metrics is null) return;
         string dir = Store.OutputDir;
         if (createdFolder) Directory.Delete(dir, recursive: true);

@@ -15,6 +15,21 @@ public sealed class MetricSums
         values[key] = (v.sum + sum, v.weight + weight);
     }
 
+    /// <summary>Adds every key of <paramref name="other"/> with nothing in it (a rank with no examples this step still
+    /// takes part in <see cref="Reduce"/> with the same keys in the same order).</summary>
+    public void AddKeysOf(MetricSums other)
+    {
+        foreach (string k in other.order) Add(k, 0, 0);
+    }
+
+    /// <summary>Replaces every sum and weight by its total over the ranks (<paramref name="sum"/> is the element-wise sum
+    /// over ranks; every rank must hold the same keys in the same order).</summary>
+    public void Reduce(Func<double[], double[]> sum)
+    {
+        var packed = sum(order.SelectMany(k => new[] { values[k].sum, values[k].weight }).ToArray());
+        for (int i = 0; i < order.Count; i++) values[order[i]] = (packed[2 * i], packed[2 * i + 1]);
+    }
+
     public IEnumerable<KeyValuePair<string, double>> Means() =>
         order.Select(k => new KeyValuePair<string, double>(k, values[k].weight > 0 ? values[k].sum / values[k].weight : double.NaN));
 }

@@ -13,6 +13,11 @@ namespace Alignment.Training.Runtime;
 /// micro-batches of batch_size (each in its own dispose scope), sums their losses — each normalized by the units of
 /// the whole accumulated batch — checks the loss is finite, clips the gradient norm, steps AdamW and the schedule, then
 /// logs (values of this batch, computed before its update), evaluates and checkpoints as configured.
+/// Data parallel (<see cref="RunSession.Parallel"/>): the plan's batches are global (batch_size ×
+/// gradient_accumulation_steps × processes); each rank trains on its shard, normalizes by the units of the global
+/// batch, and DDP sums the gradients during the last micro-batch's backward pass, so the update is the one a single
+/// process computes on the whole global batch. Losses, token counts and metric sums are summed over the ranks before
+/// they are checked and logged.
 /// </summary>
 public static class SupervisedLoop
 {
@@ -22,7 +27,8 @@ public static class SupervisedLoop
     {
         var o = session.Options;
         if (train.Count == 0) throw new TrainingException($"{o.Data}: no training examples");
-        var sampler = new LengthBucketSampler(train.Select(objective.Length).ToList(), o.BatchSize * o.GradientAccumulationSteps, o.Seed);
+        var dp = session.Parallel;
+        var sampler = new LengthBucketSampler(train.Select(objective.Length).ToList(), o.BatchSize * o.GradientAccumulationSteps * dp.WorldSize, o.Seed);
         int perEpoch = sampler.BatchesPerEpoch;
         int total = o.MaxSteps > 0 ? o.MaxSteps : o.Epochs * perEpoch;
         if (session.Resumed is null) manual_seed(o.Seed);
@@ -30,6 +36,7 @@ public static class SupervisedLoop
         var optimizer = session.Optimizer!;
         var scheduler = session.Scheduler!;
         var parameters = model.Trainable().Select(p => p.parameter).ToList();
+        dp.Attach(parameters);
 
         int step = session.Resumed?.GlobalStep ?? 0;
         int epoch = session.Resumed?.Epoch ?? 0;
@@ -55,16 +62,31 @@ public static class SupervisedLoop
             int current = step + 1;
             clock.Restart();
             model.Module.train();
-            foreach (var micro in batch.Chunk(o.BatchSize))
+            var shard = dp.Shard(batch);
+            // A rank whose shard is empty (the short last batch of an epoch) still runs one backward pass, of zero, so
+            // that every rank takes part in the gradient allreduce.
+            var micros = shard.Length > 0 ? shard.Chunk(o.BatchSize).ToList() : [batch[..1]];
+            for (int m = 0; m < micros.Count; m++)
             {
                 using var scope = NewDisposeScope();
-                var l = objective.Loss(micro, micro.Select(i => train[i]).ToList(), normalizer, sums, training: true);
+                var micro = micros[m];
+                var target = shard.Length > 0 ? sums : new MetricSums();
+                var l = objective.Loss(micro, micro.Select(i => train[i]).ToList(), normalizer, target, training: true);
+                if (shard.Length == 0)
+                {
+                    l = l * 0.0;
+                    sums.AddKeysOf(target);
+                }
                 double value = l.item<double>();
-                if (!double.IsFinite(value)) throw new NonFiniteLossException(current, "loss", session.LastCheckpoint);
-                l.backward();
+                if (m == micros.Count - 1) dp.SyncNextBackward(l);
+                dp.Backward(l);
                 loss += value;
-                tokens += micro.Sum(i => (long)objective.Length(train[i]));
+                if (shard.Length > 0) tokens += micro.Sum(i => (long)objective.Length(train[i]));
             }
+            var totals = dp.Sum(loss, tokens);
+            (loss, tokens) = (totals[0], (long)totals[1]);
+            sums.Reduce(dp.Sum);
+            if (!double.IsFinite(loss)) throw new NonFiniteLossException(current, "loss", session.LastCheckpoint);
             double gradNorm = utils.clip_grad_norm_(parameters, o.MaxGradNorm > 0 ? o.MaxGradNorm : double.PositiveInfinity);
             if (!double.IsFinite(gradNorm)) throw new NonFiniteLossException(current, "gradient norm", session.LastCheckpoint);
             double lr = optimizer.param_groups[0].lr;
@@ -95,7 +117,7 @@ public static class SupervisedLoop
             hooks?.OnStepEnd?.Invoke(step, model.Module);
             if (stopping && step < total) return new RunResult(step, total, true, session.History);
         }
-        session.Store.WriteFinal(model.SaveFinal);
+        session.WriteFinal(model);
         progress.Finish();
         return new RunResult(step, total, false, session.History);
     }
@@ -128,16 +150,26 @@ public static class SupervisedLoop
         var sums = new MetricSums();
         double normalizer = eval.Sum(objective.Units);
         double loss = 0;
+        var dp = session.Parallel;
         model.Module.eval();
         using (no_grad())
         {
-            var order = Enumerable.Range(0, eval.Count).OrderBy(i => objective.Length(eval[i])).ThenBy(i => i).ToArray();
+            var order = dp.Shard(Enumerable.Range(0, eval.Count).OrderBy(i => objective.Length(eval[i])).ThenBy(i => i).ToArray());
             foreach (var micro in order.Chunk(session.Options.BatchSize))
             {
                 using var scope = NewDisposeScope();
                 loss += objective.Loss(micro, micro.Select(i => eval[i]).ToList(), normalizer, sums, training: false).item<double>();
             }
+            if (order.Length == 0 && eval.Count > 0)
+            {
+                using var scope = NewDisposeScope();
+                var keys = new MetricSums();
+                objective.Loss([0], [eval[0]], normalizer, keys, training: false);
+                sums.AddKeysOf(keys);
+            }
         }
+        loss = dp.Sum(loss)[0];
+        sums.Reduce(dp.Sum);
         model.Module.train();
         return (loss, sums);
     }

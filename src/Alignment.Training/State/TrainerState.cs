@@ -35,6 +35,13 @@ public sealed record TrainerState
     /// <summary>libtorch's default CPU generator (dropout) as base64.</summary>
     [JsonPropertyName("torch_rng_state")] public required string TorchRngState { get; init; }
 
+    /// <summary>Processes the run trained with (data parallel); resuming with another number is refused.</summary>
+    [JsonPropertyName("world_size")] public int WorldSize { get; init; } = 1;
+
+    /// <summary>Each rank's default CPU generator as base64, by rank (data parallel only; rank 0's is also
+    /// <see cref="TorchRngState"/>).</summary>
+    [JsonPropertyName("rank_torch_rng_states")] public List<string>? RankTorchRngStates { get; init; }
+
     /// <summary>The sampling generator (PPO, best-of-n) as base64, when the stage has one.</summary>
     [JsonPropertyName("sampling_rng_state")] public string? SamplingRngState { get; init; }
 

@@ -75,6 +75,7 @@ public static class BestOfN
     {
         progress ??= NoProgress.Instance;
         o.Validate();
+        Distributed.DistributedEnvironment.RequireSingleProcess("best-of-n");
         var dtype = TrainableModel.ParseDtype(o.Dtype);
         var config = StageData.ModelConfig(o.Model!);
         var (tok, template) = StageData.Tokenizer(o.Model!, o.Template);

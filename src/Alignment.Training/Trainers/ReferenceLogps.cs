@@ -3,6 +3,7 @@ using Alignment.Torch;
 using Alignment.Torch.IO;
 using Alignment.Training.Batching;
 using Alignment.Training.Config;
+using Alignment.Training.Distributed;
 using Alignment.Training.Losses;
 using Alignment.Training.Runtime;
 using static Alignment.Torch.torch;
@@ -14,7 +15,8 @@ namespace Alignment.Training.Trainers;
 /// reference model is kept in memory while the policy trains. For every example index: the summed log-prob of its first and second completion
 /// given the prompt (DPO: chosen and rejected; KTO: the completion and its mismatched KL partner). The file
 /// (safetensors, float64 tensors "first" and "second" of length N) records in its metadata what it was computed from;
-/// a later run or a resume reuses it when that matches and recomputes it otherwise.
+/// a later run or a resume reuses it when that matches and recomputes it otherwise. In a data-parallel run every rank
+/// computes its shard of the examples and the shards are summed over the ranks; rank 0 writes the file.
 /// </summary>
 public sealed class ReferenceLogps
 {
@@ -46,38 +48,44 @@ public sealed class ReferenceLogps
         metadata["template"] = o.Template ?? "";
         metadata["max_length"] = o.MaxLength.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return LoadOrCompute(Path.Combine(session.Store.OutputDir, file), metadata, reference, TrainableModel.ParseDtype(o.Dtype), rows,
-                             o.BatchSize, padId, progress.Message);
+                             o.BatchSize, padId, session.Parallel, progress.Message);
     }
 
     /// <summary>Reads <paramref name="path"/> when its metadata equals <paramref name="metadata"/>, else computes the
     /// values with a freshly loaded reference model (freed before training starts) and writes the file.</summary>
     public static ReferenceLogps LoadOrCompute(string path, IReadOnlyDictionary<string, string> metadata, string referenceFolder, ScalarType dtype,
                                                IReadOnlyList<(int[] prompt, int[] first, int[] secondPrompt, int[] second)> rows, int batchSize, int padId,
-                                               Action<string>? report = null)
+                                               DataParallel parallel, Action<string>? report = null)
     {
-        if (TryLoad(path, metadata, rows.Count) is { } cached)
+        var cached = TryLoad(path, metadata, rows.Count);
+        if (parallel.All(cached is not null))
         {
             report?.Invoke($"reference log-probs: reusing {path}");
-            return cached;
+            return cached!;
         }
-        report?.Invoke($"reference log-probs: computing {rows.Count} examples with {referenceFolder}");
+        report?.Invoke($"reference log-probs: computing {rows.Count} examples with {referenceFolder}" +
+                       (parallel.Enabled ? $", a shard on each of {parallel.WorldSize} processes" : ""));
         ReferenceLogps result;
         using (var reference = LlamaForCausalLM.from_pretrained(referenceFolder, dtype))
         {
             reference.eval();
-            result = Compute(reference, rows, batchSize, padId);
+            result = Compute(reference, rows, batchSize, padId, parallel);
         }
-        result.Save(path, metadata);
+        if (parallel.IsMain) result.Save(path, metadata);
         return result;
     }
 
-    /// <summary>Summed completion log-probs (of prompt + first, and of secondPrompt + second) under <paramref name="model"/>, without gradients, in length-sorted batches.</summary>
-    public static ReferenceLogps Compute(LlamaForCausalLM model, IReadOnlyList<(int[] prompt, int[] first, int[] secondPrompt, int[] second)> rows, int batchSize, int padId)
+    /// <summary>Summed completion log-probs (of prompt + first, and of secondPrompt + second) under <paramref name="model"/>, without gradients, in length-sorted batches.
+    /// With <paramref name="parallel"/>, this rank computes every WorldSize-th example of the length order and the
+    /// ranks' results (zero where another rank computed) are summed, so every rank ends with all of them.</summary>
+    public static ReferenceLogps Compute(LlamaForCausalLM model, IReadOnlyList<(int[] prompt, int[] first, int[] secondPrompt, int[] second)> rows, int batchSize, int padId,
+                                         DataParallel? parallel = null)
     {
         var first = new double[rows.Count];
         var second = new double[rows.Count];
-        var order = Enumerable.Range(0, rows.Count)
+        var sorted = Enumerable.Range(0, rows.Count)
             .OrderBy(i => Math.Max(rows[i].prompt.Length + rows[i].first.Length, rows[i].secondPrompt.Length + rows[i].second.Length)).ToArray();
+        var order = parallel?.Shard(sorted) ?? sorted;
         using var noGrad = no_grad();
         foreach (var chunk in order.Chunk(Math.Max(1, batchSize)))
         {
@@ -91,6 +99,12 @@ public sealed class ReferenceLogps
                 first[chunk[k]] = sums[k];
                 second[chunk[k]] = sums[chunk.Length + k];
             }
+        }
+        if (parallel is { Enabled: true })
+        {
+            var both = parallel.Sum(first.Concat(second).ToArray());
+            first = both[..rows.Count];
+            second = both[rows.Count..];
         }
         return new ReferenceLogps(first, second);
     }

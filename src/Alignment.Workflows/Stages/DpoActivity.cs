@@ -27,7 +27,7 @@ public sealed class DpoActivity : IStageActivity
             new InputDescriptor("lossType", InputType.String, "Preference loss (loss_type).", Default: "sigmoid",
                 Choices: ["sigmoid", "robust", "hinge", "ipo", "simpo", "orpo"]),
             new InputDescriptor("beta", InputType.Number, "β: KL strength of DPO (τ of IPO, β of SimPO, λ of ORPO).", Default: Defaults.Beta),
-            .. TrainerStage.CommonInputs(Defaults),
+            .. TrainerStage.CommonInputs(Defaults, dataParallel: true),
         ],
         [
             .. TrainerStage.WeightOutputs("The trained policy"),
@@ -45,7 +45,7 @@ public sealed class DpoActivity : IStageActivity
         if (inputs.Has("refModel")) paths["ref_model"] = inputs.Artifact("refModel").Path;
         if (inputs.Has("evalPreferences")) paths["eval_data"] = inputs.Artifact("evalPreferences").Path;
         var options = TrainerStage.Bind<DpoOptions>(context, paths, new Dictionary<string, string> { ["loss_type"] = "lossType", ["beta"] = "beta" });
-        var result = TrainerStage.Run(context, DpoTrainer.Stage, options, (dir, progress) => DpoTrainer.Run(options, dir, progress), (dir, _) =>
+        var result = TrainerStage.RunTrainer(context, DpoTrainer.Stage, options, (dir, progress) => DpoTrainer.Run(options, dir, progress), (dir, _) =>
         {
             TrainerStage.StoreWeights(context, options.Finetuning.IsAdapter() ? "adapter" : "model", dir);
             string reference = Path.Combine(dir, DpoTrainer.ReferenceFile);

@@ -3,6 +3,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Alignment.Training.Checkpoints;
 using Alignment.Training.Config;
+using Alignment.Training.Distributed;
+using Alignment.Training.Metrics;
 using Alignment.Training.Runtime;
 using Alignment.Training.Trainers;
 using Alignment.Workflows.Activities;
@@ -25,7 +27,8 @@ internal static class TrainerStage
     private static readonly string[] RunFiles = [RunSession.MetricsFile, "ref_logps.safetensors", "ref_logps_eval.safetensors", UpftTrainer.SamplesFile];
 
     /// <summary>The inputs of every <see cref="CommonOptions"/> trainer, with the defaults of <paramref name="defaults"/>.</summary>
-    public static IEnumerable<InputDescriptor> CommonInputs(CommonOptions defaults, bool finetuning = true)
+    /// <param name="dataParallel">The trainer runs data-parallel: the stage takes <see cref="NprocInput"/>.</param>
+    public static IEnumerable<InputDescriptor> CommonInputs(CommonOptions defaults, bool finetuning = true, bool dataParallel = false)
     {
         yield return new("learningRate", InputType.Number, "Peak AdamW learning rate (learning_rate).", Default: defaults.LearningRate);
         yield return new("epochs", InputType.Integer, "Passes over the data (epochs; ignored when maxSteps > 0).", Default: defaults.Epochs, Minimum: 0);
@@ -56,8 +59,14 @@ internal static class TrainerStage
                 Default: defaults.QuantizationBit, Minimum: 0);
         }
         yield return new("loggingSteps", InputType.Integer, "Write a metrics line every this many steps (logging_steps).", Default: 1, Minimum: 1);
+        if (dataParallel) yield return NprocInput;
         yield return ExtraInput;
     }
+
+    /// <summary>The <c>nproc</c> input of a data-parallel trainer stage.</summary>
+    public static InputDescriptor NprocInput { get; } = new("nproc", InputType.Integer,
+        "Data-parallel worker processes (align train --nproc): each trains on its shard of every batch, so the global batch is " +
+        "batchSize × nproc; the threads are split between them. 1 = train in the workflow's own process.", Default: 1, Minimum: 1);
 
     /// <summary>The <c>extra</c> input: any other trainer option by its config key.</summary>
     public static InputDescriptor ExtraInput { get; } = new("extra", InputType.String,
@@ -138,13 +147,13 @@ internal static class TrainerStage
     /// otherwise that folder is removed and training starts at step 0.
     /// </summary>
     public static TResult Run<TResult>(StageContext context, string stage, CommonOptions? options, Func<string, ITrainingProgress, TResult> train,
-                                       Action<string, TResult> store)
+                                       Action<string, TResult> store, int worldSize = 1)
     {
         context.Cancellation.ThrowIfCancellationRequested();
         string runDir = context.Artifacts.NewTempPath(Execution.StageRunFolders.Suffix);
         try
         {
-            if (options is not null) TakeOverInterrupted(context, stage, options, runDir);
+            if (options is not null) TakeOverInterrupted(context, stage, options, runDir, worldSize);
             // The marker lets a dashboard find this folder's metrics.jsonl while the stage trains.
             Execution.StageRunFolders.Mark(runDir, context.InstanceId, context.ActivityId, context.Iteration);
             TResult result;
@@ -170,12 +179,12 @@ internal static class TrainerStage
     /// Moves the run folder an interrupted attempt of this activity run left behind to <paramref name="runDir"/> and
     /// points resume_from at its newest checkpoint, when the trainer can resume from it; removes it otherwise.
     /// </summary>
-    private static void TakeOverInterrupted(StageContext context, string stage, CommonOptions options, string runDir)
+    private static void TakeOverInterrupted(StageContext context, string stage, CommonOptions options, string runDir, int worldSize)
     {
         while (Execution.StageRunFolders.Find(context.Artifacts, context.InstanceId, context.ActivityId, context.Iteration) is { } left)
         {
             var checkpoint = new CheckpointStore(left.Path).List().LastOrDefault();
-            if (checkpoint.path is null || !RunSession.CanResume(stage, options, checkpoint.path))
+            if (checkpoint.path is null || !RunSession.CanResume(stage, options, checkpoint.path, worldSize))
             {
                 context.Log($"{stage}: removing the run folder of an interrupted attempt ({(checkpoint.path is null ? "no checkpoint" : "its checkpoint does not fit these options")})");
                 ArtifactStore.Delete(left.Path);
@@ -185,6 +194,45 @@ internal static class TrainerStage
             options.ResumeFrom = new CheckpointStore(runDir).PathOf(checkpoint.step);
             context.Log($"{stage}: resuming the interrupted run from its checkpoint at step {checkpoint.step}");
             return;
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Run{TResult}"/> for a data-parallel trainer: in this process when the stage's <c>nproc</c> is 1, else
+    /// as nproc `align train STAGE` worker processes (<see cref="WorkerLauncher"/>) on the same run folder, their output
+    /// in the stage's log; the result is read back from the run's metrics.jsonl. An interrupted run resumes with the
+    /// same number of workers.
+    /// </summary>
+    public static RunResult RunTrainer(StageContext context, string stage, CommonOptions options, Func<string, ITrainingProgress, RunResult> train,
+                                       Action<string, RunResult> store)
+    {
+        int nproc = context.Descriptor.FindInput(NprocInput.Name) is not null && context.Inputs.Has(NprocInput.Name)
+            ? Convert.ToInt32(context.Inputs.Values[NprocInput.Name], CultureInfo.InvariantCulture) : 1;
+        if (nproc <= 1) return Run(context, stage, options, train, store);
+        return Run(context, stage, options, (dir, _) => RunWorkers(context, stage, options, nproc, dir), store, nproc);
+    }
+
+    private static RunResult RunWorkers(StageContext context, string stage, CommonOptions options, int nproc, string runDir)
+    {
+        string config = context.Artifacts.NewTempPath(".json");
+        try
+        {
+            var values = new JsonObject();
+            foreach (var (key, value) in OptionsSnapshot.Capture(options))
+                if (value is not null) values[key] = value.DeepClone();
+            File.WriteAllText(config, values.ToJsonString());
+            var log = new StageLogWriter(line => context.Log($"{stage}: {line}"));
+            var plan = new LaunchPlan(nproc, 1, 0, "127.0.0.1", LaunchPlan.FreeLoopbackPort(), Math.Max(1, Torch.torch.get_num_threads() / nproc));
+            int code = WorkerLauncher.Run(plan, ["train", stage, "--config", config, "--output", runDir], log, log, context.Cancellation);
+            context.Cancellation.ThrowIfCancellationRequested();
+            if (code != 0) throw new WorkflowException($"{stage}: {log.LastError ?? "a data-parallel worker failed"}");
+            var history = MetricsWriter.Read(Path.Combine(runDir, RunSession.MetricsFile));
+            int steps = history.Count > 0 && history[^1].TryGetValue("step", out var s) && s is double d ? (int)d : 0;
+            return new RunResult(steps, steps, false, history);
+        }
+        finally
+        {
+            File.Delete(config);
         }
     }
 
