@@ -60,6 +60,7 @@ public sealed class ActivityRegistry
         .Register(new DpoActivity())
         .Register(new KtoActivity())
         .Register(new PpoActivity())
+        .Register(new GrpoActivity())
         .Register(new BestOfNActivity());
 
     /// <summary>Built-in activities plus those of the assemblies named by <c>ALIGN_PLUGINS</c>.</summary>
