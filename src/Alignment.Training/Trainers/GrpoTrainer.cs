@@ -34,7 +34,9 @@ public static class GrpoTrainer
     /// <param name="rewards">Reward functions to use instead of reward_funcs (weighted by reward_weights).</param>
     public static RunResult Run(GrpoOptions options, string outputDir, ITrainingProgress? progress = null, RunHooks? hooks = null,
                                 WeightedRewards.Factory? factory = null, IReadOnlyList<IRewardFunction>? rewards = null) =>
-        Run(Stage, options, outputDir, Advantages.Group, progress, hooks, factory, rewards);
+        options is RlooOptions
+            ? throw new ArgumentException("RLOO options run through RlooTrainer")
+            : Run(Stage, options, outputDir, Advantages.Group, progress, hooks, factory, rewards);
 
     /// <summary>How rewards become advantages.</summary>
     public enum Advantages
@@ -120,22 +122,39 @@ public static class GrpoTrainer
                 var outs = CausalLMGenerator.Generate(policy, batch.Select(p => p.Ids.Select(x => (long)x).ToArray()).ToList(), generation, sampling);
                 var inputs = batch.Select((p, k) => new RewardInput(p.Text, decode(outs[k].Tokens), p.Ids, outs[k].Tokens.Select(t => (int)t).ToArray())).ToList();
                 var scores = rewards.Score(inputs);
-                var (advantages, groupStd) = kind == Advantages.Group
-                    ? GrpoMath.GroupAdvantages(scores.Total, g, o.ScaleRewards)
-                    : (GrpoMath.LeaveOneOutAdvantages(scores.Total, g), Enumerable.Range(0, scores.Total.Length).Select(i => RewardScores.Std(scores.Total.Skip(i / g * g).Take(g).ToList())).ToArray());
                 var truncated = outs.Select(x => x.FinishReason == FinishReason.Length).ToArray();
-                var rollout = Rollout(policy, reference, batch, outs, generation, advantages, truncated, o, mini, pad);
+                var rollout = Rollout(policy, reference, batch, outs, generation, truncated, o, mini, pad, needOld: kind == Advantages.LeaveOneOut && o.Beta > 0);
+                double[] advantages, groupStd;
+                if (kind == Advantages.Group)
+                {
+                    (advantages, groupStd) = GrpoMath.GroupAdvantages(scores.Total, g, o.ScaleRewards);
+                }
+                else
+                {
+                    // RLOO: the KL penalty is part of the reward (β·Σₜ k1 per completion, under the sampling policy).
+                    var shaped = scores.Total.ToArray();
+                    if (o.Beta > 0)
+                    {
+                        var kl = ((rollout.OldLogprobs! - rollout.RefLogprobs!) * rollout.Mask).sum(1).to(float64).data<double>();
+                        for (int i = 0; i < shaped.Length; i++) shaped[i] -= o.Beta * kl[i];
+                        record.Add(new("objective/non_score_reward", -o.Beta * kl.Average()));
+                    }
+                    advantages = GrpoMath.LeaveOneOutAdvantages(shaped, g);
+                    if (((RlooOptions)o).NormalizeAdvantages) advantages = Normalize(advantages);
+                    groupStd = Enumerable.Range(0, shaped.Length).Select(i => RewardScores.Std(scores.Total.Skip(i / g * g).Take(g).ToList())).ToArray();
+                }
+                rollout = rollout with { Advantages = tensor(advantages).to(float32) };
                 var rows = new SplitMix64(o.Seed ^ ((ulong)current * 0x9E3779B97F4A7C15UL));
                 for (int iteration = 0; iteration < o.NumIterations; iteration++)
                 {
                     var order = Enumerable.Range(0, completions).ToArray();
                     if (mini < completions) rows.Shuffle(order);
                     foreach (var chunk in order.Chunk(mini))
-                        Update(policy, rollout, chunk, o, parameters, optimizer, scheduler, stats, current, session);
+                        Update(policy, rollout, chunk, o, kind == Advantages.Group ? o.Beta : 0, parameters, optimizer, scheduler, stats, current, session);
                 }
                 var lengths = outs.Select(x => (double)x.Tokens.Length).ToArray();
                 var means = stats.Means().ToDictionary(kv => kv.Key, kv => kv.Value);
-                record.AddRange(new KeyValuePair<string, double>[]
+                record.InsertRange(0, new KeyValuePair<string, double>[]
                 {
                     new("step", current), new("epoch", (double)current / perEpoch), new("loss", means["loss"]), new("learning_rate", lr),
                     new("grad_norm", means["grad_norm"]),
@@ -177,11 +196,22 @@ public static class GrpoTrainer
     /// <summary>A generation batch ready for updates: sequences, masks, advantages, and — when an update will not see the
     /// sampling policy's own weights (num_iterations &gt; 1 or several minibatches) — the sampling log-probs; the
     /// reference log-probs when beta &gt; 0.</summary>
-    private sealed record Batch(Tensor InputIds, Tensor AttentionMask, Tensor Labels, Tensor Mask, Tensor Advantages, Tensor? OldLogprobs,
-                                Tensor? RefLogprobs, Tensor? Keep, GenerationOptions Sampling, double Tokens);
+    private sealed record Batch(Tensor InputIds, Tensor AttentionMask, Tensor Labels, Tensor Mask, Tensor? OldLogprobs,
+                                Tensor? RefLogprobs, Tensor? Keep, GenerationOptions Sampling, double Tokens)
+    {
+        /// <summary>(B) float32, set once the rewards are turned into advantages.</summary>
+        public Tensor Advantages { get; init; } = null!;
+    }
+
+    /// <summary>(x − mean) / (std + 1e-8) over the batch (unbiased std).</summary>
+    private static double[] Normalize(double[] x)
+    {
+        double mean = x.Average(), std = RewardScores.Std(x);
+        return x.Select(v => (v - mean) / (std + 1e-8)).ToArray();
+    }
 
     private static Batch Rollout(LlamaForCausalLM policy, LlamaForCausalLM? reference, List<PromptRow> prompts, IReadOnlyList<GeneratedSequence> outs,
-                                 GenerationOptions generation, double[] advantages, bool[] truncated, GrpoOptions o, int mini, int pad)
+                                 GenerationOptions generation, bool[] truncated, GrpoOptions o, int mini, int pad, bool needOld)
     {
         var seqs = prompts.Select((p, i) => Collator.Join(p.Ids, outs[i].Tokens.Select(t => (int)t).ToArray())).ToList();
         var batch = Collator.Build(seqs, pad);
@@ -190,7 +220,7 @@ public static class GrpoTrainer
         if (o.MaskTruncatedCompletions)
             mask = mask * tensor(truncated.Select(x => x ? 0f : 1f).ToArray()).unsqueeze(1);
         Tensor? old = null, refLogprobs = null, keep = null;
-        bool needOld = o.NumIterations > 1 || mini < prompts.Count;
+        needOld |= o.NumIterations > 1 || mini < prompts.Count;
         using (no_grad())
         {
             if (needOld || SamplingLogprobs.Restricts(generation))
@@ -227,11 +257,11 @@ public static class GrpoTrainer
                 refLogprobs = cat(pieces, 0);
             }
         }
-        return new Batch(batch.InputIds, batch.AttentionMask, batch.Labels, mask, tensor(advantages).to(float32), old, refLogprobs, keep, generation,
+        return new Batch(batch.InputIds, batch.AttentionMask, batch.Labels, mask, old, refLogprobs, keep, generation,
                          mask.sum().item<double>());
     }
 
-    private static void Update(LlamaForCausalLM policy, Batch r, int[] rows, GrpoOptions o, List<Parameter> parameters,
+    private static void Update(LlamaForCausalLM policy, Batch r, int[] rows, GrpoOptions o, double beta, List<Parameter> parameters,
                                optim.Optimizer optimizer, optim.lr_scheduler.LRScheduler scheduler, MetricSums stats, int step, RunSession session)
     {
         using var scope = NewDisposeScope();
@@ -243,7 +273,7 @@ public static class GrpoTrainer
         var (logprobs, computedKeep) = SamplingLogprobs.Of(logits, labels, r.Sampling, keep);
         var old = r.OldLogprobs?.index_select(0, index) ?? logprobs.detach();
         var result = GrpoMath.Loss(logprobs, old, r.RefLogprobs?.index_select(0, index), r.Advantages.index_select(0, index), mask,
-                                   o.Epsilon, o.EffectiveEpsilonHigh, o.Beta, o.LossType, o.MaxCompletionLength, r.Tokens);
+                                   o.Epsilon, o.EffectiveEpsilonHigh, beta, o.LossType, o.MaxCompletionLength, r.Tokens);
         double value = result.Loss.item<double>();
         if (!double.IsFinite(value)) throw new NonFiniteLossException(step, "loss", session.LastCheckpoint);
         double entropy;

@@ -61,6 +61,7 @@ public sealed class ActivityRegistry
         .Register(new KtoActivity())
         .Register(new PpoActivity())
         .Register(new GrpoActivity())
+        .Register(new RlooActivity())
         .Register(new BestOfNActivity());
 
     /// <summary>Built-in activities plus those of the assemblies named by <c>ALIGN_PLUGINS</c>.</summary>

@@ -91,4 +91,26 @@ public sealed class GrpoTrainerTests : IDisposable
         Assert.Equal(a.Select(r => r["kl"]), b.Select(r => r["kl"]));
         Assert.Contains(a.Skip(1), r => r["kl"] is > 1e-7);    // the adapters moved away from the adapters-off reference
     }
+
+    [Fact]
+    public void Rloo_raises_the_reward_and_puts_the_kl_in_it()
+    {
+        string output = world.NewOutput("rloo");
+        var g = Options(Prompts());
+        var o = new RlooOptions
+        {
+            Model = g.Model, Data = g.Data, Template = "plain", BatchSize = 4, NumGenerations = 8, MaxCompletionLength = 8, LearningRate = 3e-3,
+            LrScheduler = "constant", MaxSteps = 16, LoggingSteps = 1, SaveSteps = 0, MaxPromptLength = 16, NumIterations = 4, MiniBatchSize = 16,
+            RewardWeights = "1, 0", Beta = 0.01,
+        };
+        RlooTrainer.Run(o, output, rewards: Rewards());
+        var rows = MetricsWriter.Read(Path.Combine(output, "metrics.jsonl"));
+        Assert.Equal(0.0, rows[0]["objective/non_score_reward"]!.Value, 9);     // step 1: the policy is its reference
+        Assert.Contains(rows.Skip(1), r => Math.Abs(r["objective/non_score_reward"]!.Value) > 1e-6);
+        Assert.True(rows.Skip(1).Average(r => r["objective/non_score_reward"]!.Value) < 0, "−β·KL is a penalty on average");
+        double first = rows.Take(3).Average(r => r["reward"]!.Value);
+        double last = rows.TakeLast(3).Average(r => r["reward"]!.Value);
+        Assert.True(last >= 2 * first, $"mean reward {first} -> {last}: " + string.Join(" ", rows.Select(r => r["reward"])));
+        Assert.Throws<ConfigException>(() => RlooTrainer.Run(new RlooOptions { Model = g.Model, Data = g.Data, ScaleRewards = ScaleRewards.None }, world.NewOutput("bad")));
+    }
 }
