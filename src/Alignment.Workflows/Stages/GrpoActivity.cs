@@ -33,30 +33,12 @@ public sealed class GrpoActivity : IStageActivity
             new InputDescriptor("scaleRewards", InputType.String, "Advantage scaling (scale_rewards).", Default: "group", Choices: ["group", "batch", "none"]),
             .. TrainerStage.CommonInputs(Defaults),
         ],
-        [
-            .. TrainerStage.WeightOutputs("The trained policy"),
-            TrainerStage.MetricsOutput,
-            new OutputDescriptor("meanReward", OutputType.Number, "reward of the last logged step: the mean weighted reward of its completions."),
-            new OutputDescriptor("finalLoss", OutputType.Number, "Loss of the last step."),
-        ]);
+        OnlineRewardInputs.Outputs);
 
-    public Task<StageResult> ExecuteAsync(StageContext context)
-    {
-        var paths = TrainerStage.RunPaths(context.Inputs, "prompts");
-        OnlineRewardInputs.Add(context.Inputs, paths);
-        var options = TrainerStage.Bind<GrpoOptions>(context, paths, new Dictionary<string, string>
+    public Task<StageResult> ExecuteAsync(StageContext context) =>
+        OnlineRewardInputs.Run<GrpoOptions>(context, GrpoTrainer.Stage, new Dictionary<string, string>
         {
             ["num_generations"] = "numGenerations", ["max_completion_length"] = "maxCompletionLength", ["temperature"] = "temperature",
-            ["beta"] = "beta", ["loss_type"] = "lossType", ["scale_rewards"] = "scaleRewards", ["reward_weights"] = "rewardWeights",
-        });
-        var result = TrainerStage.Run(context, GrpoTrainer.Stage, options, (dir, progress) => GrpoTrainer.Run(options, dir, progress, factory: RuleReward.Create), (dir, _) =>
-        {
-            TrainerStage.StoreWeights(context, options.Finetuning == FinetuningType.Lora ? "adapter" : "model", dir);
-            TrainerStage.StoreMetrics(context, dir);
-        });
-        TrainerStage.SetMetric(context, "meanReward", TrainerStage.Last(result, "reward"));
-        TrainerStage.SetMetric(context, "finalLoss", TrainerStage.Last(result, "loss"));
-        context.Log($"grpo: {result.GlobalStep} steps, mean reward {TrainerStage.Text(TrainerStage.Last(result, "reward"))}");
-        return Task.FromResult(StageResult.Completed);
-    }
+            ["beta"] = "beta", ["loss_type"] = "lossType", ["scale_rewards"] = "scaleRewards",
+        }, (options, dir, progress) => GrpoTrainer.Run(options, dir, progress, factory: RuleReward.Create));
 }

@@ -29,30 +29,12 @@ public sealed class RlooActivity : IStageActivity
             new InputDescriptor("beta", InputType.Number, "KL coefficient; the KL to the reference is subtracted from the reward (beta); 0 = none.", Default: Defaults.Beta),
             .. TrainerStage.CommonInputs(Defaults),
         ],
-        [
-            .. TrainerStage.WeightOutputs("The trained policy"),
-            TrainerStage.MetricsOutput,
-            new OutputDescriptor("meanReward", OutputType.Number, "reward of the last logged step: the mean weighted reward of its completions."),
-            new OutputDescriptor("finalLoss", OutputType.Number, "Loss of the last step."),
-        ]);
+        OnlineRewardInputs.Outputs);
 
-    public Task<StageResult> ExecuteAsync(StageContext context)
-    {
-        var paths = TrainerStage.RunPaths(context.Inputs, "prompts");
-        OnlineRewardInputs.Add(context.Inputs, paths);
-        var options = TrainerStage.Bind<RlooOptions>(context, paths, new Dictionary<string, string>
+    public Task<StageResult> ExecuteAsync(StageContext context) =>
+        OnlineRewardInputs.Run<RlooOptions>(context, RlooTrainer.Stage, new Dictionary<string, string>
         {
             ["num_generations"] = "numGenerations", ["max_completion_length"] = "maxCompletionLength", ["temperature"] = "temperature",
-            ["beta"] = "beta", ["reward_weights"] = "rewardWeights",
-        });
-        var result = TrainerStage.Run(context, RlooTrainer.Stage, options, (dir, progress) => RlooTrainer.Run(options, dir, progress, factory: RuleReward.Create), (dir, _) =>
-        {
-            TrainerStage.StoreWeights(context, options.Finetuning == FinetuningType.Lora ? "adapter" : "model", dir);
-            TrainerStage.StoreMetrics(context, dir);
-        });
-        TrainerStage.SetMetric(context, "meanReward", TrainerStage.Last(result, "reward"));
-        TrainerStage.SetMetric(context, "finalLoss", TrainerStage.Last(result, "loss"));
-        context.Log($"rloo: {result.GlobalStep} steps, mean reward {TrainerStage.Text(TrainerStage.Last(result, "reward"))}");
-        return Task.FromResult(StageResult.Completed);
-    }
+            ["beta"] = "beta",
+        }, (options, dir, progress) => RlooTrainer.Run(options, dir, progress, factory: RuleReward.Create));
 }
