@@ -9,12 +9,13 @@ using Spectre.Console;
 namespace Alignment.Cli.Commands;
 
 /// <summary>
-/// The table `align demo` prints at the end, from the instance's executions: time per stage, the DPO and PPO policies'
-/// win rates against SFT with their 95% intervals, the task metric (mean rule score) SFT → DPO → PPO, the sampled KL,
+/// The table `align demo` prints at the end, from the instance's executions: time per stage, the DPO, PPO and GRPO
+/// policies' win rates against SFT with their 95% intervals, the task metric (mean rule score) and each rule's hit rate
+/// SFT → DPO → PPO → GRPO, each policy's right-sum change with its interval, the sampled KL,
 /// every regression of each policy (a rule or metric whose 95% interval lies wholly on the worse side, one
 /// <c>REGRESSION …</c> line each), the reward model's held-out accuracy (per pair group too), where the reports are, and
 /// what to do next. Activity ids are those of
-/// workflows/demo-rlhf.json (<c>rm</c>, <c>evaluateDpo</c>, <c>evaluatePpo</c>).
+/// workflows/demo-rlhf.json (<c>rm</c>, <c>evaluateDpo</c>, <c>evaluatePpo</c>, <c>evaluateGrpo</c>).
 /// </summary>
 internal static class DemoSummary
 {
@@ -38,16 +39,35 @@ internal static class DemoSummary
 
         var dpo = Outputs(latest, "evaluateDpo");
         var ppo = Outputs(latest, "evaluatePpo");
-        var results = new Table().Title("Results on held-out prompts (scripted judge)").AddColumns("", "SFT", "DPO", "PPO");
-        results.AddRow("win rate vs SFT [grey](95% Wilson interval)[/]", "—", WinRate(dpo), WinRate(ppo));
-        results.AddRow("task score [grey](mean rule score)[/]", Number(dpo?["baselineTaskScore"]), Number(dpo?["taskScore"]), Number(ppo?["taskScore"]));
-        results.AddRow("mean answer length [grey](tokens)[/]", "", Number(dpo?["meanLength"], "F1"), Number(ppo?["meanLength"], "F1"));
-        results.AddRow("KL to SFT [grey](nats per answer, sampled)[/]", "", Number(dpo?["kl"]), Number(ppo?["kl"]));
-        results.AddRow("regressions [grey](rules and metrics worse, 95% interval)[/]", "", Number(dpo?["regressions"], "F0"), Number(ppo?["regressions"], "F0"));
-        console.Write(results);
+        var grpo = Outputs(latest, "evaluateGrpo");
+        var results = new Table().Title("Results on held-out prompts (scripted judge)").AddColumns("", "SFT", "DPO", "PPO", "GRPO");
+        results.AddRow("win rate vs SFT [grey](95% Wilson interval)[/]", "—", WinRate(dpo), WinRate(ppo), WinRate(grpo));
+        results.AddRow("task score [grey](mean rule score)[/]", Number(dpo?["baselineTaskScore"]), Number(dpo?["taskScore"]), Number(ppo?["taskScore"]), Number(grpo?["taskScore"]));
+        results.AddRow("mean answer length [grey](tokens)[/]", "", Number(dpo?["meanLength"], "F1"), Number(ppo?["meanLength"], "F1"), Number(grpo?["meanLength"], "F1"));
+        results.AddRow("KL to SFT [grey](nats per answer, sampled)[/]", "", Number(dpo?["kl"]), Number(ppo?["kl"]), Number(grpo?["kl"]));
+        results.AddRow("regressions [grey](rules and metrics worse, 95% interval)[/]", "", Number(dpo?["regressions"], "F0"), Number(ppo?["regressions"], "F0"), Number(grpo?["regressions"], "F0"));
 
-        var reports = new[] { ("DPO", dpo), ("PPO", ppo) }
+        var reports = new[] { ("DPO", dpo), ("PPO", ppo), ("GRPO", grpo) }
             .Select(x => (Name: x.Item1, Report: x.Item2?["report"] is JsonValue hash ? artifacts.Find((string)hash!) : null)).ToList();
+        // Each rule's hit rate per policy (report.json "task"), SFT's from any report (it is every evaluation's baseline).
+        var tasks = reports.Select(r => r.Report is { } a ? ReportFile.Read(a.Path)?["task"]?["rules"] as JsonArray : null).ToList();
+        var ruleNames = tasks.FirstOrDefault(t => t is not null)?.Select(r => (string?)r?["name"]).OfType<string>().ToList() ?? [];
+        foreach (string rule in ruleNames)
+        {
+            JsonNode? Rate(int policy, string key) => tasks[policy]?.FirstOrDefault(r => (string?)r?["name"] == rule)?[key];
+            var sft = Enumerable.Range(0, tasks.Count).Select(i => Rate(i, "baselineRate")).FirstOrDefault(x => x is not null);
+            results.AddRow($"rule [italic]{Markup.Escape(rule)}[/] [grey](share of answers)[/]", Number(sft, "P1"), Number(Rate(0, "policyRate"), "P1"),
+                           Number(Rate(1, "policyRate"), "P1"), Number(Rate(2, "policyRate"), "P1"));
+        }
+        console.Write(results);
+        foreach (var (name, report) in reports)
+        {
+            if (report is null) continue;
+            var change = ReportFile.Changes(report.Path).FirstOrDefault(c => c.Kind == "rule" && c.Name == "right sum");
+            if (change is not null)
+                ctx.Out.WriteLine($"{name} right sum: {F(change.Baseline, "P1")} → {F(change.Policy, "P1")} ({F(100 * change.Delta, "+0.0;-0.0")} points, " +
+                                  $"95% interval {F(100 * change.Low, "+0.0;-0.0")} to {F(100 * change.High, "+0.0;-0.0")})");
+        }
         double? rmAccuracy = Value(dpo?["rewardAccuracy"]) is { } a && a >= 0 ? a : null;
         double? rmTrain = Value(Outputs(latest, "rm")?["accuracy"]);
         var groups = reports[0].Report is { } dpoReport ? ReportFile.Read(dpoReport.Path)?["reward_accuracy_by_group"] as JsonObject : null;

@@ -1,6 +1,7 @@
 using Alignment.Training.Config;
 using Alignment.Training.Runtime;
 using Alignment.Training.Trainers;
+using Alignment.Workflows.Judging;
 
 namespace Alignment.Cli.Commands;
 
@@ -27,8 +28,12 @@ public static class TrainStages
             (o, dir, p) => Summary(DpoTrainer.Run((DpoOptions)o, dir, p))) { DataParallel = true },
         new("kto", "KTO on unpaired {\"prompt\",\"completion\",\"label\"} rows.", typeof(KtoOptions),
             (o, dir, p) => Summary(KtoTrainer.Run((KtoOptions)o, dir, p))),
-        new("ppo", "PPO with a value head sharing the policy's trunk, on {\"prompt\"} rows scored by a reward model (reward_model).", typeof(PpoOptions),
-            (o, dir, p) => Summary(PpoTrainer.Run((PpoOptions)o, dir, p))),
+        new("ppo", "PPO with a value head sharing the policy's trunk, on {\"prompt\"} rows scored by a reward model (reward_model) or reward functions (reward_funcs).", typeof(PpoOptions),
+            (o, dir, p) => Summary(PpoTrainer.Run((PpoOptions)o, dir, p, factory: RuleReward.Create))),
+        new("grpo", "GRPO on {\"prompt\"} rows: num_generations samples per prompt, group-normalized advantages, rewards from reward_funcs (rules:FILE, model:FOLDER; weighted).", typeof(GrpoOptions),
+            (o, dir, p) => Summary(GrpoTrainer.Run((GrpoOptions)o, dir, p, factory: RuleReward.Create))),
+        new("rloo", "RLOO on {\"prompt\"} rows: num_generations samples per prompt, leave-one-out baseline, KL in the reward; rewards from reward_funcs as grpo.", typeof(RlooOptions),
+            (o, dir, p) => Summary(RlooTrainer.Run((RlooOptions)o, dir, p, factory: RuleReward.Create))),
         new("best-of-n", "Sample n completions per {\"prompt\"}, keep the reward model's best, write best_of_n.jsonl (an SFT data set).", typeof(BestOfNOptions),
             (o, dir, p) => $"wrote {BestOfN.Run((BestOfNOptions)o, dir, p)} prompts' best samples to {BestOfN.OutputFile}"),
     ];

@@ -21,6 +21,12 @@ public sealed class PpoOptions : CommonOptions
     [Option("reward_model", "Reward model folder (a sequence-classification model over the policy's tokenizer; `align train rm` writes one).")]
     public string? RewardModel { get; set; }
 
+    [Option("reward_funcs", "Instead of reward_model: reward functions, comma-separated kind:argument entries (rules:FILE, model:FOLDER) whose weighted sum is the score.")]
+    public string? RewardFuncs { get; set; }
+
+    [Option("reward_weights", "Weights of reward_funcs, comma-separated (empty = all 1).")]
+    public string? RewardWeights { get; set; }
+
     [Option("mini_batch_size", "Rollouts per PPO minibatch (one optimizer update each); 0 = batch_size. batch_size is the rollouts sampled per step.")]
     public int MiniBatchSize { get; set; }
 
@@ -87,5 +93,9 @@ public sealed class PpoOptions : CommonOptions
         if (!(Cliprange > 0 && CliprangeValue > 0)) throw new ConfigException("options 'cliprange' and 'cliprange_value' must be positive");
         if (!(KlCoef >= 0)) throw new ConfigException($"option 'kl_coef' must be >= 0, got {KlCoef}");
         if (!(Temperature > 0)) throw new ConfigException($"option 'temperature' must be positive, got {Temperature}");
+        if (!string.IsNullOrWhiteSpace(RewardModel) && !string.IsNullOrWhiteSpace(RewardFuncs))
+            throw new ConfigException("options 'reward_model' and 'reward_funcs' are both set; give the reward model as a model:FOLDER entry of reward_funcs");
+        if (!string.IsNullOrWhiteSpace(RewardWeights) && string.IsNullOrWhiteSpace(RewardFuncs))
+            throw new ConfigException("option 'reward_weights' weighs reward_funcs, which is not set");
     }
 }

@@ -8,7 +8,6 @@ using Alignment.Training.Config;
 using Alignment.Training.Features;
 using Alignment.Training.Losses;
 using static Alignment.Torch.torch;
-using F = Alignment.Torch.torch.nn.functional;
 
 namespace Alignment.Training.Trainers;
 
@@ -16,7 +15,8 @@ namespace Alignment.Training.Trainers;
 /// One PPO batch of experience. Sequences are prompt + sampled completion, right-padded to (B, T); every per-token
 /// tensor is (B, T−1) in "shifted" positions — position k holds what the model at token k says about token k+1 — and
 /// <see cref="Mask"/> is 1 exactly where token k+1 is a completion token. Old log-probs and values come from the policy
-/// before any update, reference log-probs from the frozen reference; rewards are −kl_coef·kl per token plus the score at
+/// before any update, reference log-probs from the frozen reference, both under the distribution the sampler used
+/// (temperature, top-k, top-p: <see cref="SamplingLogprobs"/>); rewards are −kl_coef·kl per token plus the score at
 /// each completion's last token; advantages are GAE, whitened over the batch.
 /// </summary>
 public sealed class PpoRollout
@@ -25,7 +25,9 @@ public sealed class PpoRollout
     public required Tensor AttentionMask { get; init; }   // (B, T) int64
     public required Tensor Labels { get; init; }          // (B, T) int64, −100 outside completions
     public required Tensor Mask { get; init; }            // (B, T−1) float32
-    public required Tensor OldLogprobs { get; init; }     // (B, T−1)
+    public required Tensor OldLogprobs { get; init; }     // (B, T−1), under the processed sampling distribution
+    public required Tensor? Keep { get; init; }           // (B, T, V) bool: the tokens top-k/top-p kept; null when neither is set
+    public required GenerationOptions Sampling { get; init; }
     public required Tensor OldValues { get; init; }       // (B, T−1)
     public required Tensor Advantages { get; init; }      // (B, T−1), whitened
     public required Tensor Returns { get; init; }         // (B, T−1)
@@ -63,14 +65,14 @@ public sealed class PpoRollout
         var shiftedLabels = batch.Labels.narrow(1, 1, t - 1);                                   // (B, T−1)
         var mask = shiftedLabels.ne(SequenceLogps.IgnoreIndex).to(float32);
         var o1 = policy.forward(batch.InputIds, batch.AttentionMask);
-        var oldLogprobs = TokenLogprobs(o1.logits, batch.Labels);
+        var (oldLogprobs, keep) = SamplingLogprobs.Of(o1.logits, batch.Labels, generation);
         var oldValues = o1.values.narrow(1, 0, t - 1).to(float32) * mask;
         Tensor refLogprobs;
         if (reference is not null)
-            refLogprobs = TokenLogprobs(reference.forward(batch.InputIds, batch.AttentionMask).logits, batch.Labels);
+            refLogprobs = SamplingLogprobs.Of(reference.forward(batch.InputIds, batch.AttentionMask).logits, batch.Labels, generation, keep).logprobs;
         else
             using (LoraModel.disable_adapters(policy.pretrained_model))   // a LoRA policy's base is the frozen reference
-                refLogprobs = TokenLogprobs(policy.pretrained_model.forward(batch.InputIds, batch.AttentionMask).logits, batch.Labels);
+                refLogprobs = SamplingLogprobs.Of(policy.pretrained_model.forward(batch.InputIds, batch.AttentionMask).logits, batch.Labels, generation, keep).logprobs;
         var kl = (o.KlEstimator == KlEstimator.K1 ? PpoMath.KlK1(oldLogprobs, refLogprobs) : PpoMath.KlK3(oldLogprobs, refLogprobs)) * mask;
         var lengths = outs.Select(x => x.Tokens.Length).ToArray();
         var last = tensor(prompts.Select((p, i) => (long)(p.Length - 1 + lengths[i] - 1)).ToArray());      // shifted index of the last completion token
@@ -80,7 +82,7 @@ public sealed class PpoRollout
         return new PpoRollout
         {
             InputIds = batch.InputIds, AttentionMask = batch.AttentionMask, Labels = batch.Labels, Mask = mask,
-            OldLogprobs = oldLogprobs, OldValues = oldValues, Advantages = whitened, Returns = returns,
+            OldLogprobs = oldLogprobs, Keep = keep, Sampling = generation, OldValues = oldValues, Advantages = whitened, Returns = returns,
             Scores = scores,
             KlPerSequence = kl.sum(1).to(float64).data<double>(),
             NonScorePerSequence = (-klCoef * kl).sum(1).to(float64).data<double>(),
@@ -88,14 +90,5 @@ public sealed class PpoRollout
             EndedWithEos = eos,
             ValueMean = PpoMath.MaskedMean(oldValues, mask).item<double>(),
         };
-    }
-
-    /// <summary>(B, T−1) float32 log-probs of each next token under logits (B, T, V); 0 where the label is −100.</summary>
-    public static Tensor TokenLogprobs(Tensor logits, Tensor labels)
-    {
-        using var scope = NewDisposeScope();
-        long t = logits.size(1);
-        var all = F.logprobs_of(logits, SequenceLogps.NextTokenTargets(labels), SequenceLogps.IgnoreIndex);   // (B, T), last 0
-        return all.narrow(1, 0, t - 1).to(float32).contiguous().MoveToOuterScope();
     }
 }

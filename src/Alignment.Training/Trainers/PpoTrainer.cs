@@ -5,9 +5,8 @@ using Alignment.Models.Llama;
 using Alignment.Torch;
 using Alignment.Training.Batching;
 using Alignment.Training.Config;
-using Alignment.Training.Datasets;
-using Alignment.Training.Features;
 using Alignment.Training.Losses;
+using Alignment.Training.Rewards;
 using Alignment.Training.Runtime;
 using Alignment.Training.State;
 using static Alignment.Torch.torch;
@@ -32,15 +31,18 @@ public static class PpoTrainer
 {
     public const string Stage = "ppo";
 
-    /// <param name="scorer">Scores completions; null = the reward_model option's reward model.</param>
-    public static RunResult Run(PpoOptions options, string outputDir, ITrainingProgress? progress = null, RunHooks? hooks = null, ISequenceScorer? scorer = null)
+    /// <param name="scorer">Scores completions; null = the reward_model option's reward model, or reward_funcs.</param>
+    /// <param name="factory">Makes reward_funcs entries of kinds this layer does not know (rules:FILE).</param>
+    public static RunResult Run(PpoOptions options, string outputDir, ITrainingProgress? progress = null, RunHooks? hooks = null, ISequenceScorer? scorer = null,
+                                WeightedRewards.Factory? factory = null)
     {
         progress ??= NoProgress.Instance;
         using var session = RunSession.Open(Stage, options, outputDir);
         var config = StageData.ModelConfig(options.Model!);
         var (tok, template) = StageData.Tokenizer(options.Model!, options.Template);
         int pad = StageData.PadId(tok, config);
-        var prompts = LoadPrompts(options, tok, template, config.Vocab);
+        var rows = PromptSet.Load(options.Data!, options.MaxPromptLength, tok, template, config.Vocab);
+        var prompts = rows.Select(p => p.Ids).ToList();
         var eos = new HashSet<long>(StageData.StopIds(config, tok, template));
         var generation = new GenerationOptions
         {
@@ -49,9 +51,15 @@ public static class PpoTrainer
         };
 
         RewardModelScorer? owned = null;
-        if (scorer is null)
+        WeightedRewards? weighted = null;
+        if (scorer is null && !string.IsNullOrWhiteSpace(options.RewardFuncs))
         {
-            if (string.IsNullOrWhiteSpace(options.RewardModel)) throw new ConfigException("option 'reward_model' is required: a reward model folder (align train rm)");
+            weighted = WeightedRewards.Build(options.RewardFuncs, options.RewardWeights, TrainableModel.ParseDtype(options.Dtype), pad, options.BatchSize, factory);
+            scorer = new PromptRewardScorer(weighted, rows, ids => tok.Decode(ids.Where(t => !eos.Contains(t)).ToArray(), skipSpecialTokens: true));
+        }
+        else if (scorer is null)
+        {
+            if (string.IsNullOrWhiteSpace(options.RewardModel)) throw new ConfigException("option 'reward_model' (or 'reward_funcs') is required: a reward model folder (align train rm)");
             owned = RewardModelScorer.Load(options.RewardModel, TrainableModel.ParseDtype(options.Dtype), pad, options.BatchSize);
         }
         try
@@ -70,22 +78,8 @@ public static class PpoTrainer
         finally
         {
             owned?.Dispose();
+            weighted?.Dispose();
         }
-    }
-
-    private static List<int[]> LoadPrompts(PpoOptions o, Alignment.Tokenizers.Tokenizer tok, Alignment.Tokenizers.Chat.ChatTemplate template, int vocab)
-    {
-        var featurizer = new Featurizer(tok, template, Math.Max(2, o.MaxPromptLength), o.Data!);
-        var rows = DatasetReader.ReadPrompts(o.Data!);
-        var prompts = new List<int[]>(rows.Count);
-        foreach (var row in rows)
-        {
-            var ids = featurizer.GenerationPrompt(row.Prompt, o.MaxPromptLength, row.Line);
-            if (ids.Length == 0) throw new DatasetException($"{o.Data}:{row.Line}: field \"prompt\" encodes to no tokens");
-            if (ids.Any(id => id < 0 || id >= vocab)) throw new DatasetException($"{o.Data}:{row.Line}: a token id is outside the model's vocabulary [0, {vocab})");
-            prompts.Add(ids);
-        }
-        return prompts;
     }
 
     private static RunResult Loop(RunSession session, TrainableModel model, LlamaForCausalLM? reference, List<int[]> prompts, GenerationOptions generation,
@@ -165,7 +159,7 @@ public static class PpoTrainer
                     new("completions/mean_length", rollout.CompletionLengths.Average()),
                     new("completions/eos_fraction", rollout.EndedWithEos.Count(x => x) / (double)rollout.Count),
                     new("tokens_per_second", rollout.CompletionLengths.Sum() / Math.Max(clock.Elapsed.TotalSeconds, 1e-9)),
-                });
+                }.Concat((scorer as PromptRewardScorer)?.Last?.Metrics() ?? []));
             }
             progress.Step(step, means["loss"]);
             bool stopping = hooks?.StopAfterStep == step;
@@ -193,7 +187,7 @@ public static class PpoTrainer
         var mask = r.Mask.index_select(0, index);
         long t = ids.size(1);
         var output = policy.forward(ids, attention);
-        var logprobs = PpoRollout.TokenLogprobs(output.logits, labels);
+        var logprobs = SamplingLogprobs.Of(output.logits, labels, r.Sampling, r.Keep?.index_select(0, index)).logprobs;
         var values = output.values.narrow(1, 0, t - 1).to(float32);
         var (pg, clipfrac, approxkl) = PpoMath.PolicyLoss(logprobs, r.OldLogprobs.index_select(0, index), r.Advantages.index_select(0, index), mask, o.Cliprange);
         var (vf, vclip) = PpoMath.ValueLoss(values, r.OldValues.index_select(0, index), r.Returns.index_select(0, index), mask, o.CliprangeValue);

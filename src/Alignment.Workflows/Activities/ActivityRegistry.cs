@@ -34,6 +34,8 @@ public static class BuiltInActivities
             .Register(new DpoActivity())
             .Register(new KtoActivity())
             .Register(new PpoActivity())
+            .Register(new GrpoActivity())
+            .Register(new RlooActivity())
             .Register(new BestOfNActivity())
             .TreatAsUserFacing<DatasetException>()
             .TreatAsUserFacing<ImportException>();

@@ -2,12 +2,13 @@ using Alignment.Training.Config;
 using Alignment.Training.Trainers;
 using Alignment.Workflows.Activities;
 using Alignment.Workflows.Artifacts;
+using Alignment.Workflows.Judging;
 
 namespace Alignment.Workflows.Stages;
 
 /// <summary>
-/// <c>Alignment.Ppo</c>: PPO (<c>align train ppo</c>) of a policy on prompts scored by a reward model, with a KL penalty
-/// to the starting policy. Full or freeze tuning gives a model (its folder also holds the value head, as TRL's does),
+/// <c>Alignment.Ppo</c>: PPO (<c>align train ppo</c>) of a policy on prompts scored by a reward model (plus, optionally,
+/// a rule file's verifiable reward, weighted), with a KL penalty to the starting policy. Full or freeze tuning gives a model (its folder also holds the value head, as TRL's does),
 /// LoRA an adapter.
 /// </summary>
 public sealed class PpoActivity : IStageActivity
@@ -23,6 +24,9 @@ public sealed class PpoActivity : IStageActivity
             new InputDescriptor("model", InputType.Artifact, "The starting policy (also the frozen KL reference).", Required: true, ArtifactKind: ArtifactKind.Model),
             new InputDescriptor("rewardModel", InputType.Artifact, "The reward model that scores completions.", Required: true, ArtifactKind: ArtifactKind.RewardModel),
             new InputDescriptor("prompts", InputType.Artifact, "Prompts dataset: rows {\"prompt\"}.", Required: true, ArtifactKind: ArtifactKind.Dataset),
+            new InputDescriptor("rules", InputType.File, "Optional rule file scored as a second reward beside the reward model (a verifiable reward the reward model may not see).",
+                ReferencedFiles: RuleJudge.ReferencedFiles),
+            new InputDescriptor("rewardWeights", InputType.String, "With rules: weights of the reward model and the rules, comma-separated (reward_weights; empty = 1, 1).", Default: ""),
             new InputDescriptor("klCoef", InputType.Number, "KL penalty coefficient (kl_coef).", Default: Defaults.KlCoef),
             new InputDescriptor("maxNewTokens", InputType.Integer, "Most tokens sampled per completion (max_new_tokens).", Default: Defaults.MaxNewTokens, Minimum: 1),
             new InputDescriptor("temperature", InputType.Number, "Sampling temperature of the rollouts.", Default: Defaults.Temperature),
@@ -40,10 +44,13 @@ public sealed class PpoActivity : IStageActivity
     {
         var inputs = context.Inputs;
         var paths = TrainerStage.RunPaths(inputs, "prompts");
-        paths["reward_model"] = inputs.Artifact("rewardModel").Path;
-        var options = TrainerStage.Bind<PpoOptions>(context, paths,
-            new Dictionary<string, string> { ["kl_coef"] = "klCoef", ["max_new_tokens"] = "maxNewTokens", ["temperature"] = "temperature" });
-        var result = TrainerStage.Run(context, PpoTrainer.Stage, options, (dir, progress) => PpoTrainer.Run(options, dir, progress), (dir, _) =>
+        if (inputs.Has("rules")) paths["reward_funcs"] = $"model:{inputs.Artifact("rewardModel").Path},rules:{inputs.File("rules")}";
+        else paths["reward_model"] = inputs.Artifact("rewardModel").Path;
+        var options = TrainerStage.Bind<PpoOptions>(context, paths, new Dictionary<string, string>
+        {
+            ["kl_coef"] = "klCoef", ["max_new_tokens"] = "maxNewTokens", ["temperature"] = "temperature", ["reward_weights"] = "rewardWeights",
+        });
+        var result = TrainerStage.Run(context, PpoTrainer.Stage, options, (dir, progress) => PpoTrainer.Run(options, dir, progress, factory: RuleReward.Create), (dir, _) =>
         {
             TrainerStage.StoreWeights(context, options.Finetuning.IsAdapter() ? "adapter" : "model", dir);
             TrainerStage.StoreMetrics(context, dir);

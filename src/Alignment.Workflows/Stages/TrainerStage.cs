@@ -85,7 +85,7 @@ internal static class TrainerStage
     /// <summary>Keys the stage sets itself from its artifacts and run folder.</summary>
     private static readonly HashSet<string> StageKeys = new(StringComparer.Ordinal)
     {
-        "model", "data", "reward_model", "ref_model", "eval_data", "resume_from", "save_steps", "save_fraction", "save_total_limit",
+        "model", "data", "reward_model", "reward_funcs", "ref_model", "eval_data", "resume_from", "save_steps", "save_fraction", "save_total_limit",
     };
 
     /// <summary>

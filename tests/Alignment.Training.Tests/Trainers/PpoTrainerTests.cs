@@ -80,6 +80,58 @@ public sealed class PpoTrainerTests : IDisposable
     }
 
     [Fact]
+    public void Rollout_log_probs_are_those_of_the_processed_distribution_at_temperature_0_7_with_top_p()
+    {
+        using var scope = NewDisposeScope();
+        using var init = new Generator(3);
+        using var policy = CausalLMWithValueHead.from_pretrained(world.Model, init, summary_dropout_prob: 0);
+        policy.eval();
+        using var reference = LlamaForCausalLM.from_pretrained(world.Model);
+        reference.eval();
+        var prompts = Enumerable.Range(0, 4).Select(i => new[] { 5 + i, 9, 12 + i }).ToList();
+        const double temperature = 0.7, topP = 0.8;
+        var generation = new GenerationOptions { MaxNewTokens = 6, DoSample = true, PadTokenId = 0, Temperature = temperature, TopP = topP };
+        using var sampling = new Generator(11);
+        var rollout = PpoRollout.Collect(policy, reference, prompts, generation, sampling, Scorer(), Options(Prompts()), 0.05, 0);
+
+        // Independently, in doubles: logits / 0.7, then transformers' top-p rule (sort ascending, drop the prefix whose
+        // cumulative probability is <= 1 - top_p, never the most likely token), renormalized over what is kept.
+        var logits = policy.forward(rollout.InputIds, rollout.AttentionMask).logits.to(float64);
+        long b = logits.size(0), t = logits.size(1), v = logits.size(2);
+        var flat = logits.data<double>();
+        var ids = rollout.InputIds.data<long>();
+        var mask = rollout.Mask.data<float>();
+        var old = rollout.OldLogprobs.data<float>();
+        int checkedTokens = 0, differFromRaw = 0;
+        for (long r = 0; r < b; r++)
+            for (long k = 0; k < t - 1; k++)
+            {
+                if (mask[r * (t - 1) + k] == 0) continue;
+                var z = Enumerable.Range(0, (int)v).Select(j => flat[(r * t + k) * v + j] / temperature).ToArray();
+                double max = z.Max(), norm = z.Sum(x => Math.Exp(x - max));
+                var ascending = Enumerable.Range(0, (int)v).OrderBy(j => z[j]).ToArray();
+                var kept = new HashSet<int>();
+                double cumulative = 0;
+                for (int i = 0; i < ascending.Length; i++)
+                {
+                    cumulative += Math.Exp(z[ascending[i]] - max) / norm;
+                    if (cumulative > 1 - topP || i == ascending.Length - 1) kept.Add(ascending[i]);
+                }
+                int label = (int)ids[r * t + k + 1];
+                Assert.Contains(label, kept);                                   // a sampled token is inside the nucleus
+                double keptNorm = kept.Sum(j => Math.Exp(z[j] - max));
+                double expected = z[label] - max - Math.Log(keptNorm);
+                Assert.True(Math.Abs(expected - old[r * (t - 1) + k]) < 1e-4, $"[{r},{k}] {old[r * (t - 1) + k]} vs {expected}");
+                double rawMax = flat.Skip((int)((r * t + k) * v)).Take((int)v).Max();
+                double raw = flat[(r * t + k) * v + label] - rawMax - Math.Log(Enumerable.Range(0, (int)v).Sum(j => Math.Exp(flat[(r * t + k) * v + j] - rawMax)));
+                if (Math.Abs(raw - expected) > 1e-3) differFromRaw++;
+                checkedTokens++;
+            }
+        Assert.True(checkedTokens >= 8, $"{checkedTokens} completion tokens checked");
+        Assert.True(differFromRaw > checkedTokens / 2, "the processed distribution should differ from the raw one on most tokens");
+    }
+
+    [Fact]
     public void Ppo_resumes_exactly_including_the_sampling_generator_and_adaptive_kl()
     {
         string data = Prompts();

@@ -1,0 +1,86 @@
+using Alignment.Training.Losses;
+
+namespace Alignment.Training.Config;
+
+/// <summary>`align train grpo`: group-relative policy optimization on prompt-only data `{"prompt"}` with reward
+/// functions (rule files, reward models, weighted). Names and defaults follow TRL's GRPOConfig.</summary>
+public class GrpoOptions : CommonOptions
+{
+    public GrpoOptions()
+    {
+        LearningRate = 1e-6;
+        BatchSize = 4;
+    }
+
+    [Option("reward_funcs", "Reward functions, comma-separated kind:argument entries: rules:FILE (a rule-judge file: regex, reference match, length, gates) or model:FOLDER (a reward model).")]
+    public string? RewardFuncs { get; set; }
+
+    [Option("reward_weights", "Weights of reward_funcs, comma-separated (empty = all 1); the reward is their weighted sum.")]
+    public string? RewardWeights { get; set; }
+
+    [Option("num_generations", "Completions sampled per prompt (the group size G); batch_size counts prompts, so a step samples batch_size × G.")]
+    public int NumGenerations { get; set; } = 8;
+
+    [Option("mini_batch_size", "Completions per optimizer update; 0 = the whole generation batch (batch_size × num_generations).")]
+    public int MiniBatchSize { get; set; }
+
+    [Option("num_iterations", "Passes μ over each generation batch; after the first, importance ratios against the sampling policy matter.")]
+    public int NumIterations { get; set; } = 1;
+
+    [Option("epsilon", "Lower clip ε_low of the ratio.")]
+    public double Epsilon { get; set; } = 0.2;
+
+    [Option("epsilon_high", "Upper clip ε_high of the ratio (DAPO's clip-higher uses 0.28); 0 = epsilon.")]
+    public double EpsilonHigh { get; set; }
+
+    [Option("beta", "KL coefficient to the reference (k3 estimator); 0 = no KL term and no reference pass.")]
+    public double Beta { get; set; }
+
+    [Option("loss_type", "Aggregation: grpo (per-sequence mean), dr_grpo (sum / (sequences × max_completion_length)), dapo (sum / tokens of the generation batch), bnpo (sum / tokens of the minibatch).")]
+    public GrpoLossType LossType { get; set; } = GrpoLossType.Dapo;
+
+    [Option("scale_rewards", "Advantage scaling: group (divide by the group's std), batch (the batch's std) or none.")]
+    public ScaleRewards ScaleRewards { get; set; } = ScaleRewards.Group;
+
+    [Option("mask_truncated_completions", "Leave completions that reached max_completion_length without EOS out of the loss.")]
+    public bool MaskTruncatedCompletions { get; set; }
+
+    [Option("max_completion_length", "Most tokens sampled per completion.")]
+    public int MaxCompletionLength { get; set; } = 64;
+
+    [Option("max_prompt_length", "Prompts longer than this keep their end.")]
+    public int MaxPromptLength { get; set; } = 256;
+
+    [Option("temperature", "Sampling temperature; log-probs are taken under the same processed distribution.")]
+    public double Temperature { get; set; } = 1.0;
+
+    [Option("top_k", "Sample among the k most likely tokens (0 = all).")]
+    public int TopK { get; set; }
+
+    [Option("top_p", "Nucleus sampling threshold (1 = off).")]
+    public double TopP { get; set; } = 1.0;
+
+    /// <summary>The upper clip actually used.</summary>
+    public double EffectiveEpsilonHigh => EpsilonHigh > 0 ? EpsilonHigh : Epsilon;
+
+    /// <summary>The stage's name in errors.</summary>
+    protected virtual string StageName => "grpo";
+
+    public override void Validate()
+    {
+        base.Validate();
+        if (GradientAccumulationSteps != 1) throw new ConfigException($"option 'gradient_accumulation_steps' is not used by {StageName} (mini_batch_size sets the update size); leave it at 1");
+        Positive("num_generations", NumGenerations, 2);
+        Positive("num_iterations", NumIterations, 1);
+        Positive("max_completion_length", MaxCompletionLength, 1);
+        Positive("max_prompt_length", MaxPromptLength, 1);
+        if (MiniBatchSize < 0 || MiniBatchSize > BatchSize * NumGenerations)
+            throw new ConfigException($"option 'mini_batch_size' must be between 0 and batch_size × num_generations ({BatchSize * NumGenerations})");
+        if (!(Epsilon > 0 && Epsilon < 1)) throw new ConfigException($"option 'epsilon' must be in (0, 1), got {Epsilon}");
+        if (!(EpsilonHigh >= 0)) throw new ConfigException($"option 'epsilon_high' must be >= 0 (0 = epsilon), got {EpsilonHigh}");
+        if (!(Beta >= 0)) throw new ConfigException($"option 'beta' must be >= 0, got {Beta}");
+        if (!(Temperature > 0)) throw new ConfigException($"option 'temperature' must be positive, got {Temperature}");
+        if (TopK < 0) throw new ConfigException($"option 'top_k' must be 0 (off) or positive, got {TopK}");
+        if (!(TopP > 0 && TopP <= 1)) throw new ConfigException($"option 'top_p' must be in (0, 1], got {TopP}");
+    }
+}
