@@ -1,5 +1,6 @@
 using Alignment.Data.Annotators;
 using Alignment.Data.Model;
+using Alignment.LabelingUi.Tests.Runs;
 using Alignment.Workflows.Definitions;
 using Microsoft.Playwright;
 using Xunit.Abstractions;
@@ -16,7 +17,7 @@ public class DesignerViewBrowserTests(ITestOutputHelper output)
     public async Task The_demo_opens_fitted_the_toolbox_adds_by_keyboard_the_count_follows_and_a_draft_cannot_start()
     {
         await using var session = await BrowserSession.Start();
-        session.Service<DefinitionLibrary>().Import(RepoFile("workflows", "demo-rlhf.json"), "test");
+        session.Service<DefinitionLibrary>().Import(RunFixtures.RepoFile("workflows", "demo-rlhf.json"), "test");
         var admin = session.Service<AnnotatorService>().Create("admin", AnnotatorRole.Admin);
         var (context, page, errors) = await session.SignIn(admin.Token, width: 1440, height: 900);
         await page.GotoAsync($"{session.Url}/workflows/demo-rlhf/design");
@@ -81,12 +82,5 @@ public class DesignerViewBrowserTests(ITestOutputHelper output)
         Assert.True(await page.Locator("#designer-run-start").IsDisabledAsync());
         Assert.Empty(errors);
         await context.CloseAsync();
-    }
-
-    private static string RepoFile(params string[] parts)
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Alignment.sln"))) dir = dir.Parent;
-        return Path.Combine([dir!.FullName, .. parts]);
     }
 }
