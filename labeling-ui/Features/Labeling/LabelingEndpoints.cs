@@ -106,7 +106,7 @@ public static class LabelingEndpoints
     {
         var form = await request.ReadFormAsync();
         queue.Skip(RequiredLong(form, "assignment_id"), user.AnnotatorId());
-        return Panel(projectId, user, queue, projects, "Skipped. It will not come back to you.");
+        return Panel(projectId, user, queue, projects, "Skipped. It will not come back to you unless an admin reopens it.");
     }
 
     /// <summary>POST /ui/projects/{id}/undo: undoes the last judgment and shows that item again.</summary>

@@ -37,6 +37,7 @@ public static class WorkflowsEndpoints
         forms.MapPost("/new", CreateFromForm);
         forms.MapPost("/import", ImportFromForm);
         forms.MapPost("/import-shipped", ImportShippedFromForm);
+        forms.MapPost("/store-ran", StoreRanFromForm);
         return app;
     }
 
@@ -150,6 +151,22 @@ public static class WorkflowsEndpoints
         foreach (var file in files)
             library.Import(file, context.User.DisplayName());
         return TypedResults.Redirect($"/workflows?imported={files.Count}");
+    }
+
+    /// <summary>
+    /// POST /ui/workflows/store-ran (form field <c>instance</c>): stores the definition a run started from a file with (as
+    /// <c>align run</c> and <c>align demo</c> do), exactly as it ran and resolving its paths from the same folder, as a new
+    /// version; then opens it in the designer.
+    /// </summary>
+    public static async Task<RedirectHttpResult> StoreRanFromForm(HttpContext context, DefinitionLibrary library, Alignment.Workflows.Execution.WorkflowEngine engine)
+    {
+        var form = await context.Request.ReadFormAsync();
+        var instance = (string?)form["instance"];
+        if (string.IsNullOrWhiteSpace(instance)) return Back("choose a run whose workflow to store");
+        var (json, baseDir, _, _) = engine.Repository.LoadRuntime(instance);
+        var definition = DefinitionSerializer.Parse(json, $"run {instance}");
+        var stored = library.Save(definition, context.User.DisplayName(), baseDir).Stored.Info;
+        return TypedResults.Redirect($"/workflows/{Uri.EscapeDataString(stored.DefinitionId)}/design?version={stored.Version}");
     }
 
     private static RedirectHttpResult Back(string error) => TypedResults.Redirect($"/workflows?error={Uri.EscapeDataString(error)}");

@@ -98,11 +98,15 @@ export class DesignerModel {
     }
   }
 
-  // Outputs of other activities an input may reference: "activityId.outputName", filtered to the artifact kind it takes.
+  // Outputs of other activities an input may reference: "activityId.outputName", filtered to the artifact kind it takes
+  // and to the activities upstream of this one (an output exists only once its activity has run). upstreamOf, when the
+  // designer sets it, gives the ids upstream of an activity along the canvas connections.
   outputChoices(activity, descriptor) {
     const choices = [];
+    const upstream = this.upstreamOf ? this.upstreamOf(activity.id) : null;
     for (const other of this.activities.values()) {
       if (other === activity) continue;
+      if (upstream && !upstream.has(other.id)) continue;
       for (const output of this.descriptor(other)?.outputs ?? []) {
         if (descriptor.type === 'artifact' && (output.type !== 'artifact' || output.artifact_kind !== descriptor.artifact_kind)) continue;
         if (descriptor.type !== 'artifact' && output.type === 'artifact') continue;

@@ -68,7 +68,7 @@ function inputField(model, activity, input, errors, changed) {
     field.append(el('p', { class: 'small warn-text', text: `${current.kind} expression (not run by this engine; kept as written):` }),
       el('code', { class: 'block', text: show(current.value) }));
   } else {
-    const kind = el('select', { class: 'kind', 'data-kind': input.name, title: 'Where the value comes from' },
+    const kind = el('select', { class: 'kind', 'data-kind': input.name, title: 'Where the value comes from', 'aria-label': `${input.name}: where the value comes from` },
       EXPRESSION_KINDS.map((k) => el('option', { value: k, text: k })));
     kind.value = current?.kind ?? (input.type === 'artifact' ? 'Output' : 'Literal');
     const slot = el('div', { class: 'editor' });
@@ -86,13 +86,13 @@ function editor(model, activity, input, kind, value, changed) {
   const select = (options, placeholder, convert = (v) => v) => {
     const list = [...options];
     if (value !== null && value !== '' && !list.includes(show(value))) list.push(show(value));
-    const s = el('select', { 'data-value': input.name }, el('option', { value: '', text: placeholder }), list.map((o) => el('option', { value: o, text: o })));
+    const s = el('select', { 'data-value': input.name, 'aria-label': input.name }, el('option', { value: '', text: placeholder }), list.map((o) => el('option', { value: o, text: o })));
     s.value = show(value);
     s.addEventListener('change', () => set(s.value === '' ? null : convert(s.value)));
     return s;
   };
   const text = (placeholder) => {
-    const t = el('input', { type: 'text', 'data-value': input.name, value: show(value), placeholder });
+    const t = el('input', { type: 'text', 'data-value': input.name, value: show(value), placeholder, 'aria-label': input.name });
     t.addEventListener('input', () => set(t.value === '' ? null : t.value));
     return t;
   };
@@ -114,7 +114,7 @@ function editor(model, activity, input, kind, value, changed) {
   if (input.choices?.length) return select(input.choices, `(${fallback})`);
   if (input.type === 'boolean') return select(['true', 'false'], `(${fallback})`, (v) => v === 'true');
   if (input.type === 'integer' || input.type === 'number') {
-    const n = el('input', { type: 'number', step: input.type === 'integer' ? '1' : 'any', 'data-value': input.name, value: show(value), placeholder: fallback });
+    const n = el('input', { type: 'number', step: input.type === 'integer' ? '1' : 'any', 'data-value': input.name, value: show(value), placeholder: fallback, 'aria-label': input.name });
     n.addEventListener('input', () => set(n.value === '' ? null : Number(n.value)));
     return n;
   }
@@ -188,7 +188,7 @@ export function renderWorkflowPanel(container, model, changed) {
   container.append(addVariable);
 
   function bound(target, key, placeholder, optional = false) {
-    const t = el('input', { type: 'text', value: show(target[key]), placeholder, title: placeholder });
+    const t = el('input', { type: 'text', value: show(target[key]), placeholder, title: placeholder, 'aria-label': placeholder });
     t.addEventListener('input', () => {
       if (optional && t.value === '') delete target[key];
       else target[key] = t.value;
@@ -199,13 +199,13 @@ export function renderWorkflowPanel(container, model, changed) {
   }
   function typeSelect(target, key, types) {
     const list = types.includes(target[key]) || !target[key] ? types : [...types, target[key]];
-    const s = el('select', { title: 'type' }, list.map((t) => el('option', { value: t, text: t })));
+    const s = el('select', { title: 'type', 'aria-label': 'type' }, list.map((t) => el('option', { value: t, text: t })));
     s.value = target[key] ?? types[0];
     s.addEventListener('change', () => { target[key] = s.value; changed('input'); });
     return s;
   }
   function removeButton(action) {
-    const b = el('button', { type: 'button', class: 'small link', title: 'remove' }, '✕');
+    const b = el('button', { type: 'button', class: 'small link', title: 'remove', 'aria-label': 'remove' }, '✕');
     b.addEventListener('click', action);
     return b;
   }

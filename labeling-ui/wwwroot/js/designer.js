@@ -36,6 +36,7 @@ const designer = {
   selected: null, // a cell
   errors: [], // last validation errors
   dirty: false,
+  errorCount: 0, // validation errors of the saved version shown (a draft when > 0: it cannot run)
 };
 
 async function api(method, url, body) {
@@ -67,7 +68,19 @@ function status(message, kind = 'info') {
 
 function markDirty() {
   designer.dirty = true;
-  $('designer-version').textContent = `v${designer.version} · unsaved changes`;
+  $('designer-unsaved').hidden = false;
+}
+
+// The activity count in the bar follows every node added or removed.
+function showCount() {
+  const count = designer.graph.getNodes().length;
+  $('designer-count').textContent = `${count} activit${count === 1 ? 'y' : 'ies'}`;
+}
+
+// Fits the whole graph into the canvas (on open and with the Fit button), never enlarging past 100 %.
+function fit() {
+  if (designer.graph.getNodes().length === 0) return;
+  designer.graph.zoomToFit({ padding: 24, maxScale: 1, minScale: 0.1 });
 }
 
 // ---- nodes and edges ----
@@ -118,6 +131,7 @@ function styleNode(node) {
   node.attr('body/stroke', errors.length ? COLORS.error : selected ? COLORS.selected : COLORS.border);
   node.attr('body/strokeWidth', errors.length || selected ? 3 : 1.5);
   node.attr('body/fill', errors.length ? COLORS.errorFill : COLORS.fill);
+  focusable(node);
 }
 
 function styleAll() {
@@ -263,8 +277,10 @@ async function save() {
     const result = await api('POST', '/api/workflows', currentDefinition());
     designer.version = result.version;
     designer.dirty = false;
+    designer.errorCount = result.errors.length;
     root.dataset.version = String(result.version);
     $('designer-version').textContent = `v${result.version}`;
+    $('designer-unsaved').hidden = true;
     history.replaceState(null, '', `/workflows/${encodeURIComponent(result.definition_id)}/design?version=${result.version}`);
     // Keep editing the stored document: its version, id and isLatest are now the saved ones.
     Object.assign(designer.model.doc, { version: result.definition.version, id: result.definition.id, isLatest: result.definition.isLatest });
@@ -311,9 +327,12 @@ function openRunDialog() {
   const fields = $('designer-run-inputs');
   fields.replaceChildren();
   $('designer-run-title').textContent = `${designer.model.doc.name || designer.definitionId} v${designer.version}`;
-  $('designer-run-result').replaceChildren(designer.dirty
-    ? el('p', { class: 'error small', text: 'There are unsaved changes: the run uses the saved version. Save first to run them.' })
-    : '');
+  // A draft (saved with validation errors) cannot run: say so up front instead of refusing after Start.
+  const draft = designer.errorCount > 0;
+  $('designer-run-start').disabled = draft;
+  $('designer-run-result').replaceChildren(
+    draft ? el('p', { class: 'error small', 'data-run-draft': '' }, `v${designer.version} is a draft with ${designer.errorCount} validation error${designer.errorCount === 1 ? '' : 's'}: fix ${designer.errorCount === 1 ? 'it' : 'them'} and save before running.`) : '',
+    designer.dirty ? el('p', { class: 'error small', text: 'There are unsaved changes: the run uses the saved version. Save first to run them.' }) : '');
   for (const input of designer.model.inputs()) {
     if (!input.name) continue;
     const has = input.defaultValue !== undefined && input.defaultValue !== null;
@@ -354,7 +373,14 @@ function renderToolbox(descriptors, dnd) {
   for (const [category, list] of categories) {
     const group = el('div', { class: 'tool-group' }, el('h3', { text: category }));
     for (const d of list) {
-      const item = el('div', { class: 'tool', 'data-type': d.type, title: d.description }, el('span', { text: d.display_name }));
+      // A button: Tab reaches it and Enter or Space adds the activity at the middle of the view (the mouse drags it).
+      const item = el('button', { type: 'button', class: 'tool', 'data-type': d.type, title: d.description, 'aria-label': `Add ${d.display_name}` },
+        el('span', { text: d.display_name }));
+      item.addEventListener('keydown', (event) => {
+        if (event.key !== 'Enter' && event.key !== ' ') return;
+        event.preventDefault();
+        addAtCenter(d.type);
+      });
       item.addEventListener('mousedown', (event) => {
         if (event.button !== 0) return;
         event.preventDefault();
@@ -368,6 +394,33 @@ function renderToolbox(descriptors, dnd) {
     }
     box.append(group);
   }
+}
+
+function addAtCenter(type) {
+  const activity = designer.model.create(type);
+  const area = designer.graph.getGraphArea();
+  const node = designer.graph.addNode(nodeConfig(activity, {
+    x: Math.round(area.x + area.width / 2 - NODE.width / 2), y: Math.round(area.y + area.height / 2 - NODE.height / 2),
+  }));
+  markDirty();
+  select(node);
+  status(`Added ${nodeLabel(activity)}.`);
+}
+
+// Canvas nodes are in the tab order: Tab reaches each, Enter or Space selects it (its properties open in the panel) and
+// Delete then removes it, as with the mouse.
+function focusable(node) {
+  const view = designer.graph.findViewByCell(node);
+  const element = view?.container;
+  if (!element || element.hasAttribute('tabindex')) return;
+  element.setAttribute('tabindex', '0');
+  element.setAttribute('role', 'button');
+  element.setAttribute('aria-label', `Activity ${node.getAttrByPath('label/text') ?? node.id}`);
+  element.addEventListener('keydown', (event) => {
+    if (event.key !== 'Enter' && event.key !== ' ') return;
+    event.preventDefault();
+    select(node);
+  });
 }
 
 function dropNode(dragging) {
@@ -415,6 +468,8 @@ function createGraph() {
   graph.on('edge:click', ({ edge }) => select(edge));
   graph.on('blank:click', () => select(null));
   graph.on('node:moved', () => markDirty());
+  graph.on('node:added', ({ node }) => { showCount(); focusable(node); });
+  graph.on('node:removed', showCount);
   graph.on('edge:connected', ({ isNew }) => { if (isNew) { markDirty(); styleAll(); } });
   return graph;
 }
@@ -449,11 +504,19 @@ async function start() {
     ]);
     designer.graph = createGraph();
     designer.model = new DesignerModel(stored.definition, descriptors);
+    designer.model.upstreamOf = (id) => {
+      const node = designer.graph.getCellById(id);
+      return new Set(node ? designer.graph.getPredecessors(node).map((n) => n.id) : []);
+    };
     const dnd = new X6.Dnd({ target: designer.graph, getDropNode: dropNode, validateNode: () => true });
     renderToolbox(descriptors, dnd);
     draw(stored.definition);
+    designer.errorCount = stored.error_count;
+    showCount();
+    for (const node of designer.graph.getNodes()) focusable(node);
+    fit();
     $('designer-version').textContent = `v${stored.version}${stored.is_latest ? '' : ` (latest is v${Math.max(...stored.versions)})`}`;
-    status(`${stored.definition.root?.activities?.length ?? 0} activities · version ${stored.version} of ${stored.versions.length}` +
+    status(`Version ${stored.version} of ${stored.versions.length}` +
       (stored.error_count > 0 ? ` · saved as a draft with ${stored.error_count} error${stored.error_count === 1 ? '' : 's'}` : ''));
     bindKeys();
     $('designer-validate').addEventListener('click', validate);
@@ -472,6 +535,8 @@ async function start() {
       event.target.value = '';
     });
     $('designer-run').addEventListener('click', openRunDialog);
+    $('designer-fit').addEventListener('click', fit);
+    $('designer-import').addEventListener('click', () => $('designer-import-file').click());
     $('designer-run-start').addEventListener('click', startRun);
     root.dataset.ready = 'true';
   } catch (e) {

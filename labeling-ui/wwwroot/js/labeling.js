@@ -5,7 +5,12 @@ import { showDiff } from './diff.js';
 import { toast } from './toast.js';
 
 const MAGNITUDES = ['barely better', 'slightly better', 'better', 'much better'];
-const CHOICE_NAMES = { left: 'Left answer', right: 'Right answer', tie: 'Equally good', both_bad: 'Both are bad' };
+// At phone width the answers stack, so the sides are named top and bottom (as app.css shows them).
+const stacked = window.matchMedia('(max-width: 800px)');
+const touch = window.matchMedia('(hover: none) and (pointer: coarse)');
+const choiceNames = () => stacked.matches
+  ? { left: 'Top answer', right: 'Bottom answer', tie: 'Equally good', both_bad: 'Both are bad' }
+  : { left: 'Left answer', right: 'Right answer', tie: 'Equally good', both_bad: 'Both are bad' };
 
 let state = { choice: null, strength: 0 };
 let shownAt = performance.now();
@@ -33,7 +38,8 @@ function render() {
   f.elements.strength.value = String(state.strength);
   f.querySelector('[data-action="submit"]').disabled = !state.choice;
   const hint = f.querySelector('[data-hint]');
-  if (!state.choice) hint.textContent = 'Choose 1–4 first';
+  const CHOICE_NAMES = choiceNames();
+  if (!state.choice) hint.textContent = touch.matches ? 'Choose an answer first' : 'Choose 1–4 first';
   else if (sided && maxStrength() > 0) hint.textContent = `${CHOICE_NAMES[state.choice]} ${MAGNITUDES[Math.abs(state.strength)]}`;
   else if (sided) hint.textContent = `${CHOICE_NAMES[state.choice]} is better`;
   else hint.textContent = CHOICE_NAMES[state.choice];
@@ -142,7 +148,8 @@ function onKey(event) {
   };
   const handler = handlers[event.key];
   if (!handler) return;
-  if (event.key === 'Enter' && target instanceof HTMLButtonElement) return; // a focused button handles its own Enter
+  // A focused button handles its own Enter, except a choice or strength button: after clicking one, Enter submits.
+  if (event.key === 'Enter' && target instanceof HTMLButtonElement && !target.matches('[data-choice], [data-step]')) return;
   event.preventDefault();
   handler();
 }

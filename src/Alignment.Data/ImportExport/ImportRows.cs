@@ -42,6 +42,21 @@ public sealed class ImportRow
         return Text(field, value);
     }
 
+    /// <summary>
+    /// The text of <paramref name="field"/>, or of <paramref name="alias"/> when the row has that instead (a row with both
+    /// is refused as ambiguous); throws <see cref="ImportException"/> naming both when neither is there.
+    /// </summary>
+    public string RequiredOrAlias(string field, string alias)
+    {
+        var hasField = _fields.ContainsKey(field);
+        var hasAlias = _fields.ContainsKey(alias);
+        if (hasField && hasAlias)
+            throw Error(field, $"and its alias \"{alias}\" are both present; keep one");
+        if (!hasField && !hasAlias)
+            throw Error(field, $"is missing (its alias \"{alias}\" is accepted too)");
+        return Required(hasField ? field : alias);
+    }
+
     /// <summary>The field's text, or null when it is missing, null or empty. A JSON number is accepted only where
     /// <paramref name="numberAllowed"/> (a numeric field such as <c>gold_strength</c>); text fields must be JSON strings.</summary>
     public string? Optional(string field, bool numberAllowed = false) =>

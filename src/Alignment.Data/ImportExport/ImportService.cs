@@ -11,7 +11,7 @@ public enum ImportKind
 {
     /// <summary>Rows <c>{"prompt"}</c>.</summary>
     Prompts,
-    /// <summary>Rows <c>{"prompt","response","model"?,"artifact"?}</c>.</summary>
+    /// <summary>Rows <c>{"prompt","response","model"?,"artifact"?}</c>; <c>completion</c> is accepted for <c>response</c>.</summary>
     Responses,
     /// <summary>Rows <c>{"prompt","response_a","response_b","model_a"?,"model_b"?,"artifact_a"?,"artifact_b"?,"gold"?,"gold_strength"?}</c>.</summary>
     Pairs,
@@ -61,7 +61,7 @@ public sealed class ImportService(AlignStore store)
                         writer.Prompt(row.Required("prompt"));
                         break;
                     case ImportKind.Responses:
-                        writer.Response(writer.Prompt(row.Required("prompt")), row.Required("response"), row.Optional("model"), row.Optional("artifact"));
+                        writer.Response(writer.Prompt(row.Required("prompt")), row.RequiredOrAlias("response", "completion"), row.Optional("model"), row.Optional("artifact"));
                         break;
                     case ImportKind.Pairs:
                         ImportPair(writer, row);

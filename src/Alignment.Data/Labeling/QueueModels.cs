@@ -52,3 +52,11 @@ public sealed record LabelingProgress(long MyJudgments, long Comparisons, long C
     /// <summary>Overall fraction done, 0..1 (judgments beyond k do not count twice).</summary>
     public double Fraction => RequiredJudgments == 0 ? 1.0 : Math.Min(1.0, (double)ActiveJudgments / RequiredJudgments);
 }
+
+/// <summary>A regular comparison that was skipped and still lacks judgments (admins only: it names no model).</summary>
+/// <param name="ComparisonId">The comparison.</param>
+/// <param name="Prompt">Its prompt text.</param>
+/// <param name="Skips">How many annotators skipped it.</param>
+/// <param name="Judged">Active judgments it has.</param>
+/// <param name="Needed">Judgments it needs (the project's overlap k).</param>
+public sealed record SkippedItem(long ComparisonId, string Prompt, long Skips, long Judged, long Needed);

@@ -9,7 +9,8 @@ namespace Alignment.Data.Labeling;
 /// <summary>
 /// Per-annotator queues with overlap k. Each regular comparison gets k judgments from k different
 /// annotators (never two by one); an annotator holds at most one lease per project; leases expire and
-/// the item returns to the pool; comparisons closest to completion are served first; gold items are
+/// the item returns to the pool; comparisons closest to completion are served first, in an order shuffled per
+/// annotator; gold items are
 /// mixed in at the project's rate (every annotator sees each gold item at most once, outside k).
 /// Every state change runs in a <c>BEGIN IMMEDIATE</c> transaction, so concurrent annotators never
 /// take the same slot.
@@ -49,10 +50,12 @@ public sealed partial class QueueService
         if (current is long assignmentId)
             return LoadItem(connection, transaction, assignmentId);
 
+        // At gold rate 0 no gold item is served, not even once the regular ones are used up.
         var goldFirst = project.GoldRate > 0 && GoldIsDue(connection, transaction, projectId, annotatorId, project.GoldRate);
         var pick = goldFirst
             ? PickGold(connection, transaction, projectId, annotatorId) ?? PickRegular(connection, transaction, projectId, annotatorId)
-            : PickRegular(connection, transaction, projectId, annotatorId) ?? PickGold(connection, transaction, projectId, annotatorId);
+            : PickRegular(connection, transaction, projectId, annotatorId)
+              ?? (project.GoldRate > 0 ? PickGold(connection, transaction, projectId, annotatorId) : null);
         if (pick is not (long comparisonId, bool isGold))
             return null;
 
@@ -126,21 +129,48 @@ public sealed partial class QueueService
         return served.Gold < goldRate * (served.Total + 1);
     }
 
-    /// <summary>The hot query: the open regular comparison closest to completion that the annotator has not had.</summary>
+    /// <summary>
+    /// The hot query: the open regular comparison closest to completion that the annotator has not had. Among those
+    /// equally close, the order is shuffled per annotator: comparison ids are permuted by <c>id · m mod p</c> with the
+    /// prime p = 2³¹ − 1 and a multiplier m drawn from the annotator and project (<see cref="ShuffleMultiplier"/>), so
+    /// two annotators meet a file's items in different orders and never in file order (each prompt's pairs one after
+    /// another). The inner query walks <c>ix_comparisons_open</c> to the lowest remaining count free for the annotator
+    /// (no sort); only the free rows with that count are sorted.
+    /// </summary>
     internal const string PickRegularSql =
         """
         SELECT c.id FROM comparisons c
         WHERE c.project_id = @projectId AND c.is_gold = 0 AND c.remaining > 0
+          AND c.remaining = (SELECT o.remaining FROM comparisons o
+                             WHERE o.project_id = @projectId AND o.is_gold = 0 AND o.remaining > 0
+                               AND NOT EXISTS (SELECT 1 FROM assignments s
+                                               WHERE s.comparison_id = o.id AND s.annotator_id = @annotatorId
+                                                 AND s.state IN ('leased', 'done', 'skipped'))
+                             ORDER BY o.remaining LIMIT 1)
           AND NOT EXISTS (SELECT 1 FROM assignments s
                           WHERE s.comparison_id = c.id AND s.annotator_id = @annotatorId
                             AND s.state IN ('leased', 'done', 'skipped'))
-        ORDER BY c.remaining, c.id
+        ORDER BY (c.id * @multiplier) % 2147483647, c.id
         LIMIT 1
         """;
 
+    /// <summary>
+    /// The annotator's shuffle multiplier in 1 .. 2³¹ − 2: a SplitMix64 hash of (annotator, project), so it is stable
+    /// across requests (a reload does not reorder the queue) and differs between annotators.
+    /// </summary>
+    internal static long ShuffleMultiplier(long annotatorId, long projectId)
+    {
+        var z = unchecked((ulong)annotatorId * 0x9E3779B97F4A7C15UL + (ulong)projectId * 0xBF58476D1CE4E5B9UL + 0x94D049BB133111EBUL);
+        z = unchecked((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL);
+        z = unchecked((z ^ (z >> 27)) * 0x94D049BB133111EBUL);
+        z ^= z >> 31;
+        return (long)(z % 2147483646UL) + 1;
+    }
+
     private static (long, bool)? PickRegular(SqliteConnection connection, SqliteTransaction transaction, long projectId, long annotatorId)
     {
-        var id = connection.ExecuteScalar<long?>(PickRegularSql, new { projectId, annotatorId }, transaction);
+        var id = connection.ExecuteScalar<long?>(PickRegularSql,
+            new { projectId, annotatorId, multiplier = ShuffleMultiplier(annotatorId, projectId) }, transaction);
         return id is long value ? (value, false) : null;
     }
 

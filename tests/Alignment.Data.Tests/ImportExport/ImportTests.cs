@@ -57,6 +57,44 @@ public class ImportTests
         Assert.Null(db.Store.Read(c => c.ExecuteScalar<string?>("SELECT model FROM responses WHERE text = 'hello'")));
     }
 
+    [Fact]
+    public void Responses_accept_completion_as_an_alias_of_response_and_the_shipped_demo_file_imports()
+    {
+        var (db, project, import) = Setup();
+        using var _ = db;
+        var path = db.PathOf("responses.jsonl");
+        File.WriteAllText(path, "{\"prompt\":\"p\",\"completion\":\"c1\",\"model\":\"m\"}\n{\"prompt\":\"p\",\"response\":\"r2\"}\n");
+        Assert.Equal(new ImportResult(ImportKind.Responses, 2, 1, 2, 0, 0), import.ImportFile(project.Id, ImportKind.Responses, path));
+        Assert.Equal(["c1", "r2"], db.Store.Read(c => c.Query<string>("SELECT text FROM responses ORDER BY id").ToList()));
+
+        // data/labeling-demo/responses.jsonl: 6 prompts with 3 answers each, written with "completion".
+        var demo = Path.Combine(RepositoryRoot(), "data", "labeling-demo", "responses.jsonl");
+        var other = db.Projects.Create(new ProjectSettings("demo", OverlapK: 1));
+        Assert.Equal(new ImportResult(ImportKind.Responses, 18, 6, 18, 0, 0), import.ImportFile(other.Id, ImportKind.Responses, demo));
+    }
+
+    [Theory]
+    [InlineData("{\"prompt\":\"p\",\"model\":\"m\"}\n", "responses.jsonl:1: field \"response\" is missing (its alias \"completion\" is accepted too)")]
+    [InlineData("{\"prompt\":\"p\",\"response\":\"a\",\"completion\":\"b\"}\n", "responses.jsonl:1: field \"response\" and its alias \"completion\" are both present; keep one")]
+    public void A_responses_row_without_response_or_completion_names_both(string content, string expected)
+    {
+        var (db, project, import) = Setup();
+        using var _ = db;
+        var path = db.PathOf("responses.jsonl");
+        File.WriteAllText(path, content);
+        var error = Assert.Throws<ImportException>(() => import.ImportFile(project.Id, ImportKind.Responses, path));
+        Assert.Equal(expected, error.Message);
+        Assert.Equal((0L, 0L, 0L), Counts(db));
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (Directory.Exists(Path.Combine(dir.FullName, "data", "labeling-demo")))
+                return dir.FullName;
+        throw new DirectoryNotFoundException("data/labeling-demo not found above " + AppContext.BaseDirectory);
+    }
+
     [Theory]
     [InlineData("pairs.jsonl", "{\"prompt\":\"p\",\"response_a\":\"a\",\"response_b\":\"b\"}\n{\"prompt\":\"q\",\"response_a\":\"a\"}\n", "pairs.jsonl:2: field \"response_b\" is missing")]
     [InlineData("pairs.jsonl", "{\"prompt\":\"p\",\"response_a\":\"a\",\"response_b\":\"b\"}\n\n{\"prompt\":\"q\",\"response_a\":\"\",\"response_b\":\"b\"}\n", "pairs.jsonl:3: field \"response_a\" is empty")]

@@ -26,8 +26,8 @@ public class QueueTests
         using var _ = db;
         var annotator = db.Annotator("ann");
         var item = queue.NextItem(project.Id, annotator)!;
-        Assert.Equal("prompt 0", item.Prompt);
-        Assert.Equal(new[] { "answer A0", "answer B0" }.Order(), new[] { item.LeftText, item.RightText }.Order());
+        var index = item.Prompt["prompt ".Length..];
+        Assert.Equal(new[] { $"answer A{index}", $"answer B{index}" }.Order(), new[] { item.LeftText, item.RightText }.Order());
         Assert.Equal(db.Clock.GetUtcNow().AddMinutes(10), item.LeaseExpiresAt);
         Assert.DoesNotContain(typeof(QueueItem).GetProperties(), p => p.Name.Contains("Model", StringComparison.OrdinalIgnoreCase) || p.Name.Contains("Gold", StringComparison.OrdinalIgnoreCase));
         // Asking again while the lease is live returns the same item.
@@ -247,7 +247,7 @@ public class QueueTests
         Assert.Equal((first.LeftText, first.RightText), (back.LeftText, back.RightText));
         Assert.Equal(0L, StoredJudgment(db, judged).Active);
         Assert.Equal(back, queue.NextItem(project.Id, annotator));
-        Assert.Equal(held.ComparisonId, queue.NextItem(project.Id, db.Annotator("other"))!.ComparisonId);
+        Assert.Equal(1L, db.Store.Read(c => c.ExecuteScalar<long>("SELECT remaining FROM comparisons WHERE id = @ComparisonId", new { held.ComparisonId })));
 
         var redo = queue.Submit(back.AssignmentId, annotator, new JudgmentInput(ShownChoice.Right, 2)).JudgmentId;
         var rows = db.Store.Read(c => c.Query<(long Id, long Active, long? SupersededBy)>(
@@ -296,5 +296,89 @@ public class QueueTests
             // Over the first 16 items, one in four is gold, spread out rather than bunched at the end.
             Assert.Equal(1, prompts.Take(4).Count(p => p.StartsWith("gold", StringComparison.Ordinal)));
         }
+    }
+
+    [Fact]
+    public void At_gold_rate_zero_no_gold_item_is_served_even_after_the_regular_ones_run_out()
+    {
+        using var db = new TestDb();
+        var project = db.Projects.Create(new ProjectSettings("g0", OverlapK: 1, GoldRate: 0));
+        db.Comparison(project.Id, "regular", "a", "b");
+        db.Comparison(project.Id, "gold", "good", "bad", gold: Outcome.A, goldStrength: -2);
+        var queue = new QueueService(db.Store, new Random(1));
+        var annotator = db.Annotator("x");
+        var item = queue.NextItem(project.Id, annotator)!;
+        Assert.Equal("regular", item.Prompt);
+        queue.Submit(item.AssignmentId, annotator, new JudgmentInput(ShownChoice.Tie));
+        Assert.Null(queue.NextItem(project.Id, annotator));
+    }
+
+    [Fact]
+    public void A_skipped_item_is_listed_for_the_admin_and_reopening_offers_it_to_the_skipper_again()
+    {
+        // Overlap 2, two annotators, one skip: without a reopen the comparison stays at 1 of 2 and both are "done".
+        var (db, project, queue) = Setup(k: 2, comparisons: 3);
+        using var _ = db;
+        var skipper = db.Annotator("skipper");
+        var other = db.Annotator("other");
+        long skippedComparison = 0;
+        while (queue.NextItem(project.Id, skipper) is { } item)
+        {
+            if (skippedComparison == 0)
+            {
+                skippedComparison = item.ComparisonId;
+                queue.Skip(item.AssignmentId, skipper);
+            }
+            else
+                queue.Submit(item.AssignmentId, skipper, new JudgmentInput(ShownChoice.Left, -1));
+        }
+        while (queue.NextItem(project.Id, other) is { } item)
+            queue.Submit(item.AssignmentId, other, new JudgmentInput(ShownChoice.Right, 1));
+        Assert.Equal((3L, 2L, 5L), (queue.Progress(project.Id, other).Comparisons, queue.Progress(project.Id, other).CompletedComparisons, queue.Progress(project.Id, other).ActiveJudgments));
+
+        var skipped = Assert.Single(queue.Skipped(project.Id));
+        var prompt = db.Store.Read(c => c.ExecuteScalar<string>("SELECT p.text FROM comparisons c JOIN prompts p ON p.id = c.prompt_id WHERE c.id = @skippedComparison", new { skippedComparison }));
+        Assert.Equal(new SkippedItem(skippedComparison, prompt, 1, 1, 2), skipped);
+
+        Assert.Equal(1, queue.Reopen(project.Id, skippedComparison));
+        Assert.Empty(queue.Skipped(project.Id));
+        var again = queue.NextItem(project.Id, skipper)!;
+        Assert.Equal(skippedComparison, again.ComparisonId);
+        queue.Submit(again.AssignmentId, skipper, new JudgmentInput(ShownChoice.Tie));
+        Assert.Equal(1.0, queue.Progress(project.Id, skipper).Fraction);
+        Assert.Throws<NotFoundException>(() => queue.Reopen(project.Id, skippedComparison));
+    }
+
+    [Fact]
+    public void Items_come_in_an_order_shuffled_per_annotator_not_in_file_order()
+    {
+        // The same 12 pairs (4 prompts × 3 pairs, in file order) in two projects with overlap 1: each annotator labels
+        // one project alone, so the order they see is the queue's order for them.
+        using var db = new TestDb();
+        var projects = new[] { db.Projects.Create(new ProjectSettings("one", OverlapK: 1)), db.Projects.Create(new ProjectSettings("two", OverlapK: 1)) };
+        var fileOrder = new List<string>();
+        for (var p = 0; p < 4; p++)
+            for (var pair = 0; pair < 3; pair++)
+                fileOrder.Add($"prompt {p} pair {pair}");
+        foreach (var project in projects)
+            foreach (var prompt in fileOrder)
+                db.Comparison(project.Id, prompt, "a", "b");
+        var queue = new QueueService(db.Store, new Random(3));
+        var orders = new List<List<string>>();
+        foreach (var (project, name) in projects.Zip(new[] { "first", "second" }))
+        {
+            var annotator = db.Annotator(name);
+            var order = new List<string>();
+            while (queue.NextItem(project.Id, annotator) is { } item)
+            {
+                Assert.Equal(item, queue.NextItem(project.Id, annotator)); // a reload keeps the item
+                order.Add(item.Prompt);
+                queue.Submit(item.AssignmentId, annotator, new JudgmentInput(ShownChoice.Tie));
+            }
+            Assert.Equal(fileOrder.Order(), order.Order());
+            Assert.NotEqual(fileOrder, order);
+            orders.Add(order);
+        }
+        Assert.NotEqual(orders[0], orders[1]);
     }
 }

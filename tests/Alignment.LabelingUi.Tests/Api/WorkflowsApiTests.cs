@@ -234,6 +234,29 @@ public class WorkflowsApiTests
     }
 
     [Fact]
+    public async Task A_workflow_that_ran_from_a_file_is_listed_and_can_be_stored_as_it_ran()
+    {
+        // align demo and align run start from a file without storing the definition: /workflows was empty after them.
+        using var app = new LabelingFactory();
+        var engine = app.Service<WorkflowEngine>();
+        var run = await engine.RunAsync(engine.Start(RepoFile("workflows", "labeling-roundtrip.json"), new Dictionary<string, string> { ["judge"] = "length" }));
+        Assert.Equal(InstanceStatus.Finished, run.Status);
+        var browser = await app.SignedIn(app.Token("ada", AnnotatorRole.Admin));
+
+        var page = await browser.GetStringAsync("/workflows");
+        Assert.Contains("data-ran=\"labeling-roundtrip\"", page);
+        Assert.Contains($"href=\"/runs/{run.InstanceId}\"", page);
+
+        var response = await browser.HtmxPost("/workflows", "/ui/workflows/store-ran", new Dictionary<string, string> { ["instance"] = run.InstanceId });
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Equal("/workflows/labeling-roundtrip/design?version=1", response.Headers.Location?.ToString());
+        Assert.Equal(1, app.Count("SELECT COUNT(1) FROM workflow_definitions WHERE definition_id = 'labeling-roundtrip' AND error_count = 0 AND source_dir IS NOT NULL"));
+        var after = await browser.GetStringAsync("/workflows");
+        Assert.Contains("data-definition=\"labeling-roundtrip\"", after);
+        Assert.DoesNotContain("data-ran=", after);
+    }
+
+    [Fact]
     public async Task Import_shipped_stores_every_shipped_file_and_export_gives_it_back()
     {
         using var app = new LabelingFactory();

@@ -129,6 +129,53 @@ public class AdminPageTests
     }
 
     [Fact]
+    public async Task A_failed_responses_import_keeps_responses_selected_and_names_the_completion_alias()
+    {
+        using var app = new LabelingFactory();
+        var project = app.Project(pairs: 0);
+        var admin = await app.SignedIn(app.Token("root", AnnotatorRole.Admin));
+
+        var bad = await Upload(admin, project.Id, "{\"prompt\":\"p\",\"answer\":\"a\"}\n", "responses.jsonl", kind: "responses");
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        var html = await bad.Content.ReadAsStringAsync();
+        Assert.Contains("responses.jsonl:1: field &quot;response&quot; is missing (its alias &quot;completion&quot; is accepted too)", html);
+        Assert.Matches("<option value=\"responses\" selected[^>]*>responses</option>", html);
+        Assert.DoesNotMatch("<option value=\"pairs\" selected", html);
+
+        var good = await Upload(admin, project.Id, "{\"prompt\":\"p\",\"completion\":\"a\"}\n", "responses.jsonl", kind: "responses");
+        Assert.Equal(HttpStatusCode.OK, good.StatusCode);
+        Assert.Equal(1, app.Count("SELECT COUNT(1) FROM responses WHERE text = 'a'"));
+    }
+
+    [Fact]
+    public async Task The_admin_sees_which_item_was_skipped_and_reopens_it_for_the_skipper()
+    {
+        using var app = new LabelingFactory();
+        var project = app.Project(overlap: 2, pairs: 2);
+        var al = app.Api(app.Token("al"));
+        var bo = app.Api(app.Token("bo"));
+        var first = await (await al.GetAsync($"/api/projects/{project.Id}/next")).Json();
+        var assignment = first.GetProperty("assignment_id").GetInt64();
+        var skippedComparison = app.Count("SELECT comparison_id FROM assignments WHERE id = @assignment", new { assignment });
+        Assert.Equal(HttpStatusCode.NoContent, (await al.PostAsync($"/api/assignments/{assignment}/skip", null)).StatusCode);
+        await Judge.All(al, project.Id, _ => "A");
+        await Judge.All(bo, project.Id, _ => "B");
+        Assert.Equal(HttpStatusCode.NoContent, (await al.GetAsync($"/api/projects/{project.Id}/next")).StatusCode);
+        var admin = await app.SignedIn(app.Token("root", AnnotatorRole.Admin));
+
+        var html = await admin.GetStringAsync($"/admin/projects/{project.Id}");
+        Assert.Contains($"data-skipped-comparison=\"{skippedComparison}\"", html);
+        var response = await Http.PostForm(admin, $"/admin/projects/{project.Id}", $"reopen-{skippedComparison}", new());
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var after = await response.Content.ReadAsStringAsync();
+        Assert.Contains($"Comparison {skippedComparison} is open again to the 1 annotator who skipped it.", after);
+        Assert.DoesNotContain("data-skipped-comparison", after);
+
+        var again = await (await al.GetAsync($"/api/projects/{project.Id}/next")).Json();
+        Assert.Equal(first.GetProperty("prompt").GetString(), again.GetProperty("prompt").GetString());
+    }
+
+    [Fact]
     public async Task Creating_an_annotator_shows_the_token_once_and_it_works()
     {
         using var app = new LabelingFactory();

@@ -15,9 +15,11 @@ public class LabelPageTests
 
         var html = WebUtility.HtmlDecode(await browser.GetStringAsync($"/label/{project.Id}"));
 
-        Assert.Contains("Prompt 0: what is 0 + 0?", html);
-        Assert.Contains("Answer A 0: it is 0.", html);
-        Assert.Contains("Answer B 0: no idea.", html);
+        // Items come in an order shuffled per annotator: whichever prompt is shown, its two answers are shown with it.
+        var number = int.Parse(System.Text.RegularExpressions.Regex.Match(html, @"Prompt (\d+): what is").Groups[1].Value);
+        Assert.Contains($"Prompt {number}: what is {number} + {number}?", html);
+        Assert.Contains($"Answer A {number}: it is {2 * number}.", html);
+        Assert.Contains($"Answer B {number}: no idea.", html);
         foreach (var choice in new[] { "left", "right", "tie", "both_bad" })
             Assert.Contains($"data-choice=\"{choice}\"", html);
         foreach (var key in new[] { "<kbd>1</kbd>", "<kbd>2</kbd>", "<kbd>3</kbd>", "<kbd>4</kbd>", "<kbd>←</kbd>", "<kbd>→</kbd>", "<kbd>Enter</kbd>", "<kbd>r</kbd>", "<kbd>s</kbd>", "<kbd>u</kbd>", "<kbd>?</kbd>" })
@@ -28,6 +30,25 @@ public class LabelPageTests
         Assert.Contains("id=\"help\"", html);
         Assert.Contains("judged by you", html);
         Assert.Contains("name=\"csrf-token\"", html);
+    }
+
+    [Fact]
+    public async Task An_empty_project_is_not_shown_as_done()
+    {
+        using var app = new LabelingFactory();
+        var project = app.Project(pairs: 0);
+        var admin = await app.SignedIn(app.Token("root", Alignment.Data.Model.AnnotatorRole.Admin));
+
+        foreach (var path in new[] { $"/label/{project.Id}", $"/admin/projects/{project.Id}" })
+        {
+            var html = WebUtility.HtmlDecode(await admin.GetStringAsync(path));
+            Assert.Contains("the project has no comparisons yet", html);
+            Assert.DoesNotContain("100%", html);
+            Assert.DoesNotContain("(0 of 0 judgments)", html);
+        }
+        var list = WebUtility.HtmlDecode(await admin.GetStringAsync("/admin"));
+        Assert.Contains("title=\"no comparisons yet\"", list);
+        Assert.DoesNotContain("width:100%", list);
     }
 
     [Fact]
