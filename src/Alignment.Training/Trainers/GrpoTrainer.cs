@@ -119,6 +119,7 @@ public static class GrpoTrainer
             using (NewDisposeScope())
             {
                 var batch = plan[batchInEpoch].SelectMany(i => Enumerable.Repeat(prompts[i], g)).ToList();   // prompt j's samples at j·G .. j·G + G − 1
+                int batchCompletions = batch.Count;   // the epoch's last batch may hold fewer than batch_size prompts
                 var outs = CausalLMGenerator.Generate(policy, batch.Select(p => p.Ids.Select(x => (long)x).ToArray()).ToList(), generation, sampling);
                 var inputs = batch.Select((p, k) => new RewardInput(p.Text, decode(outs[k].Tokens), p.Ids, outs[k].Tokens.Select(t => (int)t).ToArray())).ToList();
                 var scores = rewards.Score(inputs);
@@ -147,8 +148,8 @@ public static class GrpoTrainer
                 var rows = new SplitMix64(o.Seed ^ ((ulong)current * 0x9E3779B97F4A7C15UL));
                 for (int iteration = 0; iteration < o.NumIterations; iteration++)
                 {
-                    var order = Enumerable.Range(0, completions).ToArray();
-                    if (mini < completions) rows.Shuffle(order);
+                    var order = Enumerable.Range(0, batchCompletions).ToArray();
+                    if (mini < batchCompletions) rows.Shuffle(order);
                     foreach (var chunk in order.Chunk(mini))
                         Update(policy, rollout, chunk, o, kind == Advantages.Group ? o.Beta : 0, parameters, optimizer, scheduler, stats, current, session);
                 }
@@ -160,13 +161,13 @@ public static class GrpoTrainer
                     new("grad_norm", means["grad_norm"]),
                     new("reward", scores.Total.Average()),
                     new("reward_std", groupStd.Where((_, i) => i % g == 0).Average()),
-                    new("frac_reward_zero_std", groupStd.Where((_, i) => i % g == 0).Count(s => s == 0) / (double)o.BatchSize),
+                    new("frac_reward_zero_std", groupStd.Where((_, i) => i % g == 0).Count(s => s == 0) / (double)(batchCompletions / g)),
                 });
                 record.AddRange(scores.Metrics());
                 record.AddRange(new KeyValuePair<string, double>[]
                 {
                     new("completions/mean_length", lengths.Average()), new("completions/min_length", lengths.Min()), new("completions/max_length", lengths.Max()),
-                    new("completions/clipped_ratio", truncated.Count(x => x) / (double)completions),
+                    new("completions/clipped_ratio", truncated.Count(x => x) / (double)batchCompletions),
                     new("entropy", means["entropy"]),
                     new("clip_ratio/low_mean", means["clip_ratio/low_mean"]), new("clip_ratio/high_mean", means["clip_ratio/high_mean"]),
                     new("clip_ratio/region_mean", means["clip_ratio/region_mean"]),

@@ -60,6 +60,23 @@ public sealed class GrpoTrainerTests : IDisposable
     }
 
     [Fact]
+    public void An_epoch_whose_last_batch_holds_fewer_prompts_trains_on_what_it_holds()
+    {
+        // 6 prompts with batch_size 4: the second generation batch of each epoch has 2 prompts (16 completions, not 32).
+        string data = world.WriteJsonl("six.jsonl", Enumerable.Range(0, 6).Select(i => new { prompt = $"q{i}" }));
+        string output = world.NewOutput("grpo-partial");
+        var o = Options(data);
+        o.MaxSteps = 2;
+        o.MiniBatchSize = 8;
+        GrpoTrainer.Run(o, output, rewards: Rewards());
+        var rows = MetricsWriter.Read(Path.Combine(output, "metrics.jsonl"));
+        Assert.Equal(2, rows.Count);
+        // frac_reward_zero_std counts groups of the batch it describes: a multiple of 1/2 for the 2-prompt batch
+        double frac = rows[1]["frac_reward_zero_std"]!.Value;
+        Assert.Equal(Math.Round(frac * 2), frac * 2, 9);
+    }
+
+    [Fact]
     public void Grpo_resumes_exactly_with_lora_kl_and_several_iterations()
     {
         string data = Prompts();
