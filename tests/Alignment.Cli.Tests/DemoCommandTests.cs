@@ -10,8 +10,8 @@ using Alignment.Workflows.Execution;
 namespace Alignment.Cli.Tests;
 
 // `align demo`: finding the definition, its help, and the whole demo run through the CLI entry point with the
-// acceptance numbers checked (DPO beats SFT by the scripted judge, the task score improves, RM accuracy printed; PPO's and
-// GRPO's right-sum regressions are reported).
+// acceptance numbers checked (DPO beats SFT by the scripted judge, the task score improves, RM accuracy printed; no policy
+// regresses on a rule; GRPO, started from DPO, keeps the house style without losing right sums).
 [Collection(DemoCollection.Name)]
 public sealed class DemoCommandTests : IDisposable
 {
@@ -120,12 +120,17 @@ public sealed class DemoCommandTests : IDisposable
         Assert.Contains(dpoChanges, c => c.Name == "BLEU");        // reference answers given: text metrics
         Assert.Contains(dpoChanges, c => c.Kind == "guard");       // the general-ability guard ran
         Assert.NotNull(report["reward_accuracy_by_group"]!["correctness"]);
-        // PPO (reward model + rule file) and GRPO (rule file alone) still lose right sums on this tiny model: both learn
-        // the house style, in which the SFT model's sums are worse, faster than they learn the sums. The summary shows
-        // each policy's right-sum change with its interval, and the regression, not hidden behind the win rate.
+        // No policy regresses on any rule of the judge (interval-checked), PPO and GRPO included: both start from the DPO
+        // policy (SFT → DPO → RL with verifiable rewards). GRPO keeps the house style (>= 95%) and does not lose right sums
+        // against SFT; it does not reach the online-RL target of SFT's + 10 points (README: the demo's table of attempts).
+        // The summary prints its right-sum change with the interval.
         foreach (string stage in new[] { "evaluatePpo", "evaluateGrpo" })
-            Assert.Contains(ReportFile.Regressions(engine.Artifacts.Get((string)outputs[stage]["report"]!).Path), c => c.Name == "right sum");
-        var rightSum = ReportFile.Changes(engine.Artifacts.Get((string)outputs["evaluateGrpo"]["report"]!).Path).Single(c => c.Kind == "rule" && c.Name == "right sum");
+            Assert.DoesNotContain(ReportFile.Changes(engine.Artifacts.Get((string)outputs[stage]["report"]!).Path), c => c.Kind == "rule" && c.Verdict == ChangeVerdict.Regression);
+        var grpoChanges = ReportFile.Changes(engine.Artifacts.Get((string)outputs["evaluateGrpo"]["report"]!).Path);
+        var rightSum = grpoChanges.Single(c => c.Kind == "rule" && c.Name == "right sum");
+        Assert.True(rightSum.Delta >= 0, $"GRPO right sum {rightSum.Baseline:P1} -> {rightSum.Policy:P1} (interval {rightSum.Low:+0.000} to {rightSum.High:+0.000})");
+        var houseStyle = grpoChanges.Single(c => c.Kind == "rule" && c.Name == "house style");
+        Assert.True(houseStyle.Policy >= 0.95, $"GRPO house style {houseStyle.Policy:P1}");
         Assert.Contains($"GRPO right sum: {rightSum.Baseline.ToString("P1", System.Globalization.CultureInfo.InvariantCulture)} → {rightSum.Policy.ToString("P1", System.Globalization.CultureInfo.InvariantCulture)}", first.Out);
         // Every regression of each policy is printed in the summary, with its interval; none is left out.
         foreach (string stage in new[] { "evaluateDpo", "evaluatePpo", "evaluateGrpo" })

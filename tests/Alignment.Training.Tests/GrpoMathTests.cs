@@ -8,7 +8,8 @@ namespace Alignment.Training.Tests;
 // GRPO/RLOO advantages and losses, and log-probs under a processed sampling distribution, against an independent
 // PyTorch computation: reference/grpo_reference.py wrote reference/grpo_golden.json (float64 except the sampling case,
 // float32). Tolerance: 1e-9 for the advantages (double arithmetic on both sides), 1e-5 for losses, gradients and metrics
-// (computed here in float32), 1e-5 for the sampling log-probs.
+// (computed here in float32), 1e-5 for the sampling log-probs; the sft_alpha term (RAFT-style NLL on each group's best
+// completions) at 1e-5.
 public class GrpoMathTests
 {
     private static readonly JsonElement Golden = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "reference", "grpo_golden.json"))).RootElement;
@@ -72,6 +73,32 @@ public class GrpoMathTests
             var grad = logps.grad!.to(float64).data<double>();
             var expected = Matrix(c.GetProperty("grad")).SelectMany(r => r).ToArray();
             for (int i = 0; i < expected.Length; i++) Assert.True(Math.Abs(expected[i] - grad[i]) < 1e-5, $"{label}: grad[{i}] {grad[i]} vs {expected[i]}");
+        }
+    }
+
+    [Fact]
+    public void The_sft_term_trains_on_each_groups_best_completions_as_pytorch_computes_it()
+    {
+        var sft = Golden.GetProperty("sft");
+        var selected = GrpoMath.GroupBest(Vector(sft.GetProperty("rewards")), Golden.GetProperty("group_size").GetInt32());
+        Assert.Equal(Vector(sft.GetProperty("selected")), selected.Select(x => x ? 1.0 : 0.0));
+        // By hand: group 1 (3, 1, 3, −1) has two winners; group 2 (2, 2, 2, 2) has none.
+        Assert.Equal([true, false, true, false, false, false, false, false], selected);
+        var advantages = Vector(Golden.GetProperty("group_advantages"));
+        foreach (var c in sft.GetProperty("cases").EnumerateArray())
+        {
+            using var scope = NewDisposeScope();
+            var logps = T(Matrix(Golden.GetProperty("logps"))).requires_grad_(true);
+            var type = c.GetProperty("loss_type").GetString() == "grpo" ? GrpoLossType.Grpo : GrpoLossType.Dapo;
+            var result = GrpoMath.Loss(logps, T(Matrix(Golden.GetProperty("old"))), null, tensor(advantages.Select(x => (float)x).ToArray()),
+                T(Matrix(Golden.GetProperty("mask"))), 0.2, 0.28, 0, type, Golden.GetProperty("max_completion_length").GetInt32(), 50.0,
+                tensor(selected.Select(x => x ? 1f : 0f).ToArray()), c.GetProperty("alpha").GetDouble(), c.GetProperty("sft_tokens").GetDouble());
+            Assert.True(Math.Abs(c.GetProperty("loss").GetDouble() - result.Loss.item<float>()) < 1e-5, $"{type}: loss {result.Loss.item<float>()} vs {c.GetProperty("loss").GetDouble()}");
+            Assert.True(Math.Abs(c.GetProperty("nll").GetDouble() - result.Nll.item<float>()) < 1e-5, $"{type}: nll {result.Nll.item<float>()}");
+            result.Loss.backward();
+            var grad = logps.grad!.to(float64).data<double>();
+            var expected = Matrix(c.GetProperty("grad")).SelectMany(r => r).ToArray();
+            for (int i = 0; i < expected.Length; i++) Assert.True(Math.Abs(expected[i] - grad[i]) < 1e-5, $"{type}: grad[{i}] {grad[i]} vs {expected[i]}");
         }
     }
 

@@ -36,6 +36,9 @@ public class GrpoOptions : CommonOptions
     [Option("beta", "KL coefficient to the reference (k3 estimator); 0 = no KL term and no reference pass.")]
     public double Beta { get; set; }
 
+    [Option("sft_alpha", "Weight of an NLL term on each group's best completions (RAFT-style: those with their group's highest reward, in groups whose rewards differ), per token over the generation batch; 0 = off.")]
+    public double SftAlpha { get; set; }
+
     [Option("loss_type", "Aggregation: grpo (per-sequence mean), dr_grpo (sum / (sequences × max_completion_length)), dapo (sum / tokens of the generation batch), bnpo (sum / tokens of the minibatch).")]
     public GrpoLossType LossType { get; set; } = GrpoLossType.Dapo;
 
@@ -78,6 +81,7 @@ public class GrpoOptions : CommonOptions
             throw new ConfigException($"option 'mini_batch_size' must be between 0 and batch_size × num_generations ({BatchSize * NumGenerations})");
         if (!(Epsilon > 0 && Epsilon < 1)) throw new ConfigException($"option 'epsilon' must be in (0, 1), got {Epsilon}");
         if (!(EpsilonHigh >= 0)) throw new ConfigException($"option 'epsilon_high' must be >= 0 (0 = epsilon), got {EpsilonHigh}");
+        if (!(SftAlpha >= 0)) throw new ConfigException($"option 'sft_alpha' must be >= 0, got {SftAlpha}");
         if (!(Beta >= 0)) throw new ConfigException($"option 'beta' must be >= 0, got {Beta}");
         if (!(Temperature > 0)) throw new ConfigException($"option 'temperature' must be positive, got {Temperature}");
         if (TopK < 0) throw new ConfigException($"option 'top_k' must be 0 (off) or positive, got {TopK}");

@@ -79,6 +79,27 @@ public static class GrpoMath
         return advantages;
     }
 
+    /// <summary>RAFT's selection (Dong et al. 2023, reward-ranked fine-tuning) within GRPO's groups: the completions whose
+    /// reward equals their group's highest, in groups whose rewards differ (a group of equal rewards has no winner: all
+    /// right or all wrong). <c>sft_alpha</c> adds an NLL term on these.</summary>
+    public static bool[] GroupBest(IReadOnlyList<double> rewards, int groupSize)
+    {
+        if (rewards.Count % groupSize != 0) throw new ArgumentException($"{rewards.Count} rewards are not whole groups of {groupSize}");
+        var best = new bool[rewards.Count];
+        for (int start = 0; start < rewards.Count; start += groupSize)
+        {
+            double max = double.NegativeInfinity, min = double.PositiveInfinity;
+            for (int i = start; i < start + groupSize; i++)
+            {
+                max = Math.Max(max, rewards[i]);
+                min = Math.Min(min, rewards[i]);
+            }
+            if (max > min)
+                for (int i = start; i < start + groupSize; i++) best[i] = rewards[i] == max;
+        }
+        return best;
+    }
+
     private static double Std(IReadOnlyList<double> x, int start, int count)
     {
         if (count < 2) return 0;
@@ -96,8 +117,13 @@ public static class GrpoMath
     /// <paramref name="generationTokens"/> dapo's normalizer (completion tokens of the whole generation batch).</summary>
     /// <param name="advantages">(B): one advantage per completion, broadcast over its tokens.</param>
     /// <param name="refLogprobs">(B, T) or null when β = 0.</param>
+    /// <param name="sftSelected">(B) 1 for the completions the NLL term trains on (<see cref="GroupBest"/>), else 0; null = no term.</param>
+    /// <param name="sftAlpha">Weight α of the NLL term: + α · Σ(−log π over the selected completions' tokens) / <paramref name="sftTokens"/>.</param>
+    /// <param name="sftTokens">The selected completions' tokens in the whole generation batch (so the minibatches of one pass
+    /// add up to α × their mean NLL per token).</param>
     public static GrpoLoss Loss(Tensor logprobs, Tensor oldLogprobs, Tensor? refLogprobs, Tensor advantages, Tensor mask,
-                                double epsLow, double epsHigh, double beta, GrpoLossType type, int maxCompletionLength, double generationTokens)
+                                double epsLow, double epsHigh, double beta, GrpoLossType type, int maxCompletionLength, double generationTokens,
+                                Tensor? sftSelected = null, double sftAlpha = 0, double sftTokens = 0)
     {
         if (beta != 0 && refLogprobs is null) throw new ArgumentException("beta > 0 needs the reference log-probs");
         using var scope = NewDisposeScope();
@@ -120,7 +146,10 @@ public static class GrpoMath
             GrpoLossType.DrGrpo => masked.sum() / (double)(logprobs.size(0) * maxCompletionLength),
             _ => masked.sum() / Math.Max(1.0, generationTokens),
         };
-        Tensor klMean, low, high, region;
+        Tensor? selectedMask = sftSelected is null ? null : mask * sftSelected.to(mask.dtype).unsqueeze(1);
+        if (selectedMask is not null && sftAlpha != 0)
+            loss = loss + sftAlpha * (-(logprobs * selectedMask)).sum() / Math.Max(1.0, sftTokens);
+        Tensor klMean, low, high, region, nll;
         using (no_grad())
         {
             var tokens = mask.sum().clamp(min: 1);
@@ -130,11 +159,14 @@ public static class GrpoMath
             high = (highClipped * mask).sum() / tokens;
             region = ((lowClipped + highClipped).clamp(max: 1) * mask).sum() / tokens;
             klMean = kl is null ? zeros(1).sum() : (kl * mask).sum() / tokens;
+            nll = selectedMask is null ? zeros(1).sum() : (-(logprobs * selectedMask)).sum() / selectedMask.sum().clamp(min: 1);
         }
-        return new GrpoLoss(loss.MoveToOuterScope(), klMean.MoveToOuterScope(), low.MoveToOuterScope(), high.MoveToOuterScope(), region.MoveToOuterScope());
+        return new GrpoLoss(loss.MoveToOuterScope(), klMean.MoveToOuterScope(), low.MoveToOuterScope(), high.MoveToOuterScope(), region.MoveToOuterScope(),
+                            nll.MoveToOuterScope());
     }
 }
 
-/// <summary>GRPO's loss (scalar, with gradient) and its metrics (scalars, no gradient): the mean k3 KL per token, and the
-/// share of tokens clipped below (ρ &lt; 1 − ε_low with A &lt; 0), above (ρ &gt; 1 + ε_high with A &gt; 0) and either.</summary>
-public sealed record GrpoLoss(Tensor Loss, Tensor Kl, Tensor ClipLow, Tensor ClipHigh, Tensor ClipRegion);
+/// <summary>GRPO's loss (scalar, with gradient) and its metrics (scalars, no gradient): the mean k3 KL per token, the
+/// share of tokens clipped below (ρ &lt; 1 − ε_low with A &lt; 0), above (ρ &gt; 1 + ε_high with A &gt; 0) and either, and the
+/// NLL term's mean per selected token (0 without the term).</summary>
+public sealed record GrpoLoss(Tensor Loss, Tensor Kl, Tensor ClipLow, Tensor ClipHigh, Tensor ClipRegion, Tensor Nll);

@@ -145,6 +145,12 @@ public static class GrpoTrainer
                     groupStd = Enumerable.Range(0, shaped.Length).Select(i => RewardScores.Std(scores.Total.Skip(i / g * g).Take(g).ToList())).ToArray();
                 }
                 rollout = rollout with { Advantages = tensor(advantages).to(float32) };
+                if (o.SftAlpha > 0)
+                {
+                    // RAFT-style NLL on each group's best completions, ranked by the score (not the KL-shaped reward).
+                    var selected = tensor(GrpoMath.GroupBest(scores.Total, g).Select(x => x ? 1f : 0f).ToArray());
+                    rollout = rollout with { SftSelected = selected, SftTokens = (rollout.Mask * selected.unsqueeze(1)).sum().item<double>() };
+                }
                 var rows = new SplitMix64(o.Seed ^ ((ulong)current * 0x9E3779B97F4A7C15UL));
                 for (int iteration = 0; iteration < o.NumIterations; iteration++)
                 {
@@ -173,6 +179,7 @@ public static class GrpoTrainer
                     new("clip_ratio/region_mean", means["clip_ratio/region_mean"]),
                 });
                 if (o.Beta > 0) record.Add(new("kl", means["kl"]));
+                if (o.SftAlpha > 0) record.Add(new("nll_loss", means["nll_loss"]));
                 record.Add(new("tokens_per_second", lengths.Sum() / Math.Max(clock.Elapsed.TotalSeconds, 1e-9)));
             }
             step = current;
@@ -202,6 +209,12 @@ public static class GrpoTrainer
     {
         /// <summary>(B) float32, set once the rewards are turned into advantages.</summary>
         public Tensor Advantages { get; init; } = null!;
+
+        /// <summary>(B) float32 1/0: the completions sft_alpha's NLL term trains on; null when sft_alpha is 0.</summary>
+        public Tensor? SftSelected { get; init; }
+
+        /// <summary>Tokens of the selected completions in the generation batch (the NLL term's normalizer).</summary>
+        public double SftTokens { get; init; }
     }
 
     /// <summary>(x − mean) / (std + 1e-8) over the batch (unbiased std).</summary>
@@ -274,7 +287,8 @@ public static class GrpoTrainer
         var (logprobs, computedKeep) = SamplingLogprobs.Of(logits, labels, r.Sampling, keep);
         var old = r.OldLogprobs?.index_select(0, index) ?? logprobs.detach();
         var result = GrpoMath.Loss(logprobs, old, r.RefLogprobs?.index_select(0, index), r.Advantages.index_select(0, index), mask,
-                                   o.Epsilon, o.EffectiveEpsilonHigh, beta, o.LossType, o.MaxCompletionLength, r.Tokens);
+                                   o.Epsilon, o.EffectiveEpsilonHigh, beta, o.LossType, o.MaxCompletionLength, r.Tokens,
+                                   r.SftSelected?.index_select(0, index), o.SftAlpha, r.SftTokens);
         double value = result.Loss.item<double>();
         if (!double.IsFinite(value)) throw new NonFiniteLossException(step, "loss", session.LastCheckpoint);
         double entropy;
@@ -292,5 +306,6 @@ public static class GrpoTrainer
         stats.Add("clip_ratio/low_mean", result.ClipLow.item<double>(), 1);
         stats.Add("clip_ratio/high_mean", result.ClipHigh.item<double>(), 1);
         stats.Add("clip_ratio/region_mean", result.ClipRegion.item<double>(), 1);
+        stats.Add("nll_loss", result.Nll.item<double>(), 1);
     }
 }

@@ -75,6 +75,23 @@ for loss_type in ["grpo", "dr_grpo", "dapo", "bnpo"]:
         losses.append(dict(loss_type=loss_type, eps_low=eps_low, eps_high=eps_high, beta=beta, generation_tokens=50.0,
                            loss=value.item(), grad=lp.grad.tolist(), **metrics))
 
+# sft_alpha: RAFT-style NLL on each group's best completions (the highest reward of a group whose rewards differ; ties
+# all count), alpha * sum of -log p over their tokens / their tokens in the generation batch, added to the policy loss.
+sft_rewards = torch.tensor([3.0, 1.0, 3.0, -1.0, 2.0, 2.0, 2.0, 2.0], dtype=torch.float64)   # group 2: no winner
+grouped = sft_rewards.view(-1, G)
+has_winner = (grouped.max(dim=1).values > grouped.min(dim=1).values).unsqueeze(1)
+selected = ((grouped == grouped.max(dim=1, keepdim=True).values) & has_winner).reshape(-1).double()
+sft_cases = []
+for loss_type, alpha in [("dapo", 0.5), ("grpo", 2.0)]:
+    lp = logps.clone().requires_grad_(True)
+    value, _ = loss(lp, loss_type, 0.2, 0.28, 0.0, generation_tokens=50.0)
+    selected_mask = mask * selected.unsqueeze(1)
+    sft_tokens = selected_mask.sum().item() + 3.0   # as if another minibatch of the generation batch held 3 more selected tokens
+    value = value + alpha * (-(lp * selected_mask)).sum() / sft_tokens
+    value.backward()
+    sft_cases.append(dict(loss_type=loss_type, alpha=alpha, sft_tokens=sft_tokens, loss=value.item(), grad=lp.grad.tolist(),
+                          nll=((-(logps * selected_mask)).sum() / selected_mask.sum()).item()))
+
 # Processed sampling distribution: logits / 0.7, then top-p 0.8 (sort ascending, drop the prefix whose cumulative
 # probability is <= 1 - top_p, keep the most likely token), log_softmax, gathered at the sampled tokens.
 logits = torch.randn(2, 5, V, dtype=torch.float32) * 2
@@ -97,5 +114,6 @@ print(json.dumps(dict(
     rloo=rloo(rewards, G).tolist(),
     logps=logps.tolist(), old=old.tolist(), ref=ref.tolist(), mask=mask.tolist(), max_completion_length=MAX_COMPLETION,
     group_advantages=adv.tolist(), losses=losses,
+    sft=dict(rewards=sft_rewards.tolist(), selected=selected.tolist(), cases=sft_cases),
     sampling=dict(temperature=0.7, top_p=0.8, logits=logits.tolist(), labels=labels.tolist(), logps=processed_logps.tolist()),
 ), indent=1))
