@@ -1,12 +1,13 @@
 #:package Microsoft.Playwright@1.64.1
 #:property PublishAot=false
-// Takes the README's screenshots from a running `align serve` with Debian's Chromium (never downloads a browser):
+// Takes the README's screenshots from a running `align serve` with Debian's Chromium (never downloads a browser), all
+// at 1440×900 (docs/retake-screenshots.sh sets up the demo home and the server and runs this):
 //
 //   dotnet run docs/capture-screenshots.cs -- --url http://127.0.0.1:5080 --admin-token TOKEN --annotator-token TOKEN \
 //       --run INSTANCE_ID [--out docs/screenshots]
 //
 // It signs in through the sign-in page as a person would, then saves labeling.png (the annotator's queue),
-// designer.png (the demo workflow in the designer), run.png (the run with its curves) and report.png (the DPO
+// designer.png (the demo workflow in the designer), run.png (the run: results, stages, curves, lineage) and report.png (the DPO
 // evaluation report). docs/README.md says how the shipped screenshots were made.
 using Microsoft.Playwright;
 
@@ -57,13 +58,13 @@ async Task Shot(IPage page, string name, bool fullPage = false, int? maxHeight =
 }
 
 // The annotator's view: the first comparison of their queue.
-var annotator = await SignIn(Arg("--annotator-token"), 1280, 800);
+var annotator = await SignIn(Arg("--annotator-token"), 1440, 900);
 await annotator.Locator("a[href^='/label/']").First.ClickAsync();
 await annotator.WaitForSelectorAsync("[data-item-id], .item-panel, form");
 await annotator.WaitForTimeoutAsync(500);
 await Shot(annotator, "labeling.png");
 
-var admin = await SignIn(Arg("--admin-token"), 2000, 1000);   // wide: the 18-stage demo graph fits
+var admin = await SignIn(Arg("--admin-token"), 1440, 900);
 
 // The designer, on the demo workflow (imported from workflows/ on the list page when it is not stored yet).
 await admin.GotoAsync($"{url}/workflows");
@@ -75,19 +76,18 @@ if (await demoLink.CountAsync() == 0)
     await admin.WaitForSelectorAsync("a[href*='/workflows/demo-rlhf/design']");
 }
 await admin.Locator("a[href*='/workflows/demo-rlhf/design']").First.ClickAsync();
-await admin.WaitForSelectorAsync(".x6-node");
+await admin.WaitForSelectorAsync("[data-designer][data-ready=true]");
 await admin.WaitForTimeoutAsync(800);
 await Shot(admin, "designer.png");
-await admin.SetViewportSizeAsync(1440, 900);
 
-// The run: stages, curves (drawn by Chart.js after their first poll), lineage.
+// The run: headline results, stages, curves (drawn by Chart.js after their first poll), lineage.
 await admin.GotoAsync($"{url}/runs/{run}");
 await admin.WaitForSelectorAsync("canvas");
 await admin.WaitForTimeoutAsync(2500);
-await Shot(admin, "run.png", fullPage: true, maxHeight: 2600);
+await Shot(admin, "run.png", fullPage: true, maxHeight: 4000);
 
-// The DPO evaluation's report (the first report link on the run page).
-await admin.Locator("a[href*='/reports/']").First.ClickAsync();
+// The DPO evaluation's report (its link in the run page's results).
+await admin.Locator("[data-headline-report='evaluateDpo'] a[href*='/reports/']").ClickAsync();
 await admin.WaitForSelectorAsync("img[src*='charts']");
 await admin.WaitForTimeoutAsync(1500);
 await Shot(admin, "report.png", fullPage: true, maxHeight: 3000);

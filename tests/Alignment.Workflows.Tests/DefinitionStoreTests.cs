@@ -101,8 +101,15 @@ public class DefinitionStoreTests
         Assert.Equal(["type", "version", "category", "display_name", "description", "inputs", "outputs", "ports"], decision.AsObject().Select(p => p.Key));
         Assert.Equal(["True", "False"], decision["ports"]!.AsArray().Select(p => (string?)p));
         var path = all.Single(a => (string?)a!["type"] == "Alignment.ImportDataset")!["inputs"]!.AsArray().Single(i => (string?)i!["name"] == "path")!;
-        Assert.Equal(["name", "type", "type_name", "required", "default", "description", "artifact_kind", "choices", "affects_cache"], path.AsObject().Select(p => p.Key));
+        Assert.Equal(["name", "type", "type_name", "required", "default", "description", "artifact_kind", "choices", "affects_cache", "accepts"], path.AsObject().Select(p => p.Key));
         Assert.Equal(("file", "String", true), ((string?)path["type"], (string?)path["type_name"], (bool)path["required"]!));
+        // The designer offers an output to an input when the input accepts its artifact type: a model folder without
+        // weights (TrainTokenizer's) is a tokenizer, which CreateModel's tokenizer input takes and ExportModel's model does not.
+        JsonNode Of(string type, string list, string name) => all.Single(a => (string?)a!["type"] == type)![list]!.AsArray().Single(i => (string?)i!["name"] == name)!;
+        Assert.Equal("tokenizer", (string?)Of("Alignment.TrainTokenizer", "outputs", "tokenizer")["artifact_type"]);
+        Assert.Equal("model", (string?)Of("Alignment.TrainTokenizer", "outputs", "tokenizer")["artifact_kind"]);
+        Assert.Equal(["model", "tokenizer"], Of("Alignment.CreateModel", "inputs", "tokenizer")["accepts"]!.AsArray().Select(t => (string?)t));
+        Assert.Equal(["model"], Of("Alignment.ExportModel", "inputs", "model")["accepts"]!.AsArray().Select(t => (string?)t));
     }
 
     private static (int Code, string Out, string Error) Run(params string[] args)

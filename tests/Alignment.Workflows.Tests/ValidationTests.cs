@@ -88,6 +88,26 @@ public class ValidationTests
     }
 
     [Fact]
+    public void A_tokenizer_alone_feeds_a_tokenizer_input_but_not_a_model_input()
+    {
+        // import -> tokenizer (TrainTokenizer: a model folder without weights) -> create (CreateModel) -> export (ExportModel)
+        var d = Valid();
+        d.AddActivity("tokenizer", "Alignment.TrainTokenizer", name: "Learn a tokenizer").SetInput("dataset", "Artifact", Expression.Output("import", "dataset"));
+        d.AddActivity("create", "Alignment.CreateModel", name: "New model").SetInput("tokenizer", "Artifact", Expression.Output("tokenizer", "tokenizer"));
+        var export = d.AddActivity("export", "Alignment.ExportModel", name: "Ship it");
+        export.SetInput("model", "Artifact", Expression.Output("create", "model"));
+        d.Connect("compare", "tokenizer");
+        d.Connect("tokenizer", "create");
+        d.Connect("create", "export");
+        Assert.Empty(Validate(d));
+
+        export.SetInput("model", "Artifact", Expression.Output("tokenizer", "tokenizer"));
+        var message = Single(d, ValidationCodes.WrongInputType, "export", "Ship it").Message;
+        Assert.Contains("input 'model' takes a model artifact", message);
+        Assert.Contains("tokenizer.tokenizer is a tokenizer artifact", message);
+    }
+
+    [Fact]
     public void Unknown_workflow_input_and_variable()
     {
         var d = Valid();

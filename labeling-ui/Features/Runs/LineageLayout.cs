@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using Alignment.Workflows.Queries;
 
 namespace Alignment.LabelingUi.Features.Runs;
@@ -6,13 +7,16 @@ namespace Alignment.LabelingUi.Features.Runs;
 /// <summary>A node's box in the lineage drawing.</summary>
 public sealed record PlacedNode(LineageNode Node, int Layer, int Row, double X, double Y);
 
-/// <summary>An edge's path in the lineage drawing (an SVG path <c>d</c>), from an input's right side to a product's left side.</summary>
-public sealed record PlacedEdge(LineageEdge Edge, string Path, double LabelX, double LabelY);
+/// <summary>An edge's path in the lineage drawing (an SVG path <c>d</c>), from an input's bottom to a product's top.</summary>
+public sealed record PlacedEdge(LineageEdge Edge, string Path);
 
 /// <summary>
-/// A layered left-to-right layout of the lineage DAG (after Sugiyama): each artifact's layer is the longest path from
-/// an artifact without inputs, rows inside a layer are ordered by the mean row of their neighbours (a few sweeps in
-/// both directions, which untangles most crossings), and edges are cubic curves between the layers.
+/// A layered top-to-bottom layout of the lineage DAG (after Sugiyama): each artifact's layer is the longest path from an
+/// artifact without inputs; an edge that spans several layers gets a thin slot of its own in every layer it passes
+/// (a dummy node), so it runs between the boxes instead of behind them; slots inside a layer are ordered by the mean
+/// position of their neighbours (a few sweeps in both directions, which untangles most crossings). A run's stages are
+/// a long chain, so layers stacked top to bottom keep the drawing as wide as its widest layer (a few boxes), where
+/// left to right it was thousands of pixels wide.
 /// </summary>
 public sealed class LineageLayout
 {
@@ -20,7 +24,9 @@ public sealed class LineageLayout
     public const double NodeWidth = 190;
     /// <summary>Box height.</summary>
     public const double NodeHeight = 58;
-    private const double LayerGap = 90, RowGap = 22, Margin = 12;
+    /// <summary>Width of the slot an edge takes in a layer it passes through.</summary>
+    public const double EdgeSlot = 14;
+    private const double LayerGap = 46, SlotGap = 18, Margin = 12;
 
     private LineageLayout(IReadOnlyList<PlacedNode> nodes, IReadOnlyList<PlacedEdge> edges, double width, double height)
     {
@@ -43,40 +49,103 @@ public sealed class LineageLayout
     public static LineageLayout Of(LineageGraph graph)
     {
         var ids = graph.Nodes.Select(n => n.Hash).ToList();
+        var real = ids.ToHashSet(StringComparer.Ordinal);
+        var edges = graph.Edges.Where(e => real.Contains(e.From) && real.Contains(e.To) && e.From != e.To).ToList();
         var inputs = ids.ToDictionary(i => i, _ => new List<string>(), StringComparer.Ordinal);
         var outputs = ids.ToDictionary(i => i, _ => new List<string>(), StringComparer.Ordinal);
-        foreach (var e in graph.Edges.Where(e => inputs.ContainsKey(e.From) && inputs.ContainsKey(e.To) && e.From != e.To))
+        foreach (var e in edges)
         {
             inputs[e.To].Add(e.From);
             outputs[e.From].Add(e.To);
         }
         var layer = Layers(ids, inputs, outputs);
-        var layers = ids.GroupBy(i => layer[i]).OrderBy(g => g.Key).Select(g => g.OrderBy(i => i, StringComparer.Ordinal).ToList()).ToList();
+
+        // Dummies: edge i passing layer l is "~i~l"; the layering graph links the chain from -> dummies -> to.
+        var chains = new List<(LineageEdge Edge, List<string> Via)>();
+        for (int i = 0; i < edges.Count; i++)
+        {
+            var e = edges[i];
+            var via = new List<string>();
+            string previous = e.From;
+            for (int l = layer[e.From] + 1; l < layer[e.To]; l++)
+            {
+                string dummy = $"~{i}~{l}";
+                via.Add(dummy);
+                layer[dummy] = l;
+                inputs[dummy] = [previous];
+                outputs[dummy] = [];
+                outputs[previous].Add(dummy);
+                previous = dummy;
+            }
+            if (via.Count > 0)
+            {
+                outputs[previous].Add(e.To);
+                inputs[e.To].Add(previous);
+            }
+            chains.Add((e, via));
+        }
+        var layers = layer.Keys.GroupBy(i => layer[i]).OrderBy(g => g.Key)
+            .Select(g => g.OrderBy(i => real.Contains(i) ? 0 : 1).ThenBy(i => i, StringComparer.Ordinal).ToList()).ToList();
         Order(layers, inputs, outputs);
 
-        var byId = graph.Nodes.ToDictionary(n => n.Hash, StringComparer.Ordinal);
-        int maxRows = layers.Count == 0 ? 0 : layers.Max(l => l.Count);
-        double columnHeight = maxRows * NodeHeight + Math.Max(0, maxRows - 1) * RowGap;
+        // x: slots packed left to right and each layer centred under the widest; y: one band per layer.
+        double SlotWidth(string id) => real.Contains(id) ? NodeWidth : EdgeSlot;
+        double LayerWidth(List<string> l) => l.Sum(SlotWidth) + Math.Max(0, l.Count - 1) * SlotGap;
+        double widest = layers.Count == 0 ? 0 : layers.Max(LayerWidth);
+        var x = new Dictionary<string, double>(StringComparer.Ordinal);
         var placed = new Dictionary<string, PlacedNode>(StringComparer.Ordinal);
+        var byId = graph.Nodes.ToDictionary(n => n.Hash, StringComparer.Ordinal);
         for (int l = 0; l < layers.Count; l++)
         {
-            double height = layers[l].Count * NodeHeight + (layers[l].Count - 1) * RowGap;
-            double top = Margin + (columnHeight - height) / 2;
+            double left = Margin + (widest - LayerWidth(layers[l])) / 2;
             for (int r = 0; r < layers[l].Count; r++)
             {
                 var id = layers[l][r];
-                placed[id] = new PlacedNode(byId[id], l, r, Margin + l * (NodeWidth + LayerGap), top + r * (NodeHeight + RowGap));
+                x[id] = left;
+                if (real.Contains(id)) placed[id] = new PlacedNode(byId[id], l, r, left, Top(l));
+                left += SlotWidth(id) + SlotGap;
             }
         }
-        var edges = graph.Edges.Where(e => placed.ContainsKey(e.From) && placed.ContainsKey(e.To)).Select(e =>
+
+        var paths = chains.Select(c =>
         {
-            var (a, b) = (placed[e.From], placed[e.To]);
-            double x1 = a.X + NodeWidth, y1 = a.Y + NodeHeight / 2, x2 = b.X, y2 = b.Y + NodeHeight / 2, bend = Math.Max(30, (x2 - x1) / 2);
-            string d = FormattableString.Invariant($"M{x1:0.#},{y1:0.#} C{x1 + bend:0.#},{y1:0.#} {x2 - bend:0.#},{y2:0.#} {x2:0.#},{y2:0.#}");
-            return new PlacedEdge(e, d, (x1 + x2) / 2, (y1 + y2) / 2);
+            var (from, to) = (placed[c.Edge.From], placed[c.Edge.To]);
+            // Down from the input's bottom centre, straight through each slot the edge passes, into the product's top centre.
+            var points = new List<(double X, double Y)> { (from.X + NodeWidth / 2, from.Y + NodeHeight) };
+            foreach (var dummy in c.Via)
+            {
+                double centre = x[dummy] + EdgeSlot / 2;
+                points.Add((centre, Top(layer[dummy])));
+                points.Add((centre, Top(layer[dummy]) + NodeHeight));
+            }
+            points.Add((to.X + NodeWidth / 2, to.Y));
+            return new PlacedEdge(c.Edge, Path(points));
         }).ToList();
-        double width = 2 * Margin + layers.Count * NodeWidth + Math.Max(0, layers.Count - 1) * LayerGap;
-        return new LineageLayout(placed.Values.OrderBy(p => p.Layer).ThenBy(p => p.Row).ToList(), edges, width, 2 * Margin + columnHeight);
+        double height = layers.Count == 0 ? 2 * Margin : Top(layers.Count - 1) + NodeHeight + Margin;
+        return new LineageLayout(placed.Values.OrderBy(p => p.Layer).ThenBy(p => p.Row).ToList(), paths, widest + 2 * Margin, height);
+    }
+
+    private static double Top(int layer) => Margin + layer * (NodeHeight + LayerGap);
+
+    /// <summary>
+    /// Points alternate gap crossings (an S-curve with vertical tangents, between one layer's bottom and the next one's top)
+    /// and straight runs through a slot.
+    /// </summary>
+    private static string Path(List<(double X, double Y)> points)
+    {
+        var d = new StringBuilder(FormattableString.Invariant($"M{points[0].X:0.#},{points[0].Y:0.#}"));
+        for (int i = 1; i < points.Count; i++)
+        {
+            var (a, b) = (points[i - 1], points[i]);
+            if (i % 2 == 0)
+            {
+                d.Append(FormattableString.Invariant($" L{b.X:0.#},{b.Y:0.#}"));
+                continue;
+            }
+            double bend = (b.Y - a.Y) / 2;
+            d.Append(FormattableString.Invariant($" C{a.X:0.#},{a.Y + bend:0.#} {b.X:0.#},{b.Y - bend:0.#} {b.X:0.#},{b.Y:0.#}"));
+        }
+        return d.ToString();
     }
 
     /// <summary>Longest path from a source (Kahn's order); a node on a cycle (impossible for content hashes) stays at layer 0.</summary>
@@ -94,7 +163,7 @@ public sealed class LineageLayout
         return layer;
     }
 
-    /// <summary>Barycenter sweeps: down by the inputs' rows, up by the outputs' rows.</summary>
+    /// <summary>Barycenter sweeps: down by the inputs' positions, up by the outputs' positions.</summary>
     private static void Order(List<List<string>> layers, Dictionary<string, List<string>> inputs, Dictionary<string, List<string>> outputs)
     {
         for (int sweep = 0; sweep < 4; sweep++)
@@ -106,8 +175,10 @@ public sealed class LineageLayout
 
     private static void Sort(List<string> layer, List<string> neighbourLayer, Dictionary<string, List<string>> neighbours)
     {
-        var row = neighbourLayer.Select((id, i) => (id, i)).ToDictionary(x => x.id, x => (double)x.i, StringComparer.Ordinal);
-        var current = layer.Select((id, i) => (id, i)).ToDictionary(x => x.id, x => (double)x.i, StringComparer.Ordinal);
+        // Positions as fractions of the layer, so a narrow layer's slots line up with the middle of a wide one's.
+        double Fraction(int i, int count) => (i + 0.5) / count;
+        var row = neighbourLayer.Select((id, i) => (id, i)).ToDictionary(x => x.id, x => Fraction(x.i, neighbourLayer.Count), StringComparer.Ordinal);
+        var current = layer.Select((id, i) => (id, i)).ToDictionary(x => x.id, x => Fraction(x.i, layer.Count), StringComparer.Ordinal);
         double Key(string id)
         {
             var near = neighbours[id].Where(row.ContainsKey).Select(n => row[n]).ToList();

@@ -44,8 +44,8 @@ public static class RunText
     /// <summary>The first 12 characters of a hash.</summary>
     public static string Short(string? hash) => hash is null ? "" : hash[..Math.Min(12, hash.Length)];
 
-    /// <summary>A percentage, e.g. 62%.</summary>
-    public static string Percent(double fraction) => fraction.ToString("P0", CultureInfo.InvariantCulture).Replace(" ", "");
+    /// <summary>A percentage, e.g. 62% (or 62.4% with the format <c>0.0%</c>).</summary>
+    public static string Percent(double fraction, string format = "P0") => fraction.ToString(format, CultureInfo.InvariantCulture).Replace(" ", "");
 
     /// <summary>A number from a report, or – when it is missing or negative-as-unset.</summary>
     public static string Number(double? value, string format = "0.###") =>

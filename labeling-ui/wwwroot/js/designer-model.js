@@ -98,9 +98,11 @@ export class DesignerModel {
     }
   }
 
-  // Outputs of other activities an input may reference: "activityId.outputName", filtered to the artifact kind it takes
-  // and to the activities upstream of this one (an output exists only once its activity has run). upstreamOf, when the
-  // designer sets it, gives the ids upstream of an activity along the canvas connections.
+  // Outputs of other activities an input may reference: "activityId.outputName", filtered to the types it takes (an
+  // artifact input lists its artifact types in `accepts`: a model input takes "model", CreateModel's tokenizer also
+  // "tokenizer", TrainTokenizer's weightless output) and to the activities upstream of this one (an output exists only
+  // once its activity has run). upstreamOf, when the designer sets it, gives the ids upstream of an activity along the
+  // canvas connections. The server's validation applies the same rule.
   outputChoices(activity, descriptor) {
     const choices = [];
     const upstream = this.upstreamOf ? this.upstreamOf(activity.id) : null;
@@ -108,9 +110,7 @@ export class DesignerModel {
       if (other === activity) continue;
       if (upstream && !upstream.has(other.id)) continue;
       for (const output of this.descriptor(other)?.outputs ?? []) {
-        if (descriptor.type === 'artifact' && (output.type !== 'artifact' || output.artifact_kind !== descriptor.artifact_kind)) continue;
-        if (descriptor.type !== 'artifact' && output.type === 'artifact') continue;
-        choices.push(`${other.id}.${output.name}`);
+        if (fits(descriptor, output)) choices.push(`${other.id}.${output.name}`);
       }
     }
     return choices;
@@ -148,9 +148,64 @@ export class DesignerModel {
   }
 }
 
-// Layered layout for definitions without positions: back edges of a depth-first walk are ignored, every activity goes
-// one layer right of its furthest predecessor, layers stack top to bottom in the order activities were listed.
-export function layeredLayout(ids, links, { dx = 290, dy = 120 } = {}) {
+// Whether an output can feed an input (the rule of the server's validation, InputDescriptor.Accepts).
+function fits(input, output) {
+  switch (input.type) {
+    case 'artifact': return output.type === 'artifact' && (input.accepts ?? [input.artifact_kind]).includes(output.artifact_type ?? output.artifact_kind);
+    case 'string': case 'file': return output.type !== 'artifact';
+    case 'integer': case 'number': return output.type === 'number';
+    case 'boolean': return output.type === 'boolean';
+    default: return false;
+  }
+}
+
+// Layered layout (also for definitions without positions): back edges of a depth-first walk are ignored, every activity
+// goes one layer right of its furthest predecessor, a layer's activities stack top to bottom in the order they were
+// listed. Given the canvas size (`fit`), long pipelines wrap: the layers go into bands of `columns` layers, one band
+// under the other, with the number of columns that lets the whole graph show at the largest zoom (capped at 100 %) — a
+// 16-layer pipeline on a laptop screen becomes six bands of three instead of one 4,000 px row.
+export function layeredLayout(ids, links, { dx = 290, dy = 90, bandGap = 60, node = { width: 220, height: 64 }, fit = null, padding = 24 } = {}) {
+  const layer = layersOf(ids, links);
+  const layers = [];
+  for (const id of ids) (layers[layer.get(id)] ??= []).push(id);
+  const rowsOf = (l) => layers[l]?.length ?? 0;
+  // Bands of `columns` layers: each band as high as its tallest layer; returns the size and each band's top.
+  const bands = (columns) => {
+    const tops = [];
+    let y = 0;
+    let height = 0;
+    for (let b = 0; b * columns < layers.length; b++) {
+      let rows = 0;
+      for (let l = b * columns; l < Math.min(layers.length, (b + 1) * columns); l++) rows = Math.max(rows, rowsOf(l));
+      tops.push({ y, rows });
+      height = y + (rows - 1) * dy + node.height;
+      y = height + bandGap;
+    }
+    const width = (Math.min(columns, layers.length) - 1) * dx + node.width;
+    return { tops, width, height };
+  };
+  let columns = Math.max(1, layers.length);
+  if (fit && fit.width > 0 && fit.height > 0 && layers.length > 1) {
+    let best = -1;
+    for (let c = layers.length; c >= 1; c--) {
+      const { width, height } = bands(c);
+      const scale = Math.min(1, (fit.width - 2 * padding) / width, (fit.height - 2 * padding) / height);
+      if (scale > best + 1e-9) { best = scale; columns = c; }
+    }
+  }
+  const { tops } = bands(columns);
+  const positions = new Map();
+  layers.forEach((list, l) => {
+    const band = tops[Math.floor(l / columns)];
+    const offset = ((band.rows - list.length) * dy) / 2; // a layer with fewer activities sits in the band's middle
+    list.forEach((id, row) => positions.set(id, { x: (l % columns) * dx, y: Math.round(band.y + offset + row * dy) }));
+  });
+  return positions;
+}
+
+// The layer of each activity: the longest path from a start along forward edges (a depth-first walk's back edges, the
+// loops, are left out).
+function layersOf(ids, links) {
   const next = new Map(ids.map((id) => [id, []]));
   for (const l of links) if (next.has(l.source) && next.has(l.target)) next.get(l.source).push(l.target);
   const state = new Map();
@@ -175,13 +230,5 @@ export function layeredLayout(ids, links, { dx = 290, dy = 120 } = {}) {
       if (layer.get(t) < layer.get(s) + 1) { layer.set(t, layer.get(s) + 1); changed = true; }
     }
   }
-  const rows = new Map();
-  const positions = new Map();
-  for (const id of ids) {
-    const column = layer.get(id);
-    const row = rows.get(column) ?? 0;
-    rows.set(column, row + 1);
-    positions.set(id, { x: column * dx, y: row * dy });
-  }
-  return positions;
+  return layer;
 }

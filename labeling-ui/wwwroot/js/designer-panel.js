@@ -141,7 +141,8 @@ export function renderWorkflowPanel(container, model, changed) {
   description.addEventListener('input', () => { doc.description = description.value; changed('input'); });
   container.append(
     el('h2', { text: 'Workflow' }),
-    el('p', { class: 'muted small', text: 'Select an activity to edit it. Drag activity types from the left; connect an output port (right) to an input port (left).' }),
+    el('p', { class: 'muted small', text: 'Select an activity to edit it. Drag activity types from the left (or focus one and press Enter); connect an output port (right) to an input port (left).' }),
+    el('p', { class: 'muted small', text: 'Keys: Tab reaches the activities; arrows move between them, Enter edits (Escape returns), Delete removes (Ctrl+Z undoes), F fits the graph into view.' }),
     el('label', { class: 'field' }, el('span', { class: 'field-name', text: 'Name' }), name),
     el('label', { class: 'field' }, el('span', { class: 'field-name', text: 'Description' }), description),
   );

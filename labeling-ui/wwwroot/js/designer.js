@@ -1,8 +1,11 @@
 // The workflow designer (/workflows/{id}/design) on @antv/x6 (served from /lib/x6/x6.min.js as the global X6): a toolbox
 // of activity types from GET /api/workflows/activities, dragged onto the canvas; nodes with an "In" port on the left and
 // one port per outcome on the right; edges drawn from an outcome to an "In" port; a property panel per activity;
-// Validate, Save (a new version), Import/Export JSON and Run through /api/workflows. Keys: Delete removes the selection,
-// Ctrl+S saves. Positions go to metadata.designer.position; a definition without them gets a layered layout.
+// Validate, Save (a new version), Import/Export JSON and Run through /api/workflows. Positions go to
+// metadata.designer.position; a definition without them gets a layered layout, wrapped into bands to fit the canvas.
+// Keys: Tab reaches the toolbox entries (Enter adds one) and the nodes; on a node, arrows move to the nearest node in
+// that direction, Enter opens its properties (Escape comes back), Delete removes it (Ctrl+Z or the status line's Undo
+// brings it back with its connections); F fits the graph into view; Ctrl+S saves.
 import { DesignerModel, layeredLayout } from './designer-model.js';
 import { el, renderActivityPanel, renderWorkflowPanel } from './designer-panel.js';
 import { toast } from './toast.js';
@@ -12,6 +15,8 @@ const $ = (id) => document.getElementById(id);
 const csrf = () => document.querySelector('meta[name="csrf-token"]')?.content ?? '';
 
 const NODE = { width: 220, height: 64 };
+const LAYOUT = { dx: 280, dy: 84, bandGap: 48, node: NODE, padding: 24 }; // the layered layout's spacing
+const MIN_ZOOM = 0.2; // Ctrl+wheel stops here: the demo's 20 activities fit at 0.9; 0.2 shows ~100 at once
 const COLORS = { border: '#c5ccd5', selected: '#4f46e5', error: '#b91c1c', edge: '#667085', fill: '#ffffff', errorFill: '#fdecec' };
 const PORT_GROUPS = {
   in: {
@@ -23,7 +28,7 @@ const PORT_GROUPS = {
     label: { position: { name: 'right', args: { x: 10, y: 0 } } },
     attrs: {
       circle: { r: 7, magnet: true, stroke: COLORS.selected, strokeWidth: 1.5, fill: COLORS.selected, cursor: 'crosshair' },
-      text: { fontSize: 11, fill: '#475467' },
+      text: { fontSize: 12, fill: '#475467' }, // 12 px: still 11 px on screen at the demo's fitted zoom
     },
   },
 };
@@ -34,6 +39,7 @@ const designer = {
   model: null,
   graph: null,
   selected: null, // a cell
+  undo: [], // removed cells, newest last (Ctrl+Z puts them back)
   errors: [], // last validation errors
   dirty: false,
   errorCount: 0, // validation errors of the saved version shown (a draft when > 0: it cannot run)
@@ -77,10 +83,16 @@ function showCount() {
   $('designer-count').textContent = `${count} activit${count === 1 ? 'y' : 'ies'}`;
 }
 
-// Fits the whole graph into the canvas (on open and with the Fit button), never enlarging past 100 %.
+// Fits the whole graph into the canvas (on open, with the Fit button and the F key), never enlarging past 100 %.
 function fit() {
   if (designer.graph.getNodes().length === 0) return;
-  designer.graph.zoomToFit({ padding: 24, maxScale: 1, minScale: 0.1 });
+  designer.graph.zoomToFit({ padding: LAYOUT.padding, maxScale: 1, minScale: 0.05 });
+}
+
+// The canvas size the layout wraps to.
+function canvasSize() {
+  const box = $('designer-canvas').getBoundingClientRect();
+  return { width: box.width, height: box.height };
 }
 
 // ---- nodes and edges ----
@@ -117,10 +129,13 @@ function nodeConfig(activity, position) {
   };
 }
 
+// Edges go around the boxes at right angles (a wrapped layout's edge from one band's end to the next band's start
+// would otherwise cut through the band).
 const edgeConfig = (extra) => ({
   shape: 'edge',
   attrs: { line: { stroke: COLORS.edge, strokeWidth: 1.6, targetMarker: { name: 'block', width: 10, height: 8 } } },
-  connector: { name: 'smooth' },
+  router: { name: 'manhattan', args: { padding: 12, startDirections: ['right'], endDirections: ['left'] } },
+  connector: { name: 'rounded', args: { radius: 8 } },
   zIndex: 0,
   ...extra,
 });
@@ -182,14 +197,59 @@ function renderPanel() {
   }
 }
 
+// Removes the selected node (with its connections) or edge; Undo (Ctrl+Z, or the button in the status line) puts it
+// back as it was.
 function removeSelection() {
   const cell = designer.selected;
   if (!cell) return;
+  const graph = designer.graph;
+  const edges = cell.isNode() ? graph.getConnectedEdges(cell) : [cell];
+  const removed = {
+    activity: cell.isNode() ? designer.model.activities.get(cell.id) : null,
+    position: cell.isNode() ? cell.getPosition() : null,
+    edges: edges.map((e) => ({ source: e.getSourceCellId(), port: e.getSourcePortId(), target: e.getTargetCellId(), json: edgeJson.get(e.id) })),
+  };
+  // Keyboard focus moves on to a neighbour, so Tab and the arrows go on from where the node was.
+  const focused = cell.isNode() && graph.findViewByCell(cell)?.container?.contains(document.activeElement);
+  const neighbour = focused ? [[1, 0], [0, 1], [-1, 0], [0, -1]].map((d) => nearest(cell, d)).find(Boolean) : null;
   if (cell.isNode()) designer.model.remove(cell.id);
-  designer.graph.removeCell(cell);
+  graph.removeCell(cell);
   designer.errors = designer.errors.filter((e) => e.activity_id !== cell.id);
+  designer.undo.push(removed);
   select(null);
   markDirty();
+  if (neighbour) focusNode(neighbour);
+  const what = removed.activity ? `activity ${removed.activity.name || removed.activity.id}` : 'the connection';
+  const undo = el('button', { type: 'button', class: 'link', 'data-action': 'undo' }, 'Undo');
+  undo.addEventListener('click', undoRemove);
+  $('designer-status').replaceChildren(`Removed ${what}. `, undo, el('span', { class: 'muted', text: ' (Ctrl+Z)' }));
+  $('designer-status').dataset.kind = 'info';
+}
+
+function undoRemove() {
+  const removed = designer.undo.pop();
+  if (!removed) return;
+  const graph = designer.graph;
+  let node = null;
+  if (removed.activity) {
+    designer.model.activities.set(removed.activity.id, removed.activity);
+    node = graph.addNode(nodeConfig(removed.activity, removed.position));
+  }
+  for (const e of removed.edges) {
+    const source = graph.getCellById(e.source);
+    if (!source || !graph.getCellById(e.target)) continue;
+    if (!source.hasPort(e.port)) source.addPort({ id: e.port, group: 'out', attrs: { text: { text: e.port } } });
+    const edge = graph.addEdge(edgeConfig({ source: { cell: e.source, port: e.port }, target: { cell: e.target, port: 'In' } }));
+    if (e.json) edgeJson.set(edge.id, e.json);
+  }
+  markDirty();
+  status(`Restored ${removed.activity ? `activity ${removed.activity.name || removed.activity.id}` : 'the connection'}.`);
+  if (node) {
+    select(node);
+    graph.findViewByCell(node)?.container?.focus();
+  } else {
+    styleAll();
+  }
 }
 
 // ---- loading the definition onto the canvas ----
@@ -202,7 +262,7 @@ function draw(definition) {
   const connections = (definition.root.connections ?? []).filter((c) => c && typeof c === 'object');
   const links = connections.map((c) => ({ source: c.source?.activity, target: c.target?.activity }));
   const missing = activities.some((a) => !designer.model.position(a));
-  const layout = missing ? layeredLayout(activities.map((a) => a.id), links) : null;
+  const layout = missing ? layeredLayout(activities.map((a) => a.id), links, { ...LAYOUT, fit: canvasSize() }) : null;
   for (const activity of activities) {
     graph.addNode(nodeConfig(activity, layout ? layout.get(activity.id) : designer.model.position(activity)));
   }
@@ -216,12 +276,8 @@ function draw(definition) {
     const edge = graph.addEdge(edgeConfig({ source: { cell: source, port }, target: { cell: target, port: 'In' } }));
     edgeJson.set(edge.id, connection);
   }
-  if (activities.length > 0) {
-    // Fit when that keeps the labels readable; a long pipeline starts at its left end instead (pan to see the rest).
-    graph.zoomToFit({ padding: 40, maxScale: 1, minScale: 0.65 });
-    if (graph.zoom() <= 0.66) graph.positionContent('left', { padding: 30 });
-  }
   select(null);
+  fit();
 }
 
 const edgeJson = new Map(); // x6 edge id -> the loaded connection object (its unknown keys survive saving)
@@ -407,20 +463,62 @@ function addAtCenter(type) {
   status(`Added ${nodeLabel(activity)}.`);
 }
 
-// Canvas nodes are in the tab order: Tab reaches each, Enter or Space selects it (its properties open in the panel) and
-// Delete then removes it, as with the mouse.
+// Canvas nodes are in the tab order: Tab reaches each; arrows move to the nearest node in that direction (selecting it);
+// Enter or Space opens its properties in the panel, focused on its first field (Escape there comes back to the node);
+// Delete removes it (undoable).
 function focusable(node) {
   const view = designer.graph.findViewByCell(node);
   const element = view?.container;
-  if (!element || element.hasAttribute('tabindex')) return;
+  if (!element) return;
+  element.setAttribute('aria-label', `Activity ${String(node.getAttrByPath('label/text') ?? node.id).replace('\n', ', ')}`);
+  if (element.hasAttribute('tabindex')) return;
   element.setAttribute('tabindex', '0');
   element.setAttribute('role', 'button');
-  element.setAttribute('aria-label', `Activity ${node.getAttrByPath('label/text') ?? node.id}`);
+  element.addEventListener('focus', () => { if (designer.selected !== node) select(node); });
   element.addEventListener('keydown', (event) => {
-    if (event.key !== 'Enter' && event.key !== ' ') return;
-    event.preventDefault();
-    select(node);
+    const direction = { ArrowRight: [1, 0], ArrowLeft: [-1, 0], ArrowDown: [0, 1], ArrowUp: [0, -1] }[event.key];
+    if (direction) {
+      event.preventDefault();
+      const next = nearest(node, direction);
+      if (next) focusNode(next);
+    } else if (event.key === 'Enter' || event.key === ' ') {
+      event.preventDefault();
+      select(node);
+      $('designer-panel').querySelector('input:not([readonly]), select, textarea')?.focus();
+    } else if (event.key === 'Delete' || event.key === 'Backspace') {
+      event.preventDefault();
+      event.stopPropagation();
+      select(node);
+      removeSelection();
+    }
   });
+}
+
+function focusNode(node) {
+  const element = designer.graph.findViewByCell(node)?.container;
+  if (!element) return;
+  const area = designer.graph.getGraphArea();
+  if (!area.containsRect(node.getBBox())) designer.graph.centerCell(node);
+  element.focus();
+  select(node);
+}
+
+// The node nearest to `from` in a direction ([dx, dy]): among the nodes whose centre lies in that direction (within 45°
+// of it), the closest, counting sideways distance twice.
+function nearest(from, [dx, dy]) {
+  const a = from.getBBox().getCenter();
+  let best = null;
+  let bestScore = Infinity;
+  for (const other of designer.graph.getNodes()) {
+    if (other === from) continue;
+    const b = other.getBBox().getCenter();
+    const along = (b.x - a.x) * dx + (b.y - a.y) * dy;
+    const across = Math.abs((b.x - a.x) * dy - (b.y - a.y) * dx);
+    if (along <= 0 || across > along) continue;
+    const score = along + 2 * across;
+    if (score < bestScore) { bestScore = score; best = other; }
+  }
+  return best;
 }
 
 function dropNode(dragging) {
@@ -441,7 +539,7 @@ function createGraph() {
     background: { color: '#fbfcfe' },
     grid: { visible: true, size: 10, type: 'dot' },
     panning: { enabled: true, eventTypes: ['leftMouseDown'] },
-    mousewheel: { enabled: true, modifiers: ['ctrl', 'meta'], minScale: 0.3, maxScale: 2 },
+    mousewheel: { enabled: true, modifiers: ['ctrl', 'meta'], minScale: MIN_ZOOM, maxScale: 2 },
     connecting: {
       allowBlank: false,
       allowLoop: false,
@@ -482,10 +580,21 @@ function bindKeys() {
       return;
     }
     const target = event.target;
-    const editing = target instanceof HTMLElement && (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName));
-    if ((event.key === 'Delete' || event.key === 'Backspace') && !editing && designer.selected) {
+    const editing = target instanceof Element && (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName));
+    if (event.key === 'Escape' && $('designer-panel').contains(target) && designer.selected?.isNode()) {
+      designer.graph.findViewByCell(designer.selected)?.container?.focus();
+      return;
+    }
+    if (editing || $('designer-run-dialog').open) return;
+    if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === 'z' && designer.undo.length > 0) {
+      event.preventDefault();
+      undoRemove();
+    } else if ((event.key === 'Delete' || event.key === 'Backspace') && designer.selected) {
       event.preventDefault();
       removeSelection();
+    } else if ((event.key === 'f' || event.key === 'F') && !event.ctrlKey && !event.metaKey && !event.altKey) {
+      event.preventDefault();
+      fit();
     }
   });
   window.addEventListener('beforeunload', (event) => { if (designer.dirty) event.preventDefault(); });
@@ -514,7 +623,6 @@ async function start() {
     designer.errorCount = stored.error_count;
     showCount();
     for (const node of designer.graph.getNodes()) focusable(node);
-    fit();
     $('designer-version').textContent = `v${stored.version}${stored.is_latest ? '' : ` (latest is v${Math.max(...stored.versions)})`}`;
     status(`Version ${stored.version} of ${stored.versions.length}` +
       (stored.error_count > 0 ? ` · saved as a draft with ${stored.error_count} error${stored.error_count === 1 ? '' : 's'}` : ''));
@@ -524,9 +632,9 @@ async function start() {
     $('designer-export').addEventListener('click', exportJson);
     $('designer-layout').addEventListener('click', () => {
       const positions = layeredLayout(designer.graph.getNodes().map((n) => n.id),
-        designer.graph.getEdges().map((e) => ({ source: e.getSourceCellId(), target: e.getTargetCellId() })));
+        designer.graph.getEdges().map((e) => ({ source: e.getSourceCellId(), target: e.getTargetCellId() })), { ...LAYOUT, fit: canvasSize() });
       for (const node of designer.graph.getNodes()) node.setPosition(positions.get(node.id));
-      designer.graph.centerContent();
+      fit();
       markDirty();
     });
     $('designer-import-file').addEventListener('change', (event) => {

@@ -13,15 +13,17 @@ namespace Alignment.Workflows.Activities;
 /// <param name="ArtifactKind">For artifacts: the kind (dataset, model ...).</param>
 /// <param name="Choices">The allowed values of a text input, when fixed.</param>
 /// <param name="AffectsCache">False for operational inputs left out of the cache key.</param>
+/// <param name="Accepts">For artifacts: the output artifact types it takes (<see cref="OutputView.ArtifactType"/>).</param>
 public sealed record InputView(string Name, string Type, string TypeName, bool Required, JsonNode? Default, string Description,
-    string? ArtifactKind, IReadOnlyList<string>? Choices, bool AffectsCache);
+    string? ArtifactKind, IReadOnlyList<string>? Choices, bool AffectsCache, IReadOnlyList<string>? Accepts);
 
 /// <summary>An output as published to tools.</summary>
 /// <param name="Name">The name used in <c>Output:activityId.name</c>.</param>
 /// <param name="Type">artifact, number, string or boolean.</param>
 /// <param name="ArtifactKind">For artifacts: the kind.</param>
 /// <param name="Description">What it holds.</param>
-public sealed record OutputView(string Name, string Type, string? ArtifactKind, string Description);
+/// <param name="ArtifactType">For artifacts: the type inputs match on (the kind, or <c>tokenizer</c> for a model folder without weights).</param>
+public sealed record OutputView(string Name, string Type, string? ArtifactKind, string Description, string? ArtifactType);
 
 /// <summary>An activity type as published to tools: its descriptor in plain, serializable terms.</summary>
 /// <param name="Type">The type name (<c>Alignment.Sft</c>).</param>
@@ -49,7 +51,7 @@ public static class ActivityCatalog
     public static ActivityView Describe(ActivityDescriptor d) => new(
         d.Type, d.Version, d.Category, d.DisplayName, d.Description,
         d.Inputs.Select(i => new InputView(i.Name, i.Type.ToString().ToLowerInvariant(), i.TypeName, i.Required, i.Default?.DeepClone(),
-            i.Description, i.ArtifactKind?.ToCode(), i.Choices, i.AffectsCache)).ToList(),
-        d.Outputs.Select(o => new OutputView(o.Name, o.Type.ToString().ToLowerInvariant(), o.ArtifactKind?.ToCode(), o.Description)).ToList(),
+            i.Description, i.ArtifactKind?.ToCode(), i.Choices, i.AffectsCache, i.ArtifactKind is null ? null : i.AcceptedArtifactTypes)).ToList(),
+        d.Outputs.Select(o => new OutputView(o.Name, o.Type.ToString().ToLowerInvariant(), o.ArtifactKind?.ToCode(), o.Description, o.ArtifactType)).ToList(),
         d.OutPorts);
 }

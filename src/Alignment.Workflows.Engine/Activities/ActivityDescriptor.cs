@@ -65,6 +65,29 @@ public sealed record InputDescriptor(
     public string? RangeProblem(object? value) =>
         Minimum is { } min && value is long l && l < min ? $"must be at least {min}, got {l}" : null;
 
+    /// <summary>
+    /// For a model input: it also takes a tokenizer alone (a model-kind folder with tokenizer files and no weights, see
+    /// <see cref="OutputDescriptor.TokenizerOnly"/>), as CreateModel's <c>tokenizer</c> does. Other model inputs need weights.
+    /// </summary>
+    public bool TakesTokenizer { get; init; }
+
+    /// <summary>The artifact types (<see cref="OutputDescriptor.ArtifactType"/>) it accepts; empty for other inputs.</summary>
+    public IReadOnlyList<string> AcceptedArtifactTypes => ArtifactKind is not { } kind ? []
+        : TakesTokenizer ? [kind.ToCode(), OutputDescriptor.Tokenizer] : [kind.ToCode()];
+
+    /// <summary>Whether an output can feed this input: same value type, and for artifacts an accepted artifact type.</summary>
+    public bool Accepts(OutputDescriptor output) => Type switch
+    {
+        InputType.Artifact => output.ArtifactType is { } type && AcceptedArtifactTypes.Contains(type),
+        InputType.String or InputType.File => output.Type != OutputType.Artifact,
+        InputType.Integer or InputType.Number => output.Type == OutputType.Number,
+        InputType.Boolean => output.Type == OutputType.Boolean,
+        _ => false,
+    };
+
+    /// <summary>What it takes, in words: <c>a model artifact</c>, <c>Integer</c>.</summary>
+    public string Describe() => Type == InputType.Artifact ? $"a {string.Join(" or ", AcceptedArtifactTypes)} artifact" : Type.ToString();
+
     /// <summary>The Elsa <c>typeName</c> written for this input.</summary>
     public string TypeName => Type switch
     {
@@ -83,7 +106,23 @@ public sealed record InputDescriptor(
 /// <param name="Description">What it holds.</param>
 /// <param name="ArtifactKind">For artifacts: the kind.</param>
 /// <param name="Optional">Whether a run may leave it unset (e.g. a trainer's <c>adapter</c> output, set only with LoRA).</param>
-public sealed record OutputDescriptor(string Name, OutputType Type, string Description, ArtifactKind? ArtifactKind = null, bool Optional = false);
+public sealed record OutputDescriptor(string Name, OutputType Type, string Description, ArtifactKind? ArtifactKind = null, bool Optional = false)
+{
+    /// <summary>The artifact type of a tokenizer alone.</summary>
+    public const string Tokenizer = "tokenizer";
+
+    /// <summary>
+    /// For a model artifact: it holds a tokenizer and no weights (TrainTokenizer's output). It is stored as a model folder
+    /// but only inputs that take a tokenizer (<see cref="InputDescriptor.TakesTokenizer"/>) accept it.
+    /// </summary>
+    public bool TokenizerOnly { get; init; }
+
+    /// <summary>The type that decides which inputs it can feed: the artifact kind's code, or <c>tokenizer</c>; null for plain values.</summary>
+    public string? ArtifactType => ArtifactKind is not { } kind ? null : TokenizerOnly ? Tokenizer : kind.ToCode();
+
+    /// <summary>What it is, in words: <c>a tokenizer artifact</c>, <c>a Number</c>.</summary>
+    public string Describe() => ArtifactType is { } type ? $"a {type} artifact" : $"a {Type}";
+}
 
 /// <summary>
 /// What an activity type declares about itself: the metadata that drives validation, the cache key, the CLI's

@@ -163,21 +163,9 @@ internal sealed class ReferenceChecker(
             return;
         }
         if (inFormula) return;
-        bool fits = input.Type switch
-        {
-            InputType.Artifact => output.Type == OutputType.Artifact && output.ArtifactKind == input.ArtifactKind,
-            InputType.String or InputType.File => output.Type != OutputType.Artifact,
-            InputType.Integer or InputType.Number => output.Type == OutputType.Number,
-            InputType.Boolean => output.Type == OutputType.Boolean,
-            _ => false,
-        };
-        if (!fits)
-            Add(ValidationCodes.WrongInputType,
-                $"{where} is declared {Describe(input)} but {reference} is {(output.Type == OutputType.Artifact ? $"a {output.ArtifactKind?.ToCode()} artifact" : $"a {output.Type}")}");
+        if (!input.Accepts(output))
+            Add(ValidationCodes.WrongInputType, $"{where} takes {input.Describe()} but {reference} is {output.Describe()}");
     }
-
-    private static string Describe(InputDescriptor input) =>
-        input.Type == InputType.Artifact ? $"a {input.ArtifactKind?.ToCode()} artifact" : input.Type.ToString();
 
     private static string List(IEnumerable<string> names)
     {

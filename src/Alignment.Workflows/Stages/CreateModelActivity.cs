@@ -25,7 +25,7 @@ public sealed class CreateModelActivity : IStageActivity
         "A new Llama-architecture model with seeded random weights for a tokenizer (from TrainTokenizer or any model folder), as a Hugging Face folder.",
         [
             new InputDescriptor("tokenizer", InputType.Artifact, "A folder with tokenizer.json and tokenizer_config.json (TrainTokenizer's output, or a model).",
-                Required: true, ArtifactKind: ArtifactKind.Model),
+                Required: true, ArtifactKind: ArtifactKind.Model) { TakesTokenizer = true },
             new InputDescriptor("hiddenSize", InputType.Integer, "Width of the residual stream (hidden_size).", Default: 128, Minimum: 1),
             new InputDescriptor("layers", InputType.Integer, "Decoder layers (num_hidden_layers).", Default: 4, Minimum: 1),
             new InputDescriptor("heads", InputType.Integer, "Attention heads (num_attention_heads); must divide hiddenSize.", Default: 4, Minimum: 1),

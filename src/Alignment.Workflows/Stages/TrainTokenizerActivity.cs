@@ -40,7 +40,7 @@ public sealed class TrainTokenizerActivity : IStageActivity
             new InputDescriptor("template", InputType.String, "Chat template whose special tokens and Jinja source are written.", Default: "chatml", Choices: ["chatml"]),
         ],
         [
-            new OutputDescriptor("tokenizer", OutputType.Artifact, "Tokenizer folder (tokenizer.json, tokenizer_config.json; no weights).", ArtifactKind.Model),
+            new OutputDescriptor("tokenizer", OutputType.Artifact, "Tokenizer folder (tokenizer.json, tokenizer_config.json; no weights).", ArtifactKind.Model) { TokenizerOnly = true },
             new OutputDescriptor("vocabSize", OutputType.Number, "Size of the vocabulary learned (special tokens included)."),
         ]);
 

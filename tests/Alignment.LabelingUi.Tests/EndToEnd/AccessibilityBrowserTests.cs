@@ -52,6 +52,13 @@ public class AccessibilityBrowserTests(ITestOutputHelper output)
                      $"/runs/{run.InstanceId}", $"/runs/artifacts/{artifact}", "/not-found",
                  })
             await Check(page, session.Url + path, axe, found);
+        // The designer once more with an activity selected by keyboard: its property form (one field per input) open.
+        await page.GotoAsync($"{session.Url}/workflows/demo-rlhf/design");
+        await page.Locator("[data-designer][data-ready=true]").WaitForAsync();
+        await page.Locator("[data-cell-id=\"dpo\"]").FocusAsync();
+        await page.Keyboard.PressAsync("Enter");
+        await page.Locator("#designer-panel [data-input]").First.WaitForAsync();
+        await Axe(page, "/workflows/demo-rlhf/design with dpo selected", axe, found);
         foreach (var line in found)
             output.WriteLine(line);
         Assert.True(found.Count == 0, string.Join("\n", found));
@@ -64,6 +71,11 @@ public class AccessibilityBrowserTests(ITestOutputHelper output)
         await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
         if (url.Contains("/design", StringComparison.Ordinal))
             await page.Locator("[data-designer][data-ready=true]").WaitForAsync();
+        await Axe(page, new Uri(url).PathAndQuery, axe, found);
+    }
+
+    private static async Task Axe(IPage page, string where, string axe, List<string> found)
+    {
         await page.AddScriptTagAsync(new PageAddScriptTagOptions { Path = axe });
         var violations = await page.EvaluateAsync<JsonElement>(
             """
@@ -71,8 +83,7 @@ public class AccessibilityBrowserTests(ITestOutputHelper output)
               .violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
               .map(v => `${v.impact} ${v.id}: ${v.help} — ${v.nodes.length} element(s), e.g. ${v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | ')}`)
             """);
-        var path = new Uri(url).PathAndQuery;
         foreach (var v in violations.EnumerateArray())
-            found.Add($"{path}: {v.GetString()}");
+            found.Add($"{where}: {v.GetString()}");
     }
 }

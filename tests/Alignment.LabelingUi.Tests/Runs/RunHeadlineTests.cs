@@ -1,0 +1,45 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using Alignment.Data.Model;
+using Alignment.LabelingUi.Tests.Infrastructure;
+using Alignment.Workflows.Artifacts;
+using Alignment.Workflows.Evaluation;
+using Alignment.Workflows.Execution;
+
+namespace Alignment.LabelingUi.Tests.Runs;
+
+// The run page leads with what the run achieved: each evaluation's win rate with its interval, wins/ties/losses and its
+// regressions, above the stages table, read from the report's report.json.
+public sealed class RunHeadlineTests
+{
+    [Fact]
+    public async Task The_run_page_opens_on_the_win_rate_its_interval_and_the_regressions_before_the_stages()
+    {
+        using var app = new LabelingFactory();
+        var engine = app.Service<WorkflowEngine>();
+        // Right sum on 6 prompts: baseline hits 5, policy 1 → a regression (its line is worked out in RegressionPagesTests).
+        var regression = MetricChange.Paired("right sum", "rule", Better.Higher, "rate", [0, 0, 0, 1, 0, 0], [1, 1, 1, 1, 1, 0]);
+        var temp = engine.Artifacts.NewTempPath();
+        Directory.CreateDirectory(temp);
+        File.WriteAllText(Path.Combine(temp, "report.json"), new JsonObject
+        {
+            ["win_rate"] = 0.8631, ["win_rate_low"] = 0.775, ["win_rate_high"] = 0.925, ["wins"] = 66, ["ties"] = 6, ["losses"] = 8, ["prompts"] = 80,
+            ["changes"] = new JsonArray(regression.ToJson()),
+        }.ToJsonString());
+        var report = engine.Artifacts.Ingest(temp, ArtifactKind.Report, new ArtifactProvenance(null, null, new(), []));
+        var id = RunFixtures.FinishedEvaluateStage(engine, report.Hash);
+        var admin = await app.SignedIn(app.Token("root", AnnotatorRole.Admin));
+
+        string html = WebUtility.HtmlDecode(await admin.GetStringAsync($"/runs/{id}"));
+        int headline = html.IndexOf("data-headline-report=\"evaluate\"", StringComparison.Ordinal);
+        Assert.True(headline >= 0, "the run page has no headline for the evaluate stage");
+        Assert.True(headline < html.IndexOf("data-stages-table", StringComparison.Ordinal), "the headline comes after the stages table");
+        string card = html[headline..html.IndexOf("</article>", headline, StringComparison.Ordinal)];
+        // 0.8631 → 86.3% (one decimal), interval 77.5% – 92.5%.
+        Assert.Contains(">86.3%<", card);
+        Assert.Contains("95% interval 77.5% – 92.5%", card);
+        Assert.Contains("66 wins · 6 ties · 8 losses", card);
+        Assert.Contains("REGRESSION right sum 83.3% → 16.7%", card);
+        Assert.Contains($"/runs/{id}/reports/{report.Hash}", card);
+    }
+}
