@@ -1,6 +1,6 @@
--- 0002: workflow instances, activity executions, bookmarks, artifacts with lineage, and the stage cache.
--- Owned by Alignment.Workflows (which reads and writes these tables); kept in this one migration list so the
--- database file has a single schema_version story. Ids of instances are short random hex text; artifact ids
+-- Workflows 0001 (version 2 of the single list databases kept before owned migrations): workflow instances, activity
+-- executions, bookmarks, artifacts with lineage, and the stage cache. Owned by Alignment.Workflows.Engine (which reads
+-- and writes these tables); Alignment.Data's migration runner records it as owner 'workflows'. Ids of instances are short random hex text; artifact ids
 -- are lowercase sha256 hex of their content (a folder's: of its manifest).
 
 CREATE TABLE workflow_instances (
