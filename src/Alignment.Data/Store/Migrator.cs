@@ -14,19 +14,40 @@ public sealed record Migration(int Version, string Name, string Sql);
 /// <summary>
 /// The versioned migrations of one owner: the project that reads and writes those tables (<see cref="Migrator.DataOwner"/>
 /// for the labeling store here, the workflow engine for its tables). Each owner numbers its own migrations 1, 2, 3, ...
+/// and writes each one in both dialects: SQLite (<c>Migrations/NNNN_name.sql</c>) and PostgreSQL
+/// (<c>Migrations/postgresql/NNNN_name.sql</c>, the same version, name, tables and columns).
 /// </summary>
 /// <param name="Owner">The owner's name as recorded in <c>schema_migrations.owner</c>.</param>
-/// <param name="Migrations">The migrations in version order.</param>
-public sealed partial record MigrationSet(string Owner, IReadOnlyList<Migration> Migrations)
+/// <param name="Migrations">The SQLite migrations in version order.</param>
+/// <param name="PostgreSql">The PostgreSQL migrations in version order (null: none).</param>
+public sealed partial record MigrationSet(string Owner, IReadOnlyList<Migration> Migrations, IReadOnlyList<Migration>? PostgreSql = null)
 {
+    /// <summary>The logical-name segment of the PostgreSQL dialect's resources.</summary>
+    private const string PostgreSqlFolder = "postgresql.";
+
     /// <summary>The newest version of this owner's schema that this build knows (0 when it has none).</summary>
     public int LatestVersion => Migrations.Count == 0 ? 0 : Migrations[^1].Version;
 
+    /// <summary>The PostgreSQL dialect of <see cref="Migrations"/> (empty when the owner has none).</summary>
+    public IReadOnlyList<Migration> PostgreSqlMigrations => PostgreSql ?? [];
+
     /// <summary>
-    /// The migrations embedded in <paramref name="assembly"/> under the logical names <c><paramref name="resourcePrefix"/>NNNN_name.sql</c>,
-    /// checked to be numbered 1, 2, 3, ... without gaps.
+    /// The migrations embedded in <paramref name="assembly"/> under the logical names <c><paramref name="resourcePrefix"/>NNNN_name.sql</c>
+    /// and <c><paramref name="resourcePrefix"/>postgresql.NNNN_name.sql</c>, checked to be numbered 1, 2, 3, ... without gaps and
+    /// (when the PostgreSQL dialect is there) to have the same versions and names in both dialects.
     /// </summary>
     public static MigrationSet Embedded(string owner, Assembly assembly, string resourcePrefix)
+    {
+        var sqlite = Load(owner, assembly, resourcePrefix);
+        var postgreSql = Load(owner, assembly, resourcePrefix + PostgreSqlFolder);
+        if (postgreSql.Count > 0 && !postgreSql.Select(m => (m.Version, m.Name)).SequenceEqual(sqlite.Select(m => (m.Version, m.Name))))
+            throw new InvalidOperationException(
+                $"The {owner} migrations differ between SQLite ({string.Join(", ", sqlite.Select(m => $"{m.Version:D4}_{m.Name}"))}) " +
+                $"and PostgreSQL ({string.Join(", ", postgreSql.Select(m => $"{m.Version:D4}_{m.Name}"))}).");
+        return new MigrationSet(owner, sqlite, postgreSql);
+    }
+
+    private static List<Migration> Load(string owner, Assembly assembly, string resourcePrefix)
     {
         var migrations = new List<Migration>();
         foreach (var resource in assembly.GetManifestResourceNames())
@@ -34,6 +55,8 @@ public sealed partial record MigrationSet(string Owner, IReadOnlyList<Migration>
             if (!resource.StartsWith(resourcePrefix, StringComparison.Ordinal) || !resource.EndsWith(".sql", StringComparison.Ordinal))
                 continue;
             var fileName = resource[resourcePrefix.Length..^".sql".Length];
+            if (fileName.StartsWith(PostgreSqlFolder, StringComparison.Ordinal))
+                continue;
             var match = FileNamePattern().Match(fileName);
             if (!match.Success)
                 throw new InvalidOperationException($"Migration resource '{resource}' is not named NNNN_name.sql.");
@@ -46,7 +69,7 @@ public sealed partial record MigrationSet(string Owner, IReadOnlyList<Migration>
                 throw new InvalidOperationException(
                     $"The {owner} migrations must be numbered 1, 2, 3, ... without gaps; found version {migrations[i].Version} at position {i + 1}.");
         }
-        return new MigrationSet(owner, migrations);
+        return migrations;
     }
 
     private static string ReadResource(Assembly assembly, string name)
