@@ -7,7 +7,7 @@ using Alignment.Workflows.Validation;
 
 namespace Alignment.Workflows.Tests;
 
-// Stored definitions (migration 0003): versions, the Elsa fields kept consistent, drafts, and `align workflows save/list`;
+// Stored definitions (the engine's migration 0002): versions, the Elsa fields kept consistent, drafts, and `align workflows save/list`;
 // the activity catalog the CLI prints.
 public class DefinitionStoreTests
 {

@@ -14,6 +14,7 @@ public sealed class AlignStore
     public const int BusyTimeoutMs = 10_000;
 
     private readonly string _connectionString;
+    private readonly HashSet<string> _migratedOwners = [];
 
     static AlignStore()
     {
@@ -41,7 +42,7 @@ public sealed class AlignStore
     /// <summary>The clock used for leases and timestamps (injectable for tests).</summary>
     public TimeProvider Clock { get; }
 
-    /// <summary>The schema version of the open database.</summary>
+    /// <summary>The schema version of the labeling store's tables (<see cref="Migrator.Data"/>) in the open database.</summary>
     public int SchemaVersion { get; private set; }
 
     /// <summary>
@@ -60,10 +61,31 @@ public sealed class AlignStore
         {
             using var connection = store.OpenConnection();
             connection.Execute("PRAGMA journal_mode = WAL");
-            Migrator.Migrate(connection, fullPath, store.Clock.GetUtcNow());
-            store.SchemaVersion = Migrator.CurrentVersion(connection);
+            Migrator.Migrate(connection, fullPath, store.Clock.GetUtcNow(), Migrator.Data);
+            store.SchemaVersion = Migrator.CurrentVersion(connection, Migrator.DataOwner);
+            store._migratedOwners.Add(Migrator.DataOwner);
             return store;
         });
+    }
+
+    /// <summary>
+    /// Applies <paramref name="set"/>'s pending migrations once per store object: the data layer of another owner (the
+    /// workflow engine) calls this before it touches its tables. Throws <see cref="SchemaTooNewException"/> when the
+    /// database holds a newer version of that owner's tables.
+    /// </summary>
+    public void EnsureSchema(MigrationSet set)
+    {
+        lock (_migratedOwners)
+        {
+            if (_migratedOwners.Contains(set.Owner))
+                return;
+            Guard(() =>
+            {
+                using var connection = OpenConnection();
+                return Migrator.Migrate(connection, DatabasePath, Clock.GetUtcNow(), set);
+            });
+            _migratedOwners.Add(set.Owner);
+        }
     }
 
     /// <summary>Runs <paramref name="work"/>, turning SQLite's file-level errors (not a database, damaged, read-only) into a <see cref="StoreFileException"/> naming the file.</summary>

@@ -7,13 +7,15 @@ using Microsoft.Data.Sqlite;
 namespace Alignment.Workflows.Definitions;
 
 /// <summary>
-/// Workflow definitions stored in <c>align.db</c> (table <c>workflow_definitions</c>, migration 0003), by definition id
+/// Workflow definitions stored in <c>align.db</c> (table <c>workflow_definitions</c>, this project's migration 0002), by definition id
 /// and version. Saving never overwrites: it adds version max + 1, marks it latest, and sets the document's Elsa fields
 /// to match (<c>version</c>, <c>id</c> = <c>definitionId-vN</c>, <c>isLatest</c>; the previous latest version's JSON gets
 /// <c>isLatest: false</c>). Every other key of the document is stored as given.
 /// </summary>
-public sealed partial class DefinitionRepository(AlignStore db)
+public sealed partial class DefinitionRepository(AlignStore store)
 {
+    private readonly AlignStore db = EngineMigrations.Ensure(store);
+
     private const string Columns =
         "definition_id, version, name, is_latest, error_count, source_dir, created_at, created_by";
 

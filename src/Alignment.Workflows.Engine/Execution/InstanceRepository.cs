@@ -6,7 +6,7 @@ using Microsoft.Data.Sqlite;
 
 namespace Alignment.Workflows.Execution;
 
-/// <summary>The SQL behind instances, executions, bookmarks and the stage cache (tables of migration 0002).</summary>
+/// <summary>The SQL behind instances, executions, bookmarks and the stage cache (tables of this project's migration 0001).</summary>
 public sealed class InstanceRepository(AlignStore db)
 {
     private const string InstanceColumns =

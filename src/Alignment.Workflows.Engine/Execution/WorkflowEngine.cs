@@ -24,14 +24,14 @@ public sealed record WorkflowEngineOptions
 
 /// <summary>
 /// The workflow engine's entry point: validates and starts definitions, resumes, cancels and reports instances.
-/// State lives in <c>&lt;home&gt;/align.db</c> (tables of migration 0002) and artifacts in <c>&lt;home&gt;/artifacts</c>.
+/// State lives in <c>&lt;home&gt;/align.db</c> (tables of the engine's migration 0001) and artifacts in <c>&lt;home&gt;/artifacts</c>.
 /// </summary>
 public sealed class WorkflowEngine
 {
     public WorkflowEngine(string home, ActivityRegistry registry, WorkflowEngineOptions? options = null, TimeProvider? clock = null)
     {
         Home = AlignHome.Resolve(home);
-        Db = AlignStore.OpenHome(Home, clock);
+        Db = EngineMigrations.Ensure(AlignStore.OpenHome(Home, clock));
         Artifacts = new ArtifactStore(Db, Home);
         Repository = new InstanceRepository(Db);
         Registry = registry;

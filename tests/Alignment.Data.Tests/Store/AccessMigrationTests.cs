@@ -8,7 +8,7 @@ using Microsoft.Data.Sqlite;
 
 namespace Alignment.Data.Tests.Store;
 
-// Migration 0004 on a store made before membership: every existing account labels every existing project as before,
+// Data migration 0002 (access) on a store made before membership: every existing account labels every existing project as before,
 // new projects start empty, and each account gets its own security stamp.
 public sealed class AccessMigrationTests : IDisposable
 {
@@ -28,7 +28,7 @@ public sealed class AccessMigrationTests : IDisposable
         using (var connection = new SqliteConnection($"Data Source={path}"))
         {
             connection.Open();
-            Migrator.Migrate(connection, path, now, Migrator.Embedded.Where(m => m.Version <= 3).ToList());
+            Migrator.Migrate(connection, path, now, Migrator.Data with { Migrations = Migrator.Data.Migrations.Where(m => m.Version <= 1).ToList() });
             connection.Execute("INSERT INTO projects (name, created_at) VALUES ('old-1', '2026-11-01T08:00:00.000Z'), ('old-2', '2026-11-01T08:00:00.000Z')");
             connection.Execute("""
                 INSERT INTO annotators (name, role, token_hash, created_at) VALUES
@@ -42,7 +42,7 @@ public sealed class AccessMigrationTests : IDisposable
 
         var store = AlignStore.Open(path);
 
-        Assert.True(store.SchemaVersion >= 4);
+        Assert.True(store.SchemaVersion >= 2);
         Assert.Equal(4, store.Read(c => c.ExecuteScalar<long>("SELECT COUNT(1) FROM project_members")));
         var stamps = store.Read(c => c.Query<string>("SELECT security_stamp FROM annotators").ToList());
         Assert.Equal(2, stamps.Distinct().Count());

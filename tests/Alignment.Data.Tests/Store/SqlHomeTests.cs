@@ -8,7 +8,7 @@ namespace Alignment.Data.Tests.Store;
 /// </summary>
 public sealed partial class SqlHomeTests
 {
-    /// <summary>The tables of the labeling store (migrations 0001 and 0004).</summary>
+    /// <summary>The tables of the labeling store (its migrations 0001 and 0002).</summary>
     private static readonly string[] LabelingTables =
         ["projects", "prompts", "responses", "comparisons", "annotators", "assignments", "judgments", "adjudications", "project_members"];
 

@@ -10,10 +10,13 @@ public class StoreTests
     public void Open_applies_every_embedded_migration_and_records_it()
     {
         using var db = new TestDb();
-        Assert.Equal(Migrator.LatestVersion, db.Store.SchemaVersion);
-        Assert.True(Migrator.LatestVersion >= 1);
-        var versions = db.Store.Read(c => c.Query<long>("SELECT version FROM schema_version ORDER BY version").ToList());
-        Assert.Equal(Enumerable.Range(1, Migrator.LatestVersion).Select(v => (long)v), versions);
+        Assert.Equal(Migrator.Data.LatestVersion, db.Store.SchemaVersion);
+        Assert.True(Migrator.Data.LatestVersion >= 2);
+        var versions = db.Store.Read(c => c.Query<long>("SELECT version FROM schema_migrations WHERE owner = 'data' ORDER BY version").ToList());
+        Assert.Equal(Enumerable.Range(1, Migrator.Data.LatestVersion).Select(v => (long)v), versions);
+        // Only the data owner's tables: the workflow engine migrates its own when it first uses the store.
+        Assert.Equal(0L, db.Store.Read(c => c.ExecuteScalar<long>("SELECT COUNT(1) FROM schema_migrations WHERE owner <> 'data'")));
+        Assert.Equal(0L, db.Store.Read(c => c.ExecuteScalar<long>("SELECT COUNT(1) FROM sqlite_master WHERE name = 'workflow_instances'")));
     }
 
     [Fact]
@@ -41,35 +44,66 @@ public class StoreTests
         using var db = new TestDb();
         var again = AlignStore.Open(db.Store.DatabasePath, db.Clock);
         Assert.Equal(db.Store.SchemaVersion, again.SchemaVersion);
-        Assert.Equal((long)Migrator.LatestVersion, db.Store.Read(c => c.ExecuteScalar<long>("SELECT COUNT(1) FROM schema_version")));
+        Assert.Equal((long)Migrator.Data.LatestVersion, db.Store.Read(c => c.ExecuteScalar<long>("SELECT COUNT(1) FROM schema_migrations")));
     }
 
     [Fact]
     public void A_database_newer_than_the_code_is_refused_with_both_versions_named()
     {
         using var db = new TestDb();
-        var newer = Migrator.LatestVersion + 3;
-        db.Store.Write((c, t) => c.Execute("INSERT INTO schema_version (version, name, applied_at) VALUES (@newer, 'future', 'x')", new { newer }, t));
+        var newer = Migrator.Data.LatestVersion + 3;
+        db.Store.Write((c, t) => c.Execute("INSERT INTO schema_migrations (owner, version, name, applied_at) VALUES ('data', @newer, 'future', 'x')", new { newer }, t));
         var error = Assert.Throws<SchemaTooNewException>(() => AlignStore.Open(db.Store.DatabasePath, db.Clock));
         Assert.Equal(newer, error.FileVersion);
-        Assert.Equal(Migrator.LatestVersion, error.KnownVersion);
-        Assert.Contains($"schema version {newer}", error.Message);
-        Assert.Contains($"up to {Migrator.LatestVersion}", error.Message);
+        Assert.Equal(Migrator.Data.LatestVersion, error.KnownVersion);
+        Assert.Equal("data", error.Owner);
+        Assert.Contains($"schema version {newer} of its data tables", error.Message);
+        Assert.Contains($"up to {Migrator.Data.LatestVersion}", error.Message);
+    }
+
+    [Fact]
+    public void Another_owners_newer_tables_do_not_stop_the_data_owner_but_are_refused_to_that_owner()
+    {
+        using var db = new TestDb();
+        var notes = new MigrationSet("notes", [new Migration(1, "notes", "CREATE TABLE notes (id INTEGER PRIMARY KEY);")]);
+        db.Store.Write((c, t) => c.Execute("INSERT INTO schema_migrations (owner, version, name, applied_at) VALUES ('notes', 7, 'future', 'x')", transaction: t));
+
+        var again = AlignStore.Open(db.Store.DatabasePath, db.Clock);
+        var error = Assert.Throws<SchemaTooNewException>(() => again.EnsureSchema(notes));
+        Assert.Equal(("notes", 7, 1), (error.Owner, error.FileVersion, error.KnownVersion));
+        Assert.Equal(0L, again.Read(c => c.ExecuteScalar<long>("SELECT COUNT(1) FROM sqlite_master WHERE name = 'notes'")));
+    }
+
+    [Fact]
+    public void Ensure_schema_applies_an_owners_migrations_once_beside_the_data_owner()
+    {
+        using var db = new TestDb();
+        var notes = new MigrationSet("notes", [
+            new Migration(1, "notes", "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL);"),
+            new Migration(2, "tags", "CREATE TABLE tags (id INTEGER PRIMARY KEY);")]);
+        db.Store.EnsureSchema(notes);
+        db.Store.EnsureSchema(notes);
+        AlignStore.Open(db.Store.DatabasePath, db.Clock).EnsureSchema(notes);
+
+        var rows = db.Store.Read(c => c.Query<(string Owner, long Version)>("SELECT owner, version FROM schema_migrations ORDER BY owner, version").ToList());
+        Assert.Equal([("data", 1L), ("data", 2L), ("notes", 1L), ("notes", 2L)], rows);
+        Assert.Equal(2L, db.Store.Read(c => c.ExecuteScalar<long>("SELECT COUNT(1) FROM sqlite_master WHERE name IN ('notes', 'tags')")));
     }
 
     [Fact]
     public void Pending_migrations_apply_in_order_and_a_failing_one_leaves_the_file_unchanged()
     {
         using var db = new TestDb();
-        var good = new Migration(Migrator.LatestVersion + 1, "add_notes", "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL);");
-        var bad = new Migration(Migrator.LatestVersion + 2, "broken", "CREATE TABLE other (id INTEGER PRIMARY KEY); THIS IS NOT SQL;");
+        var good = new Migration(Migrator.Data.LatestVersion + 1, "add_notes", "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL);");
+        var bad = new Migration(Migrator.Data.LatestVersion + 2, "broken", "CREATE TABLE other (id INTEGER PRIMARY KEY); THIS IS NOT SQL;");
         using var connection = db.Store.OpenConnection();
 
-        Assert.ThrowsAny<SqliteException>(() => Migrator.Migrate(connection, db.Store.DatabasePath, db.Clock.GetUtcNow(), [.. Migrator.Embedded, good, bad]));
-        Assert.Equal(Migrator.LatestVersion, Migrator.CurrentVersion(connection));
+        Assert.ThrowsAny<SqliteException>(() => Migrator.Migrate(connection, db.Store.DatabasePath, db.Clock.GetUtcNow(),
+            Migrator.Data with { Migrations = [.. Migrator.Data.Migrations, good, bad] }));
+        Assert.Equal(Migrator.Data.LatestVersion, Migrator.CurrentVersion(connection));
         Assert.Equal(0L, connection.ExecuteScalar<long>("SELECT COUNT(1) FROM sqlite_master WHERE name IN ('notes', 'other')"));
 
-        var applied = Migrator.Migrate(connection, db.Store.DatabasePath, db.Clock.GetUtcNow(), [.. Migrator.Embedded, good]);
+        var applied = Migrator.Migrate(connection, db.Store.DatabasePath, db.Clock.GetUtcNow(), Migrator.Data with { Migrations = [.. Migrator.Data.Migrations, good] });
         Assert.Equal([good.Version], applied);
         Assert.Equal(good.Version, Migrator.CurrentVersion(connection));
     }

@@ -1,4 +1,4 @@
--- 0004: access control of the labeling store.
+-- Data 0002 (version 4 of the single list databases kept before owned migrations): access control of the labeling store.
 -- * annotators.security_stamp: random text, replaced when the account's token is rotated, when it is disabled or
 --   enabled, and when it signs out. Sign-in cookies carry the stamp they were issued with and stop working once it
 --   differs. Existing accounts get a fresh random stamp (cookies issued before this migration carry none, so their

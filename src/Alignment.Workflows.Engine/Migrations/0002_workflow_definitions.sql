@@ -1,5 +1,5 @@
--- 0003: stored workflow definitions, edited in the designer (/workflows) or saved with `align workflows save FILE`.
--- Owned by Alignment.Workflows (Definitions/DefinitionRepository.cs). Every save is a new row: version = max + 1 for
+-- Workflows 0002 (version 3 of the single list): stored workflow definitions, edited in the designer (/workflows) or saved with `align workflows save FILE`.
+-- Owned by Alignment.Workflows.Engine (Definitions/DefinitionRepository.cs). Every save is a new row: version = max + 1 for
 -- its definition id, older versions stay readable. Exactly one row per definition id has is_latest = 1, and the JSON
 -- of each row carries the same "version", "id" ("<definitionId>-v<version>") and "isLatest" as its columns.
 

@@ -1,0 +1,91 @@
+using Alignment.Data.Store;
+using Dapper;
+using Npgsql;
+
+namespace Alignment.Data.Tests.Store;
+
+// The data owner's migrations in the PostgreSQL dialect, on a real server: applied and recorded like SQLite's, the same
+// tables, columns and named indexes as the SQLite file, a newer schema refused, a failing migration leaving nothing.
+public sealed class PostgreSqlMigrationTests
+{
+    private static readonly DateTimeOffset Now = new(2026, 12, 1, 9, 0, 0, TimeSpan.Zero);
+
+    [PostgresFact]
+    public void Every_data_migration_applies_and_is_recorded_and_a_second_run_applies_none()
+    {
+        using var db = new PostgresTestDatabase();
+        using var connection = db.Open();
+        Assert.Equal(0, PostgreSqlMigrator.CurrentVersion(connection, Migrator.DataOwner));
+
+        var applied = PostgreSqlMigrator.Migrate(connection, db.Name, Now, Migrator.Data);
+
+        Assert.Equal(Enumerable.Range(1, Migrator.Data.LatestVersion), applied);
+        Assert.Equal(Migrator.Data.LatestVersion, PostgreSqlMigrator.CurrentVersion(connection, Migrator.DataOwner));
+        Assert.Equal(["initial", "access"], connection.Query<string>("SELECT name FROM schema_migrations WHERE owner = 'data' ORDER BY version"));
+        Assert.Empty(PostgreSqlMigrator.Migrate(connection, db.Name, Now, Migrator.Data));
+    }
+
+    [PostgresFact]
+    public void The_postgresql_dialect_makes_the_same_tables_columns_and_indexes_as_the_sqlite_file()
+    {
+        using var sqlite = new TestDb();
+        var expectedColumns = sqlite.Store.Read(c => c.Query<(string, string)>(
+            """
+            SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p
+            WHERE m.type = 'table' AND m.name <> 'schema_version' ORDER BY m.name, p.name
+            """).ToList());
+        var expectedIndexes = sqlite.Store.Read(c => c.Query<string>(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND (name LIKE 'ix_%' OR name LIKE 'ux_%') ORDER BY name").ToList());
+        using var db = new PostgresTestDatabase();
+        using var connection = db.Open();
+
+        PostgreSqlMigrator.Migrate(connection, db.Name, Now, Migrator.Data);
+
+        var columns = connection.Query<(string, string)>(
+            "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'public' ORDER BY table_name COLLATE \"C\", column_name COLLATE \"C\"").ToList();
+        var indexes = connection.Query<string>(
+            "SELECT indexname FROM pg_indexes WHERE schemaname = 'public' AND (indexname LIKE 'ix\\_%' OR indexname LIKE 'ux\\_%') ORDER BY indexname COLLATE \"C\"").ToList();
+        Assert.Equal(expectedColumns, columns);
+        Assert.Equal(expectedIndexes, indexes);
+        Assert.True(columns.Count > 60);
+    }
+
+    [PostgresFact]
+    public void A_database_newer_than_the_code_is_refused_naming_the_owner_and_both_versions()
+    {
+        using var db = new PostgresTestDatabase();
+        using var connection = db.Open();
+        PostgreSqlMigrator.Migrate(connection, db.Name, Now, Migrator.Data);
+        var newer = Migrator.Data.LatestVersion + 3;
+        connection.Execute("INSERT INTO schema_migrations (owner, version, name, applied_at) VALUES ('data', @newer, 'future', 'x')", new { newer = (long)newer });
+
+        var error = Assert.Throws<SchemaTooNewException>(() => PostgreSqlMigrator.Migrate(connection, db.Name, Now, Migrator.Data));
+
+        Assert.Equal(("data", newer, Migrator.Data.LatestVersion), (error.Owner, error.FileVersion, error.KnownVersion));
+        Assert.Contains(db.Name, error.Message);
+    }
+
+    [PostgresFact]
+    public void A_failing_migration_leaves_the_database_as_it_was()
+    {
+        using var db = new PostgresTestDatabase();
+        using var connection = db.Open();
+        var good = new Migration(1, "notes", "CREATE TABLE notes (id BIGINT PRIMARY KEY);");
+        var bad = new Migration(2, "broken", "CREATE TABLE other (id BIGINT PRIMARY KEY); THIS IS NOT SQL;");
+        var set = new MigrationSet("notes", [good, bad], [good, bad]);
+
+        Assert.Throws<PostgresException>(() => PostgreSqlMigrator.Migrate(connection, db.Name, Now, set));
+
+        Assert.Equal(0L, connection.ExecuteScalar<long>(
+            "SELECT COUNT(1) FROM information_schema.tables WHERE table_schema = 'public' AND table_name IN ('notes', 'other', 'schema_migrations')"));
+        Assert.Equal([1], PostgreSqlMigrator.Migrate(connection, db.Name, Now, set with { Migrations = [good], PostgreSql = [good] }));
+    }
+
+    [Fact]
+    public void Both_dialects_of_the_data_migrations_have_the_same_versions_and_names()
+    {
+        Assert.Equal(Migrator.Data.Migrations.Select(m => (m.Version, m.Name)), Migrator.Data.PostgreSqlMigrations.Select(m => (m.Version, m.Name)));
+        Assert.NotEqual(Migrator.Data.Migrations[0].Sql, Migrator.Data.PostgreSqlMigrations[0].Sql);
+        Assert.Contains("GENERATED BY DEFAULT AS IDENTITY", Migrator.Data.PostgreSqlMigrations[0].Sql);
+    }
+}
