@@ -65,14 +65,14 @@ public sealed class DataParallelTrainTests : IDisposable
         return result;
     }
 
-    private static void AssertSameRun(string single, string parallel, string[] metrics, double metricTolerance = Tolerance)
+    private static void AssertSameRun(string single, string parallel, string[] metrics, double metricTolerance = Tolerance, double weightTolerance = Tolerance)
     {
         var a = Weights(single);
         var b = Weights(parallel);
         Assert.Equal(a.Keys.Order(), b.Keys.Order());
         double worst = a.Max(kv => kv.Value.Zip(b[kv.Key], (x, y) => Math.Abs(x - y)).Max());
         Console.WriteLine($"{Path.GetFileName(parallel)}: largest weight difference {worst:G3}");
-        Assert.True(worst < Tolerance, $"largest weight difference {worst:G3}");
+        Assert.True(worst < weightTolerance, $"largest weight difference {worst:G3}");
         var ra = MetricsWriter.Read(Path.Combine(single, "metrics.jsonl"));
         var rb = MetricsWriter.Read(Path.Combine(parallel, "metrics.jsonl"));
         Assert.Equal(ra.Count, rb.Count);
@@ -212,6 +212,28 @@ public sealed class DataParallelTrainTests : IDisposable
         Assert.True(rewards.All(x => x > 0), "a batch's rewards did not vary: " + string.Join(" ", rewards));
         AssertSameRun(single, parallel, ["loss", "grad_norm", "reward", "reward_std", "frac_reward_zero_std", "completions/mean_length", "entropy",
                                          "clip_ratio/region_mean"], FloatTolerance);
+    }
+
+    [Fact]
+    public void Ppo_two_processes_with_batch_b_match_one_process_with_batch_2b()
+    {
+        // The advantages are whitened over every rank's tokens; two passes of two minibatches (one update each).
+        string config = RlConfig("ppo.json", new { });
+        var options = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(config))!.AsObject();
+        foreach (string grpoOnly in new[] { "num_generations", "max_completion_length", "num_iterations", "beta" }) options.Remove(grpoOnly);
+        options["max_new_tokens"] = 6;
+        options["ppo_epochs"] = 2;
+        File.WriteAllText(config, options.ToJsonString());
+        string single = Path.Combine(root, "ppo-1"), parallel = Path.Combine(root, "ppo-2");
+        var r1 = CliRunner.Run("train", "ppo", "--config", config, "--set", "batch_size=4", "--set", "mini_batch_size=2", "--output", single);
+        Assert.True(r1.ExitCode == 0, r1.Error + r1.Out);
+        var r2 = CliRunner.Run("train", "ppo", "--config", config, "--set", "batch_size=2", "--set", "mini_batch_size=1", "--nproc", "2", "--output", parallel);
+        Assert.True(r2.ExitCode == 0, r2.Error + r2.Out);
+        AssertTrained(single);
+        // One process whitens with float32 statistics, several with float64 sums over the ranks: the weights agree to
+        // float32 rounding carried through AdamW (2e-7 measured), so 1e-5 here; a wrong share would be off by ~1e-3.
+        AssertSameRun(single, parallel, ["loss", "grad_norm", "objective/scores", "objective/kl", "loss/value", "policy/clipfrac", "val/mean"],
+                      FloatTolerance, FloatTolerance);
     }
 
     [Fact]

@@ -29,7 +29,7 @@ public static class TrainStages
         new("kto", "KTO on unpaired {\"prompt\",\"completion\",\"label\"} rows.", typeof(KtoOptions),
             (o, dir, p) => Summary(KtoTrainer.Run((KtoOptions)o, dir, p))) { DataParallel = true },
         new("ppo", "PPO with a value head sharing the policy's trunk, on {\"prompt\"} rows scored by a reward model (reward_model) or reward functions (reward_funcs).", typeof(PpoOptions),
-            (o, dir, p) => Summary(PpoTrainer.Run((PpoOptions)o, dir, p, factory: RuleReward.Create))),
+            (o, dir, p) => Summary(PpoTrainer.Run((PpoOptions)o, dir, p, factory: RuleReward.Create))) { DataParallel = true },
         new("grpo", "GRPO on {\"prompt\"} rows: num_generations samples per prompt, group-normalized advantages, rewards from reward_funcs (rules:FILE, model:FOLDER; weighted).", typeof(GrpoOptions),
             (o, dir, p) => Summary(GrpoTrainer.Run((GrpoOptions)o, dir, p, factory: RuleReward.Create))) { DataParallel = true },
         new("rloo", "RLOO on {\"prompt\"} rows: num_generations samples per prompt, leave-one-out baseline, KL in the reward; rewards from reward_funcs as grpo.", typeof(RlooOptions),

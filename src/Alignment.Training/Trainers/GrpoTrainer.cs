@@ -136,7 +136,7 @@ public static class GrpoTrainer
                 var globalRow = Enumerable.Range(0, batch.Count).Select(k => (dp.Rank + dp.WorldSize * (k / g)) * g + k % g).ToArray();
                 double[] Whole(IEnumerable<double> local) => dp.Sum(local.Select((v, k) => (k, v)).Aggregate(new double[batchCompletions], (a, kv) => { a[globalRow[kv.k]] = kv.v; return a; }));
                 var outs = o.SamplingPerPrompt
-                    ? mine.SelectMany(i => SamplePrompt(policy, prompts[i], i, current, g, generation, o.Seed)).ToList()
+                    ? mine.SelectMany(i => PromptSampling.Sample(policy, prompts[i].Ids, i, current, g, generation, o.Seed)).ToList()
                     : CausalLMGenerator.Generate(policy, batch.Select(p => p.Ids.Select(x => (long)x).ToArray()).ToList(), generation, sampling);
                 var inputs = batch.Select((p, k) => new RewardInput(p.Text, decode(outs[k].Tokens), p.Ids, outs[k].Tokens.Select(t => (int)t).ToArray())).ToList();
                 var localScores = rewards.Score(inputs);
@@ -283,15 +283,6 @@ public static class GrpoTrainer
         }
         return new Batch(batch.InputIds, batch.AttentionMask, batch.Labels, mask, old, refLogprobs, keep, generation,
                          mask.sum().item<double>());
-    }
-
-    /// <summary>num_generations completions of one prompt from a generator seeded by (seed, step, prompt index).</summary>
-    private static IReadOnlyList<GeneratedSequence> SamplePrompt(LlamaForCausalLM policy, PromptRow prompt, int index, int step, int g,
-                                                                 GenerationOptions generation, ulong seed)
-    {
-        using var generator = new Generator(seed ^ 0x5EED ^ ((ulong)step * 0x9E3779B97F4A7C15UL) ^ ((ulong)(index + 1) * 0xBF58476D1CE4E5B9UL));
-        var ids = prompt.Ids.Select(x => (long)x).ToArray();
-        return CausalLMGenerator.Generate(policy, Enumerable.Repeat(ids, g).ToList(), generation, generator);
     }
 
     /// <summary>One optimizer update on this rank's <paramref name="rows"/> of a minibatch of <paramref name="minibatchRows"/>
