@@ -239,10 +239,15 @@ public abstract class CommonOptions
                            "Settings that change the training math must match the checkpoint's.")]
     public string? ResumeFrom { get; set; }
 
+    [Option("allow_world_size_change", "Resume a data-parallel checkpoint with another number of processes: the interrupted epoch " +
+                                       "finishes with the checkpoint's global batches, sharded over the new processes; later epochs use the new global batch.")]
+    public bool AllowWorldSizeChange { get; set; }
+
     /// <summary>Option keys that do not change what is computed: they may differ on resume.</summary>
     public static readonly IReadOnlySet<string> NonMathKeys = new HashSet<string>(StringComparer.Ordinal)
     {
         "eval_data", "logging_steps", "save_steps", "save_fraction", "save_total_limit", "eval_steps", "resume_from",
+        "allow_world_size_change",
     };
 
     /// <summary>Checks values that every stage needs; throws <see cref="ConfigException"/> naming the key.</summary>

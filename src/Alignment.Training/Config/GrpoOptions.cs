@@ -63,6 +63,10 @@ public class GrpoOptions : CommonOptions
     [Option("top_p", "Nucleus sampling threshold (1 = off).")]
     public double TopP { get; set; } = 1.0;
 
+    [Option("sampling_per_prompt", "Sample each prompt's completions with a generator seeded by (seed, step, prompt), one generation call per prompt: " +
+                                   "the samples then do not depend on the batch or the number of data-parallel processes (slower).")]
+    public bool SamplingPerPrompt { get; set; }
+
     /// <summary>The upper clip actually used.</summary>
     public double EffectiveEpsilonHigh => EpsilonHigh > 0 ? EpsilonHigh : Epsilon;
 

@@ -78,6 +78,10 @@ public sealed class PpoOptions : CommonOptions
     [Option("top_p", "Nucleus sampling threshold (1 = off).")]
     public double TopP { get; set; } = 1.0;
 
+    [Option("sampling_per_prompt", "Sample each prompt's completion with a generator seeded by (seed, step, prompt), one generation call per prompt: " +
+                                   "the samples then do not depend on the batch or the number of data-parallel processes (slower).")]
+    public bool SamplingPerPrompt { get; set; }
+
     [Option("missing_eos_penalty", "Subtracted from the score of a completion that ended without EOS (length explosion guard).")]
     public double MissingEosPenalty { get; set; } = 1.0;
 

@@ -18,6 +18,17 @@ public static class KtoLoss
         return z.MoveToOuterScope();
     }
 
+    /// <summary>z over a micro-batch whose rows are shared out between the ranks of a data-parallel run: every rank's sum
+    /// of log-ratios and its count (times <paramref name="weight"/>: 0 for a rank that holds none of the micro-batch)
+    /// summed by <paramref name="sumOverRanks"/>, then the mean clamped at 0 (a detached scalar of the log-probs' dtype).</summary>
+    public static Tensor KlEstimate(Tensor mismatchedPolicyLogps, Tensor mismatchedReferenceLogps, double weight, Func<double[], double[]> sumOverRanks)
+    {
+        double local;
+        using (no_grad()) local = (mismatchedPolicyLogps - mismatchedReferenceLogps).sum().to(float64).item<double>();
+        var totals = sumOverRanks([weight * local, weight * mismatchedPolicyLogps.size(0)]);
+        return scalar_tensor(Math.Max(0, totals[0] / totals[1]), mismatchedPolicyLogps.dtype, mismatchedPolicyLogps.device);
+    }
+
     /// <summary>Per-example losses. desirable is a bool tensor (B): true for label = true.</summary>
     public static Tensor Loss(Tensor logRatio, Tensor desirable, Tensor kl, double beta = 0.1,
                               double desirableWeight = 1.0, double undesirableWeight = 1.0)

@@ -69,6 +69,18 @@ public static class PpoMath
         return (w * mask).MoveToOuterScope();
     }
 
+    /// <summary><see cref="Whiten"/> over the masked entries of every rank of a data-parallel run: the count, sum and
+    /// squared deviations are summed by <paramref name="sumOverRanks"/> (in float64).</summary>
+    public static Tensor Whiten(Tensor x, Tensor mask, Func<double[], double[]> sumOverRanks)
+    {
+        using var scope = NewDisposeScope();
+        var n = sumOverRanks([mask.sum().to(float64).item<double>(), (x * mask).sum().to(float64).item<double>()]);
+        double mean = n[1] / n[0];
+        double ss = sumOverRanks([((x - mean) * mask).square().sum().to(float64).item<double>()])[0];
+        double variance = ss / Math.Max(1, n[0] - 1);
+        return ((x - mean) * (1 / Math.Sqrt(variance + 1e-8)) * mask).MoveToOuterScope();
+    }
+
     /// <summary>Mean and unbiased variance of the masked entries (scalars).</summary>
     public static (Tensor mean, Tensor variance) MaskedMeanVar(Tensor x, Tensor mask)
     {

@@ -45,6 +45,9 @@ public sealed class RunSession : IDisposable
     /// <summary>This process's rank and the collectives of a data-parallel run (one process: the identity).</summary>
     public DataParallel Parallel { get; }
 
+    /// <summary>Whether the stage's loop re-shards a checkpoint of another world size (allow_world_size_change).</summary>
+    public bool ReshardsOnResume { get; private init; }
+
     /// <summary>The checkpoint being resumed and its state, or null for a fresh run.</summary>
     public string? ResumeDir { get; private set; }
     public TrainerState? Resumed { get; private set; }
@@ -59,7 +62,8 @@ public sealed class RunSession : IDisposable
     /// <summary>Validates the options, checks the output folder and a requested resume, and opens metrics.jsonl.</summary>
     /// <param name="dataParallel">Whether the stage's loop runs data-parallel; a stage that does not is refused when
     /// torchrun's variables ask for more than one process.</param>
-    public static RunSession Open(string stage, CommonOptions options, string outputDir, bool dataParallel = false)
+    /// <param name="reshards">Whether the stage's loop can resume at another world size (allow_world_size_change).</param>
+    public static RunSession Open(string stage, CommonOptions options, string outputDir, bool dataParallel = false, bool reshards = false)
     {
         options.Validate();
         if (!File.Exists(options.Data)) throw new TrainingException($"data {options.Data}: file not found");
@@ -68,7 +72,7 @@ public sealed class RunSession : IDisposable
         var snapshot = OptionsSnapshot.Capture(options);
         var parallel = environment is null ? DataParallel.Single() : DataParallel.Join(environment);
         var session = new RunSession(stage, options, outputDir, snapshot, OptionsSnapshot.MathHash(snapshot, CommonOptions.NonMathKeys),
-                                     OptionsSnapshot.FileSha256(options.Data!), parallel);
+                                     OptionsSnapshot.FileSha256(options.Data!), parallel) { ReshardsOnResume = reshards };
         try
         {
             session.OpenOutput();
@@ -113,10 +117,12 @@ public sealed class RunSession : IDisposable
     {
         string where = $"cannot resume from {ResumeDir}";
         if (s.Stage != Stage) throw new TrainingException($"{where}: it is a '{s.Stage}' checkpoint, not '{Stage}'");
-        if (s.WorldSize != Parallel.WorldSize)
+        if (s.WorldSize != Parallel.WorldSize && !(Options.AllowWorldSizeChange && ReshardsOnResume))
             throw new TrainingException($"{where}: it was written by a run of {s.WorldSize} process(es) and this run has {Parallel.WorldSize}; the global " +
                                         $"batch (batch_size × gradient_accumulation_steps × processes) and the data order depend on it. Resume with --nproc {s.WorldSize} " +
-                                        "(across machines: the same WORLD_SIZE), or start a new run in a new output folder.");
+                                        "(across machines: the same WORLD_SIZE)" +
+                                        (ReshardsOnResume ? ", set allow_world_size_change to re-shard from the checkpoint's data position" : "") +
+                                        ", or start a new run in a new output folder.");
         var diffs = OptionsSnapshot.MathDifferences(s.Options, Snapshot, CommonOptions.NonMathKeys);
         if (diffs.Count > 0)
             throw new TrainingException($"{where}: these settings differ from the checkpoint's and change the training math:\n  " +
@@ -149,7 +155,8 @@ public sealed class RunSession : IDisposable
         {
             throw new TrainingException($"cannot resume from {ResumeDir}: {e.Message}");
         }
-        RngState.RestoreDefault(Resumed!.RankTorchRngStates is { } states ? states[Parallel.Rank] : Resumed.TorchRngState);
+        // At another world size (allow_world_size_change) rank r continues rank r mod N's generator.
+        RngState.RestoreDefault(Resumed!.RankTorchRngStates is { } states ? states[Parallel.Rank % states.Count] : Resumed.TorchRngState);
     }
 
     /// <summary>Writes a metrics record and keeps it for trainer_state.json.</summary>
@@ -162,16 +169,17 @@ public sealed class RunSession : IDisposable
     }
 
     /// <summary>The trainer state after <paramref name="step"/> steps, positioned at the next batch. Data parallel: a
-    /// collective (every rank's RNG state is gathered), so every rank calls it.</summary>
+    /// collective (every rank's RNG states, torch's and the sampling one, are gathered), so every rank calls it.</summary>
     public TrainerState State(int step, int maxSteps, int epoch, int batchInEpoch, string? samplingRng = null, Dictionary<string, double>? scalars = null)
     {
         string rng = RngState.CaptureDefault();
         var ranks = Parallel.Enabled ? Parallel.Gather(rng).ToList() : null;
-        return State(step, maxSteps, epoch, batchInEpoch, rng, ranks, samplingRng, scalars);
+        var samplingRanks = Parallel.Enabled && samplingRng is not null ? Parallel.Gather(samplingRng).ToList() : null;
+        return State(step, maxSteps, epoch, batchInEpoch, rng, ranks, samplingRng, samplingRanks, scalars);
     }
 
     private TrainerState State(int step, int maxSteps, int epoch, int batchInEpoch, string rng, List<string>? ranks, string? samplingRng,
-                               Dictionary<string, double>? scalars) => new()
+                               List<string>? samplingRanks, Dictionary<string, double>? scalars) => new()
     {
         Stage = Stage,
         GlobalStep = step,
@@ -184,6 +192,7 @@ public sealed class RunSession : IDisposable
         WorldSize = Parallel.WorldSize,
         RankTorchRngStates = ranks,
         SamplingRngState = samplingRng,
+        RankSamplingRngStates = samplingRanks,
         Scalars = scalars ?? new(),
         Options = Snapshot,
         OptionsSha256 = OptionsHash,

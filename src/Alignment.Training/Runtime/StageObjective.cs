@@ -49,6 +49,17 @@ public interface IStageObjective<T>
     /// training. Adds the stage's metrics (sums and weights) to <paramref name="metrics"/>.</summary>
     /// <param name="indices">The examples' indices in the data set (keys of precomputed reference log-probs).</param>
     Tensor Loss(IReadOnlyList<int> indices, IReadOnlyList<T> examples, double normalizer, MetricSums metrics, bool training);
+
+    /// <summary>Data parallel: the loss a rank computes for a micro-batch in which it holds no examples (its shard of the
+    /// step ran out), so that it still takes part in the step's collectives; it must add nothing to the step. By default
+    /// the loss of <paramref name="standIn"/> times zero, its metrics discarded (but its keys kept, for the reduction).</summary>
+    Tensor PaddingLoss(int index, T standIn, double normalizer, MetricSums metrics, bool training)
+    {
+        var keys = new MetricSums();
+        var loss = Loss([index], [standIn], normalizer, keys, training) * 0.0;
+        metrics.AddKeysOf(keys);
+        return loss;
+    }
 }
 
 /// <summary>Test and tooling hooks: stop after a step as if the process were killed, watch steps.</summary>

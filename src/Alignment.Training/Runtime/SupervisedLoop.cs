@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Alignment.Models.Qat;
 using Alignment.Torch;
 using Alignment.Training.Batching;
+using Alignment.Training.Config;
 using static Alignment.Torch.torch;
 using static Alignment.Torch.torch.nn;
 
@@ -28,9 +29,19 @@ public static class SupervisedLoop
         var o = session.Options;
         if (train.Count == 0) throw new TrainingException($"{o.Data}: no training examples");
         var dp = session.Parallel;
-        var sampler = new LengthBucketSampler(train.Select(objective.Length).ToList(), o.BatchSize * o.GradientAccumulationSteps * dp.WorldSize, o.Seed);
+        var lengths = train.Select(objective.Length).ToList();
+        var sampler = Sampler(lengths, o, dp.WorldSize);
         int perEpoch = sampler.BatchesPerEpoch;
         int total = o.MaxSteps > 0 ? o.MaxSteps : o.Epochs * perEpoch;
+        // The processes whose global batch cut the current epoch into batches: the run's own, or after a resume at another
+        // world size (allow_world_size_change) the checkpoint's, until that epoch ends, so the data order is unchanged.
+        int epochWorld = dp.WorldSize;
+        if (session.Resumed is { } resumed && (int)resumed.Scalars.GetValueOrDefault(EpochWorldSizeKey, resumed.WorldSize) is var w && w != dp.WorldSize)
+        {
+            epochWorld = w;
+            int oldPerEpoch = Sampler(lengths, o, w).BatchesPerEpoch;
+            if (o.MaxSteps == 0) total = resumed.GlobalStep + (oldPerEpoch - resumed.BatchInEpoch) + (o.Epochs - resumed.Epoch - 1) * perEpoch;
+        }
         if (session.Resumed is null) manual_seed(o.Seed);
         session.CreateOptimizer(model, total);
         var optimizer = session.Optimizer!;
@@ -41,7 +52,7 @@ public static class SupervisedLoop
         int step = session.Resumed?.GlobalStep ?? 0;
         int epoch = session.Resumed?.Epoch ?? 0;
         int batchInEpoch = session.Resumed?.BatchInEpoch ?? 0;
-        var plan = sampler.Epoch(epoch);
+        var plan = Sampler(lengths, o, epochWorld).Epoch(epoch);
         hooks?.OnStart?.Invoke(model.Module);
         progress.Start(session.Stage, step, total);
         var clock = Stopwatch.StartNew();
@@ -52,6 +63,7 @@ public static class SupervisedLoop
             {
                 epoch++;
                 batchInEpoch = 0;
+                epochWorld = dp.WorldSize;
                 plan = sampler.Epoch(epoch);
             }
             var batch = plan[batchInEpoch].OrderBy(i => objective.Length(train[i])).ThenBy(i => i).ToArray();
@@ -63,25 +75,22 @@ public static class SupervisedLoop
             clock.Restart();
             model.Module.train();
             var shard = dp.Shard(batch);
-            // A rank whose shard is empty (the short last batch of an epoch) still runs one backward pass, of zero, so
-            // that every rank takes part in the gradient allreduce.
-            var micros = shard.Length > 0 ? shard.Chunk(o.BatchSize).ToList() : [batch[..1]];
-            for (int m = 0; m < micros.Count; m++)
+            // Every rank runs as many micro-batches as the largest shard needs; a rank whose shard has run out (the short
+            // last batch of an epoch) runs a padding pass that adds nothing, so that every rank takes part in each
+            // micro-batch's collectives (KTO's KL estimate) and in the gradient allreduce.
+            int microCount = MicroBatches(batch.Length, dp.WorldSize, o.BatchSize);
+            for (int m = 0; m < microCount; m++)
             {
                 using var scope = NewDisposeScope();
-                var micro = micros[m];
-                var target = shard.Length > 0 ? sums : new MetricSums();
-                var l = objective.Loss(micro, micro.Select(i => train[i]).ToList(), normalizer, target, training: true);
-                if (shard.Length == 0)
-                {
-                    l = l * 0.0;
-                    sums.AddKeysOf(target);
-                }
+                var micro = shard.Skip(m * o.BatchSize).Take(o.BatchSize).ToArray();
+                var l = micro.Length > 0
+                    ? objective.Loss(micro, micro.Select(i => train[i]).ToList(), normalizer, sums, training: true)
+                    : objective.PaddingLoss(batch[0], train[batch[0]], normalizer, sums, training: true);
                 double value = l.item<double>();
-                if (m == micros.Count - 1) dp.SyncNextBackward(l);
+                if (m == microCount - 1) dp.SyncNextBackward(l);
                 dp.Backward(l);
                 loss += value;
-                if (shard.Length > 0) tokens += micro.Sum(i => (long)objective.Length(train[i]));
+                tokens += micro.Sum(i => (long)objective.Length(train[i]));
             }
             var totals = dp.Sum(loss, tokens);
             (loss, tokens) = (totals[0], (long)totals[1]);
@@ -113,7 +122,7 @@ public static class SupervisedLoop
             progress.Step(step, loss);
             bool stopping = hooks?.StopAfterStep == step;
             if (session.CheckpointDue(step, total))
-                progress.Message($"checkpoint {session.SaveCheckpoint(model, session.State(step, total, epoch, batchInEpoch))}");
+                progress.Message($"checkpoint {session.SaveCheckpoint(model, session.State(step, total, epoch, batchInEpoch, scalars: new() { [EpochWorldSizeKey] = epochWorld }))}");
             hooks?.OnStepEnd?.Invoke(step, model.Module);
             if (stopping && step < total) return new RunResult(step, total, true, session.History);
         }
@@ -121,6 +130,16 @@ public static class SupervisedLoop
         progress.Finish();
         return new RunResult(step, total, false, session.History);
     }
+
+    /// <summary>trainer_state.json's record of the world size whose global batches cut the checkpoint's epoch.</summary>
+    public const string EpochWorldSizeKey = "epoch_world_size";
+
+    private static LengthBucketSampler Sampler(IReadOnlyList<int> lengths, CommonOptions o, int worldSize) =>
+        new(lengths, o.BatchSize * o.GradientAccumulationSteps * worldSize, o.Seed);
+
+    /// <summary>Micro-batches of <paramref name="batchSize"/> that the largest shard (rank 0's) of <paramref name="count"/>
+    /// examples over <paramref name="ranks"/> needs; at least one.</summary>
+    private static int MicroBatches(int count, int ranks, int batchSize) => Math.Max(1, ((count + ranks - 1) / ranks + batchSize - 1) / batchSize);
 
     /// <summary>Loss and metrics over the held-out data, without gradients or dropout; logged with an eval_ prefix.
     /// With quantization-aware training these are the quantized model's, and the float model's (fake quantization off)
@@ -154,18 +173,16 @@ public static class SupervisedLoop
         model.Module.eval();
         using (no_grad())
         {
+            int bs = session.Options.BatchSize;
             var order = dp.Shard(Enumerable.Range(0, eval.Count).OrderBy(i => objective.Length(eval[i])).ThenBy(i => i).ToArray());
-            foreach (var micro in order.Chunk(session.Options.BatchSize))
+            int microCount = MicroBatches(eval.Count, dp.WorldSize, bs);
+            for (int m = 0; m < microCount && eval.Count > 0; m++)
             {
                 using var scope = NewDisposeScope();
-                loss += objective.Loss(micro, micro.Select(i => eval[i]).ToList(), normalizer, sums, training: false).item<double>();
-            }
-            if (order.Length == 0 && eval.Count > 0)
-            {
-                using var scope = NewDisposeScope();
-                var keys = new MetricSums();
-                objective.Loss([0], [eval[0]], normalizer, keys, training: false);
-                sums.AddKeysOf(keys);
+                var micro = order.Skip(m * bs).Take(bs).ToArray();
+                loss += (micro.Length > 0
+                    ? objective.Loss(micro, micro.Select(i => eval[i]).ToList(), normalizer, sums, training: false)
+                    : objective.PaddingLoss(0, eval[0], normalizer, sums, training: false)).item<double>();
             }
         }
         loss = dp.Sum(loss)[0];

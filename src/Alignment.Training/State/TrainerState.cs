@@ -45,6 +45,9 @@ public sealed record TrainerState
     /// <summary>The sampling generator (PPO, best-of-n) as base64, when the stage has one.</summary>
     [JsonPropertyName("sampling_rng_state")] public string? SamplingRngState { get; init; }
 
+    /// <summary>Each rank's sampling generator, by rank (data parallel only; rank 0's is also <see cref="SamplingRngState"/>).</summary>
+    [JsonPropertyName("rank_sampling_rng_states")] public List<string>? RankSamplingRngStates { get; init; }
+
     /// <summary>Stage scalars that evolve (e.g. "kl_coef").</summary>
     [JsonPropertyName("scalars")] public Dictionary<string, double> Scalars { get; init; } = new();
 

@@ -24,7 +24,7 @@ public static class DpoTrainer
     public static RunResult Run(DpoOptions options, string outputDir, ITrainingProgress? progress = null, RunHooks? hooks = null)
     {
         progress ??= NoProgress.Instance;
-        using var session = RunSession.Open(Stage, options, outputDir, dataParallel: true);
+        using var session = RunSession.Open(Stage, options, outputDir, dataParallel: true, reshards: true);
         var config = StageData.ModelConfig(options.Model!);
         var (tok, _) = StageData.Tokenizer(options.Model!, options.Template);
         int pad = StageData.PadId(tok, config);

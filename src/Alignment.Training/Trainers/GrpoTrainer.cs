@@ -25,6 +25,12 @@ namespace Alignment.Training.Trainers;
 /// adapters switched off, a full or freeze fine-tune loads a second, frozen copy. Dropout is off (eval mode) so the
 /// sampling log-probs and the first update's agree. Exact resume: the checkpoint holds the sampling generator and the
 /// position of the next generation batch.</para>
+/// <para>Data parallel: a step's batch_size × processes prompts are shared out whole (a group stays on one rank); each
+/// rank samples, scores and computes log-probs for its groups; the rewards, lengths and truncation flags are summed into
+/// the whole batch's on every rank, so advantages (scale_rewards batch, RLOO's normalization) and logged metrics are the
+/// single-process ones; each minibatch of mini_batch_size × processes rows is the shared seeded shuffle's, every rank
+/// updating on its rows with the loss scaled to its share of the minibatch's normalizer and DDP summing the gradients.
+/// Each rank samples with its own generator (rank 0's is the single process's), or per prompt (sampling_per_prompt).</para>
 /// </summary>
 public static class GrpoTrainer
 {
@@ -49,7 +55,7 @@ public static class GrpoTrainer
                                   WeightedRewards.Factory? factory, IReadOnlyList<IRewardFunction>? rewards)
     {
         progress ??= NoProgress.Instance;
-        using var session = RunSession.Open(stage, options, outputDir);
+        using var session = RunSession.Open(stage, options, outputDir, dataParallel: true);
         var config = StageData.ModelConfig(options.Model!);
         var (tok, template) = StageData.Tokenizer(options.Model!, options.Template);
         int pad = StageData.PadId(tok, config);
@@ -70,7 +76,7 @@ public static class GrpoTrainer
             : LlamaForCausalLM.from_pretrained(options.Model!, TrainableModel.ParseDtype(options.Dtype));
         reference?.eval();
         reference?.requires_grad_(false);
-        using var sampling = new Generator(options.Seed ^ 0x5EED);
+        using var sampling = new Generator(options.Seed ^ 0x5EED ^ ((ulong)session.Parallel.Rank * 0x9E3779B97F4A7C15UL));
         var text = new Func<long[], string>(ids => tok.Decode(ids.Where(t => !eos.Contains(t)).Select(t => (int)t).ToArray(), skipSpecialTokens: true));
         return Loop(session, model, reference, prompts, generation, sampling, weighted, text, kind, pad, progress, hooks);
     }
@@ -81,9 +87,17 @@ public static class GrpoTrainer
     {
         var o = (GrpoOptions)session.Options;
         var policy = (LlamaForCausalLM)model.Module;
+        var dp = session.Parallel;
         int g = o.NumGenerations, completions = o.BatchSize * g;
         int mini = o.MiniBatchSize > 0 ? o.MiniBatchSize : completions;
-        var sampler = new LengthBucketSampler(prompts.Select(p => p.Ids.Length).ToList(), o.BatchSize, o.Seed, dropLast: prompts.Count >= o.BatchSize);
+        int globalPrompts = o.BatchSize * dp.WorldSize;
+        // The sft_alpha term is normalized by the whole generation batch's selected tokens, as dapo's loss is by its tokens;
+        // the other aggregations scale each rank's loss by its share, which would scale that term too.
+        if (dp.Enabled && o.SftAlpha > 0 && o.LossType != GrpoLossType.Dapo)
+            throw new ConfigException("option 'sft_alpha' with more than one process needs loss_type 'dapo'; run with one process or set loss_type to dapo");
+        if (dp.Enabled && prompts.Count < globalPrompts)
+            throw new TrainingException($"{o.Data}: {prompts.Count} prompts are fewer than batch_size × processes ({globalPrompts}); every process needs its batch_size prompts");
+        var sampler = new LengthBucketSampler(prompts.Select(p => p.Ids.Length).ToList(), globalPrompts, o.Seed, dropLast: prompts.Count >= globalPrompts);
         int perEpoch = sampler.BatchesPerEpoch;
         int total = o.MaxSteps > 0 ? o.MaxSteps : o.Epochs * perEpoch;
         if (session.Resumed is null) manual_seed(o.Seed);
@@ -94,8 +108,9 @@ public static class GrpoTrainer
         if (session.Resumed is { } r)
         {
             if (r.SamplingRngState is null) throw new TrainingException($"cannot resume from {session.ResumeDir}: the checkpoint has no sampling generator state");
-            RngState.Restore(sampling, r.SamplingRngState);
+            RngState.Restore(sampling, r.RankSamplingRngStates is { } states ? states[dp.Rank] : r.SamplingRngState);
         }
+        dp.Attach(parameters);
 
         int step = session.Resumed?.GlobalStep ?? 0, epoch = session.Resumed?.Epoch ?? 0, batchInEpoch = session.Resumed?.BatchInEpoch ?? 0;
         var plan = sampler.Epoch(epoch);
@@ -118,13 +133,22 @@ public static class GrpoTrainer
             var record = new List<KeyValuePair<string, double>>();
             using (NewDisposeScope())
             {
-                var batch = plan[batchInEpoch].SelectMany(i => Enumerable.Repeat(prompts[i], g)).ToList();   // prompt j's samples at j·G .. j·G + G − 1
-                int batchCompletions = batch.Count;   // the epoch's last batch may hold fewer than batch_size prompts
-                var outs = CausalLMGenerator.Generate(policy, batch.Select(p => p.Ids.Select(x => (long)x).ToArray()).ToList(), generation, sampling);
+                var mine = dp.Shard(plan[batchInEpoch]);
+                var batch = mine.SelectMany(i => Enumerable.Repeat(prompts[i], g)).ToList();   // prompt j's samples at j·G .. j·G + G − 1
+                int batchCompletions = plan[batchInEpoch].Length * g;   // the epoch's last batch may hold fewer than batch_size prompts
+                // Row k of this rank's batch is row globalRow[k] of the whole batch (its prompt is every WorldSize-th).
+                var globalRow = Enumerable.Range(0, batch.Count).Select(k => (dp.Rank + dp.WorldSize * (k / g)) * g + k % g).ToArray();
+                double[] Whole(IEnumerable<double> local) => dp.Sum(local.Select((v, k) => (k, v)).Aggregate(new double[batchCompletions], (a, kv) => { a[globalRow[kv.k]] = kv.v; return a; }));
+                var outs = o.SamplingPerPrompt
+                    ? mine.SelectMany(i => PromptSampling.Sample(policy, prompts[i].Ids, i, current, g, generation, o.Seed)).ToList()
+                    : CausalLMGenerator.Generate(policy, batch.Select(p => p.Ids.Select(x => (long)x).ToArray()).ToList(), generation, sampling);
                 var inputs = batch.Select((p, k) => new RewardInput(p.Text, decode(outs[k].Tokens), p.Ids, outs[k].Tokens.Select(t => (int)t).ToArray())).ToList();
-                var scores = rewards.Score(inputs);
-                var truncated = outs.Select(x => x.FinishReason == FinishReason.Length).ToArray();
-                var rollout = Rollout(policy, reference, batch, outs, generation, truncated, o, mini, pad, needOld: kind == Advantages.LeaveOneOut && o.Beta > 0);
+                var localScores = rewards.Score(inputs);
+                var scores = new RewardScores(Whole(localScores.Total), localScores.PerFunction.Select(f => (f.Name, Whole(f.Scores))).ToList());
+                var truncated = Whole(outs.Select(x => x.FinishReason == FinishReason.Length ? 1.0 : 0.0)).Select(x => x > 0).ToArray();
+                var rollout = Rollout(policy, reference, batch, outs, generation, globalRow.Select(j => truncated[j]).ToArray(), o, mini, pad,
+                                      needOld: kind == Advantages.LeaveOneOut && o.Beta > 0);
+                rollout = rollout with { Tokens = dp.Sum(rollout.Tokens)[0] };
                 double[] advantages, groupStd;
                 if (kind == Advantages.Group)
                 {
@@ -136,7 +160,7 @@ public static class GrpoTrainer
                     var shaped = scores.Total.ToArray();
                     if (o.Beta > 0)
                     {
-                        var kl = ((rollout.OldLogprobs! - rollout.RefLogprobs!) * rollout.Mask).sum(1).to(float64).data<double>();
+                        var kl = Whole(((rollout.OldLogprobs! - rollout.RefLogprobs!) * rollout.Mask).sum(1).to(float64).data<double>());
                         for (int i = 0; i < shaped.Length; i++) shaped[i] -= o.Beta * kl[i];
                         record.Add(new("objective/non_score_reward", -o.Beta * kl.Average()));
                     }
@@ -144,22 +168,27 @@ public static class GrpoTrainer
                     if (((RlooOptions)o).NormalizeAdvantages) advantages = Normalize(advantages);
                     groupStd = Enumerable.Range(0, shaped.Length).Select(i => RewardScores.Std(scores.Total.Skip(i / g * g).Take(g).ToList())).ToArray();
                 }
-                rollout = rollout with { Advantages = tensor(advantages).to(float32) };
+                rollout = rollout with { Advantages = tensor(globalRow.Select(j => advantages[j]).ToArray()).to(float32) };
                 if (o.SftAlpha > 0)
                 {
-                    // RAFT-style NLL on each group's best completions, ranked by the score (not the KL-shaped reward).
-                    var selected = tensor(GrpoMath.GroupBest(scores.Total, g).Select(x => x ? 1f : 0f).ToArray());
-                    rollout = rollout with { SftSelected = selected, SftTokens = (rollout.Mask * selected.unsqueeze(1)).sum().item<double>() };
+                    // RAFT-style NLL on each group's best completions, ranked by the score (not the KL-shaped reward); the
+                    // normalizer is the selected tokens of the whole generation batch, over every rank.
+                    var best = GrpoMath.GroupBest(scores.Total, g);
+                    var selected = tensor(globalRow.Select(j => best[j] ? 1f : 0f).ToArray());
+                    rollout = rollout with { SftSelected = selected, SftTokens = dp.Sum((rollout.Mask * selected.unsqueeze(1)).sum().item<double>())[0] };
                 }
                 var rows = new SplitMix64(o.Seed ^ ((ulong)current * 0x9E3779B97F4A7C15UL));
+                var localRow = globalRow.Select((j, k) => (j, k)).ToDictionary(x => x.j, x => x.k);
                 for (int iteration = 0; iteration < o.NumIterations; iteration++)
                 {
                     var order = Enumerable.Range(0, batchCompletions).ToArray();
-                    if (mini < batchCompletions) rows.Shuffle(order);
-                    foreach (var chunk in order.Chunk(mini))
-                        Update(policy, rollout, chunk, o, kind == Advantages.Group ? o.Beta : 0, parameters, optimizer, scheduler, stats, current, session);
+                    if (mini * dp.WorldSize < batchCompletions) rows.Shuffle(order);
+                    foreach (var chunk in order.Chunk(mini * dp.WorldSize))
+                        Update(policy, rollout, chunk.Where(localRow.ContainsKey).Select(j => localRow[j]).ToArray(), chunk.Length, o,
+                               kind == Advantages.Group ? o.Beta : 0, parameters, optimizer, scheduler, stats, current, session);
                 }
-                var lengths = outs.Select(x => (double)x.Tokens.Length).ToArray();
+                stats.Reduce(dp.Sum);
+                var lengths = Whole(outs.Select(x => (double)x.Tokens.Length));
                 var means = stats.Means().ToDictionary(kv => kv.Key, kv => kv.Value);
                 record.InsertRange(0, new KeyValuePair<string, double>[]
                 {
@@ -196,7 +225,7 @@ public static class GrpoTrainer
             hooks?.OnStepEnd?.Invoke(step, model.Module);
             if (stopping && step < total) return new RunResult(step, total, true, session.History);
         }
-        session.Store.WriteFinal(model.SaveFinal);
+        session.WriteFinal(model);
         progress.Finish();
         return new RunResult(step, total, false, session.History);
     }
@@ -275,11 +304,16 @@ public static class GrpoTrainer
                          mask.sum().item<double>());
     }
 
-    private static void Update(LlamaForCausalLM policy, Batch r, int[] rows, GrpoOptions o, double beta, List<Parameter> parameters,
+    /// <summary>One optimizer update on this rank's <paramref name="rows"/> of a minibatch of <paramref name="minibatchRows"/>
+    /// rows over all ranks (data parallel: the loss is scaled to this rank's share of the minibatch's normalizer, the
+    /// gradients summed by DDP; a rank with no rows takes part with a loss of zero).</summary>
+    private static void Update(LlamaForCausalLM policy, Batch r, int[] rows, int minibatchRows, GrpoOptions o, double beta, List<Parameter> parameters,
                                optim.Optimizer optimizer, optim.lr_scheduler.LRScheduler scheduler, MetricSums stats, int step, RunSession session)
     {
         using var scope = NewDisposeScope();
-        var index = tensor(rows.Select(x => (long)x).ToArray());
+        var dp = session.Parallel;
+        bool none = rows.Length == 0;
+        var index = tensor((none ? new[] { 0 } : rows).Select(x => (long)x).ToArray());
         var labels = r.Labels.index_select(0, index);
         var mask = r.Mask.index_select(0, index);
         var logits = policy.forward(r.InputIds.index_select(0, index), r.AttentionMask.index_select(0, index)).logits;
@@ -289,23 +323,41 @@ public static class GrpoTrainer
         var result = GrpoMath.Loss(logprobs, old, r.RefLogprobs?.index_select(0, index), r.Advantages.index_select(0, index), mask,
                                    o.Epsilon, o.EffectiveEpsilonHigh, beta, o.LossType, o.MaxCompletionLength, r.Tokens,
                                    r.SftSelected?.index_select(0, index), o.SftAlpha, r.SftTokens);
-        double value = result.Loss.item<double>();
+        var loss = result.Loss;
+        double weight = 1;   // this rank's share of the minibatch's tokens, for the token means
+        if (dp.Enabled)
+        {
+            double tokens = none ? 0 : mask.sum().item<double>(), allTokens = dp.Sum(tokens)[0];
+            weight = allTokens > 0 ? tokens / allTokens : 1.0 / dp.WorldSize;
+            double share = none ? 0 : o.LossType switch
+            {
+                GrpoLossType.Dapo => 1,   // already over the whole generation batch's tokens
+                GrpoLossType.Bnpo => Math.Max(1, tokens) / Math.Max(1, allTokens),
+                _ => rows.Length / (double)minibatchRows,
+            };
+            loss = loss * share;
+        }
+        double value = loss.item<double>();
         if (!double.IsFinite(value)) throw new NonFiniteLossException(step, "loss", session.LastCheckpoint);
         double entropy;
         using (no_grad()) entropy = SamplingLogprobs.Entropy(logits, keep ?? computedKeep, r.Sampling, mask);
-        result.Loss.backward();
+        dp.SyncNextBackward(loss);
+        dp.Backward(loss);
         double norm = nn.utils.clip_grad_norm_(parameters, o.MaxGradNorm > 0 ? o.MaxGradNorm : double.PositiveInfinity);
         if (!double.IsFinite(norm)) throw new NonFiniteLossException(step, "gradient norm", session.LastCheckpoint);
         optimizer.step();
         scheduler.step();
         optimizer.zero_grad();
-        stats.Add("loss", value, 1);
-        stats.Add("grad_norm", norm, 1);
-        stats.Add("entropy", entropy, 1);
-        stats.Add("kl", result.Kl.item<double>(), 1);
-        stats.Add("clip_ratio/low_mean", result.ClipLow.item<double>(), 1);
-        stats.Add("clip_ratio/high_mean", result.ClipHigh.item<double>(), 1);
-        stats.Add("clip_ratio/region_mean", result.ClipRegion.item<double>(), 1);
-        stats.Add("nll_loss", result.Nll.item<double>(), 1);
+        // Summed over the ranks after the step: the loss's shares add up; the rest are weighted by each rank's tokens.
+        double each = 1.0 / dp.WorldSize;
+        stats.Add("loss", value, each);
+        stats.Add("grad_norm", norm * each, each);
+        weight = none ? 0 : weight;
+        stats.Add("entropy", entropy * weight, weight);
+        stats.Add("kl", result.Kl.item<double>() * weight, weight);
+        stats.Add("clip_ratio/low_mean", result.ClipLow.item<double>() * weight, weight);
+        stats.Add("clip_ratio/high_mean", result.ClipHigh.item<double>() * weight, weight);
+        stats.Add("clip_ratio/region_mean", result.ClipRegion.item<double>() * weight, weight);
+        stats.Add("nll_loss", result.Nll.item<double>() * weight, weight);
     }
 }

@@ -3,6 +3,7 @@ using Alignment.Torch;
 using Alignment.Training.Batching;
 using Alignment.Training.Config;
 using Alignment.Training.Datasets;
+using Alignment.Training.Distributed;
 using Alignment.Training.Features;
 using Alignment.Training.Losses;
 using Alignment.Training.Runtime;
@@ -20,7 +21,8 @@ public sealed record KtoExample(UnpairedFeatures Matched, UnpairedFeatures Misma
 /// <summary>
 /// KTO on unpaired data (Ethayarajh et al. 2024, as TRL implements it): desirable rows lose λD·(1 − σ(β(Δ − z))), undesirable ones λU·(1 − σ(β(z − Δ))),
 /// z the detached, clamped mean log-ratio of the micro-batch's mismatched pairs. Reference log-probs of both the rows
-/// and their KL partners are precomputed once (ref_logps.safetensors).
+/// and their KL partners are precomputed once (ref_logps.safetensors). Data parallel: z is the mean over every rank's
+/// share of the micro-batch (a sum over the ranks), so N processes × batch b compute what one process does with N·b.
 /// </summary>
 public static class KtoTrainer
 {
@@ -29,7 +31,7 @@ public static class KtoTrainer
     public static RunResult Run(KtoOptions options, string outputDir, ITrainingProgress? progress = null, RunHooks? hooks = null)
     {
         progress ??= NoProgress.Instance;
-        using var session = RunSession.Open(Stage, options, outputDir);
+        using var session = RunSession.Open(Stage, options, outputDir, dataParallel: true, reshards: true);
         var config = StageData.ModelConfig(options.Model!);
         var (tok, _) = StageData.Tokenizer(options.Model!, options.Template);
         int pad = StageData.PadId(tok, config);
@@ -40,9 +42,9 @@ public static class KtoTrainer
 
         using var init = new Generator(options.Seed);
         using var model = TrainableModel.CausalLm(options, init);
-        var objective = new KtoObjective(model.LanguageModel!, options, trainRef, pad);
+        var objective = new KtoObjective(model.LanguageModel!, options, trainRef, pad, session.Parallel);
         var evalPart = eval is null ? ((IReadOnlyList<KtoExample>, IStageObjective<KtoExample>)?)null
-            : (eval, new KtoObjective(model.LanguageModel!, options, evalRef!, pad));
+            : (eval, new KtoObjective(model.LanguageModel!, options, evalRef!, pad, session.Parallel));
         return SupervisedLoop.Run(session, model, train, objective, evalPart, progress, hooks);
     }
 
@@ -74,14 +76,23 @@ public static class KtoTrainer
             rows.Select(e => (e.Matched.PromptIds, e.Matched.CompletionIds, e.Mismatched.PromptIds, e.Mismatched.CompletionIds)).ToList(), pad, progress);
 }
 
-/// <summary>One micro-batch of KTO: rows and their KL partners in one forward.</summary>
-public sealed class KtoObjective(LlamaForCausalLM model, KtoOptions o, ReferenceLogps reference, int padId) : IStageObjective<KtoExample>
+/// <summary>One micro-batch of KTO: rows and their KL partners in one forward; in a data-parallel run (<paramref name="parallel"/>)
+/// the KL estimate is taken over every rank's share of the micro-batch.</summary>
+public sealed class KtoObjective(LlamaForCausalLM model, KtoOptions o, ReferenceLogps reference, int padId, DataParallel parallel)
+    : IStageObjective<KtoExample>
 {
     public int Length(KtoExample e) => e.Length;
 
     public double Units(KtoExample e) => 1;
 
-    public Tensor Loss(IReadOnlyList<int> indices, IReadOnlyList<KtoExample> examples, double normalizer, MetricSums metrics, bool training)
+    public Tensor Loss(IReadOnlyList<int> indices, IReadOnlyList<KtoExample> examples, double normalizer, MetricSums metrics, bool training) =>
+        Batch(indices, examples, normalizer, metrics, padding: false);
+
+    /// <summary>A rank without examples in this micro-batch: the stand-in's loss times zero, adding nothing to the KL estimate.</summary>
+    public Tensor PaddingLoss(int index, KtoExample standIn, double normalizer, MetricSums metrics, bool training) =>
+        Batch([index], [standIn], normalizer, metrics, padding: true);
+
+    private Tensor Batch(IReadOnlyList<int> indices, IReadOnlyList<KtoExample> examples, double normalizer, MetricSums metrics, bool padding)
     {
         using var scope = NewDisposeScope();
         int b = examples.Count;
@@ -94,10 +105,13 @@ public sealed class KtoObjective(LlamaForCausalLM model, KtoOptions o, Reference
         var partners = sum.narrow(0, b, b);
         var refRows = tensor(indices.Select(i => reference.First[i]).ToArray()).to(dtype);
         var refPartners = tensor(indices.Select(i => reference.Second[i]).ToArray()).to(dtype);
-        var kl = KtoLoss.KlEstimate(partners, refPartners);
+        var kl = parallel.Enabled ? KtoLoss.KlEstimate(partners, refPartners, padding ? 0 : 1, parallel.Sum) : KtoLoss.KlEstimate(partners, refPartners);
         var logRatio = policy - refRows;
         var desirable = tensor(examples.Select(e => e.Matched.Label).ToArray());
         var loss = KtoLoss.Loss(logRatio, desirable, kl, o.Beta, o.DesirableWeight, o.UndesirableWeight).sum() / normalizer;
+        // The keys in one order on every rank, whichever labels its share holds (the reduction over ranks needs it).
+        foreach (string key in new[] { "kl", "rewards/chosen", "logps/chosen", "rewards/rejected", "logps/rejected" }) metrics.Add(key, 0, 0);
+        if (padding) return (loss * 0.0).MoveToOuterScope();
         using (no_grad())
         {
             var rewards = (o.Beta * logRatio).to(float64).data<double>();

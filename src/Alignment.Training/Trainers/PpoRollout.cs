@@ -5,6 +5,7 @@ using Alignment.Models.Lora;
 using Alignment.Torch;
 using Alignment.Training.Batching;
 using Alignment.Training.Config;
+using Alignment.Training.Distributed;
 using Alignment.Training.Features;
 using Alignment.Training.Losses;
 using static Alignment.Torch.torch;
@@ -39,12 +40,14 @@ public sealed class PpoRollout
     public required double ValueMean { get; init; }
     public int Count => Scores.Length;
 
-    /// <summary>Samples completions for <paramref name="prompts"/> and turns them into training signal. Every tensor is
-    /// created in the caller's dispose scope.</summary>
+    /// <summary>Samples completions for <paramref name="prompts"/> (or takes <paramref name="sampled"/>) and turns them into
+    /// training signal. Every tensor is created in the caller's dispose scope. Data parallel (<paramref name="parallel"/>):
+    /// the advantages are whitened over every rank's tokens.</summary>
     public static PpoRollout Collect(CausalLMWithValueHead policy, LlamaForCausalLM? reference, IReadOnlyList<int[]> prompts, GenerationOptions generation,
-                                     Generator sampling, ISequenceScorer scorer, PpoOptions o, double klCoef, int padId)
+                                     Generator sampling, ISequenceScorer scorer, PpoOptions o, double klCoef, int padId,
+                                     IReadOnlyList<GeneratedSequence>? sampled = null, DataParallel? parallel = null)
     {
-        var outs = CausalLMGenerator.Generate(policy.pretrained_model, prompts.Select(p => p.Select(x => (long)x).ToArray()).ToList(), generation, sampling);
+        var outs = sampled ?? CausalLMGenerator.Generate(policy.pretrained_model, prompts.Select(p => p.Select(x => (long)x).ToArray()).ToList(), generation, sampling);
         var seqs = new List<(int[] ids, int[] labels)>(prompts.Count);
         var full = new List<int[]>(prompts.Count);
         for (int i = 0; i < prompts.Count; i++)
@@ -78,7 +81,7 @@ public sealed class PpoRollout
         var last = tensor(prompts.Select((p, i) => (long)(p.Length - 1 + lengths[i] - 1)).ToArray());      // shifted index of the last completion token
         var rewards = PpoMath.Rewards(kl, mask, tensor(scores).to(float32), last, klCoef);
         var (advantages, returns) = PpoMath.Gae(rewards, oldValues, mask, o.Gamma, o.Lam);
-        var whitened = PpoMath.Whiten(advantages, mask);
+        var whitened = parallel is { Enabled: true } ? PpoMath.Whiten(advantages, mask, parallel.Sum) : PpoMath.Whiten(advantages, mask);
         return new PpoRollout
         {
             InputIds = batch.InputIds, AttentionMask = batch.AttentionMask, Labels = batch.Labels, Mask = mask,

@@ -22,7 +22,7 @@ public static class SftTrainer
     public static RunResult Run(SftOptions options, string outputDir, ITrainingProgress? progress = null, RunHooks? hooks = null)
     {
         progress ??= NoProgress.Instance;
-        using var session = RunSession.Open(Stage, options, outputDir, dataParallel: true);
+        using var session = RunSession.Open(Stage, options, outputDir, dataParallel: true, reshards: true);
         var config = StageData.ModelConfig(options.Model!);
         var train = Load(options, options.Data!, config.Vocab);
         var eval = options.EvalData is { Length: > 0 } e ? Load(options, e, config.Vocab) : null;

@@ -31,7 +31,7 @@ public sealed class GrpoActivity : IStageActivity
             new InputDescriptor("beta", InputType.Number, "KL coefficient to the reference, k3 estimator (beta); 0 = none.", Default: Defaults.Beta),
             new InputDescriptor("lossType", InputType.String, "Loss aggregation (loss_type).", Default: "dapo", Choices: ["grpo", "dr_grpo", "dapo", "bnpo"]),
             new InputDescriptor("scaleRewards", InputType.String, "Advantage scaling (scale_rewards).", Default: "group", Choices: ["group", "batch", "none"]),
-            .. TrainerStage.CommonInputs(Defaults),
+            .. TrainerStage.CommonInputs(Defaults, dataParallel: true),
         ],
         OnlineRewardInputs.Outputs);
 

@@ -23,7 +23,7 @@ public sealed class KtoActivity : IStageActivity
             new InputDescriptor("dataset", InputType.Artifact, "Unpaired rows {\"prompt\",\"completion\",\"label\"}.", Required: true, ArtifactKind: ArtifactKind.Dataset),
             new InputDescriptor("refModel", InputType.Artifact, "Reference model; unset = the starting policy.", ArtifactKind: ArtifactKind.Model),
             new InputDescriptor("beta", InputType.Number, "β of KTO.", Default: Defaults.Beta),
-            .. TrainerStage.CommonInputs(Defaults),
+            .. TrainerStage.CommonInputs(Defaults, dataParallel: true),
         ],
         [
             .. TrainerStage.WeightOutputs("The trained policy"),
@@ -38,7 +38,7 @@ public sealed class KtoActivity : IStageActivity
         var paths = TrainerStage.RunPaths(inputs, "dataset");
         if (inputs.Has("refModel")) paths["ref_model"] = inputs.Artifact("refModel").Path;
         var options = TrainerStage.Bind<KtoOptions>(context, paths, new Dictionary<string, string> { ["beta"] = "beta" });
-        var result = TrainerStage.Run(context, KtoTrainer.Stage, options, (dir, progress) => KtoTrainer.Run(options, dir, progress), (dir, _) =>
+        var result = TrainerStage.RunTrainer(context, KtoTrainer.Stage, options, (dir, progress) => KtoTrainer.Run(options, dir, progress), (dir, _) =>
         {
             TrainerStage.StoreWeights(context, options.Finetuning.IsAdapter() ? "adapter" : "model", dir);
             TrainerStage.StoreMetrics(context, dir);

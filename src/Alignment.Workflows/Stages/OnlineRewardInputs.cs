@@ -45,7 +45,7 @@ public static class OnlineRewardInputs
         Add(context.Inputs, paths);
         specific["reward_weights"] = "rewardWeights";
         var options = TrainerStage.Bind<T>(context, paths, specific);
-        var result = TrainerStage.Run(context, stage, options, (dir, progress) => train(options, dir, progress), (dir, _) =>
+        var result = TrainerStage.RunTrainer(context, stage, options, (dir, progress) => train(options, dir, progress), (dir, _) =>
         {
             TrainerStage.StoreWeights(context, options.Finetuning == FinetuningType.Lora ? "adapter" : "model", dir);
             TrainerStage.StoreMetrics(context, dir);

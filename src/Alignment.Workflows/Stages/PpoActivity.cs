@@ -30,7 +30,7 @@ public sealed class PpoActivity : IStageActivity
             new InputDescriptor("klCoef", InputType.Number, "KL penalty coefficient (kl_coef).", Default: Defaults.KlCoef),
             new InputDescriptor("maxNewTokens", InputType.Integer, "Most tokens sampled per completion (max_new_tokens).", Default: Defaults.MaxNewTokens, Minimum: 1),
             new InputDescriptor("temperature", InputType.Number, "Sampling temperature of the rollouts.", Default: Defaults.Temperature),
-            .. TrainerStage.CommonInputs(Defaults),
+            .. TrainerStage.CommonInputs(Defaults, dataParallel: true),
         ],
         [
             .. TrainerStage.WeightOutputs("The trained policy"),
@@ -50,7 +50,7 @@ public sealed class PpoActivity : IStageActivity
         {
             ["kl_coef"] = "klCoef", ["max_new_tokens"] = "maxNewTokens", ["temperature"] = "temperature", ["reward_weights"] = "rewardWeights",
         });
-        var result = TrainerStage.Run(context, PpoTrainer.Stage, options, (dir, progress) => PpoTrainer.Run(options, dir, progress, factory: RuleReward.Create), (dir, _) =>
+        var result = TrainerStage.RunTrainer(context, PpoTrainer.Stage, options, (dir, progress) => PpoTrainer.Run(options, dir, progress, factory: RuleReward.Create), (dir, _) =>
         {
             TrainerStage.StoreWeights(context, options.Finetuning.IsAdapter() ? "adapter" : "model", dir);
             TrainerStage.StoreMetrics(context, dir);

@@ -27,7 +27,7 @@ public sealed class RlooActivity : IStageActivity
             new InputDescriptor("maxCompletionLength", InputType.Integer, "Most tokens sampled per completion (max_completion_length).", Default: Defaults.MaxCompletionLength, Minimum: 1),
             new InputDescriptor("temperature", InputType.Number, "Sampling temperature (log-probs use the same distribution).", Default: Defaults.Temperature),
             new InputDescriptor("beta", InputType.Number, "KL coefficient; the KL to the reference is subtracted from the reward (beta); 0 = none.", Default: Defaults.Beta),
-            .. TrainerStage.CommonInputs(Defaults),
+            .. TrainerStage.CommonInputs(Defaults, dataParallel: true),
         ],
         OnlineRewardInputs.Outputs);
 
