@@ -10,7 +10,7 @@ using Alignment.Torch.IO;
 
 namespace Alignment.Models.Tests;
 
-// 4-bit base weights: a quantized model computes what its dequantized float copy computes; bitsandbytes' checkpoint
+// 4-bit and int8 base weights: a quantized model computes what its dequantized float copy computes; bitsandbytes' checkpoint
 // layout (transformers' key names, dtypes, shapes, the quant_state JSON) is written and read back byte for byte;
 // LoRA over a 4-bit layer gets the float path's gradients; bad combinations are clear errors.
 public class QuantizedModelTests
@@ -76,8 +76,9 @@ public class QuantizedModelTests
         b.quantize_(Nf4Double);
         foreach (var ((_, la), (_, lb)) in a.QuantizableLayers().Zip(b.QuantizableLayers()))
         {
-            Assert.Equal(lb.quantized!.Packed.data<byte>(), la.quantized!.Packed.data<byte>());
-            Assert.Equal(lb.quantized.StoredAbsmax.data<byte>(), la.quantized.StoredAbsmax.data<byte>());
+            var (qa, qb) = ((Quant4Weight)la.quantized!, (Quant4Weight)lb.quantized!);
+            Assert.Equal(qb.Packed.data<byte>(), qa.Packed.data<byte>());
+            Assert.Equal(qb.StoredAbsmax.data<byte>(), qa.StoredAbsmax.data<byte>());
         }
     }
 
@@ -150,8 +151,10 @@ public class QuantizedModelTests
         Assert.Contains("already bitsandbytes 4-bit", e.Message);
     }
 
-    [Fact]
-    public void Lora_gradients_through_a_4bit_layer_equal_the_float_path()
+    [Theory]
+    [InlineData(4)]
+    [InlineData(8)]
+    public void Lora_gradients_through_a_quantized_layer_equal_the_float_path(int bits)
     {
         using var scope = NewDisposeScope();
         using var g = new Generator(9);
@@ -161,7 +164,7 @@ public class QuantizedModelTests
             q.weight.copy_(randn([70, 130], float64, generator: g));
             q.bias!.copy_(randn([70], float64, generator: g));
         }
-        q.quantize_(Nf4Double);
+        q.quantize_(bits == 8 ? Int8 : Nf4Double);
         var f = new LoraLinear(130, 70, bias: true, ScalarType.Float64);
         using (no_grad())
         {
@@ -202,12 +205,13 @@ public class QuantizedModelTests
         Assert.Contains("4-bit", e.Message);
         e = Assert.Throws<ModelException>(() => q.QuantizableLayers().First().layer.weight);
         Assert.Contains("4-bit", e.Message);
-        e = Assert.Throws<ModelException>(() => new QuantizationOptions { Bits = 8 }.Validate("quantization"));
-        Assert.Contains("bits 8", e.Message);
+        e = Assert.Throws<ModelException>(() => new QuantizationOptions { Bits = 3 }.Validate("quantization"));
+        Assert.Contains("bits 3", e.Message);
     }
 
     [Theory]
-    [InlineData("{\"quant_method\": \"bitsandbytes\", \"load_in_8bit\": true, \"load_in_4bit\": false}", "8-bit")]
+    [InlineData("{\"quant_method\": \"bitsandbytes\", \"load_in_8bit\": true, \"llm_int8_has_fp16_weight\": true}", "llm_int8_has_fp16_weight")]
+    [InlineData("{\"quant_method\": \"bitsandbytes\", \"load_in_8bit\": false, \"load_in_4bit\": false}", "neither")]
     [InlineData("{\"quant_method\": \"gptq\", \"bits\": 4}", "gptq")]
     [InlineData("{\"quant_method\": \"bitsandbytes\", \"load_in_4bit\": true, \"bnb_4bit_quant_type\": \"int4\"}", "int4")]
     public void Unsupported_quantization_configs_are_refused_naming_the_field(string qc, string expected)
@@ -219,6 +223,88 @@ public class QuantizedModelTests
         var e = Assert.Throws<ModelException>(() => LlamaConfig.Load(dir.Path).Validate("config.json"));
         Assert.Contains("quantization_config", e.Message);
         Assert.Contains(expected, e.Message);
+    }
+
+    private static readonly QuantizationOptions Int8 = new() { Bits = 8 };
+
+    [Fact]
+    public void Int8_logits_equal_the_dequantized_float_copy()
+    {
+        using var scope = NewDisposeScope();
+        using var g = new Generator(1);
+        using var q = LlamaForCausalLM.from_config(Config(), g, quantization: Int8);
+        Assert.All(q.QuantizableLayers(), l => Assert.IsType<Quant8Weight>(l.layer.quantized));
+        using var f = DequantizedCopy(q);
+        Assert.True(Tiny.MaxAbsDiff(Logits(f), Logits(q)) < 1e-5);
+        // int8 per row is closer to the float model than NF4 is, but not equal to it
+        using var g2 = new Generator(1);
+        using var full = LlamaForCausalLM.from_config(Config(), g2);
+        using var g3 = new Generator(1);
+        using var nf4 = LlamaForCausalLM.from_config(Config(), g3, quantization: Nf4Double);
+        double diff = Tiny.MaxAbsDiff(Logits(full), Logits(q)), diff4 = Tiny.MaxAbsDiff(Logits(full), Logits(nf4));
+        Assert.True(diff > 1e-6 && diff < diff4 / 2, $"int8 vs float logits {diff}, nf4 vs float {diff4}");
+    }
+
+    [Fact]
+    public void Int8_folder_has_bitsandbytes_layout_and_round_trips_byte_for_byte()
+    {
+        using var scope = NewDisposeScope();
+        using var dir = new TempDir();
+        using var g = new Generator(2);
+        using (var q = LlamaForCausalLM.from_config(Config(), g, quantization: Int8))
+            q.save_pretrained(dir.Sub("a"));
+        var config = JsonNode.Parse(File.ReadAllText(Path.Combine(dir.Sub("a"), "config.json")))!["quantization_config"]!;
+        Assert.Equal("bitsandbytes", config["quant_method"]!.GetValue<string>());
+        Assert.True(config["load_in_8bit"]!.GetValue<bool>());
+        Assert.False(config["load_in_4bit"]!.GetValue<bool>());
+        using (var ckpt = ShardedCheckpoint.Open(dir.Sub("a")))
+        {
+            const string p = "model.layers.1.mlp.down_proj.";   // (64, 160)
+            Assert.Equal(ScalarType.Int8, ckpt.Info(p + "weight").DType);
+            Assert.Equal(new long[] { 64, 160 }, ckpt.Info(p + "weight").Shape);
+            Assert.Equal(ScalarType.Float32, ckpt.Info(p + "SCB").DType);
+            Assert.Equal(new long[] { 64 }, ckpt.Info(p + "SCB").Shape);
+            Assert.Equal(ScalarType.Byte, ckpt.Info(p + "weight_format").DType);
+            Assert.Empty(ckpt.Info(p + "weight_format").Shape);   // a scalar, as Linear8bitLt._save_to_state_dict writes it
+            using var scb = ckpt.Load(p + "SCB");
+            using var w = ckpt.Load(p + "weight");
+            // SCB is each row's absmax, and the row's largest value is stored as ±127
+            Assert.Equal(127, w.to(ScalarType.Int32).abs().max(1).values.min().ToInt64());
+            Assert.True(scb.min().ToSingle() > 0);
+            Assert.False(ckpt.Contains("lm_head.SCB"));
+        }
+        using (var back = LlamaForCausalLM.from_pretrained(dir.Sub("a")))
+        {
+            Assert.Equal(Int8, back.quantization);
+            back.save_pretrained(dir.Sub("b"));
+        }
+        Assert.Equal(File.ReadAllBytes(Path.Combine(dir.Sub("a"), "model.safetensors")),
+                     File.ReadAllBytes(Path.Combine(dir.Sub("b"), "model.safetensors")));
+    }
+
+    [Fact]
+    public void Int8_quantize_on_load_equals_quantizing_in_memory_and_other_layouts_are_refused()
+    {
+        using var scope = NewDisposeScope();
+        using var dir = new TempDir();
+        string folder = TinyModels.CreateFolder(dir.Sub("float"), Config(), 4);
+        using var loaded = LlamaForCausalLM.from_pretrained(folder, quantization: Int8);
+        using var reference = LlamaForCausalLM.from_pretrained(folder);
+        reference.quantize_(Int8);
+        Assert.Equal(Logits(reference).data<float>(), Logits(loaded).data<float>());
+        loaded.save_pretrained(dir.Sub("q"));
+        var e = Assert.Throws<ModelException>(() => LlamaForCausalLM.from_pretrained(dir.Sub("q"), quantization: Nf4Double));
+        Assert.Contains("already bitsandbytes 8-bit", e.Message);
+
+        // an older bitsandbytes' tiled layout (weight_format 1 = col32) is refused naming the tensor
+        var tensors = new Dictionary<string, Tensor>();
+        using (var ckpt = ShardedCheckpoint.Open(dir.Sub("q")))
+            foreach (string k in ckpt.Names) tensors[k] = ckpt.Load(k);
+        tensors["model.layers.0.self_attn.q_proj.weight_format"] = tensor(new byte[] { 1 }, Array.Empty<long>());
+        Safetensors.Save(Path.Combine(dir.Sub("q"), "model.safetensors"), tensors);
+        e = Assert.Throws<ModelException>(() => LlamaForCausalLM.from_pretrained(dir.Sub("q")));
+        Assert.Contains("model.layers.0.self_attn.q_proj.weight_format", e.Message);
+        Assert.Contains("row-major", e.Message);
     }
 
     [Theory]

@@ -24,9 +24,12 @@ namespace Alignment.Cli.Bench;
 /// <param name="PaddingFraction">DPO: share of padding tokens in the bucketed batches.</param>
 /// <param name="OptimizerStateMb">galore: the optimizer's state after the run (moments and projections), MB.</param>
 /// <param name="AdamWStateMb">galore: what AdamW's two moments of the same trainable parameters take, MB.</param>
+/// <param name="BaselineRssMb">VmRSS before the model was built (the .NET runtime, libtorch and its thread pools), MB;
+/// PeakRssMb minus this is what the case's training itself took (weights, activations, gradients, optimizer).</param>
 public sealed record TrainBenchResult(string Case, int Hidden, int Layers, long Parameters, int SeqLen, int Batch, int Steps,
                                       double? TokensPerSecond, double? PairsPerSecond, double? PairsPerSecondWithReference,
-                                      double? PaddingFraction, double PeakRssMb, double? OptimizerStateMb = null, double? AdamWStateMb = null);
+                                      double? PaddingFraction, double PeakRssMb, double? OptimizerStateMb = null, double? AdamWStateMb = null,
+                                      double? BaselineRssMb = null);
 
 /// <summary>
 /// Training throughput on fixed configs (tiny Llama d=256/4 layers and d=512/8 layers, seq 256, batch 8,
@@ -37,14 +40,16 @@ public sealed record TrainBenchResult(string Case, int Hidden, int Layers, long 
 /// every decoder-layer linear weight projected), reporting its optimizer state against AdamW's.
 /// rejected in one forward, reference log-probs computed once beforehand. LoRA and QLoRA: SFT steps with adapters (r 8,
 /// alpha 16, dropout 0.05, all linear layers; AdamW over the adapters only) on the d=512 model and on a larger one
-/// (hidden 1024, 12 layers, intermediate 2816, batch 2); QLoRA holds the decoder projections NF4 with double
+/// (hidden 1024, 12 layers, intermediate 2816, batch 1 × 128 tokens); QLoRA holds the decoder projections NF4 with double
 /// quantization, each quantized as soon as it is drawn.
 /// </summary>
 public static class TrainBench
 {
     public const int SeqLen = 256, Batch = 8, Vocab = 4096, DpoPairs = 64;
-    /// <summary>Batch of the larger (hidden 1024) LoRA/QLoRA cases, so a step takes seconds on a few cores.</summary>
-    public const int LargeBatch = 2;
+    /// <summary>Batch and sequence length of the larger (hidden 1024) LoRA/QLoRA cases: 128 tokens a step, the
+    /// tokens per hidden unit of QLoRA's own memory measurement (LLaMA-7B, hidden 4096, batch 1 × 512 tokens), where the
+    /// weights rather than the activations dominate what training holds.</summary>
+    public const int LargeBatch = 1, LargeSeqLen = 128;
     public static readonly string[] Cases = ["sft-256", "dpo-256", "sft-512", "dpo-512", "dora-512", "galore-512", "lora-512", "qlora-512", "lora-1024", "qlora-1024"];
     public const int GaloreRank = 128;
 
@@ -64,6 +69,7 @@ public static class TrainBench
         int hidden = int.Parse(name[(name.IndexOf('-') + 1)..]);
         var config = Config(hidden);
         bool adapters = name.StartsWith("lora") || name.StartsWith("qlora");
+        double baseline = RssMb("VmRSS:");
         using var g = new Generator(1234);
         using var model = LlamaForCausalLM.from_config(config, g, quantization: name.StartsWith("qlora") ? new QuantizationOptions() : null);
         long parameters = model.parameters().Sum(p => p.numel()) +
@@ -72,9 +78,11 @@ public static class TrainBench
         manual_seed(0);
         if (name.StartsWith("dora", StringComparison.Ordinal))
             LoraModel.add_adapters(model, new LoraConfig { R = 8, LoraAlpha = 16, LoraDropout = 0, UseDora = true, TargetModules = [LoraConfig.AllLinear] }, g);
-        return name.StartsWith("dpo", StringComparison.Ordinal)
+        var result = name.StartsWith("dpo", StringComparison.Ordinal)
             ? Dpo(name, model, config, parameters, profilePath)
-            : Sft(name, model, config, parameters, steps ?? (hidden == 1024 ? 3 : 6), hidden == 1024 ? LargeBatch : Batch, profilePath);
+            : Sft(name, model, config, parameters, steps ?? (hidden == 1024 ? 3 : 6), hidden == 1024 ? LargeBatch : Batch,
+                  hidden == 1024 ? LargeSeqLen : SeqLen, profilePath);
+        return result with { BaselineRssMb = baseline };
     }
 
     // AdamW over the trainable parameters, or for galore GaLoreAdamW with the decoder layers' linear weights projected.
@@ -87,12 +95,13 @@ public static class TrainBench
         return new GaLoreAdamW(groups, [1], GaloreRank, update_proj_gap: 200, scale: 0.25, lr: 1e-5, eps: 1e-8);
     }
 
-    private static TrainBenchResult Sft(string name, LlamaForCausalLM model, LlamaConfig config, long parameters, int steps, int batch, string? profilePath)
+    private static TrainBenchResult Sft(string name, LlamaForCausalLM model, LlamaConfig config, long parameters, int steps, int batch, int seqLen,
+                                        string? profilePath)
     {
         var rng = new SplitMix64(7);
         var rows = Enumerable.Range(0, batch).Select(_ =>
         {
-            var ids = Enumerable.Range(0, SeqLen).Select(_ => rng.NextInt(Vocab)).ToArray();
+            var ids = Enumerable.Range(0, seqLen).Select(_ => rng.NextInt(Vocab)).ToArray();
             return new SftFeatures(ids, ids.ToArray(), 0);
         }).ToList();
         var objective = new SftObjective(model, 0);
@@ -122,7 +131,7 @@ public static class TrainBench
             stateMb = galore.state_bytes() / 1048576.0;
             adamwMb = parametersList.Sum(p => 2 * p.numel() * p.element_size()) / 1048576.0;
         }
-        return new TrainBenchResult(name, config.Hidden, config.Layers, parameters, SeqLen, batch, steps, batch * SeqLen / median, null, null, null,
+        return new TrainBenchResult(name, config.Hidden, config.Layers, parameters, seqLen, batch, steps, batch * seqLen / median, null, null, null,
                                     PeakRssMb(), stateMb, adamwMb);
     }
 
@@ -171,10 +180,13 @@ public static class TrainBench
     }
 
     /// <summary>VmHWM (peak resident set) of this process, in MB.</summary>
-    public static double PeakRssMb()
+    public static double PeakRssMb() => RssMb("VmHWM:");
+
+    // A /proc/self/status line's kB value, in MB.
+    private static double RssMb(string field)
     {
         foreach (string line in File.ReadLines("/proc/self/status"))
-            if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+            if (line.StartsWith(field, StringComparison.Ordinal))
                 return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]) / 1024.0;
         return double.NaN;
     }

@@ -71,24 +71,31 @@ public static class BenchTrainCommand
     private static void Render(IAnsiConsole console, TrainBenchReport r)
     {
         var table = new Table().Border(TableBorder.Rounded).Title($"align bench train — libtorch {Markup.Escape(r.Libtorch)}, {r.Threads} threads, OMP_WAIT_POLICY={Markup.Escape(r.OmpWaitPolicy ?? "unset")}, malloc {(r.MallocTuned ? "heap-kept" : "system")}");
-        foreach (string c in new[] { "case", "params", "SFT tokens/s", "DPO pairs/s", "DPO pairs/s incl. reference", "padding", "peak RSS MB", "optimizer state MB (AdamW)" }) table.AddColumn(c);
+        foreach (string c in new[] { "case", "params", "SFT tokens/s", "DPO pairs/s", "DPO pairs/s incl. reference", "padding", "peak RSS MB (before the model)", "optimizer state MB (AdamW)" }) table.AddColumn(c);
         foreach (var x in r.Results)
             table.AddRow(x.Case, x.Parameters.ToString("N0"), F(x.TokensPerSecond), F(x.PairsPerSecond), F(x.PairsPerSecondWithReference),
-                         x.PaddingFraction is double pf ? $"{pf:P1}" : "", F(x.PeakRssMb),
+                         x.PaddingFraction is double pf ? $"{pf:P1}" : "", F(x.PeakRssMb) + (x.BaselineRssMb is double b ? $" ({F(b)})" : ""),
                          x.OptimizerStateMb is double os ? $"{os:F1} ({x.AdamWStateMb:F1})" : "");
         console.Write(table);
-        foreach (var (hidden, rss, speed) in QloraRatios(r.Results))
-            console.MarkupLine(Markup.Escape($"QLoRA / LoRA at hidden {hidden}: peak RSS {rss:F2}× (target ≤ {TrainBench.QloraRssTarget}×), " +
-                                             $"tokens/s {speed:F2}× (target ≥ {TrainBench.QloraSpeedTarget}×)"));
+        foreach (var x in QloraRatios(r.Results))
+            console.MarkupLine(Markup.Escape($"QLoRA / LoRA at hidden {x.Hidden}: peak RSS {x.QloraRssMb:F0} / {x.LoraRssMb:F0} MB = {x.Rss:F2}× " +
+                                             $"(target ≤ {TrainBench.QloraRssTarget}×); above the runtime's own RSS before the model " +
+                                             $"{x.QloraTrainingMb:F0} / {x.LoraTrainingMb:F0} MB = {x.TrainingRss:F2}×; tokens/s {x.Speed:F2}× " +
+                                             $"(target ≥ {TrainBench.QloraSpeedTarget}×)"));
         console.MarkupLine($"[grey]{Markup.Escape(r.Targets)}[/]");
     }
 
-    /// <summary>qlora-N against lora-N for every hidden size where both ran: (hidden, peak RSS ratio, tokens/s ratio).</summary>
-    public static IEnumerable<(int Hidden, double Rss, double Speed)> QloraRatios(IReadOnlyList<TrainBenchResult> results)
+    /// <summary>qlora-N against lora-N for every hidden size where both ran: both peak RSS values and their ratio, the same
+    /// above each process's RSS before its model was built (what training itself took) and its ratio, and the tokens/s ratio.</summary>
+    public static IEnumerable<(int Hidden, double QloraRssMb, double LoraRssMb, double Rss, double QloraTrainingMb, double LoraTrainingMb,
+                               double TrainingRss, double Speed)> QloraRatios(IReadOnlyList<TrainBenchResult> results)
     {
         foreach (var q in results.Where(x => x.Case.StartsWith("qlora-", StringComparison.Ordinal)))
             if (results.FirstOrDefault(x => x.Case == q.Case[1..]) is { TokensPerSecond: double lt } l && q.TokensPerSecond is double qt)
-                yield return (q.Hidden, q.PeakRssMb / l.PeakRssMb, qt / lt);
+            {
+                double qTrain = q.PeakRssMb - (q.BaselineRssMb ?? 0), lTrain = l.PeakRssMb - (l.BaselineRssMb ?? 0);
+                yield return (q.Hidden, q.PeakRssMb, l.PeakRssMb, q.PeakRssMb / l.PeakRssMb, qTrain, lTrain, qTrain / lTrain, qt / lt);
+            }
     }
 
     private static string F(double? v) => v is double d ? DoctorCommand.Format(d) : "";

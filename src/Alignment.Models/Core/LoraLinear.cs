@@ -14,10 +14,10 @@ namespace Alignment.Models.Core;
 /// <c>q_proj.lora_A.weight</c>, PEFT's saved names; DoRA adds the parameter <c>q_proj.lora_magnitude_vector</c>, the
 /// name PEFT saves it under. PiSSA and OLoRA start A and B from the weight's SVD / QR and leave the residual as base.
 /// <para>The base weight is created uninitialized (torch.empty): loading fills it, <see cref="ModelInit"/> draws it.</para>
-/// <para>The base weight may instead be held 4-bit (<see cref="quantize_"/>, or a bitsandbytes checkpoint through
+/// <para>The base weight may instead be held 4-bit or 8-bit (<see cref="quantize_"/>, or a bitsandbytes checkpoint through
 /// <see cref="set_quantized"/>): there is then no "weight" parameter, the forward pass runs
-/// <c>functional.linear_4bit</c> (the weight dequantized a band of rows at a time, frozen) and the adapter trains on top
-/// (QLoRA).</para>
+/// <c>functional.linear_4bit</c> / <c>linear_8bit</c> (the weight dequantized a band of rows at a time, frozen) and the
+/// adapter trains on top (QLoRA).</para>
 /// </summary>
 public sealed partial class LoraLinear : Module<Tensor, Tensor>
 {
@@ -42,62 +42,63 @@ public sealed partial class LoraLinear : Module<Tensor, Tensor>
     public long in_features { get; }
     public long out_features { get; }
 
-    /// <summary>The float base weight; a 4-bit layer has none (see <see cref="quantized"/>).</summary>
-    public Parameter weight => quant4 is null ? own_parameter("weight")
-        : throw new ModelException($"{name}: the base weight is held 4-bit ({quant4.QuantType}); use quantized.Dequantize(dtype) for a float copy");
+    /// <summary>The float base weight; a quantized layer has none (see <see cref="quantized"/>).</summary>
+    public Parameter weight => quant is null ? own_parameter("weight")
+        : throw new ModelException($"{name}: the base weight is held {quant.Kind}; use quantized.Dequantize(dtype) for a float copy");
 
-    private Quant4Weight? quant4;
+    private IQuantizedWeight? quant;
     private ScalarType quantComputeDtype;
 
-    /// <summary>The 4-bit base weight, or null for a float layer.</summary>
-    public Quant4Weight? quantized => quant4;
+    /// <summary>The quantized (4-bit or int8) base weight, or null for a float layer.</summary>
+    public IQuantizedWeight? quantized => quant;
 
-    /// <summary>The dtype the layer computes in: its weight's, or for a 4-bit layer the compute dtype it was given.</summary>
-    public ScalarType base_dtype => quant4 is null ? weight.dtype : quantComputeDtype;
+    /// <summary>The dtype the layer computes in: its weight's, or for a quantized layer the compute dtype it was given.</summary>
+    public ScalarType base_dtype => quant is null ? weight.dtype : quantComputeDtype;
 
-    /// <summary>The device of the base weight (4-bit layers live on the CPU).</summary>
-    public Device base_device => quant4 is null ? weight.device : Device.CPU;
+    /// <summary>The device of the base weight (quantized layers live on the CPU).</summary>
+    public Device base_device => quant is null ? weight.device : Device.CPU;
 
-    /// <summary>Replaces the float weight by its 4-bit form (bitsandbytes' NF4/FP4 with optional double quantization);
-    /// the layer then computes in the weight's former dtype. Before adapters only.</summary>
-    /// <param name="options">NF4/FP4, double quantization, blocksize.</param>
+    /// <summary>Replaces the float weight by its quantized form (bitsandbytes' NF4/FP4 with optional double
+    /// quantization, or with <c>Bits</c> 8 int8 per row); the layer then computes in the weight's former dtype.
+    /// Before adapters only.</summary>
+    /// <param name="options">Bits; for 4 bits NF4/FP4, double quantization, blocksize.</param>
     /// <param name="source">The float weight to quantize instead of the layer's own (e.g. read from a checkpoint, so
     /// the layer's uninitialized weight is never filled); of the layer's dtype and shape.</param>
     public void quantize_(QuantizationOptions options, Tensor? source = null)
     {
-        if (quant4 is not null) throw new ModelException($"{name} is already 4-bit");
+        if (quant is not null) throw new ModelException($"{name} is already {quant.Kind}");
         var w = weight;
-        Check4bit(w.dtype, w.device);
-        set_quantized(Quant4Weight.Quantize(source ?? w, options), w.dtype);
+        CheckQuantizable(w.dtype, w.device);
+        set_quantized(options.Bits == 8 ? Quant8Weight.Quantize(source ?? w) : Quant4Weight.Quantize(source ?? w, options), w.dtype);
     }
 
-    /// <summary>Takes a 4-bit weight (e.g. read from a bitsandbytes checkpoint) in place of the float one, which is
+    /// <summary>Takes a quantized weight (e.g. read from a bitsandbytes checkpoint) in place of the float one, which is
     /// disposed; the layer owns <paramref name="q"/> from now on.</summary>
     /// <param name="computeDtype">What the layer computes in (float32, bfloat16 or float64).</param>
-    public void set_quantized(Quant4Weight q, ScalarType computeDtype)
+    public void set_quantized(IQuantizedWeight q, ScalarType computeDtype)
     {
         if (has_lora) throw new ModelException($"{name}: quantize the base weight before adding a LoRA adapter");
         if (q.OutFeatures != out_features || q.InFeatures != in_features)
-            throw new ModelException($"{name}: a 4-bit weight of shape [{q.OutFeatures}, {q.InFeatures}] does not fit a [{out_features}, {in_features}] layer");
-        Check4bit(computeDtype, quant4 is null ? weight.device : Device.CPU);
+            throw new ModelException($"{name}: a {q.Kind} weight of shape [{q.OutFeatures}, {q.InFeatures}] does not fit a [{out_features}, {in_features}] layer");
+        CheckQuantizable(computeDtype, quant is null ? weight.device : Device.CPU);
         remove_parameter("weight")?.Dispose();
-        quant4?.Dispose();
-        quant4 = q;
+        quant?.Dispose();
+        quant = q;
         quantComputeDtype = computeDtype;
     }
 
-    private void Check4bit(ScalarType dtype, Device device)
+    private void CheckQuantizable(ScalarType dtype, Device device)
     {
         if (device.type != DeviceType.CPU)
-            throw new ModelException($"{name}: 4-bit weights run on the CPU kernel only; the layer is on {device}");
+            throw new ModelException($"{name}: quantized weights run on the CPU kernel only; the layer is on {device}");
         if (dtype is not (ScalarType.Float32 or ScalarType.BFloat16 or ScalarType.Float64))
-            throw new ModelException($"{name}: the 4-bit compute dtype must be float32, bfloat16 or float64, got {dtype.TorchName()}");
+            throw new ModelException($"{name}: the quantized layer's compute dtype must be float32, bfloat16 or float64, got {dtype.TorchName()}");
     }
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing) quant4?.Dispose();
-        quant4 = null;
+        if (disposing) quant?.Dispose();
+        quant = null;
         base.Dispose(disposing);
     }
     public Parameter? bias => find_parameter("bias");
@@ -169,8 +170,8 @@ public sealed partial class LoraLinear : Module<Tensor, Tensor>
             throw new ModelException($"LoRA rank r = {r} is above the layer's size ({out_features} × {in_features}): B·A cannot have a rank above {Math.Min(in_features, out_features)}");
         if (!(dropout >= 0 && dropout < 1)) throw new ModelException($"lora_dropout must be in [0, 1), got {dropout}");
         int pissaNiter = ParseInit(init);
-        if (quant4 is not null && (dora || init is not ("true" or "false" or "gaussian")))
-            throw new ModelException($"{name} holds a 4-bit weight: DoRA and PiSSA/OLoRA init need the float weight (use plain LoRA on a 4-bit base)");
+        if (quant is not null && (dora || init is not ("true" or "false" or "gaussian")))
+            throw new ModelException($"{name} holds a {quant.Kind} weight: DoRA and PiSSA/OLoRA init need the float weight (use plain LoRA on a quantized base)");
         var device = base_device;
         var a = new Linear(in_features, r, bias: false, dtype: dtype, device: device, generator: generator);
         var b = new Linear(r, out_features, bias: false, dtype: dtype, device: device, generator: generator);
@@ -277,8 +278,8 @@ public sealed partial class LoraLinear : Module<Tensor, Tensor>
     public void merge_lora()
     {
         if (!has_lora) return;
-        if (quant4 is not null)
-            throw new ModelException($"{name}: the base weight is 4-bit; an adapter cannot be merged into it without re-quantizing (a lossy step). " +
+        if (quant is not null)
+            throw new ModelException($"{name}: the base weight is {quant.Kind}; an adapter cannot be merged into it without re-quantizing (a lossy step). " +
                                      "Save the adapter (PEFT format) and merge it into the float model instead");
         using (no_grad())
         using (NewDisposeScope())
@@ -346,16 +347,16 @@ public sealed partial class LoraLinear : Module<Tensor, Tensor>
             return F.linear(xin, qatBits != 0 ? FakeQuant.WeightSte(weight, qatBits) : weight, bias).MoveToOuterScope();
         }
         if (has_ia3) return Ia3Forward(x);
-        var y = quant4 is null ? F.linear(x, weight, bias)
-            : F.linear_4bit(x.dtype == quantComputeDtype ? x : x.to(quantComputeDtype), quant4.Packed, quant4.Absmax, quant4.Code,
-                            out_features, in_features, quant4.Blocksize, bias);
+        var y = quant is null ? F.linear(x, weight, bias)
+            : quant.Linear(x.dtype == quantComputeDtype ? x : x.to(quantComputeDtype), bias);
         if (!has_lora || !lora_enabled) return y;
         using var scope = NewDisposeScope();
         var a = lora_A;
         var h = x.dtype == a.dtype ? x : x.to(a.dtype);
         bool drop = lora_dropout > 0 && training;
-        if (drop) h = F.dropout(h, lora_dropout, training);
-        var lora = F.linear(F.linear(h, a), lora_B);  // (..., out)
+        // Without DoRA the dropped-out input feeds lora_A alone: one op that saves a byte mask, not two float tensors.
+        if (drop && use_dora) h = F.dropout(h, lora_dropout, training);
+        var lora = F.linear(drop && !use_dora ? F.dropout_linear(h, a, lora_dropout) : F.linear(h, a), lora_B);  // (..., out)
         Tensor update;
         if (!use_dora) update = lora.mul(scaling);
         else

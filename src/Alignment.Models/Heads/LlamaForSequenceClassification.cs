@@ -58,7 +58,7 @@ public sealed class LlamaForSequenceClassification : PreTrainedModel
         var config = LlamaConfig.Load(folder);
         var warnings = Check(config, Path.Combine(folder, "config.json"), dtype, device);
         if (config.Quantization is not null)
-            throw new ModelException($"{Path.Combine(folder, "config.json")}: a bitsandbytes 4-bit checkpoint loads as a causal LM only " +
+            throw new ModelException($"{Path.Combine(folder, "config.json")}: a bitsandbytes 4-bit or 8-bit checkpoint loads as a causal LM only " +
                                      "(QLoRA policies); build reward models from the float checkpoint");
         return Filled(new LlamaForSequenceClassification(config, num_labels ?? config.Id2Label?.Count ?? 1, dtype, device, warnings), m =>
         {

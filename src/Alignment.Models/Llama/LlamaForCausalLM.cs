@@ -35,7 +35,7 @@ public sealed class LlamaForCausalLM : PreTrainedModel
             : new LoraLinear(config.Hidden, config.Vocab, bias: false, dtype, device));
     }
 
-    /// <summary>The 4-bit settings of the decoder layers' projections, or null when every weight is float.</summary>
+    /// <summary>The 4-bit or 8-bit settings of the decoder layers' projections, or null when every weight is float.</summary>
     public QuantizationOptions? quantization { get; private set; }
 
     public LoraLinear lm_head => (LoraLinear)get_submodule("lm_head");
@@ -45,7 +45,7 @@ public sealed class LlamaForCausalLM : PreTrainedModel
     /// <param name="generator">Seeded generator for the weights.</param>
     /// <param name="dtype">Compute dtype (float32 default; bfloat16 and float16 supported).</param>
     /// <param name="device">Device (CPU default).</param>
-    /// <param name="quantization">Hold the decoder layers' projections 4-bit: each is quantized from its freshly drawn
+    /// <param name="quantization">Hold the decoder layers' projections 4-bit or int8: each is quantized from its freshly drawn
     /// values (the same draws as the float model's, cast to the model's dtype), so the layers' float weights are never
     /// written and never become resident.</param>
     public static LlamaForCausalLM from_config(LlamaConfig config, Generator generator, ScalarType dtype = ScalarType.Float32, Device? device = null,
@@ -79,7 +79,7 @@ public sealed class LlamaForCausalLM : PreTrainedModel
     /// <exception cref="ModelException">Unsupported configuration, missing/unexpected tensors, shapes that disagree with
     /// config.json: every problem at once, naming the file and tensor, with a hint.</exception>
     /// <param name="quantization">Quantize the decoder layers' projections to 4 bits while loading, one weight at a
-    /// time (a float checkpoint); a bitsandbytes 4-bit checkpoint (quantization_config in config.json) loads 4-bit
+    /// time (a float checkpoint); a bitsandbytes 4-bit or 8-bit checkpoint (quantization_config in config.json) loads so
     /// without it, and a different setting than the checkpoint's is an error.</param>
     public static LlamaForCausalLM from_pretrained(string folder, ScalarType dtype = ScalarType.Float32, Device? device = null,
                                                    QuantizationOptions? quantization = null)
@@ -89,7 +89,7 @@ public sealed class LlamaForCausalLM : PreTrainedModel
         var warnings = Check(config, configPath, dtype, device);
         var stored = config.Quantization;
         if (stored is not null && quantization is not null && stored != quantization)
-            throw new ModelException($"{configPath}: the checkpoint is already bitsandbytes 4-bit ({Describe(stored)}); the quantization " +
+            throw new ModelException($"{configPath}: the checkpoint is already bitsandbytes {stored.Bits}-bit ({Describe(stored)}); the quantization " +
                                      $"asked for ({Describe(quantization)}) differs: leave it out or ask for the checkpoint's");
         quantization?.Validate("quantization");
         return Filled(new LlamaForCausalLM(config, dtype, device, warnings), m =>
@@ -156,17 +156,17 @@ public sealed class LlamaForCausalLM : PreTrainedModel
 
     internal HashSet<string> TiedKeys() => config.Tied ? ["lm_head.weight"] : [];
 
-    /// <summary>The linear layers that 4-bit quantization covers: every projection of the decoder layers (not lm_head,
+    /// <summary>The linear layers that quantization covers: every projection of the decoder layers (not lm_head,
     /// which transformers leaves unquantized too).</summary>
     public IEnumerable<(string name, LoraLinear layer)> QuantizableLayers() =>
         named_modules().Where(m => m.module is LoraLinear && m.name.StartsWith("model.layers.", StringComparison.Ordinal))
                        .Select(m => (m.name, (LoraLinear)m.module));
 
-    /// <summary>Holds the decoder layers' projections 4-bit from now on (each float weight is replaced and freed).</summary>
+    /// <summary>Holds the decoder layers' projections quantized (4-bit or int8) from now on (each float weight is replaced and freed).</summary>
     public void quantize_(QuantizationOptions options)
     {
         options.Validate("quantization");
-        if (quantization is not null) throw new ModelException($"the model is already 4-bit ({Describe(quantization)})");
+        if (quantization is not null) throw new ModelException($"the model is already quantized ({Describe(quantization)})");
         foreach (var (_, layer) in QuantizableLayers()) layer.quantize_(options);
         quantization = options;
     }
@@ -182,10 +182,13 @@ public sealed class LlamaForCausalLM : PreTrainedModel
             string prefix = name + ".";
             if (prequantized)
             {
-                if (Quant4Weight.StateKey(ckpt, prefix) is null) continue;   // a module the checkpoint kept float (llm_int8_skip_modules)
-                layer.set_quantized(Quant4Weight.Load(ckpt, prefix, layer.out_features, layer.in_features), dtype);
+                bool eight = q.Bits == 8;
+                // a module the checkpoint kept float (llm_int8_skip_modules) has no quantization state
+                if (eight ? !Quant8Weight.Stored(ckpt, prefix) : Quant4Weight.StateKey(ckpt, prefix) is null) continue;
+                layer.set_quantized(eight ? Quant8Weight.Load(ckpt, prefix, layer.out_features, layer.in_features)
+                                          : Quant4Weight.Load(ckpt, prefix, layer.out_features, layer.in_features), dtype);
                 consumed.Add(prefix + "weight");
-                foreach (string suffix in Quant4Weight.Suffixes) consumed.Add(prefix + suffix);
+                foreach (string suffix in eight ? Quant8Weight.Suffixes : Quant4Weight.Suffixes) consumed.Add(prefix + suffix);
                 continue;
             }
             string key = prefix + "weight";
@@ -199,5 +202,5 @@ public sealed class LlamaForCausalLM : PreTrainedModel
         }
     }
 
-    private static string Describe(QuantizationOptions q) => $"{q.Bits}-bit {q.QuantType}, double quantization {(q.DoubleQuant ? "on" : "off")}, blocksize {q.Blocksize}";
+    private static string Describe(QuantizationOptions q) => q.Bits == 8 ? "8-bit int8 per row" : $"{q.Bits}-bit {q.QuantType}, double quantization {(q.DoubleQuant ? "on" : "off")}, blocksize {q.Blocksize}";
 }

@@ -41,8 +41,8 @@ public static class LoraModel
     {
         var layers = LinearLayers(model).ToList();
         if (config.UseDora == true && layers.FirstOrDefault(l => l.layer.quantized is not null) is { name: not null } q4)
-            throw new ModelException($"LoRA config: use_dora true (DoRA) needs the float base weight's column norms, but {q4.name} is held 4-bit; " +
-                                     "train DoRA on the float model or use plain LoRA with 4-bit weights (QLoRA)");
+            throw new ModelException($"LoRA config: use_dora true (DoRA) needs the float base weight's column norms, but {q4.name} is held {q4.layer.quantized!.Kind}; " +
+                                     "train DoRA on the float model or use plain LoRA with quantized weights (QLoRA)");
         config.Validate("LoRA config");
         var chosen = config.IsAllLinear ? layers : layers.Where(l => config.TargetModules.Contains(Leaf(l.name))).ToList();
         var found = layers.Select(l => Leaf(l.name)).ToHashSet();

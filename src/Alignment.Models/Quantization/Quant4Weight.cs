@@ -24,7 +24,7 @@ namespace Alignment.Models.Quantization;
 /// The forward pass uses the float32 absmax (the nested values dequantized once, plus the offset, as bitsandbytes'
 /// dequantize_4bit computes it); the stored tensors are kept as read so saving writes them back byte for byte.
 /// </summary>
-public sealed class Quant4Weight : IDisposable
+public sealed class Quant4Weight : IQuantizedWeight
 {
     private Quant4Weight(Tensor packed, Tensor storedAbsmax, Tensor code, Tensor? nestedAbsmax, Tensor? nestedCode, byte[] quantState,
                          string quantType, long blocksize, long outFeatures, long inFeatures, Tensor absmax)
@@ -175,6 +175,10 @@ public sealed class Quant4Weight : IDisposable
         if (NestedCode is not null) yield return new(prefix + "weight.nested_quant_map", NestedCode);
         yield return new(prefix + "weight.quant_state.bitsandbytes__" + QuantType, tensor(QuantState, new long[] { QuantState.Length }));
     }
+
+    public string Kind => $"4-bit {QuantType}";
+
+    public Tensor Linear(Tensor x, Tensor? bias) => F.linear_4bit(x, Packed, Absmax, Code, OutFeatures, InFeatures, Blocksize, bias);
 
     /// <summary>The float (out, in) weight the layer computes with.</summary>
     public Tensor Dequantize(ScalarType dtype) => F.dequantize_4bit(Packed, Absmax, Code, Blocksize, [OutFeatures, InFeatures], dtype);

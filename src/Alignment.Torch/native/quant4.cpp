@@ -11,9 +11,14 @@
 //   over a sorted 256-entry code (the dynamic map) picking the nearer of the two bracketing entries (ties: the upper),
 //   as bitsandbytes' dQuantize<0>.
 //
-// linear_4bit: y = x·Wᵀ + b with W dequantized tile by tile (a band of output rows at a time) into one scratch
-// buffer that feeds the matmul; the full float weight never exists. Backward gives the input gradient
-// gx = g·W the same way (W is frozen: no weight gradient), so LoRA adapters before and after the layer train.
+// - int8 per row (bitsandbytes' int8_vectorwise_quant with threshold 0, the LLM.int8() weight format without outlier
+//   decomposition): SCB[r] = max |w| over row r (float32), q = round-half-even(w · (127 / SCB[r])) as int8 (an
+//   all-zero row gives SCB 0 and q 0); dequantized as q · SCB[r] · (1/127 in float32), int8_vectorwise_dequant's order.
+//
+// linear_4bit / linear_8bit: y = x·Wᵀ + b with W dequantized tile by tile (a band of output rows at a time) into one
+// scratch buffer that feeds the matmul; the full float weight never exists. Backward gives the input gradient
+// gx = g·W the same way (W is frozen: no weight gradient), so LoRA adapters before and after the layer train. Only
+// the quantized weight is saved for backward, never a dequantized copy.
 #include "common.h"
 
 #include <ATen/Parallel.h>
@@ -244,6 +249,64 @@ at::Tensor dequantize8(const at::Tensor& q, const at::Tensor& absmax, const at::
     return out.view(q.sizes());
 }
 
+// (q int8 (rows, cols), SCB float32 (rows)) of a 2-D weight.
+std::pair<at::Tensor, at::Tensor> quantize_int8_rows(const at::Tensor& a) {
+    QUANT_CHECK(a.defined() && at::isFloatingType(a.scalar_type()) && a.dim() == 2,
+                "quantize_int8_rowwise: the input must be a 2-D floating-point tensor, got ", a.scalar_type(), " ", a.sizes());
+    at::Tensor x = a.to(at::kCPU, at::kFloat).contiguous();
+    const int64_t rows = x.size(0), cols = x.size(1);
+    at::Tensor q = at::empty({rows, cols}, at::kChar);
+    at::Tensor scb = at::empty({rows}, at::kFloat);
+    const float* xp = x.data_ptr<float>();
+    int8_t* qp = q.data_ptr<int8_t>();
+    float* sp = scb.data_ptr<float>();
+    at::parallel_for(0, rows, 4, [&](int64_t r0, int64_t r1) {
+        for (int64_t r = r0; r < r1; r++) {
+            const float* row = xp + r * cols;
+            float m = 0;
+            for (int64_t c = 0; c < cols; c++) m = std::max(m, std::fabs(row[c]));
+            sp[r] = m;
+            const float s = (1.0f / m) * 127.0f;   // PyTorch evaluates 127.0 / row_stats as reciprocal() * 127
+            for (int64_t c = 0; c < cols; c++)
+                qp[r * cols + c] = m == 0 ? 0 : static_cast<int8_t>(std::max(-127.0f, std::min(127.0f, std::nearbyint(row[c] * s))));
+        }
+    });
+    return {q, scb};
+}
+
+constexpr float kInv127 = 7.874015718698502e-3f;
+
+void check_int8_state(const char* op, const at::Tensor& q, const at::Tensor& scb, int64_t out_features, int64_t in_features) {
+    QUANT_CHECK(q.scalar_type() == at::kChar && q.is_contiguous() && q.device().is_cpu() && q.numel() == out_features * in_features, op,
+                ": the weight must be a contiguous int8 CPU tensor of ", out_features, " × ", in_features, " values, got ",
+                q.scalar_type(), " ", q.sizes());
+    QUANT_CHECK(scb.scalar_type() == at::kFloat && scb.is_contiguous() && scb.numel() == out_features, op,
+                ": SCB must hold one float32 per output row (", out_features, "), got ", scb.scalar_type(), " ", scb.sizes());
+}
+
+// Writes rows [r0, r0 + rows) of the dequantized int8 weight into out.
+template <typename scalar_t>
+void dequant_int8_rows(const int8_t* q, const float* scb, int64_t cols, int64_t r0, int64_t rows, scalar_t* out) {
+    for (int64_t r = 0; r < rows; r++) {
+        const float s = scb[r0 + r];
+        const int8_t* qr = q + (r0 + r) * cols;
+        for (int64_t c = 0; c < cols; c++) out[r * cols + c] = static_cast<scalar_t>(static_cast<float>(qr[c]) * s * kInv127);
+    }
+}
+
+at::Tensor dequantize_int8_rows(const at::Tensor& q, const at::Tensor& scb, at::ScalarType dtype) {
+    QUANT_CHECK(q.dim() == 2, "dequantize_int8_rowwise: the weight must be 2-D, got ", q.sizes());
+    check_int8_state("dequantize_int8_rowwise", q, scb, q.size(0), q.size(1));
+    at::Tensor out = at::empty(q.sizes(), at::TensorOptions().dtype(dtype));
+    AT_DISPATCH_FLOATING_TYPES_AND2(at::kBFloat16, at::kHalf, dtype, "dequantize_int8_rowwise", [&] {
+        scalar_t* op = out.data_ptr<scalar_t>();
+        at::parallel_for(0, q.size(0), 4, [&](int64_t a, int64_t b) {
+            dequant_int8_rows<scalar_t>(q.data_ptr<int8_t>(), scb.data_ptr<float>(), q.size(1), a, b - a, op + a * q.size(1));
+        });
+    });
+    return out;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // linear_4bit
 // ---------------------------------------------------------------------------------------------------------------
@@ -256,13 +319,24 @@ int64_t tile_rows(int64_t out_features, int64_t in_features) {
     return std::max<int64_t>(1, std::min<int64_t>(out_features, kTileElements / std::max<int64_t>(1, in_features)));
 }
 
+// blocksize 0 marks an int8 per-row weight (packed int8 (out, in), absmax = SCB, no code); otherwise a 4-bit one.
+constexpr int64_t kInt8Rows = 0;
+
 // Dequantizes weight rows [r0, r0 + rows) into scratch (rows, in) of scratch's dtype.
 void dequant_rows(const at::Tensor& packed, const at::Tensor& absmax, const at::Tensor& code, int64_t blocksize,
                   int64_t in_features, int64_t r0, int64_t rows, at::Tensor& scratch) {
-    AT_DISPATCH_FLOATING_TYPES_AND2(at::kBFloat16, at::kHalf, scratch.scalar_type(), "linear_4bit", [&] {
+    AT_DISPATCH_FLOATING_TYPES_AND2(at::kBFloat16, at::kHalf, scratch.scalar_type(), "linear_quant", [&] {
         scalar_t* sp = scratch.data_ptr<scalar_t>();
+        const float* ap = absmax.data_ptr<float>();
+        if (blocksize == kInt8Rows) {
+            const int8_t* qp = packed.data_ptr<int8_t>();
+            at::parallel_for(0, rows, 4, [&](int64_t a, int64_t b) {
+                dequant_int8_rows<scalar_t>(qp, ap, in_features, r0 + a, b - a, sp + a * in_features);
+            });
+            return;
+        }
         const uint8_t* pp = packed.data_ptr<uint8_t>();
-        const float *ap = absmax.data_ptr<float>(), *cp = code.data_ptr<float>();
+        const float* cp = code.data_ptr<float>();
         at::parallel_for(0, rows, 4, [&](int64_t a, int64_t b) {
             for (int64_t r = a; r < b; r++)
                 dequant_range<scalar_t>(pp, ap, cp, blocksize, (r0 + r) * in_features, in_features, sp + r * in_features);
@@ -274,19 +348,22 @@ using torch::autograd::AutogradContext;
 using torch::autograd::Function;
 using torch::autograd::variable_list;
 
-struct Linear4bit : Function<Linear4bit> {
+// The linear layer over a frozen quantized weight: 4-bit (blocksize > 0) or int8 per row (blocksize kInt8Rows).
+struct LinearQuant : Function<LinearQuant> {
     static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& packed, const at::Tensor& absmax,
                               const at::Tensor& code, c10::optional<at::Tensor> bias, int64_t out_features, int64_t in_features,
                               int64_t blocksize) {
-        QUANT_CHECK(out_features > 0 && in_features > 0, "linear_4bit: out_features and in_features must be positive, got ",
+        const char* op = blocksize == kInt8Rows ? "linear_8bit" : "linear_4bit";
+        QUANT_CHECK(out_features > 0 && in_features > 0, op, ": out_features and in_features must be positive, got ",
                     out_features, " and ", in_features);
-        check_state("linear_4bit", packed, absmax, code, out_features * in_features, blocksize);
+        if (blocksize == kInt8Rows) check_int8_state(op, packed, absmax, out_features, in_features);
+        else check_state(op, packed, absmax, code, out_features * in_features, blocksize);
         QUANT_CHECK(x.defined() && at::isFloatingType(x.scalar_type()) && x.device().is_cpu(),
-                    "linear_4bit: x must be a floating-point CPU tensor");
-        QUANT_CHECK(x.dim() >= 1 && x.size(-1) == in_features, "linear_4bit: x shape ", x.sizes(), " must end in in_features = ", in_features);
+                    op, ": x must be a floating-point CPU tensor");
+        QUANT_CHECK(x.dim() >= 1 && x.size(-1) == in_features, op, ": x shape ", x.sizes(), " must end in in_features = ", in_features);
         at::Tensor b = bias.has_value() ? *bias : at::Tensor();
         if (b.defined())
-            QUANT_CHECK(b.dim() == 1 && b.size(0) == out_features, "linear_4bit: bias must have shape [", out_features, "], got ", b.sizes());
+            QUANT_CHECK(b.dim() == 1 && b.size(0) == out_features, op, ": bias must have shape [", out_features, "], got ", b.sizes());
 
         at::Tensor x2 = x.reshape({-1, in_features}).contiguous();
         const int64_t N = x2.size(0), tr = tile_rows(out_features, in_features);
@@ -372,6 +449,25 @@ ATG_API Handle atg_linear_4bit(Handle x, Handle packed, Handle absmax, Handle co
     GUARD_T(([&] {
         c10::optional<at::Tensor> b;
         if (bias != nullptr) b = ref(bias);
-        return Linear4bit::apply(ref(x), ref(packed), ref(absmax), ref(code), b, out_features, in_features, blocksize);
+        QUANT_CHECK(blocksize != kInt8Rows, "linear_4bit: blocksize must be positive");
+        return LinearQuant::apply(ref(x), ref(packed), ref(absmax), ref(code), b, out_features, in_features, blocksize);
+    })())
+}
+
+ATG_API int atg_quantize_int8_rowwise(Handle a, Handle* q, Handle* scb) {
+    GUARD_V(auto [qq, s] = quantize_int8_rows(ref(a)); *q = atg::wrap(qq); *scb = atg::wrap(s);)
+}
+
+ATG_API Handle atg_dequantize_int8_rowwise(Handle q, Handle scb, int dtype) {
+    GUARD_T(dequantize_int8_rows(ref(q), ref(scb), static_cast<at::ScalarType>(dtype)))
+}
+
+// bias may be nullptr.
+ATG_API Handle atg_linear_8bit(Handle x, Handle q, Handle scb, Handle bias, int64_t out_features, int64_t in_features) {
+    GUARD_T(([&] {
+        c10::optional<at::Tensor> b;
+        if (bias != nullptr) b = ref(bias);
+        // no code table for int8; an empty tensor stands in (custom functions take no undefined tensor arguments)
+        return LinearQuant::apply(ref(x), ref(q), ref(scb), at::empty({0}, at::kFloat), b, out_features, in_features, kInt8Rows);
     })())
 }

@@ -6,7 +6,7 @@ public static partial class torch
 {
     public static partial class nn
     {
-        // bitsandbytes' 4-bit (NF4/FP4) and 8-bit blockwise quantization and the linear layer over a 4-bit weight
+        // bitsandbytes' 4-bit (NF4/FP4), 8-bit blockwise and int8 per-row quantization and the linear layers over a 4-bit or int8 weight
         // (native/quant4.cpp). CPU only.
         public static partial class functional
         {
@@ -60,6 +60,30 @@ public static partial class torch
             {
                 var r = NativeMethods.atg_linear_4bit(x.Handle, packed.Handle, absmax.Handle, code.Handle, bias?.RawHandle ?? IntPtr.Zero,
                                                       out_features, in_features, blocksize);
+                GC.KeepAlive(bias);
+                return Tensor.Wrap(r);
+            }
+
+            /// <summary>bitsandbytes' int8_vectorwise_quant (threshold 0) of an (out, in) weight: SCB = max |w| per row,
+            /// q = round-half-even(w · (127 / SCB)) as int8 (an all-zero row gives 0s).</summary>
+            /// <returns>q int8 (out, in) and SCB float32 (out).</returns>
+            public static (Tensor q, Tensor scb) quantize_int8_rowwise(Tensor weight)
+            {
+                int rc = NativeMethods.atg_quantize_int8_rowwise(weight.Handle, out var q, out var scb);
+                NativeError.Check(rc);
+                return (Tensor.Wrap(q), Tensor.Wrap(scb));
+            }
+
+            /// <summary>The inverse of <see cref="quantize_int8_rowwise"/>: <c>q · SCB[row] · (1/127)</c> in float32, cast to
+            /// <paramref name="dtype"/> (bitsandbytes' int8_vectorwise_dequant).</summary>
+            public static Tensor dequantize_int8_rowwise(Tensor q, Tensor scb, ScalarType dtype) =>
+                Tensor.Wrap(NativeMethods.atg_dequantize_int8_rowwise(q.Handle, scb.Handle, (int)dtype));
+
+            /// <summary><see cref="linear_4bit"/> over an int8 per-row weight (<see cref="quantize_int8_rowwise"/>): W is
+            /// dequantized a band of rows at a time, frozen; the backward gives the gradient of x (and of b).</summary>
+            public static Tensor linear_8bit(Tensor x, Tensor q, Tensor scb, long out_features, long in_features, Tensor? bias = null)
+            {
+                var r = NativeMethods.atg_linear_8bit(x.Handle, q.Handle, scb.Handle, bias?.RawHandle ?? IntPtr.Zero, out_features, in_features);
                 GC.KeepAlive(bias);
                 return Tensor.Wrap(r);
             }

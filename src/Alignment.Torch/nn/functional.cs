@@ -51,6 +51,12 @@ public static partial class torch
                 return Tensor.Wrap(NativeMethods.atg_nn_dropout(input.Handle, p, training ? 1 : 0));
             }
 
+            /// <summary><c>linear(dropout(x, p, training: true), weight)</c>, the same values from the same draws of the
+            /// default generator, for 0 &lt; p &lt; 1; backward keeps x and a one-byte mask instead of the dropped-out input
+            /// and the float noise (LoRA's dropout, on every adapted layer's input).</summary>
+            public static Tensor dropout_linear(Tensor x, Tensor weight, double p) =>
+                Tensor.Wrap(NativeMethods.atg_dropout_linear(x.Handle, weight.Handle, p));
+
             /// <summary>x·Wᵀ + b with W of shape (out, in), as nn.Linear stores it.</summary>
             public static Tensor linear(Tensor input, Tensor weight, Tensor? bias = null)
             {

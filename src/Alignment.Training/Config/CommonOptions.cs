@@ -181,8 +181,9 @@ public abstract class CommonOptions
                                  "pissa_niter_K (the same with torch.svd_lowrank's randomized SVD, K subspace iterations) or olora " +
                                  "(A, B from W's QR). PiSSA/OLoRA results are saved converted to a rank-2r LoRA of the original base.")]
     public string InitLoraWeights { get; set; } = "true";
-    [Option("quantization_bit", "QLoRA: hold the base model's decoder projections in 4 bits (bitsandbytes NF4/FP4) while LoRA " +
-                                "adapters train (finetuning lora); 4, or 0 = off. A bitsandbytes 4-bit checkpoint loads 4-bit either way.")]
+    [Option("quantization_bit", "QLoRA: hold the base model's decoder projections in 4 bits (bitsandbytes NF4/FP4) or 8 bits (int8 per " +
+                                "row with its absmax, bitsandbytes' LLM.int8() weight format without outlier decomposition) while LoRA " +
+                                "adapters train (finetuning lora); 4, 8, or 0 = off. A bitsandbytes 4-bit or 8-bit checkpoint loads so either way.")]
     public int QuantizationBit { get; set; }
 
     [Option("quantization_type", "With quantization_bit 4: the 4-bit code, nf4 (normal float) or fp4.")]
@@ -191,9 +192,13 @@ public abstract class CommonOptions
     [Option("double_quantization", "With quantization_bit 4: quantize the per-block absmax values too (8-bit, blocks of 256).")]
     public bool DoubleQuantization { get; set; } = true;
 
-    /// <summary>The 4-bit settings asked for, or null when quantization_bit is 0.</summary>
-    public Models.Quantization.QuantizationOptions? Quantization() => QuantizationBit == 0 ? null
-        : new() { Bits = QuantizationBit, QuantType = QuantizationType, DoubleQuant = DoubleQuantization };
+    /// <summary>The quantization asked for, or null when quantization_bit is 0 (type and double quantization are 4-bit settings).</summary>
+    public Models.Quantization.QuantizationOptions? Quantization() => QuantizationBit switch
+    {
+        0 => null,
+        8 => new() { Bits = 8 },
+        _ => new() { Bits = QuantizationBit, QuantType = QuantizationType, DoubleQuant = DoubleQuantization },
+    };
 
     [Option("freeze_trainable_layers", "With finetuning freeze: how many of the last decoder layers are trained.")]
     public int FreezeTrainableLayers { get; set; } = 2;
@@ -220,6 +225,9 @@ public abstract class CommonOptions
 
     [Option("galore_scale", "With use_galore: factor on the projected-back update (GaLore's scale).")]
     public double GaloreScale { get; set; } = 2.0;
+
+    [Option("galore_layerwise", "LLaMA-Factory's per-layer GaLore (an optimizer step per parameter during backward): not supported, true is refused.")]
+    public bool GaloreLayerwise { get; set; }
 
     [Option("galore_proj_type", "With use_galore: std (project the smaller side), reverse_std (the larger side), left (U_r) or right (V_r).")]
     public string GaloreProjType { get; set; } = "std";
@@ -312,6 +320,10 @@ public abstract class CommonOptions
             if (GaloreProjType is not ("std" or "reverse_std" or "left" or "right"))
                 throw new ConfigException($"option 'galore_proj_type' is '{GaloreProjType}'; use std, reverse_std, left or right");
         }
+        if (GaloreLayerwise)
+            throw new ConfigException("option 'galore_layerwise' is not supported: it steps each parameter's optimizer inside backward (a hook " +
+                                      "per gradient, LLaMA-Factory's layer-wise GaLore), which the native bridge does not expose; use use_galore " +
+                                      "without it (the optimizer state is low-rank either way; the full gradients exist for one step)");
         if (QatBits is not (0 or 4 or 8)) throw new ConfigException($"option 'qat_bits' must be 0 (off), 4 or 8, got {QatBits}");
         if (QatActivations && QatBits == 0) throw new ConfigException("option 'qat_activations' needs qat_bits 4 or 8");
         if (QatBits != 0 && string.IsNullOrWhiteSpace(EvalData))
@@ -320,17 +332,17 @@ public abstract class CommonOptions
             throw new ConfigException("option 'qat_bits' needs finetuning full or freeze (the quantized weights are the trained ones; a frozen LoRA base would be exported unchanged)");
         if (QuantizationBit != 0)
         {
-            if (QuantizationBit != 4)
-                throw new ConfigException($"option 'quantization_bit' is {QuantizationBit}; use 4 (NF4/FP4 base weights) or 0 (off)");
+            if (QuantizationBit is not (4 or 8))
+                throw new ConfigException($"option 'quantization_bit' is {QuantizationBit}; use 4 (NF4/FP4 base weights), 8 (int8 per row) or 0 (off)");
             if (QuantizationType is not ("nf4" or "fp4"))
                 throw new ConfigException($"option 'quantization_type' is '{QuantizationType}'; use nf4 or fp4");
             if (Finetuning != FinetuningType.Lora)
-                throw new ConfigException($"option 'quantization_bit' 4 freezes the base weights in 4 bits, so only adapters can train: " +
+                throw new ConfigException($"option 'quantization_bit' {QuantizationBit} freezes the base weights in {QuantizationBit} bits, so only adapters can train: " +
                                           $"use finetuning lora (QLoRA), not {OptionInfo.ToSnake(Finetuning.ToString())}");
             if (UseDora)
-                throw new ConfigException("options 'quantization_bit' 4 and 'use_dora': DoRA on a 4-bit layer is not supported (its column norm needs the float weight)");
+                throw new ConfigException($"options 'quantization_bit' {QuantizationBit} and 'use_dora': DoRA on a quantized layer is not supported (its column norm needs the float weight)");
             if (Dtype == "float64")
-                throw new ConfigException("option 'quantization_bit' 4 computes in float32 or bfloat16 (option 'dtype'), not float64");
+                throw new ConfigException($"option 'quantization_bit' {QuantizationBit} computes in float32 or bfloat16 (option 'dtype'), not float64");
         }
         if (SaveSteps < 0 || EvalSteps < 0 || SaveTotalLimit < 0)
             throw new ConfigException("options 'save_steps', 'eval_steps' and 'save_total_limit' must be 0 or positive");

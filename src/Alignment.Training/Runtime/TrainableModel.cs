@@ -60,7 +60,7 @@ public sealed class TrainableModel : IDisposable
         if (lm.quantization is { } q && o.Finetuning != FinetuningType.Lora)
         {
             lm.Dispose();
-            throw new ConfigException($"{o.Model}: the checkpoint is bitsandbytes {q.Bits}-bit {q.QuantType}, so its base weights are frozen; " +
+            throw new ConfigException($"{o.Model}: the checkpoint is bitsandbytes {q.Bits}-bit{(q.Bits == 4 ? " " + q.QuantType : "")}, so its base weights are frozen; " +
                                       $"use finetuning lora (QLoRA), not {OptionInfo.ToSnake(o.Finetuning.ToString())}");
         }
         var m = new TrainableModel(lm, lm, o.Finetuning, o.Model!, dir => lm.save_pretrained(dir, overwrite: true));
@@ -71,7 +71,7 @@ public sealed class TrainableModel : IDisposable
     public static TrainableModel Reward(CommonOptions o, Generator init)
     {
         if (o.QuantizationBit != 0)
-            throw new ConfigException("option 'quantization_bit': 4-bit base weights (QLoRA) are for causal-LM stages (sft, dpo, kto ...); " +
+            throw new ConfigException("option 'quantization_bit': quantized base weights (QLoRA) are for causal-LM stages (sft, dpo, kto ...); " +
                                       "reward and value-head models train from float weights");
         var rm = LlamaForSequenceClassification.from_pretrained(o.Model!, 1, init, ParseDtype(o.Dtype));
         var m = new TrainableModel(rm, null, o.Finetuning, o.Model!, dir => rm.save_pretrained(dir, overwrite: true));
@@ -83,7 +83,7 @@ public sealed class TrainableModel : IDisposable
     public static TrainableModel WithValueHead(CommonOptions o, Generator init)
     {
         if (o.QuantizationBit != 0)
-            throw new ConfigException("option 'quantization_bit': 4-bit base weights (QLoRA) are for causal-LM stages (sft, dpo, kto ...); " +
+            throw new ConfigException("option 'quantization_bit': quantized base weights (QLoRA) are for causal-LM stages (sft, dpo, kto ...); " +
                                       "reward and value-head models train from float weights");
         var vm = CausalLMWithValueHead.from_pretrained(o.Model!, init, summary_dropout_prob: 0, dtype: ParseDtype(o.Dtype));
         var m = new TrainableModel(vm, vm.pretrained_model, o.Finetuning, o.Model!, dir => vm.save_pretrained(dir, overwrite: true));

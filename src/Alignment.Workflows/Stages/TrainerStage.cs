@@ -55,7 +55,7 @@ internal static class TrainerStage
             yield return new("qatBits", InputType.Integer, "Quantization-aware training: 8 or 4 bits per output channel, 0 = off (qat_bits; needs eval data).",
                 Default: defaults.QatBits, Minimum: 0);
             yield return new("quantizationBit", InputType.Integer, "QLoRA: 4 holds the base model's decoder projections in 4 bits (NF4, " +
-                "double quantization; quantization_type/double_quantization in extra) while LoRA trains; 0 = off (quantization_bit).",
+                "double quantization; quantization_type/double_quantization in extra), 8 in int8 per row, while LoRA trains; 0 = off (quantization_bit).",
                 Default: defaults.QuantizationBit, Minimum: 0);
         }
         yield return new("loggingSteps", InputType.Integer, "Write a metrics line every this many steps (logging_steps).", Default: 1, Minimum: 1);

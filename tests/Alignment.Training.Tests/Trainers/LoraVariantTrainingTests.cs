@@ -98,6 +98,7 @@ public sealed class LoraVariantTrainingTests : IDisposable
     [InlineData("dora-full", "apply to finetuning lora only")]
     [InlineData("galore-lora", "'use_galore' needs finetuning full")]
     [InlineData("galore-proj", "'galore_proj_type' is 'full'")]
+    [InlineData("galore-layerwise", "'galore_layerwise' is not supported")]
     [InlineData("qat-3", "'qat_bits' must be 0 (off), 4 or 8")]
     [InlineData("qat-lora", "'qat_bits' needs finetuning full or freeze")]
     [InlineData("qat-noeval", "'qat_bits' needs eval_data")]
@@ -116,6 +117,7 @@ public sealed class LoraVariantTrainingTests : IDisposable
                 case "dora-full": x.UseDora = true; break;
                 case "galore-lora": x.Finetuning = FinetuningType.Lora; x.UseGalore = true; break;
                 case "galore-proj": x.UseGalore = true; x.GaloreProjType = "full"; break;
+                case "galore-layerwise": x.UseGalore = true; x.GaloreLayerwise = true; break;
                 case "qat-3": x.QatBits = 3; x.EvalData = data; break;
                 case "qat-lora": x.QatBits = 8; x.EvalData = data; x.Finetuning = FinetuningType.Lora; break;
                 case "qat-noeval": x.QatBits = 8; break;
