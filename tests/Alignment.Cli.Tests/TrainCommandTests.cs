@@ -111,6 +111,31 @@ public sealed class TrainCommandTests : IDisposable
         Assert.True(File.Exists(Path.Combine(ppoDir, "model.safetensors")));
     }
 
+    [Fact]
+    public void Online_dpo_ranks_its_pairs_with_a_rule_file()
+    {
+        string prompts = Write("od-prompts.jsonl", Enumerable.Range(0, 8).Select(i => new { prompt = $"q{i}" }));
+        string rules = Path.Combine(root, "long.json");
+        File.WriteAllText(rules, """{"rules": [{"name": "long", "minLength": 6, "score": 1}, {"name": "owl", "contains": "owl", "score": 2}], "tie": 0}""");
+        string output = Path.Combine(root, "online-dpo");
+        var r = CliRunner.Run("train", "online-dpo", "--config", Config("od.json", new { model, data = prompts, template = "plain", batch_size = 4, max_new_tokens = 6,
+                                                                                      max_length = 16, max_steps = 2, reward_funcs = $"rules:{rules}" }),
+                              "--set", "missing_eos_penalty=0.5", "--output", output);
+        Assert.True(r.ExitCode == 0, r.Error + r.Out);
+        Assert.Contains("online-dpo: trained 2 of 2 steps", r.Out);
+        var rows = MetricsWriter.Read(Path.Combine(output, "metrics.jsonl"));
+        foreach (var row in rows)
+        {
+            // objective/scores = the rule reward less 0.5 for each completion without EOS
+            double expected = row["rewards/long/mean"]!.Value - 0.5 * (1 - row["val/contain_eos_token"]!.Value);
+            Assert.Equal(expected, row["objective/scores"]!.Value, 9);
+        }
+        r = CliRunner.Run("train", "online-dpo", "--config", Config("od-bad.json", new { model, data = prompts, template = "plain", loss_type = "kto" }),
+                          "--output", Path.Combine(root, "od-bad"));
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("loss_type", r.Error);
+    }
+
     [Theory]
     [InlineData("sft", typeof(SftOptions))]
     [InlineData("upft", typeof(UpftOptions))]
@@ -118,6 +143,7 @@ public sealed class TrainCommandTests : IDisposable
     [InlineData("dpo", typeof(DpoOptions))]
     [InlineData("kto", typeof(KtoOptions))]
     [InlineData("ppo", typeof(PpoOptions))]
+    [InlineData("online-dpo", typeof(OnlineDpoOptions))]
     [InlineData("best-of-n", typeof(Alignment.Training.Trainers.BestOfNOptions))]
     public void Help_lists_every_option_with_type_and_default(string stage, Type optionsType)
     {
@@ -131,6 +157,7 @@ public sealed class TrainCommandTests : IDisposable
         if (stage == "dpo") Assert.Contains("beta                         number  default 0.1", r.Out);
         if (stage == "ppo") Assert.Contains("kl_coef", r.Out);
         if (stage == "upft") Assert.Contains("prefix_length                integer  default 8", r.Out);
+        if (stage == "online-dpo") Assert.Contains("temperature                  number  default 0.9", r.Out);
         if (!typeof(CommonOptions).IsAssignableFrom(optionsType)) return;
         // What each fine-tuning method trains, and the methods' defaults.
         foreach (string method in new[] { "prefix_tuning", "prompt_tuning", "p_tuning", "ia3", "bottleneck", "lora", "freeze" })

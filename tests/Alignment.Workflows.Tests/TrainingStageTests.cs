@@ -179,6 +179,47 @@ public class TrainingStageTests
         Assert.Equal(best.Average(l => (double)JsonNode.Parse(l)!["score"]!), (double)o["bon"]["meanScore"]!, 9);
         Assert.Equal(4.0, (double)o["bon"]["rows"]!);
     }
+
+    [Fact]
+    public async Task Online_dpo_stage_ranks_pairs_with_a_rule_file_and_stores_the_policy()
+    {
+        using var home = new TestHome();
+        string model = DemoModel.Create(Path.Combine(home.Folder, "tiny"));
+        string rules = Path.Combine(home.Folder, "rules.json");
+        File.WriteAllText(rules, """{"rules": [{"name": "long", "minLength": 8, "score": 1}, {"name": "digit", "regex": "\\d", "score": 1}], "tie": 0}""");
+        WorkflowDefinition Definition(bool withRules)
+        {
+            var d = WorkflowDefinition.Create("online-dpo", "Online DPO");
+            d.AddActivity("model", "Alignment.ImportModel").SetInput("path", "String", Expression.Literal(model));
+            var data = d.AddActivity("prompts", "Alignment.ImportDataset");
+            data.SetInput("path", "String", Expression.Literal(Path.Combine(DemoModel.DemoFolder, "prompts.jsonl")));
+            data.SetInput("format", "String", Expression.Literal("prompts"));
+            var od = d.AddActivity("od", "Alignment.OnlineDpo");
+            od.SetInput("model", "Artifact", Expression.Output("model", "model"));
+            od.SetInput("prompts", "Artifact", Expression.Output("prompts", "dataset"));
+            if (withRules) od.SetInput("rules", "String", Expression.Literal(rules));
+            od.SetInput("maxSteps", "Int32", Expression.Literal(2));
+            od.SetInput("batchSize", "Int32", Expression.Literal(2));
+            od.SetInput("maxNewTokens", "Int32", Expression.Literal(6));
+            od.SetInput("template", "String", Expression.Literal("chatml"));
+            d.Connect("model", "prompts");
+            d.Connect("prompts", "od");
+            return d;
+        }
+
+        var result = await home.Run(home.Write(Definition(true)));
+        Assert.True(result.Status == InstanceStatus.Finished, result.Message);
+        var o = home.Outputs(result.InstanceId)["od"];
+        Assert.Equal(ArtifactKind.Model, home.Engine.Artifacts.Get((string)o["model"]!).Kind);
+        var metrics = File.ReadAllLines(home.Engine.Artifacts.Get((string)o["metrics"]!).Path).Select(l => JsonNode.Parse(l)!).ToList();
+        Assert.Equal(2, metrics.Count);
+        Assert.NotNull(metrics[0]["rewards/rules/mean"]);
+        Assert.Equal((double)metrics[^1]["objective/scores"]!, (double)o["meanReward"]!, 12);
+
+        var none = await home.Run(home.Write(Definition(false), "no-reward.json"));
+        Assert.Equal(InstanceStatus.Faulted, none.Status);
+        Assert.Contains("give a reward", none.Message);
+    }
 }
 
 /// <summary>Passes every workflow event to a callback.</summary>

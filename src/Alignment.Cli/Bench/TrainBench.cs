@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Alignment.Models.Checkpoints;
+using Alignment.Models.Generation;
 using Alignment.Models.Llama;
 using Alignment.Models.Lora;
 using Alignment.Models.Quantization;
@@ -7,6 +8,7 @@ using Alignment.Torch;
 using Alignment.Training.Batching;
 using Alignment.Training.Config;
 using Alignment.Training.Features;
+using Alignment.Training.Losses;
 using Alignment.Training.Runtime;
 using Alignment.Training.Trainers;
 using static Alignment.Torch.torch;
@@ -26,10 +28,12 @@ namespace Alignment.Cli.Bench;
 /// <param name="AdamWStateMb">galore: what AdamW's two moments of the same trainable parameters take, MB.</param>
 /// <param name="BaselineRssMb">VmRSS before the model was built (the .NET runtime, libtorch and its thread pools), MB;
 /// PeakRssMb minus this is what the case's training itself took (weights, activations, gradients, optimizer).</param>
+/// <param name="GeneratedTokensPerSecond">grpo: sampled tokens per second of the generation phase.</param>
+/// <param name="StepsPerSecond">grpo: optimizer steps per second, each sampling, scoring and updating once.</param>
 public sealed record TrainBenchResult(string Case, int Hidden, int Layers, long Parameters, int SeqLen, int Batch, int Steps,
                                       double? TokensPerSecond, double? PairsPerSecond, double? PairsPerSecondWithReference,
                                       double? PaddingFraction, double PeakRssMb, double? OptimizerStateMb = null, double? AdamWStateMb = null,
-                                      double? BaselineRssMb = null);
+                                      double? BaselineRssMb = null, double? GeneratedTokensPerSecond = null, double? StepsPerSecond = null);
 
 /// <summary>
 /// Training throughput on fixed configs (tiny Llama d=256/4 layers and d=512/8 layers, seq 256, batch 8,
@@ -41,7 +45,10 @@ public sealed record TrainBenchResult(string Case, int Hidden, int Layers, long 
 /// rejected in one forward, reference log-probs computed once beforehand. LoRA and QLoRA: SFT steps with adapters (r 8,
 /// alpha 16, dropout 0.05, all linear layers; AdamW over the adapters only) on the d=512 model and on a larger one
 /// (hidden 1024, 12 layers, intermediate 2816, batch 1 × 128 tokens); QLoRA holds the decoder projections NF4 with double
-/// quantization, each quantized as soon as it is drawn.
+/// quantization, each quantized as soon as it is drawn. grpo-256: GRPO steps of the trainer's pieces on the d=256 model:
+/// 4 prompts of 32 random tokens × 8 samples each, 64 new tokens sampled with the KV cache at temperature 1 (no EOS,
+/// so every step has the same shapes), a token-count reward, group-normalized advantages, one forward/backward of the
+/// 32 sequences with the dapo loss, clip 1.0, AdamW.
 /// </summary>
 public static class TrainBench
 {
@@ -50,7 +57,9 @@ public static class TrainBench
     /// tokens per hidden unit of QLoRA's own memory measurement (LLaMA-7B, hidden 4096, batch 1 × 512 tokens), where the
     /// weights rather than the activations dominate what training holds.</summary>
     public const int LargeBatch = 1, LargeSeqLen = 128;
-    public static readonly string[] Cases = ["sft-256", "dpo-256", "sft-512", "dpo-512", "dora-512", "galore-512", "lora-512", "qlora-512", "lora-1024", "qlora-1024"];
+    public static readonly string[] Cases = ["sft-256", "dpo-256", "sft-512", "dpo-512", "dora-512", "galore-512", "lora-512", "qlora-512", "lora-1024", "qlora-1024", "grpo-256"];
+    /// <summary>The grpo case's shapes: prompts per step, samples per prompt (G), prompt and completion lengths.</summary>
+    public const int GrpoPrompts = 4, GrpoGenerations = 8, GrpoPromptLength = 32, GrpoNewTokens = 64, GrpoSteps = 3;
     public const int GaloreRank = 128;
 
     /// <summary>Targets of the QLoRA cases against the LoRA ones on the larger model.</summary>
@@ -78,6 +87,8 @@ public static class TrainBench
         manual_seed(0);
         if (name.StartsWith("dora", StringComparison.Ordinal))
             LoraModel.add_adapters(model, new LoraConfig { R = 8, LoraAlpha = 16, LoraDropout = 0, UseDora = true, TargetModules = [LoraConfig.AllLinear] }, g);
+        if (name.StartsWith("grpo", StringComparison.Ordinal))
+            return Grpo(name, model, config, parameters, steps ?? GrpoSteps, profilePath) with { BaselineRssMb = baseline };
         var result = name.StartsWith("dpo", StringComparison.Ordinal)
             ? Dpo(name, model, config, parameters, profilePath)
             : Sft(name, model, config, parameters, steps ?? (hidden == 1024 ? 3 : 6), hidden == 1024 ? LargeBatch : Batch,
@@ -177,6 +188,50 @@ public static class TrainBench
             using (new OperatorProfile(profilePath)) Step(plan[1]);
         return new TrainBenchResult(name, config.Hidden, config.Layers, parameters, SeqLen, Batch, plan.Count, null,
                                     DpoPairs / seconds, DpoPairs / (seconds + refSeconds), sampler.PaddingFraction(0), PeakRssMb());
+    }
+
+    private static TrainBenchResult Grpo(string name, LlamaForCausalLM model, LlamaConfig config, long parameters, int steps, string? profilePath)
+    {
+        var rng = new SplitMix64(13);
+        var prompts = Enumerable.Range(0, GrpoPrompts).Select(_ => Enumerable.Range(0, GrpoPromptLength).Select(_ => (long)rng.NextInt(Vocab)).ToArray()).ToList();
+        var batch = prompts.SelectMany(p => Enumerable.Repeat(p, GrpoGenerations)).ToList();
+        var generation = new GenerationOptions { MaxNewTokens = GrpoNewTokens, DoSample = true, Temperature = 1.0, PadTokenId = 0 };
+        using var sampling = new Generator(99);
+        using var optimizer = new AdamW(model.parameters(), lr: 1e-6);
+        var parametersList = model.parameters().ToList();
+        model.eval();   // dropout off, as the GRPO trainer
+        double generationSeconds = 0, stepSeconds = 0;
+        long generated = 0;
+        for (int i = 0; i <= steps; i++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            using (i == steps && profilePath is not null ? new OperatorProfile(profilePath) : null)
+            using (NewDisposeScope())
+            {
+                var outs = CausalLMGenerator.Generate(model, batch, generation, sampling);
+                double sampled = Stopwatch.GetElapsedTime(start).TotalSeconds;
+                var rewards = outs.Select(o => (double)o.Tokens.Count(t => t % 10 == 3)).ToArray();
+                var (advantages, _) = GrpoMath.GroupAdvantages(rewards, GrpoGenerations, ScaleRewards.Group);
+                var tokens = Collator.Build(batch.Select((p, k) => Collator.Join(p.Select(x => (int)x).ToArray(), outs[k].Tokens.Select(t => (int)t).ToArray())).ToList(), 0);
+                long t = tokens.InputIds.size(1);
+                var mask = tokens.Labels.narrow(1, 1, t - 1).ne(SequenceLogps.IgnoreIndex).to(float32);
+                var (logprobs, _) = SamplingLogprobs.Of(model.forward(tokens.InputIds, tokens.AttentionMask).logits, tokens.Labels, generation);
+                var loss = GrpoMath.Loss(logprobs, logprobs.detach(), null, tensor(advantages).to(float32), mask, 0.2, 0.2, 0, GrpoLossType.Dapo,
+                                         GrpoNewTokens, mask.sum().item<double>()).Loss;
+                loss.backward();
+                nn.utils.clip_grad_norm_(parametersList, 1.0);
+                optimizer.step();
+                optimizer.zero_grad();
+                if (i > 0)   // step 0 warms up
+                {
+                    generationSeconds += sampled;
+                    generated += outs.Sum(o => o.Tokens.Length);
+                }
+            }
+            if (i > 0) stepSeconds += Stopwatch.GetElapsedTime(start).TotalSeconds;
+        }
+        return new TrainBenchResult(name, config.Hidden, config.Layers, parameters, GrpoPromptLength + GrpoNewTokens, GrpoPrompts * GrpoGenerations, steps,
+                                    null, null, null, null, PeakRssMb(), GeneratedTokensPerSecond: generated / generationSeconds, StepsPerSecond: steps / stepSeconds);
     }
 
     /// <summary>VmHWM (peak resident set) of this process, in MB.</summary>

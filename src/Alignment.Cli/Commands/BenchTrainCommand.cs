@@ -8,7 +8,9 @@ using Spectre.Console;
 namespace Alignment.Cli.Commands;
 
 /// <summary>`align bench train --json`'s object.</summary>
-public sealed record TrainBenchReport(string Benchmark, string Libtorch, int Threads, string? OmpWaitPolicy, bool MallocTuned, IReadOnlyList<TrainBenchResult> Results, string Targets);
+/// <param name="EagerGrpo">The PyTorch eager GRPO loop on the grpo case's shapes, when that case ran and --no-eager was not given.</param>
+public sealed record TrainBenchReport(string Benchmark, string Libtorch, int Threads, string? OmpWaitPolicy, bool MallocTuned, IReadOnlyList<TrainBenchResult> Results, string Targets,
+                                      EagerGrpoResult? EagerGrpo = null);
 
 /// <summary>
 /// `align bench train`: SFT tokens/s, DPO pairs/s and peak resident memory on the fixed configs (<see cref="TrainBench"/>).
@@ -19,7 +21,8 @@ public static class BenchTrainCommand
 {
     public const string Targets = "SFT ≥ 1.1× PyTorch eager tokens/s; DPO ≥ 2× pairs/s of a loop running the reference model every step on " +
                                   "padded batches, and DPO peak memory ≤ 0.8× that loop's (reference/train_bench.py prints its side). " +
-                                  "QLoRA on the hidden-1024 model: peak RSS ≤ 0.45× LoRA's, tokens/s ≥ 0.7× LoRA's.";
+                                  "QLoRA on the hidden-1024 model: peak RSS ≤ 0.45× LoRA's, tokens/s ≥ 0.7× LoRA's. " +
+                                  "GRPO ≥ 1.5× the optimizer steps/s of the PyTorch eager loop on the same shapes (reference/grpo_bench.py, run here when python3 has torch).";
 
     public static Command Create(Option<int?> threadsOption)
     {
@@ -32,8 +35,9 @@ public static class BenchTrainCommand
                           "libtorch's profiler and write a Chrome trace JSON to FILE (slows that step; for finding where time goes, not for the numbers).",
             HelpName = "FILE",
         };
-        var command = new Command("train", "Training throughput: SFT tokens/s, DPO pairs/s and peak resident memory, tiny Llama d=256/4 layers and " +
-                                           "d=512/8 layers, seq 256, batch 8, vocabulary 4096.") { json, @case, steps, profile };
+        var noEager = new Option<bool>("--no-eager") { Description = "Do not run the PyTorch eager GRPO loop (reference/grpo_bench.py) after the grpo case." };
+        var command = new Command("train", "Training throughput: SFT tokens/s, DPO pairs/s, GRPO generated tokens/s and steps/s, and peak resident memory, " +
+                                           "tiny Llama d=256/4 layers and d=512/8 layers, seq 256, batch 8, vocabulary 4096.") { json, @case, steps, profile, noEager };
         command.SetAction(CommandContext.Action(threadsOption, ctx =>
         {
             var results = new List<TrainBenchResult>();
@@ -47,7 +51,10 @@ public static class BenchTrainCommand
                 if (ctx.Parse.GetValue(profile) is not null) throw new UsageException("--profile needs --case NAME (one case in this process)");
                 foreach (string name in TrainBench.Cases) results.Add(RunChild(ctx, name, ctx.Parse.GetValue(steps)));
             }
-            var report = new TrainBenchReport("train", Alignment.Torch.torch.version, ctx.Threads, Alignment.Torch.torch.omp_wait_policy, Alignment.Torch.torch.malloc_tuned, results, Targets);
+            var eager = results.FirstOrDefault(x => x.Case.StartsWith("grpo", StringComparison.Ordinal)) is { } grpo && !ctx.Parse.GetValue(noEager)
+                ? EagerGrpo.Run(ctx.Threads, grpo.Steps)
+                : null;
+            var report = new TrainBenchReport("train", Alignment.Torch.torch.version, ctx.Threads, Alignment.Torch.torch.omp_wait_policy, Alignment.Torch.torch.malloc_tuned, results, Targets, eager);
             if (ctx.Parse.GetValue(json)) ctx.WriteJson(report);
             else Render(ctx.Console, report);
             return ExitCodes.Ok;
@@ -57,7 +64,7 @@ public static class BenchTrainCommand
 
     private static TrainBenchResult RunChild(CommandContext ctx, string name, int? steps)
     {
-        var psi = SelfProcess.StartInfo(["--threads", ctx.Threads.ToString(), "bench", "train", "--json", "--case", name]);
+        var psi = SelfProcess.StartInfo(["--threads", ctx.Threads.ToString(), "bench", "train", "--json", "--no-eager", "--case", name]);
         if (steps is int s) { psi.ArgumentList.Add("--steps"); psi.ArgumentList.Add(s.ToString()); }
         using var p = Process.Start(psi)!;
         string stdout = p.StandardOutput.ReadToEnd();
@@ -71,9 +78,10 @@ public static class BenchTrainCommand
     private static void Render(IAnsiConsole console, TrainBenchReport r)
     {
         var table = new Table().Border(TableBorder.Rounded).Title($"align bench train — libtorch {Markup.Escape(r.Libtorch)}, {r.Threads} threads, OMP_WAIT_POLICY={Markup.Escape(r.OmpWaitPolicy ?? "unset")}, malloc {(r.MallocTuned ? "heap-kept" : "system")}");
-        foreach (string c in new[] { "case", "params", "SFT tokens/s", "DPO pairs/s", "DPO pairs/s incl. reference", "padding", "peak RSS MB (before the model)", "optimizer state MB (AdamW)" }) table.AddColumn(c);
+        foreach (string c in new[] { "case", "params", "SFT tokens/s", "DPO pairs/s", "DPO pairs/s incl. reference", "GRPO generated tokens/s", "GRPO steps/s", "padding", "peak RSS MB (before the model)", "optimizer state MB (AdamW)" }) table.AddColumn(c);
         foreach (var x in r.Results)
             table.AddRow(x.Case, x.Parameters.ToString("N0"), F(x.TokensPerSecond), F(x.PairsPerSecond), F(x.PairsPerSecondWithReference),
+                         F(x.GeneratedTokensPerSecond), F(x.StepsPerSecond),
                          x.PaddingFraction is double pf ? $"{pf:P1}" : "", F(x.PeakRssMb) + (x.BaselineRssMb is double b ? $" ({F(b)})" : ""),
                          x.OptimizerStateMb is double os ? $"{os:F1} ({x.AdamWStateMb:F1})" : "");
         console.Write(table);
@@ -82,6 +90,12 @@ public static class BenchTrainCommand
                                              $"(target ≤ {TrainBench.QloraRssTarget}×); above the runtime's own RSS before the model " +
                                              $"{x.QloraTrainingMb:F0} / {x.LoraTrainingMb:F0} MB = {x.TrainingRss:F2}×; tokens/s {x.Speed:F2}× " +
                                              $"(target ≥ {TrainBench.QloraSpeedTarget}×)"));
+        if (r.EagerGrpo is { } e && r.Results.FirstOrDefault(x => x.Case.StartsWith("grpo", StringComparison.Ordinal)) is { } g)
+            console.MarkupLine(Markup.Escape(e.NotRun is { } why
+                ? $"PyTorch eager GRPO loop: not run ({why})"
+                : $"PyTorch eager GRPO loop (torch {e.Torch}, same shapes): generated tokens/s {F(e.GeneratedTokensPerSecond)}, steps/s {F(e.StepsPerSecond)}, " +
+                  $"peak RSS MB {F(e.PeakRssMb)}; ours / eager: steps/s {g.StepsPerSecond / e.StepsPerSecond:F2}× (target ≥ {EagerGrpo.Target}×), " +
+                  $"generated tokens/s {g.GeneratedTokensPerSecond / e.GeneratedTokensPerSecond:F2}×, peak RSS {g.PeakRssMb / e.PeakRssMb:F2}×"));
         console.MarkupLine($"[grey]{Markup.Escape(r.Targets)}[/]");
     }
 

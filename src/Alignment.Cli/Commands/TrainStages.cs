@@ -34,6 +34,8 @@ public static class TrainStages
             (o, dir, p) => Summary(GrpoTrainer.Run((GrpoOptions)o, dir, p, factory: RuleReward.Create))) { DataParallel = true },
         new("rloo", "RLOO on {\"prompt\"} rows: num_generations samples per prompt, leave-one-out baseline, KL in the reward; rewards from reward_funcs as grpo.", typeof(RlooOptions),
             (o, dir, p) => Summary(RlooTrainer.Run((RlooOptions)o, dir, p, factory: RuleReward.Create))) { DataParallel = true },
+        new("online-dpo", "Online DPO on {\"prompt\"} rows: two samples per prompt ranked by reward_funcs (rules:FILE, model:FOLDER; weighted), then a DPO step against the starting model.", typeof(OnlineDpoOptions),
+            (o, dir, p) => Summary(OnlineDpoTrainer.Run((OnlineDpoOptions)o, dir, p, factory: RuleReward.Create))),
         new("best-of-n", "Sample n completions per {\"prompt\"}, keep the reward model's best, write best_of_n.jsonl (an SFT data set).", typeof(BestOfNOptions),
             (o, dir, p) => $"wrote {BestOfN.Run((BestOfNOptions)o, dir, p)} prompts' best samples to {BestOfN.OutputFile}"),
     ];

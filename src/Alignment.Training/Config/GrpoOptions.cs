@@ -4,19 +4,13 @@ namespace Alignment.Training.Config;
 
 /// <summary>`align train grpo`: group-relative policy optimization on prompt-only data `{"prompt"}` with reward
 /// functions (rule files, reward models, weighted). Names and defaults follow TRL's GRPOConfig.</summary>
-public class GrpoOptions : CommonOptions
+public class GrpoOptions : OnlineRewardOptions
 {
     public GrpoOptions()
     {
         LearningRate = 1e-6;
         BatchSize = 4;
     }
-
-    [Option("reward_funcs", "Reward functions, comma-separated kind:argument entries: rules:FILE (a rule-judge file: regex, reference match, length, gates) or model:FOLDER (a reward model).")]
-    public string? RewardFuncs { get; set; }
-
-    [Option("reward_weights", "Weights of reward_funcs, comma-separated (empty = all 1); the reward is their weighted sum.")]
-    public string? RewardWeights { get; set; }
 
     [Option("num_generations", "Completions sampled per prompt (the group size G); batch_size counts prompts, so a step samples batch_size × G.")]
     public int NumGenerations { get; set; } = 8;
@@ -54,15 +48,6 @@ public class GrpoOptions : CommonOptions
     [Option("max_prompt_length", "Prompts longer than this keep their end.")]
     public int MaxPromptLength { get; set; } = 256;
 
-    [Option("temperature", "Sampling temperature; log-probs are taken under the same processed distribution.")]
-    public double Temperature { get; set; } = 1.0;
-
-    [Option("top_k", "Sample among the k most likely tokens (0 = all).")]
-    public int TopK { get; set; }
-
-    [Option("top_p", "Nucleus sampling threshold (1 = off).")]
-    public double TopP { get; set; } = 1.0;
-
     [Option("sampling_per_prompt", "Sample each prompt's completions with a generator seeded by (seed, step, prompt), one generation call per prompt: " +
                                    "the samples then do not depend on the batch or the number of data-parallel processes (slower).")]
     public bool SamplingPerPrompt { get; set; }
@@ -87,8 +72,5 @@ public class GrpoOptions : CommonOptions
         if (!(EpsilonHigh >= 0)) throw new ConfigException($"option 'epsilon_high' must be >= 0 (0 = epsilon), got {EpsilonHigh}");
         if (!(SftAlpha >= 0)) throw new ConfigException($"option 'sft_alpha' must be >= 0, got {SftAlpha}");
         if (!(Beta >= 0)) throw new ConfigException($"option 'beta' must be >= 0, got {Beta}");
-        if (!(Temperature > 0)) throw new ConfigException($"option 'temperature' must be positive, got {Temperature}");
-        if (TopK < 0) throw new ConfigException($"option 'top_k' must be 0 (off) or positive, got {TopK}");
-        if (!(TopP > 0 && TopP <= 1)) throw new ConfigException($"option 'top_p' must be in (0, 1], got {TopP}");
     }
 }

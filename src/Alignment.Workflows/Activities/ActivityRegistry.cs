@@ -36,6 +36,7 @@ public static class BuiltInActivities
             .Register(new PpoActivity())
             .Register(new GrpoActivity())
             .Register(new RlooActivity())
+            .Register(new OnlineDpoActivity())
             .Register(new BestOfNActivity())
             .TreatAsUserFacing<DatasetException>()
             .TreatAsUserFacing<ImportException>();

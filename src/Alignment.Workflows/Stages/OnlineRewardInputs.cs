@@ -27,7 +27,7 @@ public static class OnlineRewardInputs
         paths["reward_funcs"] = string.Join(",", funcs);
     }
 
-    /// <summary>The outputs of GRPO and RLOO stages.</summary>
+    /// <summary>The outputs of the GRPO, RLOO and online DPO stages.</summary>
     public static OutputDescriptor[] Outputs { get; } =
     [
         .. TrainerStage.WeightOutputs("The trained policy"),
@@ -36,10 +36,11 @@ public static class OnlineRewardInputs
         new OutputDescriptor("finalLoss", OutputType.Number, "Loss of the last step."),
     ];
 
-    /// <summary>Runs a GRPO-family trainer from the stage's inputs (config key → input name in <paramref name="specific"/>)
-    /// and stores the policy, metrics, meanReward and finalLoss.</summary>
-    public static Task<StageResult> Run<T>(StageContext context, string stage, Dictionary<string, string> specific, Func<T, string, ITrainingProgress, RunResult> train)
-        where T : GrpoOptions, new()
+    /// <summary>Runs an online trainer from the stage's inputs (config key → input name in <paramref name="specific"/>)
+    /// and stores the policy, metrics, meanReward (the metric <paramref name="rewardKey"/>) and finalLoss.</summary>
+    public static Task<StageResult> Run<T>(StageContext context, string stage, Dictionary<string, string> specific, Func<T, string, ITrainingProgress, RunResult> train,
+                                           string rewardKey = "reward")
+        where T : OnlineRewardOptions, new()
     {
         var paths = TrainerStage.RunPaths(context.Inputs, "prompts");
         Add(context.Inputs, paths);
@@ -50,9 +51,9 @@ public static class OnlineRewardInputs
             TrainerStage.StoreWeights(context, options.Finetuning == FinetuningType.Lora ? "adapter" : "model", dir);
             TrainerStage.StoreMetrics(context, dir);
         });
-        TrainerStage.SetMetric(context, "meanReward", TrainerStage.Last(result, "reward"));
+        TrainerStage.SetMetric(context, "meanReward", TrainerStage.Last(result, rewardKey));
         TrainerStage.SetMetric(context, "finalLoss", TrainerStage.Last(result, "loss"));
-        context.Log($"{stage}: {result.GlobalStep} steps, mean reward {TrainerStage.Text(TrainerStage.Last(result, "reward"))}");
+        context.Log($"{stage}: {result.GlobalStep} steps, mean reward {TrainerStage.Text(TrainerStage.Last(result, rewardKey))}");
         return Task.FromResult(StageResult.Completed);
     }
 }
