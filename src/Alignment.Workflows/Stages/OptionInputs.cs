@@ -43,7 +43,7 @@ public static class OptionInputs
         object? value = input.Default ?? option.Default;
         value = value switch
         {
-            Enum e => OptionInfo.ToSnake(e.ToString()),
+            Enum e => (object)OptionInfo.ToSnake(e.ToString()),
             ulong u => (long)u,
             float f => (double)f,
             _ => value,
