@@ -49,13 +49,16 @@ public abstract class CommonOptions
     [Option("eval_data", "Held-out JSONL in the same shape, evaluated every eval_steps (and at the end). Empty: no evaluation.")]
     public string? EvalData { get; set; }
 
+    [StageInput("template", "Chat template name, or 'auto' to recognize it from tokenizer_config.json (template).", Default = "auto")]
     [Option("template", "Chat template name (chatml, qwen, qwen3, llama3, llama2, mistral, alpaca, plain); empty = recognized from " +
                         "tokenizer_config.json. 'plain' is ids(prompt) + ids(completion) + [eos], loss on completion and eos.")]
     public string? Template { get; set; }
 
+    [StageInput("maxLength", "Most tokens per sequence (max_length).", Minimum = 1)]
     [Option("max_length", "Most tokens per sequence (prompt + answer); longer examples keep the prompt's end and the answer's start.")]
     public int MaxLength { get; set; } = 512;
 
+    [StageInput("batchSize", "Sequences (pairs for preferences, rollouts for PPO) per micro-batch (batch_size).", Minimum = 1)]
     [Option("batch_size", "Sequences (pairs for rm/dpo) per micro-batch.")]
     public int BatchSize { get; set; } = 8;
 
@@ -63,6 +66,7 @@ public abstract class CommonOptions
                                            "(by tokens for sft, by examples otherwise), so k × b equals one batch of k·b.")]
     public int GradientAccumulationSteps { get; set; } = 1;
 
+    [StageInput("learningRate", "Peak AdamW learning rate (learning_rate).")]
     [Option("learning_rate", "Peak learning rate of AdamW.")]
     public double LearningRate { get; set; } = 2e-5;
 
@@ -84,15 +88,19 @@ public abstract class CommonOptions
     [Option("max_grad_norm", "Clip the global gradient norm to this (0 = no clipping; the norm is still logged as grad_norm).")]
     public double MaxGradNorm { get; set; } = 1.0;
 
+    [StageInput("epochs", "Passes over the data (epochs; ignored when maxSteps > 0).", Minimum = 0)]
     [Option("epochs", "Passes over the training data (ignored when max_steps > 0).")]
     public int Epochs { get; set; } = 1;
 
+    [StageInput("maxSteps", "Optimizer steps to run; 0 = epochs × steps per epoch (max_steps).", Minimum = 0)]
     [Option("max_steps", "Optimizer steps to run; 0 = epochs × steps per epoch.")]
     public int MaxSteps { get; set; }
 
+    [StageInput("seed", "Seed of the data order, new weights and sampling (seed): same inputs and seed, same artifact.", Minimum = 0)]
     [Option("seed", "Seed of the data order, of new weights (LoRA, heads) and of dropout.")]
     public ulong Seed { get; set; } = 42;
 
+    [StageInput("loggingSteps", "Write a metrics line every this many steps (logging_steps).", Default = 1, Minimum = 1)]
     [Option("logging_steps", "Write a metrics.jsonl line every this many optimizer steps (and at the last step).")]
     public int LoggingSteps { get; set; } = 10;
 
@@ -109,6 +117,8 @@ public abstract class CommonOptions
     [Option("eval_steps", "Evaluate on eval_data every this many steps (0 = only at the end).")]
     public int EvalSteps { get; set; }
 
+    [StageInput("finetuning", "What is trained: full, freeze (the last layers), or a PEFT method whose output is an adapter for policies: lora, prefix_tuning, " +
+                               "prompt_tuning, p_tuning, ia3 (finetuning; `align train STAGE --help` says what each trains).")]
     [Option("finetuning", "What is trained: full (every weight), lora (low-rank adapters), freeze (the last layers), prefix_tuning " +
                           "(per-layer keys/values of num_virtual_tokens virtual tokens), prompt_tuning (num_virtual_tokens input embeddings), " +
                           "p_tuning (those embeddings from an MLP/LSTM encoder), ia3 (rescaling vectors of keys, values and the " +
@@ -116,6 +126,7 @@ public abstract class CommonOptions
                           "but full and freeze freezes the base and writes an adapter folder.")]
     public FinetuningType Finetuning { get; set; } = FinetuningType.Full;
 
+    [StageInput("loraR", "LoRA rank with finetuning lora (lora_r).", Minimum = 1)]
     [Option("lora_r", "LoRA rank.")]
     public int LoraR { get; set; } = 8;
 
@@ -128,6 +139,7 @@ public abstract class CommonOptions
     [Option("lora_target", "Comma-separated leaf names of the layers that get adapters (q_proj,v_proj,...) or all-linear.")]
     public string LoraTarget { get; set; } = "all-linear";
 
+    [StageInput("numVirtualTokens", "Virtual tokens with finetuning prefix_tuning, prompt_tuning or p_tuning (num_virtual_tokens).", Minimum = 1)]
     [Option("num_virtual_tokens", "With finetuning prefix_tuning, prompt_tuning or p_tuning: number of virtual tokens.")]
     public int NumVirtualTokens { get; set; } = 20;
 
@@ -169,18 +181,23 @@ public abstract class CommonOptions
     [Option("adapter_non_linearity", "With finetuning bottleneck: relu, swish, gelu or tanh; empty = AdapterHub's default for the config " +
                                      "(swish for houlsby, relu for pfeiffer).")]
     public string AdapterNonLinearity { get; set; } = "";
+    [StageInput("useRslora", "Rank-stabilized LoRA, scaling alpha/√r (use_rslora).")]
     [Option("use_rslora", "Rank-stabilized LoRA: scale the update by lora_alpha / √r instead of lora_alpha / r (PEFT's use_rslora).")]
     public bool UseRslora { get; set; }
 
+    [StageInput("useDora", "DoRA: LoRA plus a trained magnitude per output row (use_dora).")]
     [Option("use_dora", "DoRA: each adapted layer also trains a magnitude per output row, y = m / ‖W + s·B·A‖_row · (W + s·B·A)·x " +
                         "with the norm detached (PEFT's use_dora; saved as lora_magnitude_vector). Not with pissa/olora init.")]
     public bool UseDora { get; set; }
 
+    [StageInput("initLoraWeights", "How LoRA adapters start: true, gaussian, pissa, pissa_niter_K or olora (init_lora_weights).")]
     [Option("init_lora_weights", "How LoRA adapters start (PEFT's init_lora_weights): true (A kaiming-uniform, B zero), false (B drawn too), " +
                                  "gaussian (A ~ N(0, 1/r²), B zero), pissa (A, B from the top-r SVD of W, base = W − s·B·A), " +
                                  "pissa_niter_K (the same with torch.svd_lowrank's randomized SVD, K subspace iterations) or olora " +
                                  "(A, B from W's QR). PiSSA/OLoRA results are saved converted to a rank-2r LoRA of the original base.")]
     public string InitLoraWeights { get; set; } = "true";
+    [StageInput("quantizationBit", "QLoRA: 4 holds the base model's decoder projections in 4 bits (NF4, double quantization; " +
+                                    "quantization_type/double_quantization in extra), 8 in int8 per row, while LoRA trains; 0 = off (quantization_bit).", Minimum = 0)]
     [Option("quantization_bit", "QLoRA: hold the base model's decoder projections in 4 bits (bitsandbytes NF4/FP4) or 8 bits (int8 per " +
                                 "row with its absmax, bitsandbytes' LLM.int8() weight format without outlier decomposition) while LoRA " +
                                 "adapters train (finetuning lora); 4, 8, or 0 = off. A bitsandbytes 4-bit or 8-bit checkpoint loads so either way.")]
@@ -209,6 +226,7 @@ public abstract class CommonOptions
     [Option("freeze_train_head", "With finetuning freeze: also train the output head (lm_head, score or v_head).")]
     public bool FreezeTrainHead { get; set; } = true;
 
+    [StageInput("useGalore", "GaLore low-rank gradient projection with finetuning full (use_galore; galore_* in extra).")]
     [Option("use_galore", "GaLore (finetuning full): Adam's moments of each targeted 2-D weight live in a rank-galore_rank projection of " +
                           "its gradient, refreshed every galore_update_interval steps from the gradient's SVD (LLaMA-Factory's use_galore).")]
     public bool UseGalore { get; set; }
@@ -232,6 +250,7 @@ public abstract class CommonOptions
     [Option("galore_proj_type", "With use_galore: std (project the smaller side), reverse_std (the larger side), left (U_r) or right (V_r).")]
     public string GaloreProjType { get; set; } = "std";
 
+    [StageInput("qatBits", "Quantization-aware training: 8 or 4 bits per output channel, 0 = off (qat_bits; needs eval data).", Minimum = 0)]
     [Option("qat_bits", "Quantization-aware training: 8 or 4 fake-quantizes every decoder-layer linear weight per output channel, " +
                         "symmetric (scale = max|w_row| / (2^(bits-1) − 1)), with a straight-through gradient; the output also holds " +
                         "quantized.safetensors (int8 values + float32 scales) and the report the quantized model's eval loss vs the float one's. 0 = off.")]

@@ -12,6 +12,8 @@ public class GrpoOptions : OnlineRewardOptions
         BatchSize = 4;
     }
 
+    [StageInput("numGenerations", "Completions per prompt, the group size (num_generations).", Minimum = 2)]
+    [StageInput("numGenerations", "Samples per prompt, k (num_generations).", Minimum = 2, For = typeof(RlooOptions))]
     [Option("num_generations", "Completions sampled per prompt (the group size G); batch_size counts prompts, so a step samples batch_size × G.")]
     public int NumGenerations { get; set; } = 8;
 
@@ -27,21 +29,26 @@ public class GrpoOptions : OnlineRewardOptions
     [Option("epsilon_high", "Upper clip ε_high of the ratio (DAPO's clip-higher uses 0.28); 0 = epsilon.")]
     public double EpsilonHigh { get; set; }
 
+    [StageInput("beta", "KL coefficient to the reference, k3 estimator (beta); 0 = none.")]
+    [StageInput("beta", "KL coefficient; the KL to the reference is subtracted from the reward (beta); 0 = none.", For = typeof(RlooOptions))]
     [Option("beta", "KL coefficient to the reference (k3 estimator); 0 = no KL term and no reference pass.")]
     public double Beta { get; set; }
 
     [Option("sft_alpha", "Weight of an NLL term on each group's best completions (RAFT-style: those with their group's highest reward, in groups whose rewards differ), per token over the generation batch; 0 = off.")]
     public double SftAlpha { get; set; }
 
+    [StageInput("lossType", "Loss aggregation (loss_type).", For = typeof(GrpoOptions))]
     [Option("loss_type", "Aggregation: grpo (per-sequence mean), dr_grpo (sum / (sequences × max_completion_length)), dapo (sum / tokens of the generation batch), bnpo (sum / tokens of the minibatch).")]
     public GrpoLossType LossType { get; set; } = GrpoLossType.Dapo;
 
+    [StageInput("scaleRewards", "Advantage scaling (scale_rewards).", For = typeof(GrpoOptions))]
     [Option("scale_rewards", "Advantage scaling: group (divide by the group's std), batch (the batch's std) or none.")]
     public ScaleRewards ScaleRewards { get; set; } = ScaleRewards.Group;
 
     [Option("mask_truncated_completions", "Leave completions that reached max_completion_length without EOS out of the loss.")]
     public bool MaskTruncatedCompletions { get; set; }
 
+    [StageInput("maxCompletionLength", "Most tokens sampled per completion (max_completion_length).", Minimum = 1)]
     [Option("max_completion_length", "Most tokens sampled per completion.")]
     public int MaxCompletionLength { get; set; } = 64;
 

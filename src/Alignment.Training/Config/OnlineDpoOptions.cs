@@ -14,15 +14,19 @@ public sealed class OnlineDpoOptions : OnlineRewardOptions
         Temperature = 0.9;
     }
 
+    [StageInput("beta", "DPO's beta: how far the policy may move from the reference (beta).")]
     [Option("beta", "DPO's β: how far the policy may move from the reference (for ipo, IPO's τ).")]
     public double Beta { get; set; } = 0.1;
 
+    [StageInput("lossType", "DPO loss (loss_type).")]
     [Option("loss_type", "sigmoid (DPO) or ipo, on the summed completion log-ratios.")]
     public OnlineDpoLossType LossType { get; set; } = OnlineDpoLossType.Sigmoid;
 
+    [StageInput("maxNewTokens", "Most tokens sampled per completion (max_new_tokens).", Minimum = 1)]
     [Option("max_new_tokens", "Most tokens sampled per completion; prompts keep their last max_length − max_new_tokens tokens.")]
     public int MaxNewTokens { get; set; } = 64;
 
+    [StageInput("missingEosPenalty", "Subtracted from the reward of a completion without EOS (missing_eos_penalty); 0 = none.")]
     [Option("missing_eos_penalty", "Subtracted from the reward of a completion that ends without EOS (0 = none), before the pair is ranked.")]
     public double MissingEosPenalty { get; set; }
 

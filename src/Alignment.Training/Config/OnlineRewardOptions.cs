@@ -7,9 +7,12 @@ public abstract class OnlineRewardOptions : CommonOptions
     [Option("reward_funcs", "Reward functions, comma-separated kind:argument entries: rules:FILE (a rule-judge file: regex, reference match, length, gates) or model:FOLDER (a reward model).")]
     public string? RewardFuncs { get; set; }
 
+    [StageInput("rewardWeights", "Weights of the rewards, comma-separated in the order rules, rewardModel (reward_weights; empty = all 1).", Default = "")]
     [Option("reward_weights", "Weights of reward_funcs, comma-separated (empty = all 1); the reward is their weighted sum.")]
     public string? RewardWeights { get; set; }
 
+    [StageInput("temperature", "Sampling temperature (log-probs use the same distribution).")]
+    [StageInput("temperature", "Sampling temperature of the two samples (the loss uses the model's own distribution, as TRL).", For = typeof(OnlineDpoOptions))]
     [Option("temperature", "Sampling temperature (grpo and rloo take their log-probs under the same processed distribution; online-dpo's loss uses the model's own, as TRL).")]
     public double Temperature { get; set; } = 1.0;
 

@@ -24,6 +24,7 @@ public sealed class PpoOptions : CommonOptions
     [Option("reward_funcs", "Instead of reward_model: reward functions, comma-separated kind:argument entries (rules:FILE, model:FOLDER) whose weighted sum is the score.")]
     public string? RewardFuncs { get; set; }
 
+    [StageInput("rewardWeights", "With rules: weights of the reward model and the rules, comma-separated (reward_weights; empty = 1, 1).", Default = "")]
     [Option("reward_weights", "Weights of reward_funcs, comma-separated (empty = all 1).")]
     public string? RewardWeights { get; set; }
 
@@ -33,6 +34,7 @@ public sealed class PpoOptions : CommonOptions
     [Option("ppo_epochs", "Passes over each batch of rollouts.")]
     public int PpoEpochs { get; set; } = 4;
 
+    [StageInput("klCoef", "KL penalty coefficient (kl_coef).")]
     [Option("kl_coef", "KL penalty coefficient (the starting value when adaptive_kl is on).")]
     public double KlCoef { get; set; } = 0.05;
 
@@ -63,12 +65,14 @@ public sealed class PpoOptions : CommonOptions
     [Option("lam", "λ of GAE.")]
     public double Lam { get; set; } = 0.95;
 
+    [StageInput("maxNewTokens", "Most tokens sampled per completion (max_new_tokens).", Minimum = 1)]
     [Option("max_new_tokens", "Most tokens sampled per completion.")]
     public int MaxNewTokens { get; set; } = 64;
 
     [Option("max_prompt_length", "Prompts longer than this keep their end.")]
     public int MaxPromptLength { get; set; } = 256;
 
+    [StageInput("temperature", "Sampling temperature of the rollouts.")]
     [Option("temperature", "Sampling temperature of the rollouts.")]
     public double Temperature { get; set; } = 1.0;
 

@@ -47,9 +47,11 @@ public sealed class DpoOptions : CommonOptions
 {
     public DpoOptions() => LearningRate = 5e-6;
 
+    [StageInput("lossType", "Preference loss (loss_type).")]
     [Option("loss_type", "Preference loss: sigmoid, robust, hinge, ipo, simpo or orpo.")]
     public DpoLossType LossType { get; set; } = DpoLossType.Sigmoid;
 
+    [StageInput("beta", "β: KL strength of DPO (τ of IPO, β of SimPO, λ of ORPO).")]
     [Option("beta", "β: the KL strength of DPO (τ of IPO, β of SimPO, λ of ORPO's odds-ratio term).")]
     public double Beta { get; set; } = 0.1;
 
@@ -81,6 +83,7 @@ public sealed class KtoOptions : CommonOptions
 {
     public KtoOptions() => LearningRate = 5e-6;
 
+    [StageInput("beta", "β of KTO.")]
     [Option("beta", "β of KTO.")]
     public double Beta { get; set; } = 0.1;
 

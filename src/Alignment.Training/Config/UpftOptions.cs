@@ -16,21 +16,25 @@ public sealed class UpftOptions : CommonOptions
 
     public UpftOptions() => LearningRate = 2e-6;
 
+    [StageInput("prefixLength", "Tokens kept of each sampled answer (prefix_length).", Minimum = 1)]
     [Option("prefix_length", "Tokens kept of each sampled answer (the prefix trained on).")]
     public int PrefixLength { get; set; } = 8;
 
+    [StageInput("fullAnswerRatio", "Share of prompts trained on their whole sampled answer (full_answer_ratio).")]
     [Option("full_answer_ratio", "Share of the prompts whose whole sampled answer (up to max_new_tokens) is trained on instead of its prefix.")]
     public double FullAnswerRatio { get; set; } = 0.1;
 
     [Option("prefix_instruction", "Text appended to the prompt of every prefix example (not to full-answer ones); empty = none.")]
     public string PrefixInstruction { get; set; } = PlanningInstruction;
 
+    [StageInput("maxNewTokens", "Most tokens of a whole sampled answer (max_new_tokens).", Minimum = 1)]
     [Option("max_new_tokens", "Most tokens sampled for a full-length answer.")]
     public int MaxNewTokens { get; set; } = 256;
 
     [Option("max_prompt_length", "Most prompt tokens, instruction included (longer prompts keep their end); with prefix_length at most max_length.")]
     public int MaxPromptLength { get; set; } = 256;
 
+    [StageInput("temperature", "Sampling temperature of the answers (temperature).")]
     [Option("temperature", "Sampling temperature of the answers.")]
     public double Temperature { get; set; } = 0.7;
 

@@ -23,18 +23,22 @@ public sealed class BestOfNOptions
     [Option("data", "Prompts, JSONL {\"prompt\"} (extra fields are ignored).")]
     public string? Data { get; set; }
 
+    [StageInput("template", "Chat template name, or 'auto' to recognize it from tokenizer_config.json.", Default = "auto")]
     [Option("template", "Chat template name; empty = recognized from tokenizer_config.json.")]
     public string? Template { get; set; }
 
+    [StageInput("n", "Samples per prompt.", Minimum = 1)]
     [Option("n", "Samples per prompt.")]
     public int N { get; set; } = 4;
 
+    [StageInput("maxNewTokens", "Most tokens per sample (max_new_tokens).", Minimum = 1)]
     [Option("max_new_tokens", "Most tokens per sample.")]
     public int MaxNewTokens { get; set; } = 128;
 
     [Option("max_prompt_length", "Prompts longer than this keep their end.")]
     public int MaxPromptLength { get; set; } = 256;
 
+    [StageInput("temperature", "Sampling temperature.")]
     [Option("temperature", "Sampling temperature.")]
     public double Temperature { get; set; } = 1.0;
 
@@ -44,9 +48,11 @@ public sealed class BestOfNOptions
     [Option("top_p", "Nucleus sampling threshold (1 = off).")]
     public double TopP { get; set; } = 1.0;
 
+    [StageInput("batchSize", "Prompts sampled together (batch_size).", Minimum = 1)]
     [Option("batch_size", "Prompts sampled together.")]
     public int BatchSize { get; set; } = 8;
 
+    [StageInput("seed", "Seed of the sampling generator.", Minimum = 0)]
     [Option("seed", "Seed of the sampling generator.")]
     public ulong Seed { get; set; } = 42;
 

@@ -54,11 +54,8 @@ public static class GrpoTrainer
     internal static RunResult Run(string stage, GrpoOptions options, string outputDir, Advantages kind, ITrainingProgress? progress, RunHooks? hooks,
                                   WeightedRewards.Factory? factory, IReadOnlyList<IRewardFunction>? rewards)
     {
-        progress ??= NoProgress.Instance;
-        using var session = RunSession.Open(stage, options, outputDir, dataParallel: true);
-        var config = StageData.ModelConfig(options.Model!);
-        var (tok, template) = StageData.Tokenizer(options.Model!, options.Template);
-        int pad = StageData.PadId(tok, config);
+        using var start = TrainerStart.Open(stage, options, outputDir, progress, dataParallel: true);
+        (var session, var config, var tok, var template, var pad, progress) = start;
         var prompts = PromptSet.Load(options.Data!, options.MaxPromptLength, tok, template, config.Vocab);
         var eos = new HashSet<long>(StageData.StopIds(config, tok, template));
         var generation = new GenerationOptions

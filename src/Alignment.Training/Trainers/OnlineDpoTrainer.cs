@@ -33,11 +33,8 @@ public static class OnlineDpoTrainer
     public static RunResult Run(OnlineDpoOptions options, string outputDir, ITrainingProgress? progress = null, RunHooks? hooks = null,
                                 WeightedRewards.Factory? factory = null, IReadOnlyList<IRewardFunction>? rewards = null)
     {
-        progress ??= NoProgress.Instance;
-        using var session = RunSession.Open(Stage, options, outputDir);
-        var config = StageData.ModelConfig(options.Model!);
-        var (tok, template) = StageData.Tokenizer(options.Model!, options.Template);
-        int pad = StageData.PadId(tok, config);
+        using var start = TrainerStart.Open(Stage, options, outputDir, progress);
+        (var session, var config, var tok, var template, var pad, progress) = start;
         var prompts = PromptSet.Load(options.Data!, options.MaxLength - options.MaxNewTokens, tok, template, config.Vocab);
         var eos = new HashSet<long>(StageData.StopIds(config, tok, template));
         var generation = new GenerationOptions

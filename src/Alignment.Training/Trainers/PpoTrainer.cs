@@ -41,11 +41,8 @@ public static class PpoTrainer
     public static RunResult Run(PpoOptions options, string outputDir, ITrainingProgress? progress = null, RunHooks? hooks = null, ISequenceScorer? scorer = null,
                                 WeightedRewards.Factory? factory = null)
     {
-        progress ??= NoProgress.Instance;
-        using var session = RunSession.Open(Stage, options, outputDir, dataParallel: true);
-        var config = StageData.ModelConfig(options.Model!);
-        var (tok, template) = StageData.Tokenizer(options.Model!, options.Template);
-        int pad = StageData.PadId(tok, config);
+        using var start = TrainerStart.Open(Stage, options, outputDir, progress, dataParallel: true);
+        (var session, var config, var tok, var template, var pad, progress) = start;
         var rows = PromptSet.Load(options.Data!, options.MaxPromptLength, tok, template, config.Vocab);
         var prompts = rows.Select(p => p.Ids).ToList();
         var eos = new HashSet<long>(StageData.StopIds(config, tok, template));

@@ -21,13 +21,10 @@ public static class SftTrainer
 
     public static RunResult Run(SftOptions options, string outputDir, ITrainingProgress? progress = null, RunHooks? hooks = null)
     {
-        progress ??= NoProgress.Instance;
-        using var session = RunSession.Open(Stage, options, outputDir, dataParallel: true, reshards: true);
-        var config = StageData.ModelConfig(options.Model!);
+        using var start = TrainerStart.Open(Stage, options, outputDir, progress, dataParallel: true, reshards: true);
+        (var session, var config, _, _, var pad, progress) = start;
         var train = Load(options, options.Data!, config.Vocab);
         var eval = options.EvalData is { Length: > 0 } e ? Load(options, e, config.Vocab) : null;
-        var (tok, _) = StageData.Tokenizer(options.Model!, options.Template);
-        int pad = StageData.PadId(tok, config);
 
         using var init = new Generator(options.Seed);
         using var model = TrainableModel.CausalLm(options, init);

@@ -28,11 +28,8 @@ public static class UpftTrainer
 
     public static RunResult Run(UpftOptions options, string outputDir, ITrainingProgress? progress = null, RunHooks? hooks = null)
     {
-        progress ??= NoProgress.Instance;
-        using var session = RunSession.Open(Stage, options, outputDir);
-        var config = StageData.ModelConfig(options.Model!);
-        var (tok, template) = StageData.Tokenizer(options.Model!, options.Template);
-        int pad = StageData.PadId(tok, config);
+        using var start = TrainerStart.Open(Stage, options, outputDir, progress);
+        (var session, var config, var tok, var template, var pad, progress) = start;
         var rows = DatasetReader.ReadPrompts(options.Data!);
         if (rows.Count == 0) throw new DatasetException($"{options.Data}: no prompts");
         var full = FullAnswerRows(rows.Count, options.FullAnswerRatio, options.Seed);

@@ -14,8 +14,6 @@ public sealed class BestOfNActivity : IStageActivity
 {
     public const string TypeName = "Alignment.BestOfN";
 
-    private static readonly BestOfNOptions Defaults = new();
-
     public ActivityDescriptor Descriptor { get; } = new(
         TypeName, 1, "Training", "Best of N",
         "Samples n answers per prompt, keeps the reward model's best as an SFT data set (rejection sampling).",
@@ -23,13 +21,7 @@ public sealed class BestOfNActivity : IStageActivity
             new InputDescriptor("model", InputType.Artifact, "The policy to sample from.", Required: true, ArtifactKind: ArtifactKind.Model),
             new InputDescriptor("rewardModel", InputType.Artifact, "The reward model that scores the samples.", Required: true, ArtifactKind: ArtifactKind.RewardModel),
             new InputDescriptor("prompts", InputType.Artifact, "Prompts dataset: rows {\"prompt\"}.", Required: true, ArtifactKind: ArtifactKind.Dataset),
-            new InputDescriptor("n", InputType.Integer, "Samples per prompt.", Default: Defaults.N, Minimum: 1),
-            new InputDescriptor("maxNewTokens", InputType.Integer, "Most tokens per sample (max_new_tokens).", Default: Defaults.MaxNewTokens, Minimum: 1),
-            new InputDescriptor("temperature", InputType.Number, "Sampling temperature.", Default: Defaults.Temperature),
-            new InputDescriptor("batchSize", InputType.Integer, "Prompts sampled together (batch_size).", Default: Defaults.BatchSize, Minimum: 1),
-            new InputDescriptor("seed", InputType.Integer, "Seed of the sampling generator.", Default: (long)Defaults.Seed, Minimum: 0),
-            new InputDescriptor("template", InputType.String, "Chat template name, or 'auto' to recognize it from tokenizer_config.json.", Default: "auto"),
-            TrainerStage.ExtraInput,
+            .. TrainerStage.Inputs<BestOfNOptions>(),
         ],
         [
             new OutputDescriptor("dataset", OutputType.Artifact, "The best sample per prompt: SFT rows {\"prompt\",\"completion\",\"score\"}.", ArtifactKind.Dataset),
@@ -47,10 +39,7 @@ public sealed class BestOfNActivity : IStageActivity
             ["reward_model"] = inputs.Artifact("rewardModel").Path,
             ["data"] = inputs.Artifact("prompts").Path,
         };
-        var options = TrainerStage.Bind<BestOfNOptions>(context, paths, new Dictionary<string, string>
-        {
-            ["n"] = "n", ["max_new_tokens"] = "maxNewTokens", ["temperature"] = "temperature", ["batch_size"] = "batchSize",
-        });
+        var options = TrainerStage.Bind<BestOfNOptions>(context, paths);
         double meanScore = double.NaN;
         int rows = TrainerStage.Run(context, "best-of-n", null, (dir, progress) => BestOfN.Run(options, dir, progress), (dir, _) =>
         {

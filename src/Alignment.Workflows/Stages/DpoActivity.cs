@@ -14,8 +14,6 @@ public sealed class DpoActivity : IStageActivity
 {
     public const string TypeName = "Alignment.Dpo";
 
-    private static readonly DpoOptions Defaults = new();
-
     public ActivityDescriptor Descriptor { get; } = new(
         TypeName, 1, "Training", "DPO",
         "Direct preference optimization (any loss_type) on preference pairs; stores the policy (model or adapter), reference log-probs and metrics.",
@@ -24,10 +22,7 @@ public sealed class DpoActivity : IStageActivity
             new InputDescriptor("preferences", InputType.Artifact, "Preference pairs {\"prompt\",\"chosen\",\"rejected\"}.", Required: true, ArtifactKind: ArtifactKind.Dataset),
             new InputDescriptor("refModel", InputType.Artifact, "Reference model; unset = the starting policy.", ArtifactKind: ArtifactKind.Model),
             new InputDescriptor("evalPreferences", InputType.Artifact, "Held-out pairs evaluated at the end (eval_ metrics).", ArtifactKind: ArtifactKind.Dataset),
-            new InputDescriptor("lossType", InputType.String, "Preference loss (loss_type).", Default: "sigmoid",
-                Choices: ["sigmoid", "robust", "hinge", "ipo", "simpo", "orpo"]),
-            new InputDescriptor("beta", InputType.Number, "β: KL strength of DPO (τ of IPO, β of SimPO, λ of ORPO).", Default: Defaults.Beta),
-            .. TrainerStage.CommonInputs(Defaults, dataParallel: true),
+            .. TrainerStage.Inputs<DpoOptions>(dataParallel: true),
         ],
         [
             .. TrainerStage.WeightOutputs("The trained policy"),
@@ -44,7 +39,7 @@ public sealed class DpoActivity : IStageActivity
         var paths = TrainerStage.RunPaths(inputs, "preferences");
         if (inputs.Has("refModel")) paths["ref_model"] = inputs.Artifact("refModel").Path;
         if (inputs.Has("evalPreferences")) paths["eval_data"] = inputs.Artifact("evalPreferences").Path;
-        var options = TrainerStage.Bind<DpoOptions>(context, paths, new Dictionary<string, string> { ["loss_type"] = "lossType", ["beta"] = "beta" });
+        var options = TrainerStage.Bind<DpoOptions>(context, paths);
         var result = TrainerStage.RunTrainer(context, DpoTrainer.Stage, options, (dir, progress) => DpoTrainer.Run(options, dir, progress), (dir, _) =>
         {
             TrainerStage.StoreWeights(context, options.Finetuning.IsAdapter() ? "adapter" : "model", dir);

@@ -1,24 +1,12 @@
 using System.Text.Json.Nodes;
-using Alignment.Models.Generation;
-using Alignment.Models.Heads;
-using Alignment.Models.Llama;
-using Alignment.Models.Scoring;
-using Alignment.Tokenizers;
-using Alignment.Tokenizers.Chat;
-using Alignment.Torch;
 using Alignment.Training.Batching;
 using Alignment.Training.Datasets;
 using Alignment.Training.Evaluation;
-using Alignment.Training.Features;
-using Alignment.Training.Losses;
-using Alignment.Training.Runtime;
-using Alignment.Training.Trainers;
 using Alignment.Workflows.Activities;
 using Alignment.Workflows.Artifacts;
 using Alignment.Workflows.Evaluation;
 using Alignment.Workflows.Judging;
 using Alignment.Workflows.Reporting;
-using static Alignment.Torch.torch;
 
 namespace Alignment.Workflows.Stages;
 
@@ -30,7 +18,8 @@ namespace Alignment.Workflows.Stages;
 /// the change, regressions first (<see cref="MetricChange"/>); KL(policy ‖ baseline) estimated from answers sampled at
 /// temperature 1 (k1 and k3, <see cref="SampledKl"/>) beside the greedy answers' log-ratio; and optionally the reward
 /// model's accuracy on held-out preference pairs (per <c>group</c> too), scored on the sequence it was trained on, and the
-/// policy's held-out loss on SFT data. Each model is loaded once. The report artifact (see <see cref="ReportWriter"/>) holds report.md with
+/// policy's held-out loss on SFT data. The models' side (answers, log-probs, scores, losses; each model loaded once) is
+/// <see cref="ModelEvaluator"/>'s; this stage judges and writes the report. The report artifact (see <see cref="ReportWriter"/>) holds report.md with
 /// charts (win rate, answer lengths, the training curves of the trainers upstream of the policy), report.json and the answers.
 /// </summary>
 public sealed class EvaluateActivity : IStageActivity
@@ -86,14 +75,27 @@ public sealed class EvaluateActivity : IStageActivity
         string judgeName = inputs.String("judge");
         if (judgeName == "reward-model" && !inputs.Has("rewardModel")) throw new WorkflowException("judge 'reward-model' needs the rewardModel input");
         if (judgeName != "human" && inputs.Int("humanOverlap") != 1) throw new WorkflowException($"humanOverlap is for judge 'human'; judge '{judgeName}' does not use it");
-        int klSamples = inputs.Int("klSamples");
         var prompts = DatasetReader.ReadPrompts(inputs.Artifact("prompts").Path);
-        var setup = new Setup(inputs, prompts);
+        string template = inputs.String("template");
+        var evaluator = new ModelEvaluator(new EvaluationSettings
+        {
+            Policy = inputs.Artifact("policy").Path,
+            Baseline = inputs.Artifact("baseline").Path,
+            Template = template == "auto" ? null : template,
+            MaxLength = inputs.Int("maxLength"),
+            BatchSize = inputs.Int("batchSize"),
+            MaxNewTokens = inputs.Int("maxNewTokens"),
+            KlSamples = inputs.Int("klSamples"),
+            Seed = (ulong)inputs.Long("seed"),
+            HeldOut = inputs.Has("heldOut") ? inputs.Artifact("heldOut").Path : null,
+            Guard = inputs.Has("guard") ? inputs.File("guard") : null,
+        }, prompts, context.Cancellation);
+        var references = inputs.Has("references") ? References(inputs.File("references"), prompts) : null;
 
         context.Progress(0.05, "policy answers");
-        var policy = PolicyPass(context, setup, klSamples);
+        var policy = evaluator.Policy();
         context.Progress(0.45, "baseline answers");
-        var baseline = BaselinePass(context, setup, policy);
+        var baseline = evaluator.Baseline(policy);
 
         context.Progress(0.8, "judging");
         var texts = prompts.Select(p => p.Prompt.DisplayText).ToList();
@@ -111,7 +113,10 @@ public sealed class EvaluateActivity : IStageActivity
                         inputs.Has("rules") ? RuleMetrics(RuleJudge.Load(inputs.File("rules")), texts, policy.Answers, baseline.Answers, changes) : null),
             _ => JudgeScripted(inputs, judgeName, texts, policy.Answers, baseline.Answers, changes),
         };
-        var rewards = inputs.Has("rewardModel") ? ScoreWithRewardModel(inputs, setup, policy, baseline, changes) : null;
+        var rewards = inputs.Has("rewardModel")
+            ? evaluator.Rewards(inputs.Artifact("rewardModel").Path, policy, baseline, inputs.Has("preferences") ? inputs.Artifact("preferences").Path : null)
+            : null;
+        if (rewards is not null) changes.Add(MetricChange.Paired("reward-model score", "metric", Better.Higher, "value", rewards.Policy, rewards.Baseline));
         if (outcomes is null)
         {
             outcomes = new int[prompts.Count];
@@ -122,7 +127,7 @@ public sealed class EvaluateActivity : IStageActivity
             }
             ties = TieCauses(outcomes, policy.Answers, baseline.Answers, bothBad: new bool[outcomes.Length]);
         }
-        if (setup.References is { } references) changes.AddRange(TextMetricChanges.Of(policy.Answers, baseline.Answers, references));
+        if (references is not null) changes.AddRange(TextMetricChanges.Of(policy.Answers, baseline.Answers, references));
         if (policy.GuardNll.Count > 0)
             changes.Add(MetricChange.Paired("guard NLL (nats per reference token)", "guard", Better.Lower, "value",
                 policy.GuardNll.Select(r => r.MeanNll).ToList(), baseline.GuardNll.Select(r => r.MeanNll).ToList(), inputs.Double("guardTolerance")));
@@ -152,13 +157,13 @@ public sealed class EvaluateActivity : IStageActivity
             ["changes"] = new JsonArray(ordered.Select(c => (JsonNode)c.ToJson()).ToArray()),
             ["regressions"] = new JsonArray(ordered.Where(c => c.Verdict == ChangeVerdict.Regression).Select(c => (JsonNode)c.Name).ToArray()),
         };
-        if (rewards?.AccuracyByGroup is { Count: > 0 } groups)
+        if (rewards is not null && inputs.Has("preferences") && AccuracyByGroup(rewards, inputs.Artifact("preferences").Path) is { Count: > 0 } groups)
             report["reward_accuracy_by_group"] = new JsonObject(groups.Select(g => KeyValuePair.Create(g.Key, (JsonNode?)new JsonObject
             {
                 ["pairs"] = g.Value.Pairs, ["accuracy"] = g.Value.Accuracy,
             })));
         if (task is not null) report["task"] = task.ToJson();
-        if (setup.Guard is { } guardRows)
+        if (evaluator.Guard is { } guardRows)
             report["guard"] = new JsonObject
             {
                 ["rows"] = guardRows.Count,
@@ -198,136 +203,12 @@ public sealed class EvaluateActivity : IStageActivity
         return Task.FromResult(StageResult.Completed);
     }
 
-    /// <summary>What both passes share: the prompts as the models see them, the tokenizer and template.</summary>
-    private sealed class Setup
+    /// <summary>The reference answer of each held-out prompt, in prompt order; every prompt must have one.</summary>
+    private static List<string> References(string file, List<PromptExample> prompts)
     {
-        public Setup(StageInputs inputs, List<PromptExample> prompts)
-        {
-            Inputs = inputs;
-            PolicyDir = inputs.Artifact("policy").Path;
-            BaselineDir = inputs.Artifact("baseline").Path;
-            Tokenizer = Tokenizer.FromFile(PolicyDir);
-            string templateName = inputs.String("template");
-            Template = ChatTemplates.For(Tokenizer, templateName == "auto" ? null : templateName);
-            Featurizer = new Featurizer(Tokenizer, Template, inputs.Int("maxLength"), "heldOut");
-            PromptIds = prompts.Select(p => Featurizer.GenerationPrompt(p.Prompt, 4096, p.Line).Select(i => (long)i).ToArray()).ToList();
-            BatchSize = inputs.Int("batchSize");
-            MaxNewTokens = inputs.Int("maxNewTokens");
-            if (inputs.Has("guard"))
-            {
-                GuardSource = inputs.File("guard");
-                Guard = DatasetReader.ReadReferenced(GuardSource);
-            }
-            if (inputs.Has("references"))
-            {
-                var references = ReferenceAnswers.Load(inputs.File("references"));
-                References = prompts.Select(p => references.Find(p.Prompt.DisplayText)
-                    ?? throw new WorkflowException($"{references.Source}: no reference answer for held-out prompt \"{p.Prompt.DisplayText}\" (line {p.Line} of the prompts)")).ToList();
-            }
-        }
-
-        public string? GuardSource { get; }
-        public IReadOnlyList<ReferenceExample>? Guard { get; }
-        /// <summary>The reference answer of each held-out prompt, in prompt order.</summary>
-        public IReadOnlyList<string>? References { get; }
-
-        public StageInputs Inputs { get; }
-        public string PolicyDir { get; }
-        public string BaselineDir { get; }
-        public Tokenizer Tokenizer { get; }
-        public ChatTemplate Template { get; }
-        public Featurizer Featurizer { get; }
-        public List<long[]> PromptIds { get; }
-        public int BatchSize { get; }
-        public int MaxNewTokens { get; }
-    }
-
-    /// <summary>What one model produced: greedy answers and their summed log-probs, and (policy) sampled answers.</summary>
-    private sealed record Pass(List<string> Answers, List<long[]> Tokens, double[] GreedyLogps, List<long[]> Samples, List<double[]> SampleLogps, double? HeldOutLoss)
-    {
-        /// <summary>Per guard row: the reference answer's NLL under this model (sum and tokens), and the model's own greedy answer.</summary>
-        public IReadOnlyList<ReferenceNll> GuardNll { get; init; } = [];
-        public IReadOnlyList<string> GuardAnswers { get; init; } = [];
-    }
-
-    /// <summary>The guard set's NLLs and answers for a loaded model (empty when no guard is given).</summary>
-    private static (IReadOnlyList<ReferenceNll> Nll, IReadOnlyList<string> Answers) Guard(LlamaForCausalLM model, Setup s, StageContext context)
-    {
-        if (s.Guard is not { Count: > 0 } rows) return ([], []);
-        var nll = ReferenceLikelihood.PerRow(model, s.Tokenizer, s.Template, rows.Select(r => r.ToSft()).ToList(), s.Featurizer.MaxLength, s.BatchSize, s.GuardSource!);
-        var prompts = rows.Select(r => s.Featurizer.GenerationPrompt(r.Prompt, 4096, r.Line).Select(i => (long)i).ToArray()).ToList();
-        return (nll, Answer(model, s, context, sample: null, prompts).Texts);
-    }
-
-    /// <summary>The policy, loaded once: greedy answers, <paramref name="klSamples"/> sampled answers per prompt at temperature 1
-    /// with their per-token log-probs, the log-probs of its greedy answers, and the held-out loss.</summary>
-    private static Pass PolicyPass(StageContext context, Setup s, int klSamples)
-    {
-        using var model = LlamaForCausalLM.from_pretrained(s.PolicyDir);
-        model.eval();
-        var (answers, tokens) = Answer(model, s, context, sample: null);
-        var samples = new List<long[]>();
-        if (klSamples > 0)
-        {
-            using var rng = new Generator((ulong)s.Inputs.Long("seed"));
-            var repeated = s.PromptIds.SelectMany(p => Enumerable.Repeat(p, klSamples)).ToList();
-            samples = Answer(model, s, context, sample: rng, prompts: repeated).Tokens;
-        }
-        var sampleLogps = AnswerLogps(model, s, samples, klSamples);
-        var greedy = AnswerLogps(model, s, tokens, 1).Select(v => v.Sum()).ToArray();
-        double? heldOut = s.Inputs.Has("heldOut") ? HeldOutLoss(model, s, s.Inputs.Artifact("heldOut").Path) : null;
-        var guard = Guard(model, s, context);
-        return new Pass(answers, tokens, greedy, samples, sampleLogps, heldOut) { GuardNll = guard.Nll, GuardAnswers = guard.Answers };
-    }
-
-    /// <summary>The baseline, loaded once: greedy answers, and its log-probs of the policy's greedy and sampled answers.</summary>
-    private static Pass BaselinePass(StageContext context, Setup s, Pass policy)
-    {
-        using var model = LlamaForCausalLM.from_pretrained(s.BaselineDir);
-        model.eval();
-        var (answers, tokens) = Answer(model, s, context, sample: null);
-        int perPrompt = s.PromptIds.Count == 0 ? 0 : policy.Samples.Count / s.PromptIds.Count;
-        var sampleLogps = AnswerLogps(model, s, policy.Samples, perPrompt);
-        var greedy = AnswerLogps(model, s, policy.Tokens, 1).Select(v => v.Sum()).ToArray();
-        var guard = Guard(model, s, context);
-        return new Pass(answers, tokens, greedy, [], sampleLogps, null) { GuardNll = guard.Nll, GuardAnswers = guard.Answers };
-    }
-
-    private static (List<string> Texts, List<long[]> Tokens) Answer(LlamaForCausalLM model, Setup s, StageContext context, Generator? sample,
-                                                                 List<long[]>? prompts = null)
-    {
-        prompts ??= s.PromptIds;
-        var eos = new HashSet<long>(StageData.StopIds(model.config, s.Tokenizer, s.Template));
-        var options = new GenerationOptions
-        {
-            MaxNewTokens = s.MaxNewTokens,
-            EosTokenIds = eos.ToArray(),
-            PadTokenId = StageData.PadId(s.Tokenizer, model.config),
-            DoSample = sample is not null,
-            Temperature = 1.0,
-        };
-        var texts = new List<string>();
-        var tokens = new List<long[]>();
-        for (int start = 0; start < prompts.Count; start += s.BatchSize)
-        {
-            context.Cancellation.ThrowIfCancellationRequested();
-            foreach (var r in CausalLMGenerator.Generate(model, prompts.Skip(start).Take(s.BatchSize).ToList(), options, sample))
-            {
-                tokens.Add(r.Tokens);
-                texts.Add(s.Tokenizer.Decode(r.Tokens.Where(t => !eos.Contains(t)).Select(t => (int)t).ToArray(), skipSpecialTokens: true));
-            }
-        }
-        return (texts, tokens);
-    }
-
-    /// <summary>Per-token log-probs of each answer after its prompt (answer i follows prompt i / <paramref name="perPrompt"/>).</summary>
-    private static List<double[]> AnswerLogps(LlamaForCausalLM model, Setup s, List<long[]> answers, int perPrompt)
-    {
-        if (answers.Count == 0) return [];
-        var prompts = answers.Select((_, i) => s.PromptIds[i / perPrompt]).ToList();
-        var sequences = prompts.Zip(answers, (p, a) => p.Concat(a).ToArray()).ToList();
-        var lps = TokenLogProbs.Compute(model, sequences, s.BatchSize);
-        return lps.Select((row, i) => row.Skip(prompts[i].Length).Select(v => v ?? 0).ToArray()).ToList();
+        var references = ReferenceAnswers.Load(file);
+        return prompts.Select(p => references.Find(p.Prompt.DisplayText)
+            ?? throw new WorkflowException($"{references.Source}: no reference answer for held-out prompt \"{p.Prompt.DisplayText}\" (line {p.Line} of the prompts)")).ToList();
     }
 
     /// <summary>The scripted judge's verdicts (policy's side drawn by the seed), tie causes, rule changes and task score.</summary>
@@ -375,43 +256,15 @@ public sealed class EvaluateActivity : IStageActivity
         return new TieCauses(same, bad, equal);
     }
 
-    /// <summary>Reward-model scores of both models' answers (the per-prompt "reward" change) and its accuracy on the
-    /// held-out pairs, overall and per <c>group</c>; every sequence is scored as training scored it (<see cref="RewardSequences"/>).</summary>
-    private static RewardResults ScoreWithRewardModel(StageInputs inputs, Setup s, Pass policy, Pass baseline, List<MetricChange> changes)
+    /// <summary>The reward model's accuracy per <c>group</c> of the held-out pairs (pairs without a group are left out).</summary>
+    private static SortedDictionary<string, (int Pairs, double Accuracy)> AccuracyByGroup(RewardEvaluation rewards, string preferences)
     {
-        string folder = inputs.Artifact("rewardModel").Path;
-        using var scorer = RewardModelScorer.Load(folder, ScalarType.Float32, StageData.PadId(s.Tokenizer, StageData.ModelConfig(folder)), s.BatchSize);
-        double[] ScoreAnswers(List<long[]> answers) => scorer.Score(
-            answers.Select((a, i) => RewardSequences.Of(s.PromptIds[i].Select(x => (int)x).ToArray(), a.Select(x => (int)x).ToArray())).ToList(),
-            s.PromptIds.Select(p => p.Length).ToList());
-        var sp = ScoreAnswers(policy.Tokens);
-        var sb = ScoreAnswers(baseline.Tokens);
-        changes.Add(MetricChange.Paired("reward-model score", "metric", Better.Higher, "value", sp, sb));
-        double? accuracy = null;
         var byGroup = new SortedDictionary<string, (int Pairs, double Accuracy)>(StringComparer.Ordinal);
-        if (inputs.Has("preferences"))
-        {
-            string path = inputs.Artifact("preferences").Path;
-            var pairs = DatasetReader.ReadPreferences(path);
-            var features = pairs.Select(s.Featurizer.Preference).Select(RewardSequences.Of).ToList();
-            var rc = scorer.Score(features.Select(f => f.Chosen).ToList(), features.Select(_ => 0).ToList());
-            var rr = scorer.Score(features.Select(f => f.Rejected).ToList(), features.Select(_ => 0).ToList());
-            var right = rc.Zip(rr, (c, r) => c > r).ToArray();
-            accuracy = pairs.Count == 0 ? null : right.Count(x => x) / (double)pairs.Count;
-            var groups = PreferenceGroups.Read(path);
-            foreach (var g in Enumerable.Range(0, pairs.Count).Where(i => groups.ContainsKey(pairs[i].Line)).GroupBy(i => groups[pairs[i].Line]))
-                byGroup[g.Key] = (g.Count(), g.Count(i => right[i]) / (double)g.Count());
-        }
-        return new RewardResults(sp, sb, accuracy, byGroup);
-    }
-
-    private sealed record RewardResults(double[] Policy, double[] Baseline, double? Accuracy, IReadOnlyDictionary<string, (int Pairs, double Accuracy)> AccuracyByGroup);
-
-    /// <summary>The policy's mean token NLL on held-out SFT data.</summary>
-    private static double HeldOutLoss(LlamaForCausalLM model, Setup s, string path)
-    {
-        var features = DatasetReader.ReadSft(path).Select(s.Featurizer.Sft).ToList();
-        return ReferenceLikelihood.MeanPerToken(ReferenceLikelihood.PerRow(model, features, StageData.PadId(s.Tokenizer, model.config), s.BatchSize));
+        var groups = PreferenceGroups.Read(preferences);
+        var lines = rewards.PairLines;
+        foreach (var g in Enumerable.Range(0, lines.Count).Where(i => groups.ContainsKey(lines[i])).GroupBy(i => groups[lines[i]]))
+            byGroup[g.Key] = (g.Count(), g.Count(i => rewards.PairRight[i]) / (double)g.Count());
+        return byGroup;
     }
 
     /// <summary>What the report shows: the numbers, every answer pair, and the training curves found through lineage.</summary>

@@ -13,8 +13,6 @@ public sealed class KtoActivity : IStageActivity
 {
     public const string TypeName = "Alignment.Kto";
 
-    private static readonly KtoOptions Defaults = new();
-
     public ActivityDescriptor Descriptor { get; } = new(
         TypeName, 1, "Training", "KTO",
         "Kahneman–Tversky optimization on unpaired desirable/undesirable answers; stores the policy (model or adapter) and metrics.",
@@ -22,8 +20,7 @@ public sealed class KtoActivity : IStageActivity
             new InputDescriptor("model", InputType.Artifact, "The starting policy (also the reference unless refModel is set).", Required: true, ArtifactKind: ArtifactKind.Model),
             new InputDescriptor("dataset", InputType.Artifact, "Unpaired rows {\"prompt\",\"completion\",\"label\"}.", Required: true, ArtifactKind: ArtifactKind.Dataset),
             new InputDescriptor("refModel", InputType.Artifact, "Reference model; unset = the starting policy.", ArtifactKind: ArtifactKind.Model),
-            new InputDescriptor("beta", InputType.Number, "β of KTO.", Default: Defaults.Beta),
-            .. TrainerStage.CommonInputs(Defaults, dataParallel: true),
+            .. TrainerStage.Inputs<KtoOptions>(dataParallel: true),
         ],
         [
             .. TrainerStage.WeightOutputs("The trained policy"),
@@ -37,7 +34,7 @@ public sealed class KtoActivity : IStageActivity
         var inputs = context.Inputs;
         var paths = TrainerStage.RunPaths(inputs, "dataset");
         if (inputs.Has("refModel")) paths["ref_model"] = inputs.Artifact("refModel").Path;
-        var options = TrainerStage.Bind<KtoOptions>(context, paths, new Dictionary<string, string> { ["beta"] = "beta" });
+        var options = TrainerStage.Bind<KtoOptions>(context, paths);
         var result = TrainerStage.RunTrainer(context, KtoTrainer.Stage, options, (dir, progress) => KtoTrainer.Run(options, dir, progress), (dir, _) =>
         {
             TrainerStage.StoreWeights(context, options.Finetuning.IsAdapter() ? "adapter" : "model", dir);

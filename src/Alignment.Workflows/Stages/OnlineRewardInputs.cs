@@ -14,7 +14,6 @@ public static class OnlineRewardInputs
     [
         new("rules", InputType.File, "Rule file scored as a reward (rule judge: reference match, regex, length, gates).", ReferencedFiles: RuleJudge.ReferencedFiles),
         new("rewardModel", InputType.Artifact, "A reward model scored as a reward.", ArtifactKind: ArtifactKind.RewardModel),
-        new("rewardWeights", InputType.String, "Weights of the rewards, comma-separated in the order rules, rewardModel (reward_weights; empty = all 1).", Default: ""),
     ];
 
     /// <summary>Sets reward_funcs from the inputs; at least one of rules and rewardModel is required.</summary>
@@ -36,16 +35,14 @@ public static class OnlineRewardInputs
         new OutputDescriptor("finalLoss", OutputType.Number, "Loss of the last step."),
     ];
 
-    /// <summary>Runs an online trainer from the stage's inputs (config key → input name in <paramref name="specific"/>)
-    /// and stores the policy, metrics, meanReward (the metric <paramref name="rewardKey"/>) and finalLoss.</summary>
-    public static Task<StageResult> Run<T>(StageContext context, string stage, Dictionary<string, string> specific, Func<T, string, ITrainingProgress, RunResult> train,
-                                           string rewardKey = "reward")
+    /// <summary>Runs an online trainer (GRPO, RLOO, online DPO) from the stage's inputs and stores the policy, metrics,
+    /// meanReward (the metric <paramref name="rewardKey"/>) and finalLoss.</summary>
+    public static Task<StageResult> Run<T>(StageContext context, string stage, Func<T, string, ITrainingProgress, RunResult> train, string rewardKey = "reward")
         where T : OnlineRewardOptions, new()
     {
         var paths = TrainerStage.RunPaths(context.Inputs, "prompts");
         Add(context.Inputs, paths);
-        specific["reward_weights"] = "rewardWeights";
-        var options = TrainerStage.Bind<T>(context, paths, specific);
+        var options = TrainerStage.Bind<T>(context, paths);
         var result = TrainerStage.RunTrainer(context, stage, options, (dir, progress) => train(options, dir, progress), (dir, _) =>
         {
             TrainerStage.StoreWeights(context, options.Finetuning == FinetuningType.Lora ? "adapter" : "model", dir);

@@ -15,8 +15,6 @@ public sealed class PpoActivity : IStageActivity
 {
     public const string TypeName = "Alignment.Ppo";
 
-    private static readonly PpoOptions Defaults = new();
-
     public ActivityDescriptor Descriptor { get; } = new(
         TypeName, 1, "Training", "PPO",
         "PPO with a value head on prompts scored by a reward model; stores the policy (model or adapter) and metrics.",
@@ -26,11 +24,7 @@ public sealed class PpoActivity : IStageActivity
             new InputDescriptor("prompts", InputType.Artifact, "Prompts dataset: rows {\"prompt\"}.", Required: true, ArtifactKind: ArtifactKind.Dataset),
             new InputDescriptor("rules", InputType.File, "Optional rule file scored as a second reward beside the reward model (a verifiable reward the reward model may not see).",
                 ReferencedFiles: RuleJudge.ReferencedFiles),
-            new InputDescriptor("rewardWeights", InputType.String, "With rules: weights of the reward model and the rules, comma-separated (reward_weights; empty = 1, 1).", Default: ""),
-            new InputDescriptor("klCoef", InputType.Number, "KL penalty coefficient (kl_coef).", Default: Defaults.KlCoef),
-            new InputDescriptor("maxNewTokens", InputType.Integer, "Most tokens sampled per completion (max_new_tokens).", Default: Defaults.MaxNewTokens, Minimum: 1),
-            new InputDescriptor("temperature", InputType.Number, "Sampling temperature of the rollouts.", Default: Defaults.Temperature),
-            .. TrainerStage.CommonInputs(Defaults, dataParallel: true),
+            .. TrainerStage.Inputs<PpoOptions>(dataParallel: true),
         ],
         [
             .. TrainerStage.WeightOutputs("The trained policy"),
@@ -46,10 +40,7 @@ public sealed class PpoActivity : IStageActivity
         var paths = TrainerStage.RunPaths(inputs, "prompts");
         if (inputs.Has("rules")) paths["reward_funcs"] = $"model:{inputs.Artifact("rewardModel").Path},rules:{inputs.File("rules")}";
         else paths["reward_model"] = inputs.Artifact("rewardModel").Path;
-        var options = TrainerStage.Bind<PpoOptions>(context, paths, new Dictionary<string, string>
-        {
-            ["kl_coef"] = "klCoef", ["max_new_tokens"] = "maxNewTokens", ["temperature"] = "temperature", ["reward_weights"] = "rewardWeights",
-        });
+        var options = TrainerStage.Bind<PpoOptions>(context, paths);
         var result = TrainerStage.RunTrainer(context, PpoTrainer.Stage, options, (dir, progress) => PpoTrainer.Run(options, dir, progress, factory: RuleReward.Create), (dir, _) =>
         {
             TrainerStage.StoreWeights(context, options.Finetuning.IsAdapter() ? "adapter" : "model", dir);

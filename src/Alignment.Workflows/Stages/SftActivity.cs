@@ -22,7 +22,7 @@ public sealed class SftActivity : IStageActivity
             new InputDescriptor("model", InputType.Artifact, "The model to start from.", Required: true, ArtifactKind: ArtifactKind.Model),
             new InputDescriptor("dataset", InputType.Artifact, "SFT data: {\"messages\"} or {\"prompt\",\"completion\"} rows.", Required: true, ArtifactKind: ArtifactKind.Dataset),
             new InputDescriptor("evalDataset", InputType.Artifact, "Held-out SFT data evaluated at the end (eval_loss in the metrics).", ArtifactKind: ArtifactKind.Dataset),
-            .. TrainerStage.CommonInputs(new SftOptions(), dataParallel: true),
+            .. TrainerStage.Inputs<SftOptions>(dataParallel: true),
         ],
         [
             .. TrainerStage.WeightOutputs("The fine-tuned model"),
@@ -36,7 +36,7 @@ public sealed class SftActivity : IStageActivity
         var inputs = context.Inputs;
         var paths = TrainerStage.RunPaths(inputs, "dataset");
         if (inputs.Has("evalDataset")) paths["eval_data"] = inputs.Artifact("evalDataset").Path;
-        var options = TrainerStage.Bind<SftOptions>(context, paths, new Dictionary<string, string>());
+        var options = TrainerStage.Bind<SftOptions>(context, paths);
         var result = TrainerStage.RunTrainer(context, SftTrainer.Stage, options, (dir, progress) => SftTrainer.Run(options, dir, progress), (dir, r) =>
         {
             TrainerStage.StoreWeights(context, options.Finetuning.IsAdapter() ? "adapter" : "model", dir);

@@ -21,7 +21,7 @@ public sealed class TrainRewardModelActivity : IStageActivity
             new InputDescriptor("model", InputType.Artifact, "The model whose trunk the reward model starts from.", Required: true, ArtifactKind: ArtifactKind.Model),
             new InputDescriptor("preferences", InputType.Artifact, "Preference pairs {\"prompt\",\"chosen\",\"rejected\"} (+ margin).", Required: true, ArtifactKind: ArtifactKind.Dataset),
             new InputDescriptor("evalPreferences", InputType.Artifact, "Held-out pairs evaluated at the end (eval_accuracy in the metrics).", ArtifactKind: ArtifactKind.Dataset),
-            .. TrainerStage.CommonInputs(new RewardOptions(), dataParallel: true),
+            .. TrainerStage.Inputs<RewardOptions>(dataParallel: true),
         ],
         [
             new OutputDescriptor("rewardModel", OutputType.Artifact, "The reward model folder (backbone plus score head).", ArtifactKind.RewardModel),
@@ -35,7 +35,7 @@ public sealed class TrainRewardModelActivity : IStageActivity
         var inputs = context.Inputs;
         var paths = TrainerStage.RunPaths(inputs, "preferences");
         if (inputs.Has("evalPreferences")) paths["eval_data"] = inputs.Artifact("evalPreferences").Path;
-        var options = TrainerStage.Bind<RewardOptions>(context, paths, new Dictionary<string, string>());
+        var options = TrainerStage.Bind<RewardOptions>(context, paths);
         var result = TrainerStage.RunTrainer(context, RewardTrainer.Stage, options, (dir, progress) => RewardTrainer.Run(options, dir, progress), (dir, _) =>
         {
             TrainerStage.StoreWeights(context, "rewardModel", dir);

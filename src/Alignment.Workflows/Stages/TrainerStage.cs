@@ -26,39 +26,13 @@ internal static class TrainerStage
     /// <summary>Files of a run folder that are not part of the trained model.</summary>
     private static readonly string[] RunFiles = [RunSession.MetricsFile, "ref_logps.safetensors", "ref_logps_eval.safetensors", UpftTrainer.SamplesFile];
 
-    /// <summary>The inputs of every <see cref="CommonOptions"/> trainer, with the defaults of <paramref name="defaults"/>.</summary>
-    /// <param name="dataParallel">The trainer runs data-parallel: the stage takes <see cref="NprocInput"/>.</param>
-    public static IEnumerable<InputDescriptor> CommonInputs(CommonOptions defaults, bool finetuning = true, bool dataParallel = false)
+    /// <summary>
+    /// The option inputs of a trainer stage, derived from <typeparamref name="T"/> (<see cref="OptionInputs"/>), then
+    /// <see cref="NprocInput"/> when the trainer runs data-parallel, then <see cref="ExtraInput"/> for every other option.
+    /// </summary>
+    public static IEnumerable<InputDescriptor> Inputs<T>(bool dataParallel = false) where T : new()
     {
-        yield return new("learningRate", InputType.Number, "Peak AdamW learning rate (learning_rate).", Default: defaults.LearningRate);
-        yield return new("epochs", InputType.Integer, "Passes over the data (epochs; ignored when maxSteps > 0).", Default: defaults.Epochs, Minimum: 0);
-        yield return new("maxSteps", InputType.Integer, "Optimizer steps to run; 0 = epochs × steps per epoch (max_steps).", Default: defaults.MaxSteps, Minimum: 0);
-        yield return new("batchSize", InputType.Integer, "Sequences (pairs for preferences, rollouts for PPO) per micro-batch (batch_size).", Default: defaults.BatchSize, Minimum: 1);
-        yield return new("maxLength", InputType.Integer, "Most tokens per sequence (max_length).", Default: defaults.MaxLength, Minimum: 1);
-        yield return new("seed", InputType.Integer, "Seed of the data order, new weights and sampling (seed): same inputs and seed, same artifact.", Default: (long)defaults.Seed, Minimum: 0);
-        yield return new("template", InputType.String, "Chat template name, or 'auto' to recognize it from tokenizer_config.json (template).", Default: "auto");
-        if (finetuning)
-        {
-            yield return new("finetuning", InputType.String,
-                "What is trained: full, freeze (the last layers), or a PEFT method whose output is an adapter for policies: lora, prefix_tuning, " +
-                "prompt_tuning, p_tuning, ia3 (finetuning; `align train STAGE --help` says what each trains).",
-                Default: "full", Choices: Enum.GetNames<FinetuningType>().Select(OptionInfo.ToSnake).ToArray());
-            yield return new("loraR", InputType.Integer, "LoRA rank with finetuning lora (lora_r).", Default: defaults.LoraR, Minimum: 1);
-            yield return new("numVirtualTokens", InputType.Integer, "Virtual tokens with finetuning prefix_tuning, prompt_tuning or p_tuning (num_virtual_tokens).",
-                Default: defaults.NumVirtualTokens, Minimum: 1);
-            yield return new("useRslora", InputType.Boolean, "Rank-stabilized LoRA, scaling alpha/√r (use_rslora).", Default: defaults.UseRslora);
-            yield return new("useDora", InputType.Boolean, "DoRA: LoRA plus a trained magnitude per output row (use_dora).", Default: defaults.UseDora);
-            yield return new("initLoraWeights", InputType.String, "How LoRA adapters start: true, gaussian, pissa, pissa_niter_K or olora (init_lora_weights).",
-                Default: defaults.InitLoraWeights);
-            yield return new("useGalore", InputType.Boolean, "GaLore low-rank gradient projection with finetuning full (use_galore; galore_* in extra).",
-                Default: defaults.UseGalore);
-            yield return new("qatBits", InputType.Integer, "Quantization-aware training: 8 or 4 bits per output channel, 0 = off (qat_bits; needs eval data).",
-                Default: defaults.QatBits, Minimum: 0);
-            yield return new("quantizationBit", InputType.Integer, "QLoRA: 4 holds the base model's decoder projections in 4 bits (NF4, " +
-                "double quantization; quantization_type/double_quantization in extra), 8 in int8 per row, while LoRA trains; 0 = off (quantization_bit).",
-                Default: defaults.QuantizationBit, Minimum: 0);
-        }
-        yield return new("loggingSteps", InputType.Integer, "Write a metrics line every this many steps (logging_steps).", Default: 1, Minimum: 1);
+        foreach (var entry in OptionInputs.Of<T>()) yield return entry.Input;
         if (dataParallel) yield return NprocInput;
         yield return ExtraInput;
     }
@@ -73,15 +47,6 @@ internal static class TrainerStage
         "Other trainer options as a JSON object of config keys, e.g. {\"lora_alpha\": 32, \"warmup_ratio\": 0.1} (`align train STAGE --help` lists them).",
         Default: "{}");
 
-    /// <summary>Config keys set from the common inputs (an <c>extra</c> key among them is an error naming the input).</summary>
-    private static readonly Dictionary<string, string> CommonKeys = new(StringComparer.Ordinal)
-    {
-        ["learning_rate"] = "learningRate", ["epochs"] = "epochs", ["max_steps"] = "maxSteps", ["batch_size"] = "batchSize",
-        ["max_length"] = "maxLength", ["seed"] = "seed", ["template"] = "template", ["finetuning"] = "finetuning", ["lora_r"] = "loraR", ["num_virtual_tokens"] = "numVirtualTokens",
-        ["use_rslora"] = "useRslora", ["use_dora"] = "useDora", ["init_lora_weights"] = "initLoraWeights", ["use_galore"] = "useGalore",
-        ["qat_bits"] = "qatBits", ["quantization_bit"] = "quantizationBit", ["logging_steps"] = "loggingSteps",
-    };
-
     /// <summary>Keys the stage sets itself from its artifacts and run folder.</summary>
     private static readonly HashSet<string> StageKeys = new(StringComparer.Ordinal)
     {
@@ -89,17 +54,17 @@ internal static class TrainerStage
     };
 
     /// <summary>
-    /// Binds the options of a trainer: defaults, then the stage's <paramref name="fixedValues"/> (paths), the common
-    /// inputs, <paramref name="specific"/> (config key → input name), then <c>extra</c>. Bad values fail with the
+    /// Binds the options of a trainer: defaults, then the stage's <paramref name="fixedValues"/> (paths), the option
+    /// inputs of <typeparamref name="T"/> (<see cref="OptionInputs"/>), then <c>extra</c>. Bad values fail with the
     /// trainer's message, naming the input and the option.
     /// </summary>
-    public static T Bind<T>(StageContext context, IReadOnlyDictionary<string, object?> fixedValues, IReadOnlyDictionary<string, string> specific)
+    public static T Bind<T>(StageContext context, IReadOnlyDictionary<string, object?> fixedValues)
         where T : new()
     {
         var inputs = context.Inputs;
         var settings = new List<(string key, JsonNode? value, string source)>();
         foreach (var (key, value) in fixedValues) settings.Add((key, ValueConversion.ToJson(value), "stage"));
-        var inputKeys = CommonKeys.Concat(specific).ToList();
+        var inputKeys = OptionInputs.Of<T>().Select(e => KeyValuePair.Create(e.Key, e.Input.Name)).ToList();
         foreach (var (key, input) in inputKeys)
         {
             if (context.Descriptor.FindInput(input) is null || !inputs.Has(input)) continue;

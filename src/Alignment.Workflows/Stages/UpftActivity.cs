@@ -15,19 +15,13 @@ public sealed class UpftActivity : IStageActivity
 {
     public const string TypeName = "Alignment.Upft";
 
-    private static readonly UpftOptions Defaults = new();
-
     public ActivityDescriptor Descriptor { get; } = new(
         TypeName, 1, "Training", "UPFT",
         "Unsupervised prefix fine-tuning: trains the model on the first tokens of its own sampled answers (a few kept whole); stores the model or adapter and its metrics.",
         [
             new InputDescriptor("model", InputType.Artifact, "The model to start from (it samples the answers).", Required: true, ArtifactKind: ArtifactKind.Model),
             new InputDescriptor("prompts", InputType.Artifact, "Prompts dataset: rows {\"prompt\"}.", Required: true, ArtifactKind: ArtifactKind.Dataset),
-            new InputDescriptor("prefixLength", InputType.Integer, "Tokens kept of each sampled answer (prefix_length).", Default: Defaults.PrefixLength, Minimum: 1),
-            new InputDescriptor("fullAnswerRatio", InputType.Number, "Share of prompts trained on their whole sampled answer (full_answer_ratio).", Default: Defaults.FullAnswerRatio),
-            new InputDescriptor("maxNewTokens", InputType.Integer, "Most tokens of a whole sampled answer (max_new_tokens).", Default: Defaults.MaxNewTokens, Minimum: 1),
-            new InputDescriptor("temperature", InputType.Number, "Sampling temperature of the answers (temperature).", Default: Defaults.Temperature),
-            .. TrainerStage.CommonInputs(Defaults),
+            .. TrainerStage.Inputs<UpftOptions>(),
         ],
         [
             .. TrainerStage.WeightOutputs("The fine-tuned model"),
@@ -40,10 +34,7 @@ public sealed class UpftActivity : IStageActivity
     {
         var inputs = context.Inputs;
         var paths = TrainerStage.RunPaths(inputs, "prompts");
-        var options = TrainerStage.Bind<UpftOptions>(context, paths, new Dictionary<string, string>
-        {
-            ["prefix_length"] = "prefixLength", ["full_answer_ratio"] = "fullAnswerRatio", ["max_new_tokens"] = "maxNewTokens", ["temperature"] = "temperature",
-        });
+        var options = TrainerStage.Bind<UpftOptions>(context, paths);
         var result = TrainerStage.Run(context, UpftTrainer.Stage, options, (dir, progress) => UpftTrainer.Run(options, dir, progress), (dir, _) =>
         {
             TrainerStage.StoreWeights(context, options.Finetuning.IsAdapter() ? "adapter" : "model", dir);
