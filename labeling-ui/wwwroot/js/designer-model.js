@@ -193,6 +193,21 @@ export function layeredLayout(ids, links, { dx = 290, dy = 90, bandGap = 60, nod
       if (scale > best + 1e-9) { best = scale; columns = c; }
     }
   }
+  // A long chain of one- and two-activity layers wastes most of each band's height; the same activities in layer order,
+  // filled row by row into `c` columns, keep every edge going right along a row or down to a later one and may show at a
+  // larger zoom. That packing is used only when it shows the graph larger than the bands do.
+  if (fit && fit.width > 0 && fit.height > 0 && layers.length > 1) {
+    const order = layers.flat();
+    const scaleOf = (width, height) => Math.min(1, (fit.width - 2 * padding) / width, (fit.height - 2 * padding) / height);
+    const banded = bands(columns);
+    let best = scaleOf(banded.width, banded.height), packed = 0;
+    for (let c = 1; c <= order.length; c++) {
+      const rows = Math.ceil(order.length / c);
+      const scale = scaleOf((c - 1) * dx + node.width, (rows - 1) * dy + node.height);
+      if (scale > best + 1e-9) { best = scale; packed = c; }
+    }
+    if (packed > 0) return new Map(order.map((id, i) => [id, { x: (i % packed) * dx, y: Math.floor(i / packed) * dy }]));
+  }
   const { tops } = bands(columns);
   const positions = new Map();
   layers.forEach((list, l) => {
