@@ -109,20 +109,15 @@ public static class GrpoTrainer
         }
         dp.Attach(parameters);
 
-        int step = session.Resumed?.GlobalStep ?? 0, epoch = session.Resumed?.Epoch ?? 0, batchInEpoch = session.Resumed?.BatchInEpoch ?? 0;
-        var plan = sampler.Epoch(epoch);
+        int step = session.Resumed?.GlobalStep ?? 0;
+        var cursor = new BatchCursor(sampler, session.Resumed);
         model.Module.eval();
         hooks?.OnStart?.Invoke(model.Module);
         progress.Start(session.Stage, step, total);
         var clock = new Stopwatch();
         while (step < total)
         {
-            if (batchInEpoch >= plan.Count)
-            {
-                epoch++;
-                batchInEpoch = 0;
-                plan = sampler.Epoch(epoch);
-            }
+            var planned = cursor.Next();
             int current = step + 1;
             clock.Restart();
             double lr = optimizer.param_groups[0].lr;
@@ -130,9 +125,9 @@ public static class GrpoTrainer
             var record = new List<KeyValuePair<string, double>>();
             using (NewDisposeScope())
             {
-                var mine = dp.Shard(plan[batchInEpoch]);
+                var mine = dp.Shard(planned);
                 var batch = mine.SelectMany(i => Enumerable.Repeat(prompts[i], g)).ToList();   // prompt j's samples at j·G .. j·G + G − 1
-                int batchCompletions = plan[batchInEpoch].Length * g;   // the epoch's last batch may hold fewer than batch_size prompts
+                int batchCompletions = planned.Length * g;   // the epoch's last batch may hold fewer than batch_size prompts
                 // Row k of this rank's batch is row globalRow[k] of the whole batch (its prompt is every WorldSize-th).
                 var globalRow = Enumerable.Range(0, batch.Count).Select(k => (dp.Rank + dp.WorldSize * (k / g)) * g + k % g).ToArray();
                 double[] Whole(IEnumerable<double> local) => dp.Sum(local.Select((v, k) => (k, v)).Aggregate(new double[batchCompletions], (a, kv) => { a[globalRow[kv.k]] = kv.v; return a; }));
@@ -209,14 +204,14 @@ public static class GrpoTrainer
                 record.Add(new("tokens_per_second", lengths.Sum() / Math.Max(clock.Elapsed.TotalSeconds, 1e-9)));
             }
             step = current;
-            batchInEpoch++;
+            cursor.Advance();
             double loss = record.First(kv => kv.Key == "loss").Value;
             if (step % o.LoggingSteps == 0 || step == total) session.Log(record);
             progress.Step(step, loss);
             bool stopping = hooks?.StopAfterStep == step;
             if (session.CheckpointDue(step, total))
             {
-                var state = session.State(step, total, epoch, batchInEpoch, RngState.Capture(sampling));
+                var state = session.State(step, total, cursor.Epoch, cursor.BatchInEpoch, RngState.Capture(sampling));
                 progress.Message($"checkpoint {session.SaveCheckpoint(model, state)}");
             }
             hooks?.OnStepEnd?.Invoke(step, model.Module);

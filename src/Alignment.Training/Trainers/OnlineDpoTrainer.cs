@@ -74,27 +74,22 @@ public static class OnlineDpoTrainer
             RngState.Restore(sampling, r.SamplingRngState);
         }
 
-        int step = session.Resumed?.GlobalStep ?? 0, epoch = session.Resumed?.Epoch ?? 0, batchInEpoch = session.Resumed?.BatchInEpoch ?? 0;
-        var plan = sampler.Epoch(epoch);
+        int step = session.Resumed?.GlobalStep ?? 0;
+        var cursor = new BatchCursor(sampler, session.Resumed);
         model.Module.eval();
         hooks?.OnStart?.Invoke(model.Module);
         progress.Start(session.Stage, step, total);
         var clock = new Stopwatch();
         while (step < total)
         {
-            if (batchInEpoch >= plan.Count)
-            {
-                epoch++;
-                batchInEpoch = 0;
-                plan = sampler.Epoch(epoch);
-            }
+            var planned = cursor.Next();
             int current = step + 1;
             clock.Restart();
             double lr = optimizer.param_groups[0].lr;
             var record = new List<KeyValuePair<string, double>> { new("step", current), new("epoch", (double)current / perEpoch) };
             using (NewDisposeScope())
             {
-                var batch = plan[batchInEpoch].Select(i => prompts[i]).ToList();
+                var batch = planned.Select(i => prompts[i]).ToList();
                 var both = batch.Concat(batch).ToList();   // sample 1 of every prompt, then sample 2
                 var outs = CausalLMGenerator.Generate(policy, both.Select(p => p.Ids.Select(x => (long)x).ToArray()).ToList(), generation, sampling);
                 var inputs = both.Select((p, k) => new RewardInput(p.Text, decode(outs[k].Tokens), p.Ids, outs[k].Tokens.Select(t => (int)t).ToArray())).ToList();
@@ -135,14 +130,14 @@ public static class OnlineDpoTrainer
                 record.Add(new("tokens_per_second", lengths.Sum() / Math.Max(clock.Elapsed.TotalSeconds, 1e-9)));
             }
             step = current;
-            batchInEpoch++;
+            cursor.Advance();
             double loss = record.First(kv => kv.Key == "loss").Value;
             if (step % o.LoggingSteps == 0 || step == total) session.Log(record);
             progress.Step(step, loss);
             bool stopping = hooks?.StopAfterStep == step;
             if (session.CheckpointDue(step, total))
             {
-                var state = session.State(step, total, epoch, batchInEpoch, RngState.Capture(sampling));
+                var state = session.State(step, total, cursor.Epoch, cursor.BatchInEpoch, RngState.Capture(sampling));
                 progress.Message($"checkpoint {session.SaveCheckpoint(model, state)}");
             }
             hooks?.OnStepEnd?.Invoke(step, model.Module);

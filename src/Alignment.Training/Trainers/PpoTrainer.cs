@@ -112,28 +112,23 @@ public static class PpoTrainer
         }
         dp.Attach(parameters);
 
-        int step = session.Resumed?.GlobalStep ?? 0, epoch = session.Resumed?.Epoch ?? 0, batchInEpoch = session.Resumed?.BatchInEpoch ?? 0;
-        var plan = sampler.Epoch(epoch);
+        int step = session.Resumed?.GlobalStep ?? 0;
+        var cursor = new BatchCursor(sampler, session.Resumed);
         model.Module.eval();    // no dropout: the rollout's log-probs are those the first update sees
         hooks?.OnStart?.Invoke(model.Module);
         progress.Start(session.Stage, step, total);
         var clock = new Stopwatch();
         while (step < total)
         {
-            if (batchInEpoch >= plan.Count)
-            {
-                epoch++;
-                batchInEpoch = 0;
-                plan = sampler.Epoch(epoch);
-            }
+            var planned = cursor.Next();
             int current = step + 1;
             clock.Restart();
             double klCoef = kl.Value, lr = optimizer.param_groups[0].lr;
             var stats = new MetricSums();
             PpoRollout rollout;
             // This rank's rollout k is rollout globalRow[k] of the whole batch; Whole() gives every rank the whole batch's values.
-            var mine = dp.Shard(plan[batchInEpoch]);
-            int batchRows = plan[batchInEpoch].Length;
+            var mine = dp.Shard(planned);
+            int batchRows = planned.Length;
             var globalRow = Enumerable.Range(0, mine.Length).Select(k => dp.Rank + dp.WorldSize * k).ToArray();
             double[] Whole(IEnumerable<double> local) => dp.Sum(local.Select((v, k) => (k, v)).Aggregate(new double[batchRows], (a, kv) => { a[globalRow[kv.k]] = kv.v; return a; }));
             double valueMean;
@@ -168,7 +163,7 @@ public static class PpoTrainer
                 : [];
             if (o.AdaptiveKl) kl.Update(klPerSequence.Average(), batchRows);
             step = current;
-            batchInEpoch++;
+            cursor.Advance();
 
             double meanScore = scores.Average();
             if (!double.IsFinite(meanScore)) throw new NonFiniteLossException(step, "reward score", session.LastCheckpoint);
@@ -194,7 +189,7 @@ public static class PpoTrainer
             bool stopping = hooks?.StopAfterStep == step;
             if (session.CheckpointDue(step, total))
             {
-                var state = session.State(step, total, epoch, batchInEpoch, RngState.Capture(sampling), new() { ["kl_coef"] = kl.Value });
+                var state = session.State(step, total, cursor.Epoch, cursor.BatchInEpoch, RngState.Capture(sampling), new() { ["kl_coef"] = kl.Value });
                 progress.Message($"checkpoint {session.SaveCheckpoint(model, state)}");
             }
             hooks?.OnStepEnd?.Invoke(step, model.Module);
