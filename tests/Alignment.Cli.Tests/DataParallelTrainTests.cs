@@ -65,14 +65,19 @@ public sealed class DataParallelTrainTests : IDisposable
         return result;
     }
 
-    private static void AssertSameRun(string single, string parallel, string[] metrics, double metricTolerance = Tolerance, double weightTolerance = Tolerance)
+    private static void AssertSameWeights(string single, string parallel, double tolerance = Tolerance)
     {
         var a = Weights(single);
         var b = Weights(parallel);
         Assert.Equal(a.Keys.Order(), b.Keys.Order());
         double worst = a.Max(kv => kv.Value.Zip(b[kv.Key], (x, y) => Math.Abs(x - y)).Max());
         Console.WriteLine($"{Path.GetFileName(parallel)}: largest weight difference {worst:G3}");
-        Assert.True(worst < weightTolerance, $"largest weight difference {worst:G3}");
+        Assert.True(worst < tolerance, $"largest weight difference {worst:G3}");
+    }
+
+    private static void AssertSameRun(string single, string parallel, string[] metrics, double metricTolerance = Tolerance, double weightTolerance = Tolerance)
+    {
+        AssertSameWeights(single, parallel, weightTolerance);
         var ra = MetricsWriter.Read(Path.Combine(single, "metrics.jsonl"));
         var rb = MetricsWriter.Read(Path.Combine(parallel, "metrics.jsonl"));
         Assert.Equal(ra.Count, rb.Count);
@@ -194,13 +199,16 @@ public sealed class DataParallelTrainTests : IDisposable
     // Online RL: sampling_per_prompt draws each prompt's completions from its own seeded generator, so the samples are the
     // same however the prompts are shared out, and the runs must agree exactly (with one generator per batch or per rank
     // they could not). Two minibatch updates per pass: each rank updates on its rows of the shared shuffle's minibatch.
+    // With sft_alpha the NLL term is over the whole generation batch's selected tokens on every rank, while the surrogate
+    // of the other aggregations is scaled to each rank's share of its minibatch: the two must not share one scale.
     [Theory]
-    [InlineData("grpo", "dapo", "batch")]
-    [InlineData("grpo", "bnpo", "group")]
-    [InlineData("rloo", "grpo", "group")]
-    public void Online_rl_two_processes_with_batch_b_match_one_process_with_batch_2b(string stage, string lossType, string scale)
+    [InlineData("grpo", "dapo", "batch", 0.0)]
+    [InlineData("grpo", "bnpo", "group", 0.0)]
+    [InlineData("grpo", "grpo", "group", 0.5)]
+    [InlineData("rloo", "grpo", "group", 0.0)]
+    public void Online_rl_two_processes_with_batch_b_match_one_process_with_batch_2b(string stage, string lossType, string scale, double sftAlpha)
     {
-        object extra = stage == "grpo" ? new { loss_type = lossType, scale_rewards = scale } : new { loss_type = lossType, normalize_advantages = true };
+        object extra = stage == "grpo" ? new { loss_type = lossType, scale_rewards = scale, sft_alpha = sftAlpha } : new { loss_type = lossType, normalize_advantages = true };
         string config = RlConfig($"{stage}-{lossType}.json", extra);
         string single = Path.Combine(root, $"{stage}-{lossType}-1"), parallel = Path.Combine(root, $"{stage}-{lossType}-2");
         var r1 = CliRunner.Run("train", stage, "--config", config, "--set", "batch_size=4", "--set", "mini_batch_size=8", "--output", single);
@@ -211,7 +219,79 @@ public sealed class DataParallelTrainTests : IDisposable
         var rewards = MetricsWriter.Read(Path.Combine(single, "metrics.jsonl")).Select(r => r["reward_std"]!.Value).ToList();
         Assert.True(rewards.All(x => x > 0), "a batch's rewards did not vary: " + string.Join(" ", rewards));
         AssertSameRun(single, parallel, ["loss", "grad_norm", "reward", "reward_std", "frac_reward_zero_std", "completions/mean_length", "entropy",
-                                         "clip_ratio/region_mean"], FloatTolerance);
+                                         "clip_ratio/region_mean", .. sftAlpha > 0 ? new[] { "nll_loss" } : []], FloatTolerance);
+    }
+
+    // Online DPO: each rank ranks the pairs of its prompts; the loss is the mean over the whole batch's untied pairs, so each
+    // rank's summed pair losses are divided by the untied pairs of every rank. sampling_per_prompt, as the online RL test.
+    [Fact]
+    public void Online_dpo_two_processes_with_batch_b_match_one_process_with_batch_2b_and_resume_exactly()
+    {
+        // A reward graded by length (a point per 2 characters up to 16), so few pairs tie.
+        string graded = Path.Combine(root, "graded.json");
+        File.WriteAllText(graded, JsonSerializer.Serialize(new { rules = Enumerable.Range(1, 8).Select(k => new { name = $"len{2 * k}", minLength = 2 * k, score = 1 }) }));
+        string config = RlConfig("online-dpo.json", new { reward_funcs = $"rules:{graded}", learning_rate = 2e-3 });
+        var options = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(config))!.AsObject();
+        foreach (string grpoOnly in new[] { "num_generations", "max_completion_length", "max_prompt_length", "num_iterations" }) options.Remove(grpoOnly);
+        options["max_new_tokens"] = 6;
+        options["max_length"] = 22;
+        options["save_steps"] = 1;
+        options["save_total_limit"] = 5;
+        File.WriteAllText(config, options.ToJsonString());
+        string single = Path.Combine(root, "odpo-1"), parallel = Path.Combine(root, "odpo-2"), resumed = Path.Combine(root, "odpo-resumed");
+        var r1 = CliRunner.Run("train", "online-dpo", "--config", config, "--set", "batch_size=4", "--output", single);
+        Assert.True(r1.ExitCode == 0, r1.Error + r1.Out);
+        var r2 = CliRunner.Run("train", "online-dpo", "--config", config, "--set", "batch_size=2", "--nproc", "2", "--output", parallel);
+        Assert.True(r2.ExitCode == 0, r2.Error + r2.Out);
+        AssertTrained(single);
+        var tied = MetricsWriter.Read(Path.Combine(single, "metrics.jsonl")).Select(r => r["frac_tied_pairs"]!.Value).ToList();
+        Assert.True(tied.All(x => x < 1), "every pair tied in a step, so its loss would be 0: " + string.Join(" ", tied));
+        AssertSameRun(single, parallel, ["loss", "grad_norm", "objective/scores", "objective/kl", "rewards/margins", "rewards/accuracies", "frac_tied_pairs",
+                                         "completions/mean_length", "val/contain_eos_token", "rewards/graded/std"], FloatTolerance);
+
+        // Resumed after step 1 with the same number of processes: every rank's generator and the batch position come back.
+        string step1 = Path.Combine(parallel, "checkpoints", "step-1");
+        var r3 = CliRunner.Run("train", "online-dpo", "--config", config, "--set", "batch_size=2", "--set", $"resume_from={step1}", "--nproc", "2",
+                               "--output", resumed);
+        Assert.True(r3.ExitCode == 0, r3.Error + r3.Out);
+        AssertSameWeights(parallel, resumed, Tolerance);
+
+        // Another number of processes is refused even when allowed, saying why.
+        var r4 = CliRunner.Run("train", "online-dpo", "--config", config, "--set", "batch_size=2", "--set", $"resume_from={step1}",
+                               "--set", "allow_world_size_change=true", "--output", Path.Combine(root, "odpo-other"));
+        Assert.Equal(2, r4.ExitCode);
+        Assert.Contains("allow_world_size_change does not apply to 'online-dpo'", r4.Error);
+        Assert.Contains("cannot be split over or merged", r4.Error);
+    }
+
+    // UPFT: every rank samples the whole data set in batches of the global batch, then trains SFT's sharded loop; resumed at
+    // one process (allow_world_size_change) it must sample the same examples (the checkpoint keeps the sampling batch).
+    // 10 prompts, global batch 4: the epoch's batches hold 4, 4 and 2 rows, so the 3 steps stay in the checkpoint's epoch.
+    [Fact]
+    public void Upft_two_processes_with_batch_b_match_one_process_with_batch_2b_and_resume_at_one_process()
+    {
+        string data = Write("upft.jsonl", Enumerable.Range(0, 10).Select(i => new { prompt = $"q{i}" + string.Concat(Enumerable.Repeat(" red", i % 3)) }));
+        string config = Config("upft.json", new
+        {
+            model, data, template = "plain", dtype = "float64", max_steps = 3, logging_steps = 1, learning_rate = 1e-2, max_grad_norm = 0,
+            save_steps = 1, save_total_limit = 5, max_length = 24, max_prompt_length = 12, prefix_length = 4, max_new_tokens = 8,
+            full_answer_ratio = 0.25, prefix_instruction = "", temperature = 1.0,
+        });
+        string single = Path.Combine(root, "upft-1"), parallel = Path.Combine(root, "upft-2"), resumed = Path.Combine(root, "upft-resumed");
+        var r1 = CliRunner.Run("train", "upft", "--config", config, "--set", "batch_size=4", "--output", single);
+        Assert.True(r1.ExitCode == 0, r1.Error + r1.Out);
+        var r2 = CliRunner.Run("train", "upft", "--config", config, "--set", "batch_size=2", "--nproc", "2", "--output", parallel);
+        Assert.True(r2.ExitCode == 0, r2.Error + r2.Out);
+        Assert.Contains("upft: trained 3 of 3 steps", r2.Out);
+        AssertTrained(single);
+        Assert.Equal(File.ReadAllText(Path.Combine(single, "upft_samples.jsonl")), File.ReadAllText(Path.Combine(parallel, "upft_samples.jsonl")));
+        AssertSameRun(single, parallel, ["loss", "grad_norm", "epoch"]);
+
+        string step1 = Path.Combine(parallel, "checkpoints", "step-1");
+        var r3 = CliRunner.Run("train", "upft", "--config", config, "--set", "batch_size=2", "--set", $"resume_from={step1}",
+                               "--set", "allow_world_size_change=true", "--output", resumed);
+        Assert.True(r3.ExitCode == 0, r3.Error + r3.Out);
+        AssertSameWeights(parallel, resumed);
     }
 
     [Fact]
@@ -260,9 +340,7 @@ public sealed class DataParallelTrainTests : IDisposable
         var r2 = CliRunner.Run("train", "sft", "--config", config, "--set", $"resume_from={step1}", "--set", "allow_world_size_change=true", "--output", resumed);
         Assert.True(r2.ExitCode == 0, r2.Error + r2.Out);
         Assert.Contains("sft: trained 3 of 3 steps", r2.Out);
-        var (a, b) = (Weights(whole), Weights(resumed));
-        double worst = a.Max(kv => kv.Value.Zip(b[kv.Key], (x, y) => Math.Abs(x - y)).Max());
-        Assert.True(worst < Tolerance, $"largest weight difference {worst:G3}");
+        AssertSameWeights(whole, resumed);
     }
 
     [Fact]
@@ -312,7 +390,7 @@ public sealed class DataParallelTrainTests : IDisposable
         string config = Config("bon.json", new { model, data = SftData() });
         var r = CliRunner.Run("train", "best-of-n", "--config", config, "--nproc", "2", "--output", Path.Combine(root, "bon"));
         Assert.Equal(2, r.ExitCode);
-        Assert.Contains("stage 'best-of-n' does not run data-parallel", r.Error);
+        Assert.Contains("stage 'best-of-n' does not run data-parallel: it trains nothing", r.Error);
         r = CliRunner.Run("train", "sft", "--config", config, "--master-port", "1234", "--output", Path.Combine(root, "x"));
         Assert.Equal(2, r.ExitCode);
         Assert.Contains("only apply to a data-parallel launch", r.Error);

@@ -42,9 +42,9 @@ public class StageOptionInputsTests
         [PpoActivity.TypeName] = ["rewardWeights", "klCoef", "maxNewTokens", "temperature", .. Common, "nproc", "extra"],
         [GrpoActivity.TypeName] = ["rewardWeights", "numGenerations", "maxCompletionLength", "temperature", "beta", "lossType", "scaleRewards", .. Common, "nproc", "extra"],
         [RlooActivity.TypeName] = ["rewardWeights", "numGenerations", "maxCompletionLength", "temperature", "beta", .. Common, "nproc", "extra"],
-        [UpftActivity.TypeName] = ["prefixLength", "fullAnswerRatio", "maxNewTokens", "temperature", .. Common, "extra"],
+        [UpftActivity.TypeName] = ["prefixLength", "fullAnswerRatio", "maxNewTokens", "temperature", .. Common, "nproc", "extra"],
         [BestOfNActivity.TypeName] = ["n", "maxNewTokens", "temperature", "batchSize", "seed", "template", "extra"],
-        [OnlineDpoActivity.TypeName] = ["rewardWeights", "maxNewTokens", "temperature", "beta", "lossType", "missingEosPenalty", .. Common, "extra"],
+        [OnlineDpoActivity.TypeName] = ["rewardWeights", "maxNewTokens", "temperature", "beta", "lossType", "missingEosPenalty", .. Common, "nproc", "extra"],
     };
 
     // Stage defaults that differ from the option's own default.

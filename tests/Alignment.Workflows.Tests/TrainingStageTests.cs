@@ -2,13 +2,17 @@ using System.Text.Json.Nodes;
 using Alignment.Workflows.Artifacts;
 using Alignment.Workflows.Definitions;
 using Alignment.Workflows.Execution;
+using Alignment.Cli.Runtime;
+using Alignment.Torch.IO;
+using Alignment.Training.Distributed;
+using static Alignment.Torch.torch;
 
 namespace Alignment.Workflows.Tests;
 
 // Alignment.Sft as a workflow stage on a tiny model: reproducible artifacts, LoRA adapters, trainer errors, cancellation.
 public class TrainingStageTests
 {
-    private static WorkflowDefinition SftDefinition(string model, int steps, string finetuning = "full", string extra = "{}")
+    private static WorkflowDefinition SftDefinition(string model, int steps, string finetuning = "full", string extra = "{}", int batchSize = 4, int nproc = 1)
     {
         var d = WorkflowDefinition.Create("sft-only", "SFT only");
         d.AddActivity("model", "Alignment.ImportModel").SetInput("path", "String", Expression.Literal(model));
@@ -19,7 +23,8 @@ public class TrainingStageTests
         sft.SetInput("model", "Artifact", Expression.Output("model", "model"));
         sft.SetInput("dataset", "Artifact", Expression.Output("data", "dataset"));
         sft.SetInput("maxSteps", "Int32", Expression.Literal(steps));
-        sft.SetInput("batchSize", "Int32", Expression.Literal(4));
+        sft.SetInput("batchSize", "Int32", Expression.Literal(batchSize));
+        if (nproc != 1) sft.SetInput("nproc", "Int32", Expression.Literal(nproc));
         sft.SetInput("learningRate", "Double", Expression.Literal(1e-3));
         sft.SetInput("template", "String", Expression.Literal("chatml"));
         sft.SetInput("finetuning", "String", Expression.Literal(finetuning));
@@ -57,6 +62,55 @@ public class TrainingStageTests
         Assert.Equal((string)o["model"]!, (string)again.Outputs!["model"]!);
         Assert.Equal((string)o["metrics"]!, (string)again.Outputs!["metrics"]!);
         Assert.Empty(Directory.Exists(home.Engine.Artifacts.TempRoot) ? Directory.EnumerateFileSystemEntries(home.Engine.Artifacts.TempRoot) : []);
+    }
+
+    // nproc 2 through the engine: the stage runs two `align train sft` workers on its run folder, and the stored model and
+    // metrics are those of one process with the whole global batch (float64: only the summation order differs, so 1e-9).
+    [Fact]
+    public async Task Sft_with_nproc_2_stores_the_model_and_metrics_of_one_process_with_the_whole_batch()
+    {
+        var previous = WorkerLauncher.Start;
+        WorkerLauncher.Start = SelfProcess.StartInfo;   // as `align` sets it: workers are this program's align.dll
+        try
+        {
+            using var home = new TestHome();
+            string model = DemoModel.Create(Path.Combine(home.Folder, "tiny"));
+            const string extra = """{"dtype": "float64", "max_grad_norm": 0}""";
+            var single = await home.Run(home.Write(SftDefinition(model, steps: 3, extra: extra, batchSize: 4), "single.json"));
+            Assert.True(single.Status == InstanceStatus.Finished, single.Message);
+            var parallel = await home.Run(home.Write(SftDefinition(model, steps: 3, extra: extra, batchSize: 2, nproc: 2), "parallel.json"));
+            Assert.True(parallel.Status == InstanceStatus.Finished, parallel.Message);
+            Assert.Contains("world size 2", home.Engine.Detail(parallel.InstanceId).Executions.Single(e => e.ActivityId == "sft").Log);
+
+            var (o1, o2) = (home.Outputs(single.InstanceId)["sft"], home.Outputs(parallel.InstanceId)["sft"]);
+            var (w1, w2) = (Weights(home.Engine.Artifacts.Get((string)o1["model"]!).Path), Weights(home.Engine.Artifacts.Get((string)o2["model"]!).Path));
+            Assert.Equal(w1.Keys.Order(), w2.Keys.Order());
+            Assert.True(Weights(model).Max(kv => kv.Value.Zip(w1[kv.Key], (x, y) => Math.Abs(x - y)).Max()) > 1e-4, "training did not move the weights");
+            double worst = w1.Max(kv => kv.Value.Zip(w2[kv.Key], (x, y) => Math.Abs(x - y)).Max());
+            Assert.True(worst < 1e-9, $"largest weight difference {worst:G3}");
+
+            List<JsonNode> Metrics(JsonObject o) => File.ReadAllLines(home.Engine.Artifacts.Get((string)o["metrics"]!).Path).Select(l => JsonNode.Parse(l)!).ToList();
+            var (m1, m2) = (Metrics(o1), Metrics(o2));
+            Assert.Equal([1, 2, 3], m2.Select(m => (int)(double)m["step"]!));
+            foreach (string key in new[] { "loss", "grad_norm" })
+                for (int i = 0; i < 3; i++)
+                    Assert.True(Math.Abs((double)m1[i][key]! - (double)m2[i][key]!) < 1e-9 * Math.Max(1, Math.Abs((double)m1[i][key]!)),
+                                $"step {i + 1} {key}: {m1[i][key]} vs {m2[i][key]}");
+            Assert.Equal((double)m2[^1]["loss"]!, (double)o2["finalLoss"]!, 12);
+            Assert.Equal(3.0, (double)o2["steps"]!);
+        }
+        finally
+        {
+            WorkerLauncher.Start = previous;
+        }
+    }
+
+    private static Dictionary<string, double[]> Weights(string folder)
+    {
+        var (tensors, _) = Safetensors.Load(Path.Combine(folder, "model.safetensors"), float64);
+        var result = tensors.ToDictionary(kv => kv.Key, kv => kv.Value.data<double>().ToArray());
+        foreach (var t in tensors.Values) t.Dispose();
+        return result;
     }
 
     [Fact]

@@ -59,7 +59,9 @@ internal sealed class LaunchOptions
                 throw new UsageException("--node-rank, --master-addr and --master-port only apply to a data-parallel launch (--nproc > 1 or --nnodes > 1)");
             return null;
         }
-        if (!stage.DataParallel) throw new UsageException($"stage '{stage.Name}' does not run data-parallel; drop --nproc and --nnodes");
+        if (!stage.DataParallel)
+            throw new UsageException($"stage '{stage.Name}' does not run data-parallel" + (stage.SingleProcessReason is { } why ? $": {why}" : "") +
+                                     "; drop --nproc and --nnodes");
         if (Environment.GetEnvironmentVariable(DistributedEnvironment.WorldSizeVariable) is { Length: > 0 } world)
             throw new UsageException($"WORLD_SIZE={world} is set: this process is already a worker of a launch (torchrun or align); drop --nproc and --nnodes");
         int r = node ?? 0;

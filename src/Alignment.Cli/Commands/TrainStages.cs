@@ -10,6 +10,9 @@ public sealed record TrainStage(string Name, string Description, Type OptionsTyp
 {
     /// <summary>Whether the stage's loop runs data-parallel (`--nproc N`, torchrun's variables).</summary>
     public bool DataParallel { get; init; }
+
+    /// <summary>Why a stage that is not data-parallel runs in one process (said when --nproc asks for more).</summary>
+    public string? SingleProcessReason { get; init; }
 }
 
 /// <summary>The stages `align train` knows, in the order the help lists them.</summary>
@@ -21,7 +24,7 @@ public static class TrainStages
             (o, dir, p) => Summary(SftTrainer.Run((SftOptions)o, dir, p))) { DataParallel = true },
         new("upft", "Unsupervised prefix fine-tuning on {\"prompt\"} rows: the model answers each prompt and is tuned on the first prefix_length " +
                     "tokens of its answer (a share full_answer_ratio kept whole); no labels.", typeof(UpftOptions),
-            (o, dir, p) => Summary(UpftTrainer.Run((UpftOptions)o, dir, p))),
+            (o, dir, p) => Summary(UpftTrainer.Run((UpftOptions)o, dir, p))) { DataParallel = true },
         new("rm", "Reward model (Bradley–Terry, optional margin column and centering) on {\"prompt\",\"chosen\",\"rejected\"} pairs.", typeof(RewardOptions),
             (o, dir, p) => Summary(RewardTrainer.Run((RewardOptions)o, dir, p))) { DataParallel = true },
         new("dpo", "DPO family (sigmoid, robust, hinge, ipo, simpo, orpo) on {\"prompt\",\"chosen\",\"rejected\"} pairs; reference log-probs precomputed once.", typeof(DpoOptions),
@@ -35,9 +38,13 @@ public static class TrainStages
         new("rloo", "RLOO on {\"prompt\"} rows: num_generations samples per prompt, leave-one-out baseline, KL in the reward; rewards from reward_funcs as grpo.", typeof(RlooOptions),
             (o, dir, p) => Summary(RlooTrainer.Run((RlooOptions)o, dir, p, factory: RuleReward.Create))) { DataParallel = true },
         new("online-dpo", "Online DPO on {\"prompt\"} rows: two samples per prompt ranked by reward_funcs (rules:FILE, model:FOLDER; weighted), then a DPO step against the starting model.", typeof(OnlineDpoOptions),
-            (o, dir, p) => Summary(OnlineDpoTrainer.Run((OnlineDpoOptions)o, dir, p, factory: RuleReward.Create))),
+            (o, dir, p) => Summary(OnlineDpoTrainer.Run((OnlineDpoOptions)o, dir, p, factory: RuleReward.Create))) { DataParallel = true },
         new("best-of-n", "Sample n completions per {\"prompt\"}, keep the reward model's best, write best_of_n.jsonl (an SFT data set).", typeof(BestOfNOptions),
-            (o, dir, p) => $"wrote {BestOfN.Run((BestOfNOptions)o, dir, p)} prompts' best samples to {BestOfN.OutputFile}"),
+            (o, dir, p) => $"wrote {BestOfN.Run((BestOfNOptions)o, dir, p)} prompts' best samples to {BestOfN.OutputFile}")
+        {
+            SingleProcessReason = "it trains nothing (it samples and scores, one generator over the prompts in order, so sharding the " +
+                                  "prompts would change the samples)",
+        },
     ];
 
     private static string Summary(RunResult r) => $"trained {r.GlobalStep} of {r.TotalSteps} steps";

@@ -55,10 +55,6 @@ public class GrpoOptions : OnlineRewardOptions
     [Option("max_prompt_length", "Prompts longer than this keep their end.")]
     public int MaxPromptLength { get; set; } = 256;
 
-    [Option("sampling_per_prompt", "Sample each prompt's completions with a generator seeded by (seed, step, prompt), one generation call per prompt: " +
-                                   "the samples then do not depend on the batch or the number of data-parallel processes (slower).")]
-    public bool SamplingPerPrompt { get; set; }
-
     /// <summary>The upper clip actually used.</summary>
     public double EffectiveEpsilonHigh => EpsilonHigh > 0 ? EpsilonHigh : Epsilon;
 

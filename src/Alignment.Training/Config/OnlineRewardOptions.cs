@@ -22,6 +22,10 @@ public abstract class OnlineRewardOptions : CommonOptions
     [Option("top_p", "Nucleus sampling threshold (1 = off).")]
     public double TopP { get; set; } = 1.0;
 
+    [Option("sampling_per_prompt", "Sample each prompt's completions with a generator seeded by (seed, step, prompt), one generation call per prompt: " +
+                                   "the samples then do not depend on the batch or the number of data-parallel processes (slower).")]
+    public bool SamplingPerPrompt { get; set; }
+
     public override void Validate()
     {
         base.Validate();

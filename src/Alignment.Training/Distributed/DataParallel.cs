@@ -73,6 +73,17 @@ public sealed class DataParallel : IDisposable
         return t.data<double>().ToArray();
     }
 
+    /// <summary>The whole batch's values from every rank's share: this rank's value k belongs at
+    /// <paramref name="globalIndex"/>[k] of a batch of <paramref name="count"/>; each rank fills its places of a zero array
+    /// and the arrays are summed over the ranks (one process: <paramref name="local"/> placed likewise).</summary>
+    public double[] Whole(IEnumerable<double> local, IReadOnlyList<int> globalIndex, int count)
+    {
+        var whole = new double[count];
+        int k = 0;
+        foreach (double v in local) whole[globalIndex[k++]] = v;
+        return Sum(whole);
+    }
+
     /// <summary>Whether <paramref name="value"/> holds on every rank.</summary>
     public bool All(bool value) => Sum(value ? 0 : 1)[0] == 0;
 

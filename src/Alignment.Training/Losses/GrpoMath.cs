@@ -121,9 +121,12 @@ public static class GrpoMath
     /// <param name="sftAlpha">Weight α of the NLL term: + α · Σ(−log π over the selected completions' tokens) / <paramref name="sftTokens"/>.</param>
     /// <param name="sftTokens">The selected completions' tokens in the whole generation batch (so the minibatches of one pass
     /// add up to α × their mean NLL per token).</param>
+    /// <param name="share">Weight of the aggregated surrogate (not of the NLL term): a data-parallel rank's share of its
+    /// minibatch's normalizer, so the ranks' losses add up to the whole minibatch's; the NLL term is already over the whole
+    /// generation batch's selected tokens.</param>
     public static GrpoLoss Loss(Tensor logprobs, Tensor oldLogprobs, Tensor? refLogprobs, Tensor advantages, Tensor mask,
                                 double epsLow, double epsHigh, double beta, GrpoLossType type, int maxCompletionLength, double generationTokens,
-                                Tensor? sftSelected = null, double sftAlpha = 0, double sftTokens = 0)
+                                Tensor? sftSelected = null, double sftAlpha = 0, double sftTokens = 0, double share = 1)
     {
         if (beta != 0 && refLogprobs is null) throw new ArgumentException("beta > 0 needs the reference log-probs");
         using var scope = NewDisposeScope();
@@ -146,6 +149,7 @@ public static class GrpoMath
             GrpoLossType.DrGrpo => masked.sum() / (double)(logprobs.size(0) * maxCompletionLength),
             _ => masked.sum() / Math.Max(1.0, generationTokens),
         };
+        if (share != 1) loss = loss * share;
         Tensor? selectedMask = sftSelected is null ? null : mask * sftSelected.to(mask.dtype).unsqueeze(1);
         if (selectedMask is not null && sftAlpha != 0)
             loss = loss + sftAlpha * (-(logprobs * selectedMask)).sum() / Math.Max(1.0, sftTokens);

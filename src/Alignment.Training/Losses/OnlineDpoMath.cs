@@ -41,7 +41,10 @@ public static class OnlineDpoMath
     /// <param name="refLogps">(2B, T) the reference's.</param>
     /// <param name="mask">(2B, T) 1 on completion tokens.</param>
     /// <param name="rewards">2B rewards (after any missing-EOS penalty).</param>
-    public static Result Compute(Tensor logps, Tensor refLogps, Tensor mask, IReadOnlyList<double> rewards, double beta, OnlineDpoLossType type)
+    /// <param name="untiedPairs">The loss's normalizer: the untied pairs of the whole batch when these 2B completions are
+    /// one data-parallel rank's share of it (so the ranks' losses add up to the batch's mean); null = these pairs'.</param>
+    public static Result Compute(Tensor logps, Tensor refLogps, Tensor mask, IReadOnlyList<double> rewards, double beta, OnlineDpoLossType type,
+                                 int? untiedPairs = null)
     {
         var (firstChosen, tied) = Rank(rewards);
         int b = firstChosen.Length;
@@ -57,7 +60,7 @@ public static class OnlineDpoMath
         var h = DpoLoss.LogRatioMargin(chosen, rejected, refChosen, refRejected);
         var losses = type == OnlineDpoLossType.Sigmoid ? DpoLoss.Sigmoid(h, beta) : DpoLoss.Ipo(h, beta);
         var weights = tensor(tied.Select(t => t ? 0f : 1f).ToArray()).to(losses.dtype);
-        int untied = tied.Count(t => !t);
+        int untied = untiedPairs ?? tied.Count(t => !t);
         var loss = (losses * weights).sum() / Math.Max(untied, 1);
 
         var metrics = new List<KeyValuePair<string, double>>();

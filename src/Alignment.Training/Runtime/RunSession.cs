@@ -113,6 +113,13 @@ public sealed class RunSession : IDisposable
         session.metrics = MetricsWriter.Open(Path.Combine(outputDir, MetricsFile), session.Resumed?.GlobalStep);
     }
 
+    /// <summary>Why a stage that samples from the policy (ppo, grpo, rloo, online-dpo) resumes only at its checkpoint's world size.</summary>
+    private const string FixedWorldReason =
+        "a step samples batch_size × processes prompts and the checkpoint's position counts those global batches, which this loop " +
+        "does not re-shard; and each rank samples with its own generator (without sampling_per_prompt), one state per rank in the " +
+        "checkpoint, which cannot be split over or merged into another number of processes. The resumed run would take other " +
+        "batches and draw other completions than the interrupted one (the option applies to sft, upft, rm, dpo and kto).";
+
     private void CheckCompatible(TrainerState s)
     {
         string where = $"cannot resume from {ResumeDir}";
@@ -122,7 +129,8 @@ public sealed class RunSession : IDisposable
                                         $"batch (batch_size × gradient_accumulation_steps × processes) and the data order depend on it. Resume with --nproc {s.WorldSize} " +
                                         "(across machines: the same WORLD_SIZE)" +
                                         (ReshardsOnResume ? ", set allow_world_size_change to re-shard from the checkpoint's data position" : "") +
-                                        ", or start a new run in a new output folder.");
+                                        ", or start a new run in a new output folder." +
+                                        (Options.AllowWorldSizeChange ? $" allow_world_size_change does not apply to '{Stage}': {FixedWorldReason}" : ""));
         var diffs = OptionsSnapshot.MathDifferences(s.Options, Snapshot, CommonOptions.NonMathKeys);
         if (diffs.Count > 0)
             throw new TrainingException($"{where}: these settings differ from the checkpoint's and change the training math:\n  " +

@@ -23,8 +23,10 @@ namespace Alignment.Training.Runtime;
 public static class SupervisedLoop
 {
     /// <param name="eval">Held-out examples and their objective (its own reference log-probs), or null.</param>
+    /// <param name="stateScalars">The stage's own values to keep in every checkpoint's trainer_state.json (scalars).</param>
     public static RunResult Run<T>(RunSession session, TrainableModel model, IReadOnlyList<T> train, IStageObjective<T> objective,
-                                   (IReadOnlyList<T> data, IStageObjective<T> objective)? eval, ITrainingProgress progress, RunHooks? hooks = null)
+                                   (IReadOnlyList<T> data, IStageObjective<T> objective)? eval, ITrainingProgress progress, RunHooks? hooks = null,
+                                   IReadOnlyDictionary<string, double>? stateScalars = null)
     {
         var o = session.Options;
         if (train.Count == 0) throw new TrainingException($"{o.Data}: no training examples");
@@ -122,7 +124,10 @@ public static class SupervisedLoop
             progress.Step(step, loss);
             bool stopping = hooks?.StopAfterStep == step;
             if (session.CheckpointDue(step, total))
-                progress.Message($"checkpoint {session.SaveCheckpoint(model, session.State(step, total, epoch, batchInEpoch, scalars: new() { [EpochWorldSizeKey] = epochWorld }))}");
+            {
+                var scalars = new Dictionary<string, double>(stateScalars ?? new Dictionary<string, double>()) { [EpochWorldSizeKey] = epochWorld };
+                progress.Message($"checkpoint {session.SaveCheckpoint(model, session.State(step, total, epoch, batchInEpoch, scalars: scalars))}");
+            }
             hooks?.OnStepEnd?.Invoke(step, model.Module);
             if (stopping && step < total) return new RunResult(step, total, true, session.History);
         }

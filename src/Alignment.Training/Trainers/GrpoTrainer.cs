@@ -88,10 +88,6 @@ public static class GrpoTrainer
         int g = o.NumGenerations, completions = o.BatchSize * g;
         int mini = o.MiniBatchSize > 0 ? o.MiniBatchSize : completions;
         int globalPrompts = o.BatchSize * dp.WorldSize;
-        // The sft_alpha term is normalized by the whole generation batch's selected tokens, as dapo's loss is by its tokens;
-        // the other aggregations scale each rank's loss by its share, which would scale that term too.
-        if (dp.Enabled && o.SftAlpha > 0 && o.LossType != GrpoLossType.Dapo)
-            throw new ConfigException("option 'sft_alpha' with more than one process needs loss_type 'dapo'; run with one process or set loss_type to dapo");
         if (dp.Enabled && prompts.Count < globalPrompts)
             throw new TrainingException($"{o.Data}: {prompts.Count} prompts are fewer than batch_size × processes ({globalPrompts}); every process needs its batch_size prompts");
         var sampler = new LengthBucketSampler(prompts.Select(p => p.Ids.Length).ToList(), globalPrompts, o.Seed, dropLast: prompts.Count >= globalPrompts);
@@ -130,7 +126,7 @@ public static class GrpoTrainer
                 int batchCompletions = planned.Length * g;   // the epoch's last batch may hold fewer than batch_size prompts
                 // Row k of this rank's batch is row globalRow[k] of the whole batch (its prompt is every WorldSize-th).
                 var globalRow = Enumerable.Range(0, batch.Count).Select(k => (dp.Rank + dp.WorldSize * (k / g)) * g + k % g).ToArray();
-                double[] Whole(IEnumerable<double> local) => dp.Sum(local.Select((v, k) => (k, v)).Aggregate(new double[batchCompletions], (a, kv) => { a[globalRow[kv.k]] = kv.v; return a; }));
+                double[] Whole(IEnumerable<double> local) => dp.Whole(local, globalRow, batchCompletions);
                 var outs = o.SamplingPerPrompt
                     ? mine.SelectMany(i => PromptSampling.Sample(policy, prompts[i].Ids, i, current, g, generation, o.Seed)).ToList()
                     : CausalLMGenerator.Generate(policy, batch.Select(p => p.Ids.Select(x => (long)x).ToArray()).ToList(), generation, sampling);
@@ -312,23 +308,26 @@ public static class GrpoTrainer
         var keep = r.Keep?.index_select(0, index);
         var (logprobs, computedKeep) = SamplingLogprobs.Of(logits, labels, r.Sampling, keep);
         var old = r.OldLogprobs?.index_select(0, index) ?? logprobs.detach();
-        var result = GrpoMath.Loss(logprobs, old, r.RefLogprobs?.index_select(0, index), r.Advantages.index_select(0, index), mask,
-                                   o.Epsilon, o.EffectiveEpsilonHigh, beta, o.LossType, o.MaxCompletionLength, r.Tokens,
-                                   r.SftSelected?.index_select(0, index), o.SftAlpha, r.SftTokens);
-        var loss = result.Loss;
-        double weight = 1;   // this rank's share of the minibatch's tokens, for the token means
+        double weight = 1, nllWeight = 1;   // this rank's share of the minibatch's tokens (selected tokens for the NLL), for the token means
+        double share = 1;                   // this rank's share of the minibatch's normalizer (the surrogate's; the NLL term's is global already)
+        var selected = none ? null : r.SftSelected?.index_select(0, index);
         if (dp.Enabled)
         {
-            double tokens = none ? 0 : mask.sum().item<double>(), allTokens = dp.Sum(tokens)[0];
-            weight = allTokens > 0 ? tokens / allTokens : 1.0 / dp.WorldSize;
-            double share = none ? 0 : o.LossType switch
+            double tokens = none ? 0 : mask.sum().item<double>(), selectedTokens = selected is null ? 0 : (mask * selected.unsqueeze(1)).sum().item<double>();
+            var all = dp.Sum(tokens, selectedTokens);
+            weight = all[0] > 0 ? tokens / all[0] : 1.0 / dp.WorldSize;
+            nllWeight = all[1] > 0 ? selectedTokens / all[1] : 1.0 / dp.WorldSize;
+            share = none ? 0 : o.LossType switch
             {
                 GrpoLossType.Dapo => 1,   // already over the whole generation batch's tokens
-                GrpoLossType.Bnpo => Math.Max(1, tokens) / Math.Max(1, allTokens),
+                GrpoLossType.Bnpo => Math.Max(1, tokens) / Math.Max(1, all[0]),
                 _ => rows.Length / (double)minibatchRows,
             };
-            loss = loss * share;
         }
+        var result = GrpoMath.Loss(logprobs, old, r.RefLogprobs?.index_select(0, index), r.Advantages.index_select(0, index), mask,
+                                   o.Epsilon, o.EffectiveEpsilonHigh, beta, o.LossType, o.MaxCompletionLength, r.Tokens,
+                                   selected, o.SftAlpha, r.SftTokens, share);
+        var loss = result.Loss;
         double value = loss.item<double>();
         if (!double.IsFinite(value)) throw new NonFiniteLossException(step, "loss", session.LastCheckpoint);
         double entropy;
@@ -350,6 +349,7 @@ public static class GrpoTrainer
         stats.Add("clip_ratio/low_mean", result.ClipLow.item<double>() * weight, weight);
         stats.Add("clip_ratio/high_mean", result.ClipHigh.item<double>() * weight, weight);
         stats.Add("clip_ratio/region_mean", result.ClipRegion.item<double>() * weight, weight);
-        stats.Add("nll_loss", result.Nll.item<double>() * weight, weight);
+        nllWeight = none ? 0 : nllWeight;
+        stats.Add("nll_loss", result.Nll.item<double>() * nllWeight, nllWeight);
     }
 }

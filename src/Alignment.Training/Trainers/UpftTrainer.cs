@@ -18,6 +18,11 @@ namespace Alignment.Training.Trainers;
 /// prompt + the whole answer (its end token included when sampling stopped on one). The sampled token ids are trained
 /// on as they are (no decode and re-encode), with SFT's loss over the answer tokens. Sampling is seeded, so a resumed
 /// run samples the same data.
+/// <para>Data parallel: every rank samples the whole data set with the same seed and the same starting weights, in
+/// batches of batch_size × processes prompts (the global batch, so N processes × batch b sample what one process × batch
+/// N·b does), so all hold the same examples; training is SFT's sharded <see cref="SupervisedLoop"/>, and rank 0 writes
+/// the samples file. A checkpoint keeps the sampling batch, so a resume (at another world size too, with
+/// allow_world_size_change) samples the same examples.</para>
 /// </summary>
 public static class UpftTrainer
 {
@@ -28,7 +33,7 @@ public static class UpftTrainer
 
     public static RunResult Run(UpftOptions options, string outputDir, ITrainingProgress? progress = null, RunHooks? hooks = null)
     {
-        using var start = TrainerStart.Open(Stage, options, outputDir, progress);
+        using var start = TrainerStart.Open(Stage, options, outputDir, progress, dataParallel: true, reshards: true);
         (var session, var config, var tok, var template, var pad, progress) = start;
         var rows = DatasetReader.ReadPrompts(options.Data!);
         if (rows.Count == 0) throw new DatasetException($"{options.Data}: no prompts");
@@ -52,11 +57,18 @@ public static class UpftTrainer
             DoSample = true, Temperature = options.Temperature, TopP = options.TopP, PadTokenId = pad,
             EosTokenIds = StageData.StopIds(config, tok, template),
         };
-        var examples = Sample(model.LanguageModel!, prompts, rows, full, generation, options);
-        WriteSamples(Path.Combine(session.Store.OutputDir, SamplesFile), examples, prompts, tok);
+        int samplingBatch = session.Resumed?.Scalars.TryGetValue(SamplingBatchKey, out double kept) == true
+            ? (int)kept
+            : options.BatchSize * session.Parallel.WorldSize;
+        var examples = Sample(model.LanguageModel!, prompts, rows, full, generation, options, samplingBatch);
+        if (session.Parallel.IsMain) WriteSamples(Path.Combine(session.Store.OutputDir, SamplesFile), examples, prompts, tok);
         var objective = new SftObjective(model.LanguageModel!, pad);
-        return SupervisedLoop.Run(session, model, examples.Select(e => e.features).ToList(), objective, null, progress, hooks);
+        return SupervisedLoop.Run(session, model, examples.Select(e => e.features).ToList(), objective, null, progress, hooks,
+                                  new Dictionary<string, double> { [SamplingBatchKey] = samplingBatch });
     }
+
+    /// <summary>trainer_state.json's record of how many prompts were sampled together (the examples depend on it).</summary>
+    public const string SamplingBatchKey = "upft_sampling_batch";
 
     /// <summary>The rows that keep their full answer: round(ratio · n) of them, drawn without replacement from the seed.</summary>
     public static HashSet<int> FullAnswerRows(int n, double ratio, ulong seed)
@@ -77,7 +89,7 @@ public static class UpftTrainer
     }
 
     private static List<(SftFeatures features, int row, bool full)> Sample(LlamaForCausalLM model, List<int[]> prompts, List<PromptExample> rows,
-                                                                       HashSet<int> full, GenerationOptions generation, UpftOptions o)
+                                                                       HashSet<int> full, GenerationOptions generation, UpftOptions o, int batchSize)
     {
         var result = new List<(SftFeatures, int, bool)>(prompts.Count);
         using var sampling = new Generator(o.Seed ^ 0x5EED);
@@ -85,9 +97,9 @@ public static class UpftTrainer
         model.eval();
         try
         {
-            for (int start = 0; start < prompts.Count; start += o.BatchSize)
+            for (int start = 0; start < prompts.Count; start += batchSize)
             {
-                var indices = Enumerable.Range(start, Math.Min(o.BatchSize, prompts.Count - start)).ToList();
+                var indices = Enumerable.Range(start, Math.Min(batchSize, prompts.Count - start)).ToList();
                 // One call per kind, so a prefix row stops after prefix_length tokens.
                 foreach (bool isFull in new[] { false, true })
                 {

@@ -22,7 +22,7 @@ public sealed class OnlineDpoActivity : IStageActivity
             new InputDescriptor("model", InputType.Artifact, "The starting policy (also the DPO reference).", Required: true, ArtifactKind: ArtifactKind.Model),
             new InputDescriptor("prompts", InputType.Artifact, "Prompts dataset: rows {\"prompt\"}.", Required: true, ArtifactKind: ArtifactKind.Dataset),
             .. OnlineRewardInputs.Inputs,
-            .. TrainerStage.Inputs<OnlineDpoOptions>(),
+            .. TrainerStage.Inputs<OnlineDpoOptions>(dataParallel: true),
         ],
         OnlineRewardInputs.Outputs);
 

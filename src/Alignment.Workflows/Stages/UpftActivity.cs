@@ -21,7 +21,7 @@ public sealed class UpftActivity : IStageActivity
         [
             new InputDescriptor("model", InputType.Artifact, "The model to start from (it samples the answers).", Required: true, ArtifactKind: ArtifactKind.Model),
             new InputDescriptor("prompts", InputType.Artifact, "Prompts dataset: rows {\"prompt\"}.", Required: true, ArtifactKind: ArtifactKind.Dataset),
-            .. TrainerStage.Inputs<UpftOptions>(),
+            .. TrainerStage.Inputs<UpftOptions>(dataParallel: true),
         ],
         [
             .. TrainerStage.WeightOutputs("The fine-tuned model"),
@@ -35,7 +35,7 @@ public sealed class UpftActivity : IStageActivity
         var inputs = context.Inputs;
         var paths = TrainerStage.RunPaths(inputs, "prompts");
         var options = TrainerStage.Bind<UpftOptions>(context, paths);
-        var result = TrainerStage.Run(context, UpftTrainer.Stage, options, (dir, progress) => UpftTrainer.Run(options, dir, progress), (dir, _) =>
+        var result = TrainerStage.RunTrainer(context, UpftTrainer.Stage, options, (dir, progress) => UpftTrainer.Run(options, dir, progress), (dir, _) =>
         {
             TrainerStage.StoreWeights(context, options.Finetuning.IsAdapter() ? "adapter" : "model", dir);
             TrainerStage.StoreMetrics(context, dir);
