@@ -42,6 +42,11 @@ public static partial class torch
     /// <summary>True when the native library keeps big blocks in malloc's heap (native/allocator.cpp); false with ALIGN_MALLOC=system or off glibc.</summary>
     public static bool malloc_tuned => NativeMethods.atg_runtime_malloc_tuned() == 1;
 
+    /// <summary>Hands malloc's free pages back to the system (glibc malloc_trim, native/allocator.cpp): for after a one-time
+    /// phase that freed far more than what follows will reuse, e.g. quantizing a model weight by weight. True when
+    /// memory was released.</summary>
+    public static bool trim_heap() => NativeMethods.atg_runtime_trim_heap() == 1;
+
     /// <summary>libtorch's intra-op thread count (Debian's libtorch starts at 1).</summary>
     public static int get_num_threads() => NativeError.Check(NativeMethods.atg_runtime_get_num_threads());
 

@@ -29,7 +29,7 @@ public class StageOptionInputsTests
     private static readonly string[] Common =
     [
         "learningRate", "epochs", "maxSteps", "batchSize", "maxLength", "seed", "template", "finetuning", "loraR", "numVirtualTokens",
-        "useRslora", "useDora", "initLoraWeights", "useGalore", "qatBits", "quantizationBit", "loggingSteps",
+        "useRslora", "useDora", "initLoraWeights", "useGalore", "qatBits", "quantizationBit", "gradientCheckpointing", "loggingSteps",
     ];
 
     // The option inputs each stage had when they were listed by hand (the shipped workflows use these names).

@@ -17,7 +17,8 @@ using static Alignment.Torch.torch.optim;
 namespace Alignment.Cli.Bench;
 
 /// <summary>One case of `align bench train`.</summary>
-/// <param name="Case">sft-256, dpo-256, sft-512, dpo-512, dora-512, galore-512, lora-512, qlora-512, lora-1024 or qlora-1024.</param>
+/// <param name="Case">sft-256, dpo-256, sft-512, dpo-512, dora-512, galore-512, lora-512, qlora-512, lora-1024, qlora-1024,
+/// lora-1024-gc, qlora-1024-gc or grpo-256.</param>
 /// <param name="Parameters">Model parameters.</param>
 /// <param name="TokensPerSecond">SFT: trained tokens (batch × seq) per second, median step.</param>
 /// <param name="PairsPerSecond">DPO: pairs per second of the training loop (reference log-probs precomputed).</param>
@@ -45,7 +46,8 @@ public sealed record TrainBenchResult(string Case, int Hidden, int Layers, long 
 /// rejected in one forward, reference log-probs computed once beforehand. LoRA and QLoRA: SFT steps with adapters (r 8,
 /// alpha 16, dropout 0.05, all linear layers; AdamW over the adapters only) on the d=512 model and on a larger one
 /// (hidden 1024, 12 layers, intermediate 2816, batch 1 × 128 tokens); QLoRA holds the decoder projections NF4 with double
-/// quantization, each quantized as soon as it is drawn. grpo-256: GRPO steps of the trainer's pieces on the d=256 model:
+/// quantization, each quantized as soon as it is drawn; the -gc cases train the same with gradient checkpointing (each
+/// decoder layer recomputed in backward). grpo-256: GRPO steps of the trainer's pieces on the d=256 model:
 /// 4 prompts of 32 random tokens × 8 samples each, 64 new tokens sampled with the KV cache at temperature 1 (no EOS,
 /// so every step has the same shapes), a token-count reward, group-normalized advantages, one forward/backward of the
 /// 32 sequences with the dapo loss, clip 1.0, AdamW.
@@ -57,7 +59,7 @@ public static class TrainBench
     /// tokens per hidden unit of QLoRA's own memory measurement (LLaMA-7B, hidden 4096, batch 1 × 512 tokens), where the
     /// weights rather than the activations dominate what training holds.</summary>
     public const int LargeBatch = 1, LargeSeqLen = 128;
-    public static readonly string[] Cases = ["sft-256", "dpo-256", "sft-512", "dpo-512", "dora-512", "galore-512", "lora-512", "qlora-512", "lora-1024", "qlora-1024", "grpo-256"];
+    public static readonly string[] Cases = ["sft-256", "dpo-256", "sft-512", "dpo-512", "dora-512", "galore-512", "lora-512", "qlora-512", "lora-1024", "qlora-1024", "lora-1024-gc", "qlora-1024-gc", "grpo-256"];
     /// <summary>The grpo case's shapes: prompts per step, samples per prompt (G), prompt and completion lengths.</summary>
     public const int GrpoPrompts = 4, GrpoGenerations = 8, GrpoPromptLength = 32, GrpoNewTokens = 64, GrpoSteps = 3;
     public const int GaloreRank = 128;
@@ -75,7 +77,7 @@ public static class TrainBench
     public static TrainBenchResult Run(string name, int? steps, string? profilePath = null)
     {
         if (!Cases.Contains(name)) throw new ArgumentException($"unknown case '{name}'; cases: {string.Join(", ", Cases)}");
-        int hidden = int.Parse(name[(name.IndexOf('-') + 1)..]);
+        int hidden = int.Parse(name.Split('-')[1]);
         var config = Config(hidden);
         bool adapters = name.StartsWith("lora") || name.StartsWith("qlora");
         double baseline = RssMb("VmRSS:");
@@ -84,6 +86,7 @@ public static class TrainBench
         long parameters = model.parameters().Sum(p => p.numel()) +
                           model.QuantizableLayers().Sum(l => l.layer.quantized is { } q ? q.OutFeatures * q.InFeatures : 0);
         if (adapters) LoraModel.add_adapters(model, new LoraConfig { R = 8, LoraAlpha = 16, LoraDropout = 0.05, TargetModules = [LoraConfig.AllLinear] }, g);
+        model.model.gradient_checkpointing = name.EndsWith("-gc", StringComparison.Ordinal);
         manual_seed(0);
         if (name.StartsWith("dora", StringComparison.Ordinal))
             LoraModel.add_adapters(model, new LoraConfig { R = 8, LoraAlpha = 16, LoraDropout = 0, UseDora = true, TargetModules = [LoraConfig.AllLinear] }, g);

@@ -21,7 +21,7 @@ public static class BenchTrainCommand
 {
     public const string Targets = "SFT ≥ 1.1× PyTorch eager tokens/s; DPO ≥ 2× pairs/s of a loop running the reference model every step on " +
                                   "padded batches, and DPO peak memory ≤ 0.8× that loop's (reference/train_bench.py prints its side). " +
-                                  "QLoRA on the hidden-1024 model: peak RSS ≤ 0.45× LoRA's, tokens/s ≥ 0.7× LoRA's. " +
+                                  "QLoRA on the hidden-1024 model: peak RSS ≤ 0.45× LoRA's, tokens/s ≥ 0.7× LoRA's (-gc: both with gradient checkpointing, and against LoRA without). " +
                                   "GRPO ≥ 1.5× the optimizer steps/s of the PyTorch eager loop on the same shapes (reference/grpo_bench.py, run here when python3 has torch).";
 
     public static Command Create(Option<int?> threadsOption)
@@ -86,7 +86,7 @@ public static class BenchTrainCommand
                          x.OptimizerStateMb is double os ? $"{os:F1} ({x.AdamWStateMb:F1})" : "");
         console.Write(table);
         foreach (var x in QloraRatios(r.Results))
-            console.MarkupLine(Markup.Escape($"QLoRA / LoRA at hidden {x.Hidden}: peak RSS {x.QloraRssMb:F0} / {x.LoraRssMb:F0} MB = {x.Rss:F2}× " +
+            console.MarkupLine(Markup.Escape($"QLoRA / LoRA at hidden {x.Hidden} ({x.Qlora} / {x.Lora}): peak RSS {x.QloraRssMb:F0} / {x.LoraRssMb:F0} MB = {x.Rss:F2}× " +
                                              $"(target ≤ {TrainBench.QloraRssTarget}×); above the runtime's own RSS before the model " +
                                              $"{x.QloraTrainingMb:F0} / {x.LoraTrainingMb:F0} MB = {x.TrainingRss:F2}×; tokens/s {x.Speed:F2}× " +
                                              $"(target ≥ {TrainBench.QloraSpeedTarget}×)"));
@@ -99,17 +99,22 @@ public static class BenchTrainCommand
         console.MarkupLine($"[grey]{Markup.Escape(r.Targets)}[/]");
     }
 
-    /// <summary>qlora-N against lora-N for every hidden size where both ran: both peak RSS values and their ratio, the same
-    /// above each process's RSS before its model was built (what training itself took) and its ratio, and the tokens/s ratio.</summary>
-    public static IEnumerable<(int Hidden, double QloraRssMb, double LoraRssMb, double Rss, double QloraTrainingMb, double LoraTrainingMb,
-                               double TrainingRss, double Speed)> QloraRatios(IReadOnlyList<TrainBenchResult> results)
+    /// <summary>qlora-N against lora-N for every hidden size where both ran, qlora-N-gc (gradient checkpointing) against
+    /// lora-N-gc and against lora-N: both peak RSS values and their ratio, the same above each process's RSS before its
+    /// model was built (what training itself took) and its ratio, and the tokens/s ratio.</summary>
+    public static IEnumerable<(int Hidden, string Qlora, string Lora, double QloraRssMb, double LoraRssMb, double Rss, double QloraTrainingMb,
+                               double LoraTrainingMb, double TrainingRss, double Speed)> QloraRatios(IReadOnlyList<TrainBenchResult> results)
     {
         foreach (var q in results.Where(x => x.Case.StartsWith("qlora-", StringComparison.Ordinal)))
-            if (results.FirstOrDefault(x => x.Case == q.Case[1..]) is { TokensPerSecond: double lt } l && q.TokensPerSecond is double qt)
-            {
-                double qTrain = q.PeakRssMb - (q.BaselineRssMb ?? 0), lTrain = l.PeakRssMb - (l.BaselineRssMb ?? 0);
-                yield return (q.Hidden, q.PeakRssMb, l.PeakRssMb, q.PeakRssMb / l.PeakRssMb, qTrain, lTrain, qTrain / lTrain, qt / lt);
-            }
+        {
+            var against = q.Case.EndsWith("-gc", StringComparison.Ordinal) ? new[] { q.Case[1..], q.Case[1..^3] } : [q.Case[1..]];
+            foreach (string name in against)
+                if (results.FirstOrDefault(x => x.Case == name) is { TokensPerSecond: double lt } l && q.TokensPerSecond is double qt)
+                {
+                    double qTrain = q.PeakRssMb - (q.BaselineRssMb ?? 0), lTrain = l.PeakRssMb - (l.BaselineRssMb ?? 0);
+                    yield return (q.Hidden, q.Case, l.Case, q.PeakRssMb, l.PeakRssMb, q.PeakRssMb / l.PeakRssMb, qTrain, lTrain, qTrain / lTrain, qt / lt);
+                }
+        }
     }
 
     private static string F(double? v) => v is double d ? DoctorCommand.Format(d) : "";

@@ -49,4 +49,24 @@ public sealed class DecoderLayer : Module
         if (output_adapter is { } oa) m = oa.forward(m);
         return h.add(m).MoveToOuterScope();
     }
+
+    private Checkpointed? checkpointed;
+
+    /// <summary><see cref="forward"/> (without a KV cache) with its activations recomputed in backward instead of kept
+    /// (gradient checkpointing, see <see cref="Checkpointed"/>): only x, cos, sin and the mask are kept for backward,
+    /// which reruns the layer (dropout with the same masks) and back-propagates through the rerun. The gradients are
+    /// those of <see cref="forward"/>.</summary>
+    public Tensor forward_checkpointed(Tensor x, Tensor cos, Tensor sin, Tensor? paddingMask)
+    {
+        checkpointed ??= new Checkpointed(xs => forward(xs[0], xs[1], xs[2], xs.Length > 3 ? xs[3] : null, null));
+        Tensor[] inputs = paddingMask is null ? [x, cos, sin] : [x, cos, sin, paddingMask];
+        return checkpointed.Apply(inputs, parameters().Where(p => p.requires_grad).ToArray());
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) checkpointed?.Dispose();
+        checkpointed = null;
+        base.Dispose(disposing);
+    }
 }

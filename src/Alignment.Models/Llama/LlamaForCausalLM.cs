@@ -61,8 +61,10 @@ public sealed class LlamaForCausalLM : PreTrainedModel
             {
                 if (!targets.Contains(lin)) return false;
                 lin.quantize_(quantization, drawn.to(lin.base_dtype));   // quantized from the weight in the model's dtype
+                trim_heap();   // the earlier weights' freed float draws: their pages go back now, so they never add up
                 return true;
             });
+            if (quantization is not null) trim_heap();
             m.quantization = quantization;
             return m;
         }
@@ -198,6 +200,7 @@ public sealed class LlamaForCausalLM : PreTrainedModel
                 continue;   // reported as a mismatch by the float loader
             using (NewDisposeScope())
                 layer.quantize_(q, ckpt.Load(key, dtype));
+            trim_heap();   // the float copy just freed: its pages go back now, so they never add up across weights
             consumed.Add(key);
         }
     }

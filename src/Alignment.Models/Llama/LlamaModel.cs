@@ -33,6 +33,14 @@ public sealed class LlamaModel : Module
     }
 
     public LlamaConfig config { get; }
+
+    /// <summary>Gradient checkpointing (transformers' <c>gradient_checkpointing_enable()</c>): in training mode with
+    /// gradients recorded, each decoder layer keeps only its input for backward and is recomputed there
+    /// (<see cref="DecoderLayer.forward_checkpointed"/>), so the activations of one layer at a time are resident instead
+    /// of every layer's, for a second forward pass of the layers. The gradients are the same. Not with a KV cache in
+    /// training (prefix tuning), which is refused.</summary>
+    public bool gradient_checkpointing { get; set; }
+
     public TokenEmbedding embed_tokens => (TokenEmbedding)get_submodule("embed_tokens");
     public ModuleList<DecoderLayer> layers => (ModuleList<DecoderLayer>)get_submodule("layers");
     public RMSNorm norm => (RMSNorm)get_submodule("norm");
@@ -76,11 +84,15 @@ public sealed class LlamaModel : Module
         var (cos, sin) = rotary.Tables(position_ids);  // (B or 1, 1, T, D)
 
         var all = output_hidden_states ? new List<Tensor> { h } : null;
+        bool recompute = gradient_checkpointing && training && is_grad_enabled();
         try
         {
+            if (recompute && cache is not null)
+                throw new ModelException("gradient checkpointing cannot recompute layers that write a KV cache (prefix tuning, or a cache passed in " +
+                                         "training mode): turn gradient_checkpointing off, or run the model in eval mode or without gradients");
             foreach (var layer in layers)
             {
-                h = layer.forward(h, cos, sin, attention_mask, cache);
+                h = recompute ? layer.forward_checkpointed(h, cos, sin, attention_mask) : layer.forward(h, cos, sin, attention_mask, cache);
                 all?.Add(h);
             }
         }

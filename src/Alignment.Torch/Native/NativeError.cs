@@ -18,8 +18,13 @@ internal static class NativeError
         finally { NativeMethods.atg_string_free(p); }
     }
 
-    internal static TorchException Exception() =>
-        new(Take() ?? "native call failed without a message");
+    /// <summary>The pending native error; a managed exception that a checkpointed body threw on this thread during the
+    /// call (see <see cref="Checkpointed"/>) becomes its inner exception.</summary>
+    internal static TorchException Exception()
+    {
+        string message = Take() ?? "native call failed without a message";
+        return Checkpointed.TakePending() is { } inner ? new TorchException(message, inner) : new TorchException(message);
+    }
 
     /// <summary>Checks a handle-returning call: null means failure.</summary>
     internal static IntPtr Check(IntPtr handle)

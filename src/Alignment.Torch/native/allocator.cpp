@@ -39,3 +39,15 @@ __attribute__((constructor)) void tune_malloc() {
 
 // 1 when the settings above are in effect, 0 when glibc's defaults are (ALIGN_MALLOC=system, or not glibc).
 ATG_API int atg_runtime_malloc_tuned() { return tuned; }
+
+// Hands every free page of malloc's heap back to the system (glibc's malloc_trim(0), which also releases whole free
+// pages inside the heap, not only its top). The settings above keep freed blocks resident for reuse; after a one-time
+// phase that freed much more than the steps will use (a model quantized while it was drawn or read, each weight's float
+// copy freed in turn) those pages are only resident set. 1 when memory was released, 0 otherwise or without glibc.
+ATG_API int atg_runtime_trim_heap() {
+#if defined(__GLIBC__)
+    return malloc_trim(0);
+#else
+    return 0;
+#endif
+}

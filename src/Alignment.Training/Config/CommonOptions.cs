@@ -217,6 +217,15 @@ public abstract class CommonOptions
         _ => new() { Bits = QuantizationBit, QuantType = QuantizationType, DoubleQuant = DoubleQuantization },
     };
 
+    [StageInput("gradientCheckpointing", "Recompute each decoder layer in backward instead of keeping its activations: less memory, " +
+                                          "one more forward pass of the layers per step, the same gradients (gradient_checkpointing).")]
+    [Option("gradient_checkpointing", "Gradient checkpointing (transformers' and LLaMA-Factory's gradient_checkpointing): while training, each " +
+                                      "decoder layer keeps only its input for backward and is run again there (dropout drawing the same masks), " +
+                                      "so one layer's activations are resident at a time instead of every layer's, for about one more forward " +
+                                      "pass of the layers per step. The gradients are the same. Any finetuning but prefix_tuning (its keys and " +
+                                      "values sit in a cache the rerun would write twice).")]
+    public bool GradientCheckpointing { get; set; }
+
     [Option("freeze_trainable_layers", "With finetuning freeze: how many of the last decoder layers are trained.")]
     public int FreezeTrainableLayers { get; set; } = 2;
 
@@ -363,6 +372,10 @@ public abstract class CommonOptions
             if (Dtype == "float64")
                 throw new ConfigException($"option 'quantization_bit' {QuantizationBit} computes in float32 or bfloat16 (option 'dtype'), not float64");
         }
+        if (GradientCheckpointing && Finetuning == FinetuningType.PrefixTuning)
+            throw new ConfigException("options 'gradient_checkpointing' and 'finetuning' prefix_tuning: prefix tuning's keys and values are put " +
+                                      "into each layer's attention cache, which a recomputed layer would write again; use it without " +
+                                      "gradient_checkpointing, or prompt_tuning / p_tuning");
         if (SaveSteps < 0 || EvalSteps < 0 || SaveTotalLimit < 0)
             throw new ConfigException("options 'save_steps', 'eval_steps' and 'save_total_limit' must be 0 or positive");
         if (!(SaveFraction >= 0 && SaveFraction <= 1)) throw new ConfigException($"option 'save_fraction' must be in [0, 1], got {SaveFraction}");

@@ -139,6 +139,9 @@ public sealed class TrainableModel : IDisposable
                     break;
             }
             if (o.QatBits != 0) QatModel.enable(Module, o.QatBits, o.QatActivations);
+            if (o.GradientCheckpointing)   // the decoder of a causal LM, a reward model, or a value-head policy's trunk
+                ((Module as PreTrainedModel ?? LanguageModel)?.model ?? throw new ModelException("gradient_checkpointing: the model has no decoder stack"))
+                    .gradient_checkpointing = true;
         }
         catch (ModelException e)
         {

@@ -1,0 +1,144 @@
+using Alignment.Models.Checkpoints;
+using Alignment.Models.Llama;
+using Alignment.Models.Lora;
+using Alignment.Models.Peft;
+using Alignment.Models.Quantization;
+using static Alignment.Torch.torch.optim;
+
+namespace Alignment.Models.Tests;
+
+// Gradient checkpointing: a backward with every decoder layer recomputed gives the gradients of the same backward with
+// the activations kept (LoRA with dropout, so the rerun must draw the same masks; full tuning, where the gradient also
+// flows through each layer's input; LoRA on a 4-bit base), the layers really run through the checkpoint node, no tensor
+// is left behind, and a layer that would write a KV cache in training is refused.
+[Collection(LiveTensorCounting.Name)]
+public class GradientCheckpointingTests
+{
+    private const int T = 10;
+    private static readonly long[] Ids = [3, 9, 17, 4, 22, 8, 1, 30, 12, 5, 0, 0, 7, 19, 2, 41, 11, 6, 28, 13];
+    // Row 1 is left-padded (two padding positions), so the attention mask is one of the checkpointed inputs.
+    private static readonly long[] Mask = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1];
+
+    private static LlamaConfig Config() => TinyModels.Config("llama", vocab: 64, hidden: 64, layers: 3, heads: 4, kvHeads: 2, intermediate: 160)
+        with { InitializerRange = 0.5 };
+
+    // Every trainable parameter's gradient (float64 values) after one backward of the mean next-token NLL, dropout masks
+    // drawn from manual_seed(seed); the gradients are cleared again.
+    private static Dictionary<string, double[]> Gradients(LlamaForCausalLM model, bool checkpointing, ulong seed = 7)
+    {
+        model.model.gradient_checkpointing = checkpointing;
+        model.train();
+        manual_seed(seed);
+        using (NewDisposeScope())
+        {
+            var ids = tensor(Ids, new long[] { 2, T });
+            var logits = model.forward(ids, tensor(Mask, new long[] { 2, T })).logits;
+            var lp = nn.functional.logprobs_of(logits.narrow(1, 0, T - 1), ids.narrow(1, 1, T - 1));
+            lp.mean().neg().backward();
+        }
+        var grads = new Dictionary<string, double[]>();
+        foreach (var (name, p) in model.named_parameters().Where(p => p.parameter.requires_grad))
+        {
+            using var scope = NewDisposeScope();
+            grads[name] = p.grad is { } g ? g.to(float64).contiguous().data<double>().ToArray() : [];
+            p.grad = null;
+        }
+        return grads;
+    }
+
+    // Largest |a − b| over every parameter, relative to the largest |gradient| of that parameter (at least 1e-3).
+    private static double MaxRelativeDiff(Dictionary<string, double[]> a, Dictionary<string, double[]> b)
+    {
+        Assert.Equal(a.Keys.Order(), b.Keys.Order());
+        double worst = 0;
+        foreach (var (name, x) in a)
+        {
+            var y = b[name];
+            Assert.True(x.Length > 0 && x.Length == y.Length, $"{name}: no gradient (or of another size) with or without checkpointing");
+            double scale = Math.Max(1e-3, x.Max(Math.Abs));
+            worst = Math.Max(worst, x.Zip(y, (u, v) => Math.Abs(u - v)).Max() / scale);
+        }
+        return worst;
+    }
+
+    public static TheoryData<string> Setups => new() { "lora-dropout", "full", "qlora-dropout" };
+
+    private static LlamaForCausalLM Build(string setup)
+    {
+        using var g = new Generator(11);
+        var model = LlamaForCausalLM.from_config(Config(), g, quantization: setup.StartsWith("qlora") ? new QuantizationOptions() : null);
+        if (setup != "full")
+            LoraModel.add_adapters(model, new LoraConfig { R = 4, LoraAlpha = 8, LoraDropout = 0.3, TargetModules = [LoraConfig.AllLinear] }, g);
+        if (setup != "full")   // B starts at zero; a step makes the adapters' contribution (and A's gradient) nonzero
+            using (var opt = new AdamW(model.parameters().Where(p => p.requires_grad), lr: 0.05))
+            {
+                foreach (var p in model.parameters().Where(p => p.requires_grad))
+                    using (NewDisposeScope()) p.grad = ones_like(p).mul(0.1);
+                opt.step();
+                opt.zero_grad();
+            }
+        return model;
+    }
+
+    [Theory]
+    [MemberData(nameof(Setups))]
+    public void Checkpointed_gradients_equal_the_gradients_with_activations_kept(string setup)
+    {
+        using var model = Build(setup);
+        var kept = Gradients(model, checkpointing: false);
+        var recomputed = Gradients(model, checkpointing: true);
+        // float32 reruns of the same kernels: only summation order may differ (the input gradient's two paths are added
+        // in another order), far below 1e-5 of each parameter's largest gradient.
+        Assert.True(MaxRelativeDiff(kept, recomputed) < 1e-5, $"relative difference {MaxRelativeDiff(kept, recomputed):E2}");
+        if (setup.EndsWith("dropout"))   // the dropout masks matter: another seed's gradients are far apart
+            Assert.True(MaxRelativeDiff(kept, Gradients(model, checkpointing: false, seed: 8)) > 1e-2);
+    }
+
+    [Fact]
+    public void Each_layer_output_comes_from_the_checkpoint_node_only_while_training_with_gradients()
+    {
+        using var model = Build("lora-dropout");
+        model.model.gradient_checkpointing = true;
+        using var scope = NewDisposeScope();
+        var ids = tensor(Ids, new long[] { 2, T });
+        model.train();
+        var hidden = model.model.forward(ids, output_hidden_states: true).hidden_states!;
+        Assert.All(hidden.Skip(1).Take(Config().Layers - 1), h => Assert.Equal("torch::autograd::CppNode<atg::checkpoint::Checkpoint>", h.grad_fn_name));
+        model.eval();
+        Assert.DoesNotContain("Checkpoint", model.model.forward(ids, output_hidden_states: true).hidden_states![1].grad_fn_name);
+        model.train();
+        using (no_grad()) Assert.Equal("", model.model.forward(ids, output_hidden_states: true).hidden_states![1].grad_fn_name);
+    }
+
+    [Fact]
+    public void Checkpointed_training_steps_leave_no_tensor_behind()
+    {
+        using var model = Build("qlora-dropout");
+        using var opt = new AdamW(model.parameters().Where(p => p.requires_grad), lr: 1e-3);
+        void Step()
+        {
+            Gradients(model, checkpointing: true);
+            opt.step();
+            opt.zero_grad();
+        }
+        Step();
+        long before = native_live_tensors(), managed = Tensor.LiveCount;
+        for (int i = 0; i < 10; i++) Step();
+        Assert.Equal(before, native_live_tensors());
+        Assert.Equal(managed, Tensor.LiveCount);
+    }
+
+    [Fact]
+    public void A_layer_that_writes_a_kv_cache_in_training_is_refused()
+    {
+        using var model = Build("full");
+        using var g = new Generator(3);
+        PromptLearning.add_adapter(model, new PromptLearningConfig { PeftType = PromptLearningConfig.PrefixTuning, NumVirtualTokens = 2 }, g);
+        model.model.gradient_checkpointing = true;
+        model.train();
+        using var scope = NewDisposeScope();
+        var e = Assert.Throws<ModelException>(() => model.forward(tensor(Ids, new long[] { 2, T })));
+        Assert.Contains("gradient checkpointing", e.Message);
+        Assert.Contains("prefix tuning", e.Message);
+    }
+}
