@@ -10,17 +10,9 @@ namespace Alignment.Workflows.Tests;
 // baseline. Every number below is computed by hand from the answers.
 public sealed class StartComparisonTests
 {
-    private static readonly string[] Prompts = Enumerable.Range(1, 8).Select(i => $"What is {i} plus 1?").ToArray();
+    private static readonly string[] Prompts = PlantedRegressionTests.Prompts;
 
-    private static RuleJudge Judge() => new(new RuleFile
-    {
-        Rules =
-        [
-            new JudgeRule { Name = "right sum", MatchesReference = true, Score = 3, Gate = true },
-            new JudgeRule { Name = "house style", Regex = "^The answer is \\d+\\.$", Score = 2 },
-            new JudgeRule { Name = "chatty", Contains = "sure", Score = -1 },
-        ],
-    }, "rules.json", new ReferenceAnswers(Enumerable.Range(1, 8).ToDictionary(i => $"What is {i} plus 1?", i => $"is {i + 1}")));
+    private static RuleJudge Judge() => PlantedRegressionTests.Judge();
 
     // Start model: right in the house style on prompts 2–8, wrong (9 for 1 + 1) in the house style on prompt 1.
     // Policy: right on all 8, in the house style on 1–4, chatty on 5–8 (it lost half the start model's house style).
