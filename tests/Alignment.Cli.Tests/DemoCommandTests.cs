@@ -140,6 +140,22 @@ public sealed class DemoCommandTests : IDisposable
             foreach (var c in regressions) Assert.Contains(ChangeText.Regression(c), first.Out);
         }
 
+        // PPO and GRPO are also compared with DPO, the policy they started from, on the same prompts: the start side of each
+        // change is DPO's own rate in its evaluation, and every regression against DPO is printed in the summary too.
+        var dpoRightSum = dpoChanges.Single(c => c.Kind == "rule" && c.Name == "right sum");
+        foreach (string stage in new[] { "evaluatePpo", "evaluateGrpo" })
+        {
+            var start = ReportFile.Read(engine.Artifacts.Get((string)outputs[stage]["report"]!).Path)!["start"]!.AsObject();
+            Assert.Equal((string)outputs["evaluateDpo"]["report"]!, (string)start["report"]!);
+            var fromDpo = MetricChange.ListFrom(start);
+            Assert.Equal(dpoRightSum.Policy, fromDpo.Single(c => c.Kind == "rule" && c.Name == "right sum").Baseline, 12);
+            var regressions = fromDpo.Where(c => c.Verdict == ChangeVerdict.Regression).ToList();
+            Assert.Equal(regressions.Count, (int)Get(stage, "startRegressions"));
+            foreach (var c in regressions) Assert.Contains(ChangeText.Regression(c), first.Out);
+            Assert.InRange(Get(stage, "startWinRate"), 0, 1);
+        }
+        Assert.Contains("GRPO right sum against DPO, the model it started from: ", first.Out);
+
         var second = CliRunner.Run("--threads", "2", "demo", "--home", home);
         Assert.True(second.ExitCode == 0, second.Error + second.Out);
         string id2 = Regex.Match(second.Out, @"instance ([0-9a-f]+)").Groups[1].Value;

@@ -9,9 +9,10 @@ namespace Alignment.Workflows.Tests;
 // report.json, never hidden behind a good headline.
 public sealed class PlantedRegressionTests
 {
-    private static readonly string[] Prompts = Enumerable.Range(1, 8).Select(i => $"What is {i} plus 1?").ToArray();
+    internal static readonly string[] Prompts = Enumerable.Range(1, 8).Select(i => $"What is {i} plus 1?").ToArray();
 
-    private static RuleJudge Judge() => new(new RuleFile
+    /// <summary>The demo's judge in small: right sum (a gate), house style, chatty; reference "is N + 1" for "What is N plus 1?".</summary>
+    internal static RuleJudge Judge() => new(new RuleFile
     {
         Rules =
         [

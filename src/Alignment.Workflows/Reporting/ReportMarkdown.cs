@@ -7,7 +7,8 @@ using Alignment.Workflows.Evaluation;
 namespace Alignment.Workflows.Reporting;
 
 /// <summary>
-/// The text of report.md: title, headline numbers, the win-rate chart, rule hit rates (when the judge reported them),
+/// The text of report.md: title, headline numbers, the regressions, the comparison with the model the policy started
+/// from (report.json <c>start</c>: win rate, regressions and every change against it), the win-rate chart, rule hit rates (when the judge reported them),
 /// answer lengths, the training curves of each upstream trainer, and example answers before (baseline) and after
 /// (policy) with the verdict. Charts are linked by relative paths; every chart note (skipped values, omitted charts)
 /// is printed under it; table cells are escaped and answers are shown verbatim in fenced blocks.
@@ -43,9 +44,27 @@ internal static class ReportMarkdown
                 md.Append($"| reward-model accuracy, group \"{Cell(group)}\" | {Percent((value as JsonObject)?["accuracy"])} ({Text((value as JsonObject)?["pairs"])} pairs) |\n");
         md.Append($"| held-out loss (token NLL) | {Fixed(s["held_out_loss"], 3)} |\n");
         if (task is not null) md.Append($"| task score (rules) | policy {Fixed(task.PolicyScore, 2)}, baseline {Fixed(task.BaselineScore, 2)} |\n");
+        var start = s["start"] as JsonObject;
+        var startChanges = start is null ? [] : MetricChange.ListFrom(start);
+        if (start is not null)
+        {
+            if (start["win_rate"] is not null)
+                md.Append($"| win rate against the start model {Cell(Text(start["model"]))} | **{Percent(start["win_rate"])}** (95% interval {Percent(start["win_rate_low"])} – {Percent(start["win_rate_high"])}; ")
+                  .Append($"{Text(start["wins"])} / {Text(start["ties"])} / {Text(start["losses"])}) |\n");
+            md.Append($"| regressions against the start model (95% interval wholly worse) | **{startChanges.Count(c => c.Verdict == ChangeVerdict.Regression)}** of {startChanges.Count(c => c.Better != Better.Neither)} rules and metrics |\n");
+        }
         md.Append('\n');
 
-        Regressions(md, changes);
+        Regressions(md, changes, "## Regressions", "### Every rule and metric", "baseline");
+        if (start is not null)
+        {
+            md.Append($"## Against the start model\n\nThe policy against {Inline(Text(start["model"]))}, the model it was trained from, on the same prompts ")
+              .Append($"(that model's answers as its evaluation `{Cell(Text(start["report"])[..Math.Min(12, Text(start["report"]).Length)])}` recorded them). ")
+              .Append("A regression here is one even when the policy beats the baseline.\n\n");
+            if (TaskScores.From(start["task"]) is { } startTask)
+                md.Append($"Rule-judge score: policy **{Fixed(startTask.PolicyScore, 2)}**, start model **{Fixed(startTask.BaselineScore, 2)}**.\n\n");
+            Regressions(md, startChanges, "### Regressions against the start model", "### Every rule and metric against the start model", "start model");
+        }
 
         md.Append("## Win rate\n\n");
         Chart(md, winRate);
@@ -123,11 +142,12 @@ internal static class ReportMarkdown
 
     /// <summary>
     /// The Regressions section (every change whose 95% interval lies wholly on the worse side, or a sentence saying there is
-    /// none), then every rule and metric with policy, baseline, change and interval, regressions first.
+    /// none), then every rule and metric with policy, the model compared with (<paramref name="other"/>: the baseline or the
+    /// start model), change and interval, regressions first.
     /// </summary>
-    private static void Regressions(StringBuilder md, IReadOnlyList<MetricChange> changes)
+    private static void Regressions(StringBuilder md, IReadOnlyList<MetricChange> changes, string heading, string tableHeading, string other)
     {
-        md.Append("## Regressions\n\n");
+        md.Append(heading).Append("\n\n");
         var regressions = changes.Where(c => c.Verdict == ChangeVerdict.Regression).ToList();
         if (changes.Count == 0) md.Append("*This report predates per-metric changes: nothing was checked.*\n\n");
         else if (regressions.Count == 0)
@@ -136,9 +156,9 @@ internal static class ReportMarkdown
         if (regressions.Count > 0) md.Append('\n');
         if (changes.Count == 0) return;
 
-        md.Append("### Every rule and metric\n\n");
-        md.Append("Policy against baseline on the same prompts; the interval is the 95% interval of the change (paired over prompts).\n\n");
-        md.Append("| rule or metric | better | baseline | policy | change | 95% interval | verdict |\n|---|---|---:|---:|---:|---:|---|\n");
+        md.Append(tableHeading).Append("\n\n");
+        md.Append($"Policy against {(other == "baseline" ? other : "the " + other)} on the same prompts; the interval is the 95% interval of the change (paired over prompts).\n\n");
+        md.Append($"| rule or metric | better | {other} | policy | change | 95% interval | verdict |\n|---|---|---:|---:|---:|---:|---|\n");
         foreach (var c in changes.OrderBy(c => c.Verdict == ChangeVerdict.Regression ? 0 : 1))
         {
             string better = c.Better switch { Better.Higher => "higher", Better.Lower => "lower", _ => "—" };

@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using Alignment.Training.Batching;
 using Alignment.Training.Datasets;
 using Alignment.Training.Evaluation;
 using Alignment.Workflows.Activities;
@@ -18,7 +17,9 @@ namespace Alignment.Workflows.Stages;
 /// the change, regressions first (<see cref="MetricChange"/>); KL(policy ‖ baseline) estimated from answers sampled at
 /// temperature 1 (k1 and k3, <see cref="SampledKl"/>) beside the greedy answers' log-ratio; and optionally the reward
 /// model's accuracy on held-out preference pairs (per <c>group</c> too), scored on the sequence it was trained on, and the
-/// policy's held-out loss on SFT data. The models' side (answers, log-probs, scores, losses; each model loaded once) is
+/// policy's held-out loss on SFT data. With <c>start</c> (the evaluation report of the model the policy was trained from,
+/// on the same prompts) the policy is also compared with that model's recorded answers, every regression against it
+/// listed as one (<see cref="StartComparison"/>). The models' side (answers, log-probs, scores, losses; each model loaded once) is
 /// <see cref="ModelEvaluator"/>'s; this stage judges and writes the report. The report artifact (see <see cref="ReportWriter"/>) holds report.md with
 /// charts (win rate, answer lengths, the training curves of the trainers upstream of the policy), report.json and the answers.
 /// </summary>
@@ -49,6 +50,10 @@ public sealed class EvaluateActivity : IStageActivity
             new InputDescriptor("seed", InputType.Integer, "Seed of the side randomization shown to scripted judges and of the KL samples.", Default: 0, Minimum: 0),
             new InputDescriptor("klSamples", InputType.Integer, "Answers sampled from the policy per prompt at temperature 1 for the KL estimates (0: only the greedy log-ratio).", Default: 4, Minimum: 0),
             new InputDescriptor("batchSize", InputType.Integer, "Sequences per forward or generation batch.", Default: 8, Minimum: 1),
+            new InputDescriptor("start", InputType.Artifact,
+                "The evaluation report of the model the policy was trained from, on the same prompts (e.g. the DPO policy's, for PPO or GRPO started from it): " +
+                "the policy is also compared with that model's recorded answers (scripted judge's win rate, every rule, text metric and the guard with the 95% interval of the change; report.json \"start\").",
+                ArtifactKind: ArtifactKind.Report),
         ],
         [
             new OutputDescriptor("report", OutputType.Artifact, "report.md with charts/*.svg, report.json and answers.jsonl.", ArtifactKind.Report),
@@ -63,10 +68,15 @@ public sealed class EvaluateActivity : IStageActivity
             new OutputDescriptor("heldOutLoss", OutputType.Number, "Policy's mean token NLL on heldOut (when given; else -1)."),
             new OutputDescriptor("taskScore", OutputType.Number, "With the rules judge: the policy's mean rule score (report.json \"task\").", Optional: true),
             new OutputDescriptor("baselineTaskScore", OutputType.Number, "With the rules judge: the baseline's mean rule score.", Optional: true),
+            new OutputDescriptor("startWinRate", OutputType.Number, "With start and a scripted judge: the win rate against the start model (ties count half).", Optional: true),
+            new OutputDescriptor("startWinRateLow", OutputType.Number, "Lower end of its 95% Wilson interval.", Optional: true),
+            new OutputDescriptor("startWinRateHigh", OutputType.Number, "Upper end of its 95% Wilson interval.", Optional: true),
+            new OutputDescriptor("startRegressions", OutputType.Number, "With start: rules and metrics whose 95% interval against the start model lies wholly on the worse side (report.json \"start\".\"regressions\").", Optional: true),
         ])
     {
         // 1: per-metric changes with intervals, tie causes, sampled KL, reward model scored at the trained token.
-        Revision = 1,
+        // 2: the comparison with the start model (input start); report.json names the policy and baseline.
+        Revision = 2,
     };
 
     public Task<StageResult> ExecuteAsync(StageContext context)
@@ -109,7 +119,7 @@ public sealed class EvaluateActivity : IStageActivity
         var (outcomes, ties, task) = judgeName switch
         {
             "reward-model" => (null, null, (RuleHitRates?)null),
-            "human" => (human!.Outcomes, TieCauses(human.Outcomes, policy.Answers, baseline.Answers, human.BothBad),
+            "human" => (human!.Outcomes, TieCauses.Of(human.Outcomes, policy.Answers, baseline.Answers, human.BothBad),
                         inputs.Has("rules") ? RuleMetrics(RuleJudge.Load(inputs.File("rules")), texts, policy.Answers, baseline.Answers, changes) : null),
             _ => JudgeScripted(inputs, judgeName, texts, policy.Answers, baseline.Answers, changes),
         };
@@ -125,14 +135,13 @@ public sealed class EvaluateActivity : IStageActivity
                 double sp = rewards!.Policy[i], sb = rewards.Baseline[i];
                 outcomes[i] = Math.Abs(sp - sb) < 1e-9 ? 0 : sp > sb ? 1 : -1;
             }
-            ties = TieCauses(outcomes, policy.Answers, baseline.Answers, bothBad: new bool[outcomes.Length]);
+            ties = TieCauses.Of(outcomes, policy.Answers, baseline.Answers, bothBad: new bool[outcomes.Length]);
         }
-        if (references is not null) changes.AddRange(TextMetricChanges.Of(policy.Answers, baseline.Answers, references));
-        if (policy.GuardNll.Count > 0)
-            changes.Add(MetricChange.Paired("guard NLL (nats per reference token)", "guard", Better.Lower, "value",
-                policy.GuardNll.Select(r => r.MeanNll).ToList(), baseline.GuardNll.Select(r => r.MeanNll).ToList(), inputs.Double("guardTolerance")));
-        changes.Add(MetricChange.Paired("answer length (tokens)", "metric", Better.Neither, "value",
-            policy.Tokens.Select(t => (double)t.Length).ToList(), baseline.Tokens.Select(t => (double)t.Length).ToList()));
+        var policyGuard = policy.GuardNll.Select(r => r.MeanNll).ToList();
+        var policyTokens = policy.Tokens.Select(t => t.Length).ToList();
+        changes.AddRange(AnswerChanges.Of(policy.Answers, baseline.Answers, references, policyGuard, baseline.GuardNll.Select(r => r.MeanNll).ToList(),
+                                          inputs.Double("guardTolerance"), policyTokens, baseline.Tokens.Select(t => t.Length).ToList()));
+        var start = inputs.Has("start") ? CompareWithStart(inputs, judgeName, texts, policy.Answers, policyTokens, references, policyGuard, evaluator.Guard) : null;
 
         var win = WinRate.From(outcomes.Count(o => o > 0), outcomes.Count(o => o == 0), outcomes.Count(o => o < 0));
         var kl = policy.Samples.Count > 0 ? SampledKl.From(policy.SampleLogps, baseline.SampleLogps) : null;
@@ -143,6 +152,7 @@ public sealed class EvaluateActivity : IStageActivity
 
         var report = new JsonObject
         {
+            ["policy"] = Describe(inputs.Artifact("policy")), ["baseline"] = Describe(inputs.Artifact("baseline")),
             ["judge"] = judgeName,
             ["prompts"] = prompts.Count,
             ["win_rate"] = win.Rate, ["win_rate_low"] = win.Low, ["win_rate_high"] = win.High,
@@ -177,6 +187,7 @@ public sealed class EvaluateActivity : IStageActivity
                 }).ToArray()),
             };
         if (human is not null) report["human"] = human.ToJson();
+        if (start is not null) report["start"] = start.ToJson();
         context.WriteFolder("report", dir =>
         {
             ReportWriter.Write(dir, ReportContent(context, report, prompts, policy.Answers, baseline.Answers, policy.Tokens, baseline.Tokens, outcomes));
@@ -197,6 +208,18 @@ public sealed class EvaluateActivity : IStageActivity
             context.SetValue("baselineTaskScore", task.BaselineScore);
             context.Log($"task score (mean rule score) {task.PolicyScore:F2}, baseline {task.BaselineScore:F2}");
         }
+        if (start is not null)
+        {
+            if (start.Win is { } w)
+            {
+                context.SetValue("startWinRate", w.Rate);
+                context.SetValue("startWinRateLow", w.Low);
+                context.SetValue("startWinRateHigh", w.High);
+                context.Log($"against the start model {start.Model}: win rate {w.Rate:P1} [{w.Low:P1}, {w.High:P1}] ({w.Wins}/{w.Ties}/{w.Losses})");
+            }
+            context.SetValue("startRegressions", start.Regressions.Count);
+            foreach (var c in start.Regressions) context.Log($"against the start model {start.Model}: {ChangeText.Regression(c)}");
+        }
         context.Log($"win rate {win.Rate:P1} [{win.Low:P1}, {win.High:P1}] over {win.Count} prompts ({win.Wins}/{win.Ties}/{win.Losses}); mean length {meanLength:F1}; " +
                     (kl is null ? $"greedy log-ratio {greedyLogRatio:F3}" : $"KL k1 {kl.K1:F3}, k3 {kl.K3:F3} over {kl.Samples} samples"));
         foreach (var c in ordered.Where(c => c.Verdict == ChangeVerdict.Regression)) context.Log(ChangeText.Regression(c));
@@ -215,25 +238,25 @@ public sealed class EvaluateActivity : IStageActivity
     private static (int[] Outcomes, TieCauses Ties, RuleHitRates? Task) JudgeScripted(StageInputs inputs, string judgeName, List<string> prompts,
                                                                                   List<string> policy, List<string> baseline, List<MetricChange> changes)
     {
-        var judge = JudgeFactory.Create(judgeName, inputs.Has("rules") ? inputs.File("rules") : null)
-                    ?? throw new WorkflowException($"judge '{judgeName}' cannot judge unattended");
-        var coin = new SplitMix64((ulong)inputs.Long("seed"));
-        var outcomes = new int[prompts.Count];
-        var bothBad = new bool[prompts.Count];
-        for (int i = 0; i < outcomes.Length; i++)
-        {
-            bool policyLeft = coin.NextInt(2) == 0;
-            var v = policyLeft ? judge.Judge(prompts[i], policy[i], baseline[i]) : judge.Judge(prompts[i], baseline[i], policy[i]);
-            outcomes[i] = v.Choice switch
-            {
-                Data.Model.ShownChoice.Left => policyLeft ? 1 : -1,
-                Data.Model.ShownChoice.Right => policyLeft ? -1 : 1,
-                _ => 0,
-            };
-            bothBad[i] = v.Choice == Data.Model.ShownChoice.BothBad;
-        }
+        var judge = ScriptedJudge(inputs, judgeName) ?? throw new WorkflowException($"judge '{judgeName}' cannot judge unattended");
+        var (outcomes, bothBad) = ScriptedVerdicts.Judge(judge, (ulong)inputs.Long("seed"), prompts, policy, baseline);
         var task = judge is RuleJudge rules ? RuleMetrics(rules, prompts, policy, baseline, changes) : null;
-        return (outcomes, TieCauses(outcomes, policy, baseline, bothBad), task);
+        return (outcomes, TieCauses.Of(outcomes, policy, baseline, bothBad), task);
+    }
+
+    private static IScriptedJudge? ScriptedJudge(StageInputs inputs, string judgeName) =>
+        judgeName is "reward-model" or "human" ? null : JudgeFactory.Create(judgeName, inputs.Has("rules") ? inputs.File("rules") : null);
+
+    /// <summary>The policy against the start model's recorded answers (input start): the scripted judge's win rate, and the
+    /// rules (when given), text metrics, guard and length with their intervals.</summary>
+    private static StartComparison CompareWithStart(StageInputs inputs, string judgeName, List<string> prompts, List<string> policy, List<int> policyTokens,
+                                                    List<string>? references, List<double> policyGuard, IReadOnlyList<ReferenceExample>? guard)
+    {
+        var artifact = inputs.Artifact("start");
+        var recorded = RecordedAnswers.Read(artifact.Path, $"start ({Describe(artifact)})", prompts, guard?.Select(r => r.Prompt.DisplayText).ToList() ?? []);
+        var judge = ScriptedJudge(inputs, judgeName);
+        var rules = judge as RuleJudge ?? (inputs.Has("rules") ? RuleJudge.Load(inputs.File("rules")) : null);
+        return StartComparison.Of(artifact.Hash, recorded, judge, rules, (ulong)inputs.Long("seed"), prompts, policy, policyTokens, references, policyGuard, inputs.Double("guardTolerance"));
     }
 
     /// <summary>The rules' hit rates (task score) and their policy-vs-baseline changes.</summary>
@@ -241,19 +264,6 @@ public sealed class EvaluateActivity : IStageActivity
     {
         changes.AddRange(RuleChanges.Of(rules, prompts, policy, baseline));
         return RuleHitRates.Compute(rules, prompts, policy, baseline);
-    }
-
-    private static TieCauses TieCauses(int[] outcomes, List<string> policy, List<string> baseline, bool[] bothBad)
-    {
-        int same = 0, bad = 0, equal = 0;
-        for (int i = 0; i < outcomes.Length; i++)
-        {
-            if (outcomes[i] != 0) continue;
-            if (policy[i] == baseline[i]) same++;
-            else if (bothBad[i]) bad++;
-            else equal++;
-        }
-        return new TieCauses(same, bad, equal);
     }
 
     /// <summary>The reward model's accuracy per <c>group</c> of the held-out pairs (pairs without a group are left out).</summary>
