@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Text.Json.Nodes;
 using Alignment.Data.Store;
 using Dapper;
@@ -222,7 +223,7 @@ public sealed class ArtifactStore
         else if (File.Exists(path)) File.Delete(path);
     }
 
-    private static List<ArtifactInput> InputsOf(Microsoft.Data.Sqlite.SqliteConnection connection, string hash) =>
+    private static List<ArtifactInput> InputsOf(DbConnection connection, string hash) =>
         connection.Query<(string InputName, string InputHash)>(
                 "SELECT input_name, input_hash FROM artifact_inputs WHERE artifact_hash = @hash ORDER BY input_name, input_hash", new { hash })
             .Select(i => new ArtifactInput(i.InputName, i.InputHash)).ToList();
