@@ -33,7 +33,7 @@ public sealed class InstanceRepository(AlignStore db)
             """,
             new
             {
-                id, definitionId, version, name, definitionJson, path, baseDir, workingDir, Inputs = inputs.ToJsonString(), force,
+                id, definitionId, version, name, definitionJson, path, baseDir, workingDir, Inputs = inputs.ToJsonString(), force = force ? 1L : 0L,
                 State = state.ToJson(), owner, Expires = Timestamps.ToText(leaseExpires), Now = db.NowText(),
             }, transaction));
         return id;
@@ -44,7 +44,7 @@ public sealed class InstanceRepository(AlignStore db)
     {
         var prefix = idOrPrefix.Trim().ToLowerInvariant();
         var matches = prefix.Length == 0 ? [] : db.Read(c => c.Query<string>(
-            "SELECT id FROM workflow_instances WHERE id >= @prefix AND id < @end ORDER BY id LIMIT 2", new { prefix, end = prefix + "\uffff" }).ToList());
+            "SELECT id FROM workflow_instances WHERE substr(id, 1, length(@prefix)) = @prefix ORDER BY id LIMIT 2", new { prefix }).ToList());
         return matches.Count switch
         {
             0 => throw new WorkflowNotFoundException($"no workflow instance '{idOrPrefix}' (see `align status` for the list)"),
@@ -83,8 +83,13 @@ public sealed class InstanceRepository(AlignStore db)
 
     /// <summary>Instances suspended on a bookmark of this kind whose payload has <paramref name="key"/> = <paramref name="value"/>.</summary>
     public IReadOnlyList<string> WaitingOn(string kind, string key, string value) => db.Read(c => c.Query<string>(
-        "SELECT instance_id FROM workflow_bookmarks WHERE kind = @kind AND json_extract(payload_json, '$.' || @key) = @value ORDER BY instance_id",
+        $"SELECT instance_id FROM workflow_bookmarks WHERE kind = @kind AND {PayloadField} = @value ORDER BY instance_id",
         new { kind, key, value }).ToList());
+
+    /// <summary>The bookmark payload's text field named by <c>@key</c>, in the store's SQL dialect.</summary>
+    private string PayloadField => db.Provider == StoreProvider.PostgreSql
+        ? "(payload_json::jsonb ->> @key)"
+        : "json_extract(payload_json, '$.' || @key)";
 
     /// <summary>Every execution's instance, activity and status, in the order they started.</summary>
     public IReadOnlyList<(string InstanceId, string ActivityId, string? ActivityName, ExecutionStatus Status)> ExecutionStatuses() => db.Read(c =>
