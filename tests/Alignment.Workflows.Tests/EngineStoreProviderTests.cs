@@ -10,7 +10,8 @@ namespace Alignment.Workflows.Tests;
 
 // The engine's tables on both providers: the same cases against the home's SQLite file and against a fresh PostgreSQL
 // database (skipped without ALIGN_TEST_POSTGRES): stored definitions, a forked run with its artifacts and lineage, the
-// stage cache, a failed stage resumed, bookmarks found by payload, the instance lease under a race.
+// stage cache, bookmarks found by payload, the instance lease under a race. (A failed stage resumed on both providers:
+// EngineTests.Transient_failures_are_retried_and_a_permanent_one_faults_until_fixed.)
 public class EngineStoreProviderTests
 {
     private static string Sha256(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
@@ -89,37 +90,6 @@ public class EngineStoreProviderTests
         Assert.Equal(["cached", "cached", "cached"], cached.Select(e => e.Status.ToCode()));
         Assert.Equal(reportB, (string)home.Outputs(second.InstanceId)["b"]["report"]!);
         Assert.Equal(new[] { second.InstanceId, first.InstanceId }.Order(StringComparer.Ordinal), home.Engine.Repository.List().Select(i => i.Id).Order(StringComparer.Ordinal));
-    }
-
-    [Theory, InlineData("sqlite"), PostgresData]
-    public async Task A_failed_stage_is_retried_faults_and_resumes_once_fixed(string provider)
-    {
-        using var home = new TestHome(provider);
-        var counter = Path.Combine(home.Folder, "count");
-        var broken = Path.Combine(home.Folder, "broken");
-        File.WriteAllText(broken, "");
-        var d = WorkflowDefinition.Create("flaky", "Flaky");
-        var flaky = d.AddActivity("flaky", "Alignment.Test.Flaky", name: "Flaky stage");
-        flaky.SetInput("transientFailures", "Int32", Expression.Literal(1));
-        flaky.SetInput("counterFile", "String", Expression.Literal(counter));
-        flaky.SetInput("breakFile", "String", Expression.Literal(broken));
-        flaky.SetCustomProperty("retry", new JsonObject { ["maxAttempts"] = 3, ["delayMs"] = 5 });
-
-        var faulted = await home.Run(home.Write(d));
-        Assert.Equal(InstanceStatus.Faulted, faulted.Status);
-        var failed = home.Engine.Detail(faulted.InstanceId).Executions.Single();
-        Assert.Equal(("faulted", 2), (failed.Status.ToCode(), failed.Attempts));
-        Assert.Contains("broken:", home.Engine.Detail(faulted.InstanceId).Instance.Error);
-
-        File.Delete(broken);
-        var resumed = await home.Engine.ResumeAsync(faulted.InstanceId);
-        Assert.Equal(InstanceStatus.Finished, resumed.Status);
-        var detail = home.Engine.Detail(faulted.InstanceId);
-        Assert.Equal(["faulted", "completed"], detail.Executions.Select(e => e.Status.ToCode()));
-        Assert.NotNull(detail.Instance.FinishedAt);
-        Assert.Null(detail.Instance.LeaseOwner);
-        Assert.Equal(Sha256("flaky done\n"), (string)home.Outputs(faulted.InstanceId)["flaky"]["report"]!);
-        Assert.Equal("3", File.ReadAllText(counter));
     }
 
     [Theory, InlineData("sqlite"), PostgresData]
