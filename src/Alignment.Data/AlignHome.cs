@@ -12,6 +12,12 @@ public static class AlignHome
     /// <summary>The default home folder name, relative to the current directory.</summary>
     public const string DefaultFolderName = ".align";
 
+    /// <summary>
+    /// The environment variable naming the store when it is not the home folder's SQLite file: <c>sqlite:PATH</c> or a
+    /// <c>postgresql://</c> URL (see <see cref="Store.StoreLocation"/>). The home folder still holds the artifacts.
+    /// </summary>
+    public const string StoreEnvironmentVariable = "ALIGN_STORE";
+
     /// <summary>The database file name inside the home folder.</summary>
     public const string DatabaseFileName = "align.db";
 
@@ -32,4 +38,19 @@ public static class AlignHome
     /// <summary>The database file path inside <see cref="Resolve"/>'s folder.</summary>
     public static string DatabasePath(string? explicitHome = null) =>
         Path.Combine(Resolve(explicitHome), DatabaseFileName);
+
+    /// <summary>
+    /// Where the store lives: <paramref name="explicitStore"/> when given (a <c>--store</c> option), else <c>ALIGN_STORE</c>
+    /// when set and non-empty, else the SQLite file in <see cref="Resolve"/>'s folder. Throws
+    /// <see cref="Store.StoreLocationException"/> for a location that cannot be parsed.
+    /// </summary>
+    public static Store.StoreLocation StoreLocation(string? explicitHome = null, string? explicitStore = null)
+    {
+        if (!string.IsNullOrWhiteSpace(explicitStore))
+            return Store.StoreLocation.Parse(explicitStore);
+        var fromEnvironment = Environment.GetEnvironmentVariable(StoreEnvironmentVariable);
+        if (!string.IsNullOrWhiteSpace(fromEnvironment))
+            return Store.StoreLocation.Parse(fromEnvironment);
+        return Store.StoreLocation.Parse("sqlite:" + DatabasePath(explicitHome));
+    }
 }

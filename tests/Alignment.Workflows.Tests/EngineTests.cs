@@ -134,10 +134,10 @@ public class EngineTests
         Assert.Equal(1, home.Engine.Detail(result.InstanceId).Instance.DefinitionVersion);
     }
 
-    [Fact]
-    public async Task Transient_failures_are_retried_and_a_permanent_one_faults_until_fixed()
+    [Theory, InlineData("sqlite"), PostgresData]
+    public async Task Transient_failures_are_retried_and_a_permanent_one_faults_until_fixed(string provider)
     {
-        using var home = new TestHome();
+        using var home = new TestHome(provider);
         var counter = Path.Combine(home.Folder, "count");
         var broken = Path.Combine(home.Folder, "broken");
         File.WriteAllText(broken, "");
@@ -163,6 +163,8 @@ public class EngineTests
         Assert.Equal(InstanceStatus.Finished, fixedRun.Status);
         Assert.Equal(["faulted", "completed"], home.Engine.Detail(faulted.InstanceId).Executions.Select(e => e.Status.ToCode()));
         Assert.Equal("4", File.ReadAllText(counter));
+        Assert.Null(home.Engine.Detail(faulted.InstanceId).Instance.LeaseOwner);
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData("flaky done\n"u8)), (string)home.Outputs(faulted.InstanceId)["flaky"]["report"]!);
     }
 
     [Fact]

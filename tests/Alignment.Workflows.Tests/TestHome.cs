@@ -1,18 +1,32 @@
 using System.Text.Json.Nodes;
+using Alignment.Data.Tests;
 using Alignment.Workflows.Activities;
 using Alignment.Workflows.Definitions;
 using Alignment.Workflows.Execution;
 
 namespace Alignment.Workflows.Tests;
 
-/// <summary>A temporary home folder per test, with an engine over it (built-in plus test activities).</summary>
+/// <summary>
+/// A temporary home folder per test, with an engine over it (built-in plus test activities). The engine's tables are
+/// in the home's SQLite file, or with <paramref name="provider"/> "postgresql" in a fresh database on the test server
+/// (<see cref="PostgresTestDatabase"/>), dropped on dispose; artifacts stay in the home folder either way.
+/// </summary>
 public sealed class TestHome : IDisposable
 {
-    public TestHome()
+    private readonly PostgresTestDatabase? _database;
+
+    public TestHome(string provider = "sqlite")
     {
         Folder = Path.Combine(Path.GetTempPath(), "align-wf-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(Folder);
         Home = Path.Combine(Folder, "home");
+        if (provider == "postgresql")
+        {
+            _database = new PostgresTestDatabase();
+            Store = new UriBuilder(PostgresFactAttribute.Url!) { Path = "/" + _database.Name }.Uri.ToString();
+        }
+        else if (provider != "sqlite")
+            throw new ArgumentException($"unknown store provider '{provider}'", nameof(provider));
         Engine = NewEngine();
     }
 
@@ -20,10 +34,13 @@ public sealed class TestHome : IDisposable
     public string Home { get; }
     public WorkflowEngine Engine { get; }
 
+    /// <summary>The store URL given to engines (null: the home's SQLite file).</summary>
+    public string? Store { get; }
+
     public static ActivityRegistry Registry() => ActivityRegistry.CreateBuiltIn().RegisterAssembly(typeof(TestGateActivity).Assembly);
 
     public WorkflowEngine NewEngine(string? owner = null) =>
-        new(Home, Registry(), new WorkflowEngineOptions { Owner = owner ?? ProcessIdentity.Current, Heartbeat = TimeSpan.FromMilliseconds(100) });
+        new(Home, Registry(), new WorkflowEngineOptions { Owner = owner ?? ProcessIdentity.Current, Heartbeat = TimeSpan.FromMilliseconds(100), Store = Store });
 
     /// <summary>Writes a definition into the test folder and returns its path.</summary>
     public string Write(WorkflowDefinition definition, string name = "workflow.json")
@@ -51,6 +68,7 @@ public sealed class TestHome : IDisposable
     public void Dispose()
     {
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        _database?.Dispose();
         try { Directory.Delete(Folder, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 

@@ -1,7 +1,7 @@
 using Alignment.Data.Model;
 using Alignment.Data.Store;
 using Dapper;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
 namespace Alignment.Data.Annotators;
 
@@ -98,7 +98,7 @@ public sealed class AnnotatorService(AlignStore store)
     public IReadOnlyList<Annotator> List() => store.Read(connection =>
         connection.Query<AnnotatorRow>($"SELECT {Columns} FROM annotators ORDER BY name").Select(r => r.ToAnnotator()).ToList());
 
-    internal static Annotator Load(SqliteConnection connection, SqliteTransaction? transaction, long id) =>
+    internal static Annotator Load(DbConnection connection, DbTransaction? transaction, long id) =>
         connection.QuerySingleOrDefault<AnnotatorRow>($"SELECT {Columns} FROM annotators WHERE id = @id", new { id }, transaction)?.ToAnnotator()
         ?? throw new NotFoundException("annotator", id);
 

@@ -140,7 +140,9 @@ public static class LabelingBench
         var complete = Math.Max(0, (options.Judgments - halfOpen) / k);
         var total = complete + options.OpenComparisons;
         var now = store.NowText();
-        using var connection = store.OpenConnection();
+        // The bulk fill uses SQLite's prepared commands ($name parameters); the bench runs on SQLite stores only.
+        using var connection = store.OpenConnection() as SqliteConnection
+            ?? throw new NotSupportedException("The labeling bench fills SQLite stores only.");
         using var transaction = connection.BeginTransaction(deferred: false);
 
         var annotators = new long[options.Annotators];

@@ -2,7 +2,7 @@ using Alignment.Data.Model;
 using Alignment.Data.Projects;
 using Alignment.Data.Store;
 using Dapper;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
 namespace Alignment.Data.ImportExport;
 
@@ -113,7 +113,7 @@ public sealed class ImportService(AlignStore store)
     }
 
     /// <summary>Find-or-create helpers over one transaction, counting what they create.</summary>
-    private sealed class Writer(SqliteConnection connection, SqliteTransaction transaction, Project project, string now)
+    private sealed class Writer(DbConnection connection, DbTransaction transaction, Project project, string now)
     {
         public int Prompts { get; private set; }
         public int Responses { get; private set; }
@@ -165,7 +165,7 @@ public sealed class ImportService(AlignStore store)
     }
 
     /// <summary>Whether the pair (in either order) is already a comparison of the project.</summary>
-    internal static bool ComparisonExists(SqliteConnection connection, SqliteTransaction transaction, long projectId, long a, long b) =>
+    internal static bool ComparisonExists(DbConnection connection, DbTransaction transaction, long projectId, long a, long b) =>
         connection.ExecuteScalar<long>(
             """
             SELECT COUNT(1) FROM comparisons

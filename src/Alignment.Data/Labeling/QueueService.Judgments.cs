@@ -2,7 +2,7 @@ using Alignment.Data.Model;
 using Alignment.Data.Projects;
 using Alignment.Data.Store;
 using Dapper;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
 namespace Alignment.Data.Labeling;
 
@@ -150,7 +150,7 @@ public sealed partial class QueueService
         return newId;
     });
 
-    private static long InsertJudgment(SqliteConnection connection, SqliteTransaction transaction, long assignmentId, long comparisonId,
+    private static long InsertJudgment(DbConnection connection, DbTransaction transaction, long assignmentId, long comparisonId,
         long annotatorId, bool leftIsA, JudgmentInput input, string? idempotencyKey, string? idempotencyHash, string nowText)
     {
         var (outcome, strength) = ShownFrame.ToUnderlying(input.Choice, input.Strength, leftIsA);

@@ -2,7 +2,7 @@ using Alignment.Data.Model;
 using Alignment.Data.Projects;
 using Alignment.Data.Store;
 using Dapper;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
 namespace Alignment.Data.Labeling;
 
@@ -106,7 +106,7 @@ public sealed partial class QueueService
     /// <summary>Marks every lease that has run out as expired and returns its slot to the pool. Returns how many expired.</summary>
     public int ExpireLeases() => _store.Write((connection, transaction) => ExpireLeases(connection, transaction, _store.NowText()));
 
-    private static int ExpireLeases(SqliteConnection connection, SqliteTransaction transaction, string nowText)
+    private static int ExpireLeases(DbConnection connection, DbTransaction transaction, string nowText)
     {
         var expired = connection.Query<long>(
             """
@@ -119,7 +119,7 @@ public sealed partial class QueueService
         return expired.Count;
     }
 
-    private static bool GoldIsDue(SqliteConnection connection, SqliteTransaction transaction, long projectId, long annotatorId, double goldRate)
+    private static bool GoldIsDue(DbConnection connection, DbTransaction transaction, long projectId, long annotatorId, double goldRate)
     {
         var served = connection.QuerySingle<(long Total, long Gold)>(
             """
@@ -167,14 +167,14 @@ public sealed partial class QueueService
         return (long)(z % 2147483646UL) + 1;
     }
 
-    private static (long, bool)? PickRegular(SqliteConnection connection, SqliteTransaction transaction, long projectId, long annotatorId)
+    private static (long, bool)? PickRegular(DbConnection connection, DbTransaction transaction, long projectId, long annotatorId)
     {
         var id = connection.ExecuteScalar<long?>(PickRegularSql,
             new { projectId, annotatorId, multiplier = ShuffleMultiplier(annotatorId, projectId) }, transaction);
         return id is long value ? (value, false) : null;
     }
 
-    private static (long, bool)? PickGold(SqliteConnection connection, SqliteTransaction transaction, long projectId, long annotatorId)
+    private static (long, bool)? PickGold(DbConnection connection, DbTransaction transaction, long projectId, long annotatorId)
     {
         var id = connection.ExecuteScalar<long?>(
             """
@@ -190,7 +190,7 @@ public sealed partial class QueueService
     }
 
     /// <summary>Recomputes a regular comparison's free slots: k − (live leases + done assignments).</summary>
-    internal static void RefreshRemaining(SqliteConnection connection, SqliteTransaction transaction, long comparisonId) =>
+    internal static void RefreshRemaining(DbConnection connection, DbTransaction transaction, long comparisonId) =>
         connection.Execute(
             """
             UPDATE comparisons
@@ -199,7 +199,7 @@ public sealed partial class QueueService
             WHERE id = @comparisonId AND is_gold = 0
             """, new { comparisonId }, transaction);
 
-    private static QueueItem LoadItem(SqliteConnection connection, SqliteTransaction transaction, long assignmentId)
+    private static QueueItem LoadItem(DbConnection connection, DbTransaction transaction, long assignmentId)
     {
         var row = connection.QuerySingle<(long AssignmentId, long ComparisonId, string Prompt, string TextA, string TextB, long LeftIsA, string Expires)>(
             """
@@ -216,7 +216,7 @@ public sealed partial class QueueService
             leftIsA ? row.TextA : row.TextB, leftIsA ? row.TextB : row.TextA, Timestamps.Parse(row.Expires));
     }
 
-    private static AssignmentRow LoadAssignment(SqliteConnection connection, SqliteTransaction transaction, long assignmentId, long annotatorId)
+    private static AssignmentRow LoadAssignment(DbConnection connection, DbTransaction transaction, long assignmentId, long annotatorId)
     {
         var row = connection.QuerySingleOrDefault<AssignmentRow>(
             """
@@ -228,7 +228,7 @@ public sealed partial class QueueService
         return row;
     }
 
-    private static long ActiveJudgmentOf(SqliteConnection connection, SqliteTransaction transaction, long assignmentId) =>
+    private static long ActiveJudgmentOf(DbConnection connection, DbTransaction transaction, long assignmentId) =>
         connection.ExecuteScalar<long>(
             "SELECT id FROM judgments WHERE assignment_id = @assignmentId AND is_active = 1 ORDER BY id DESC LIMIT 1",
             new { assignmentId }, transaction);

@@ -3,7 +3,7 @@ using Alignment.Data.Labeling;
 using Alignment.Data.Model;
 using Alignment.Data.Store;
 using Dapper;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
 namespace Alignment.Data.Projects;
 
@@ -83,7 +83,7 @@ public sealed class ProjectMembers(AlignStore store)
             .Select(id => ProjectService.Load(connection, null, id)).ToList());
 
     /// <summary>The check the queue runs inside its transactions (see <see cref="RequireAccess"/>).</summary>
-    internal static void Require(SqliteConnection connection, SqliteTransaction? transaction, long projectId, long annotatorId)
+    internal static void Require(DbConnection connection, DbTransaction? transaction, long projectId, long annotatorId)
     {
         switch (Access(connection, transaction, projectId, annotatorId))
         {
@@ -96,7 +96,7 @@ public sealed class ProjectMembers(AlignStore store)
 
     private enum AccessResult { Allowed, NoAccount, Disabled, NotMember }
 
-    private static AccessResult Access(SqliteConnection connection, SqliteTransaction? transaction, long projectId, long annotatorId)
+    private static AccessResult Access(DbConnection connection, DbTransaction? transaction, long projectId, long annotatorId)
     {
         var row = connection.QuerySingleOrDefault<(long IsActive, string Role, long IsMember)?>(
             """

@@ -1,7 +1,7 @@
 using Alignment.Data.Model;
 using Alignment.Data.Store;
 using Dapper;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
 namespace Alignment.Data.Projects;
 
@@ -83,7 +83,7 @@ public sealed class ProjectService(AlignStore store)
         });
     }
 
-    internal static Project Load(SqliteConnection connection, SqliteTransaction? transaction, long id) =>
+    internal static Project Load(DbConnection connection, DbTransaction? transaction, long id) =>
         connection.QuerySingleOrDefault<ProjectRow>($"SELECT {Columns} FROM projects WHERE id = @id", new { id }, transaction)?.ToProject()
         ?? throw new NotFoundException("project", id);
 

@@ -1,19 +1,30 @@
+using System.Data.Common;
 using Dapper;
 using Microsoft.Data.Sqlite;
+using Npgsql;
 
 namespace Alignment.Data.Store;
 
 /// <summary>
-/// The SQLite database behind labeling: opens connections configured for concurrent use (WAL
-/// journal, foreign keys on, a busy timeout) and applies migrations when the store is opened.
-/// Thread-safe: every operation opens its own pooled connection.
+/// The database behind labeling and the workflow engine: one SQLite file (the default, <c>&lt;home&gt;/align.db</c>) or a
+/// PostgreSQL database shared by several machines (<see cref="StoreLocation"/>). Opens connections configured for
+/// concurrent use (SQLite: WAL journal, foreign keys on, a busy timeout; PostgreSQL: Npgsql's pool) and applies
+/// migrations when the store is opened. Thread-safe: every operation opens its own pooled connection.
 /// </summary>
 public sealed class AlignStore
 {
     /// <summary>How long a connection waits for another writer's lock before failing (milliseconds).</summary>
     public const int BusyTimeoutMs = 10_000;
 
+    /// <summary>
+    /// The transaction-level advisory lock every <see cref="Write{T}"/> takes on PostgreSQL, so writers are serialized as
+    /// SQLite's <c>BEGIN IMMEDIATE</c> serializes them: reads inside a write see a state no other writer changes before
+    /// commit. (Any constant distinct from the migrator's key; "alignw" in ASCII.)
+    /// </summary>
+    private const long WriteLockKey = 0x616c69676e77;
+
     private readonly string _connectionString;
+    private readonly NpgsqlDataSource? _postgreSql;
     private readonly HashSet<string> _migratedOwners = [];
 
     static AlignStore()
@@ -22,22 +33,36 @@ public sealed class AlignStore
         DefaultTypeMap.MatchNamesWithUnderscores = true;
     }
 
-    private AlignStore(string databasePath, TimeProvider clock)
+    private AlignStore(StoreLocation location, TimeProvider clock)
     {
-        DatabasePath = databasePath;
+        Location = location;
         Clock = clock;
-        _connectionString = new SqliteConnectionStringBuilder
+        if (location.Provider == StoreProvider.PostgreSql)
         {
-            DataSource = databasePath,
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            ForeignKeys = true,
-            Pooling = true,
-            DefaultTimeout = BusyTimeoutMs / 1000,
-        }.ToString();
+            _connectionString = location.Target;
+            _postgreSql = NpgsqlDataSource.Create(location.Target);
+        }
+        else
+        {
+            _connectionString = new SqliteConnectionStringBuilder
+            {
+                DataSource = location.Target,
+                Mode = SqliteOpenMode.ReadWriteCreate,
+                ForeignKeys = true,
+                Pooling = true,
+                DefaultTimeout = BusyTimeoutMs / 1000,
+            }.ToString();
+        }
     }
 
-    /// <summary>The database file.</summary>
-    public string DatabasePath { get; }
+    /// <summary>Where the store lives.</summary>
+    public StoreLocation Location { get; }
+
+    /// <summary>The database engine behind the store.</summary>
+    public StoreProvider Provider => Location.Provider;
+
+    /// <summary>The SQLite file's full path, or the PostgreSQL location without its password (for messages).</summary>
+    public string DatabasePath => Provider == StoreProvider.Sqlite ? Location.Target : Location.Display;
 
     /// <summary>The clock used for leases and timestamps (injectable for tests).</summary>
     public TimeProvider Clock { get; }
@@ -46,23 +71,45 @@ public sealed class AlignStore
     public int SchemaVersion { get; private set; }
 
     /// <summary>
-    /// Opens (creating if needed) the database at <paramref name="databasePath"/>, switches it to WAL and
+    /// Opens (creating if needed) the SQLite database at <paramref name="databasePath"/>, switches it to WAL and
     /// applies pending migrations. Throws <see cref="SchemaTooNewException"/> for a file from a newer build.
     /// </summary>
     public static AlignStore Open(string databasePath, TimeProvider? clock = null)
     {
         var fullPath = Path.GetFullPath(databasePath);
-        var folder = Path.GetDirectoryName(fullPath);
-        if (!string.IsNullOrEmpty(folder))
-            Directory.CreateDirectory(folder);
+        return Open(new StoreLocation(StoreProvider.Sqlite, fullPath, "sqlite:" + fullPath), clock);
+    }
 
-        var store = new AlignStore(fullPath, clock ?? TimeProvider.System);
+    /// <summary>
+    /// Opens the store at <paramref name="location"/> and applies pending migrations of the labeling tables (a SQLite
+    /// file is created with its folder when missing). Throws <see cref="SchemaTooNewException"/> for a database from a
+    /// newer build.
+    /// </summary>
+    public static AlignStore Open(StoreLocation location, TimeProvider? clock = null)
+    {
+        if (location.Provider == StoreProvider.Sqlite)
+        {
+            var folder = Path.GetDirectoryName(location.Target);
+            if (!string.IsNullOrEmpty(folder))
+                Directory.CreateDirectory(folder);
+        }
+
+        var store = new AlignStore(location, clock ?? TimeProvider.System);
         return store.Guard(() =>
         {
             using var connection = store.OpenConnection();
-            connection.Execute("PRAGMA journal_mode = WAL");
-            Migrator.Migrate(connection, fullPath, store.Clock.GetUtcNow(), Migrator.Data);
-            store.SchemaVersion = Migrator.CurrentVersion(connection, Migrator.DataOwner);
+            if (connection is SqliteConnection sqlite)
+            {
+                sqlite.Execute("PRAGMA journal_mode = WAL");
+                Migrator.Migrate(sqlite, store.DatabasePath, store.Clock.GetUtcNow(), Migrator.Data);
+                store.SchemaVersion = Migrator.CurrentVersion(sqlite, Migrator.DataOwner);
+            }
+            else
+            {
+                var npgsql = (NpgsqlConnection)connection;
+                PostgreSqlMigrator.Migrate(npgsql, store.DatabasePath, store.Clock.GetUtcNow(), Migrator.Data);
+                store.SchemaVersion = PostgreSqlMigrator.CurrentVersion(npgsql, Migrator.DataOwner);
+            }
             store._migratedOwners.Add(Migrator.DataOwner);
             return store;
         });
@@ -82,7 +129,9 @@ public sealed class AlignStore
             Guard(() =>
             {
                 using var connection = OpenConnection();
-                return Migrator.Migrate(connection, DatabasePath, Clock.GetUtcNow(), set);
+                return connection is SqliteConnection sqlite
+                    ? Migrator.Migrate(sqlite, DatabasePath, Clock.GetUtcNow(), set)
+                    : PostgreSqlMigrator.Migrate((NpgsqlConnection)connection, DatabasePath, Clock.GetUtcNow(), set);
             });
             _migratedOwners.Add(set.Owner);
         }
@@ -101,13 +150,21 @@ public sealed class AlignStore
         }
     }
 
-    /// <summary>Opens the database in the home folder (see <see cref="AlignHome"/>).</summary>
-    public static AlignStore OpenHome(string? explicitHome = null, TimeProvider? clock = null) =>
-        Open(AlignHome.DatabasePath(explicitHome), clock);
+    /// <summary>
+    /// Opens the home's store (see <see cref="AlignHome.StoreLocation"/>): <paramref name="explicitStore"/>, else
+    /// <c>ALIGN_STORE</c>, else the SQLite file in the home folder.
+    /// </summary>
+    public static AlignStore OpenHome(string? explicitHome = null, TimeProvider? clock = null, string? explicitStore = null) =>
+        Open(AlignHome.StoreLocation(explicitHome, explicitStore), clock);
 
-    /// <summary>Opens a new connection with foreign keys, the busy timeout and <c>synchronous=NORMAL</c> set.</summary>
-    public SqliteConnection OpenConnection()
+    /// <summary>
+    /// Opens a new connection: on SQLite with foreign keys, the busy timeout and <c>synchronous=NORMAL</c> set; on
+    /// PostgreSQL from the store's pool.
+    /// </summary>
+    public DbConnection OpenConnection()
     {
+        if (_postgreSql is not null)
+            return _postgreSql.OpenConnection();
         var connection = new SqliteConnection(_connectionString);
         connection.Open();
         connection.Execute($"PRAGMA busy_timeout = {BusyTimeoutMs}; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;");
@@ -115,28 +172,30 @@ public sealed class AlignStore
     }
 
     /// <summary>Runs a read on its own connection.</summary>
-    public T Read<T>(Func<SqliteConnection, T> read) => Guard(() =>
+    public T Read<T>(Func<DbConnection, T> read) => Guard(() =>
     {
         using var connection = OpenConnection();
         return read(connection);
     });
 
     /// <summary>
-    /// Runs <paramref name="write"/> inside a <c>BEGIN IMMEDIATE</c> transaction (the write lock is taken
-    /// up front, so the reads inside see a state no other writer can change before commit). Commits when
-    /// it returns, rolls back when it throws.
+    /// Runs <paramref name="write"/> inside a transaction that holds the store's write lock from its start (SQLite:
+    /// <c>BEGIN IMMEDIATE</c>; PostgreSQL: a transaction-level advisory lock), so the reads inside see a state no other
+    /// writer can change before commit. Commits when it returns, rolls back when it throws.
     /// </summary>
-    public T Write<T>(Func<SqliteConnection, SqliteTransaction, T> write) => Guard(() =>
+    public T Write<T>(Func<DbConnection, DbTransaction, T> write) => Guard(() =>
     {
         using var connection = OpenConnection();
-        using var transaction = connection.BeginTransaction(deferred: false);
+        using var transaction = connection is SqliteConnection sqlite ? sqlite.BeginTransaction(deferred: false) : connection.BeginTransaction();
+        if (_postgreSql is not null)
+            connection.Execute("SELECT pg_advisory_xact_lock(@WriteLockKey)", new { WriteLockKey }, transaction);
         var result = write(connection, transaction);
         transaction.Commit();
         return result;
     });
 
-    /// <summary>Runs <paramref name="write"/> inside a <c>BEGIN IMMEDIATE</c> transaction (see the generic overload).</summary>
-    public void Write(Action<SqliteConnection, SqliteTransaction> write) =>
+    /// <summary>Runs <paramref name="write"/> inside the store's write transaction (see the generic overload).</summary>
+    public void Write(Action<DbConnection, DbTransaction> write) =>
         Write((connection, transaction) => { write(connection, transaction); return true; });
 
     /// <summary>The current instant in the store's text format.</summary>

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Text.Json.Nodes;
 using Alignment.Data.Store;
 using Dapper;
@@ -69,14 +70,14 @@ public sealed class ArtifactStore
                 """,
                 new
                 {
-                    hash, Kind = kind.ToCode(), folder, size, provenance.Producer?.InstanceId, provenance.Producer?.ActivityId,
+                    hash, Kind = kind.ToCode(), folder = folder ? 1L : 0L, size, provenance.Producer?.InstanceId, provenance.Producer?.ActivityId,
                     provenance.Producer?.StageType, provenance.Producer?.StageVersion, provenance.OutputName,
                     Parameters = provenance.Parameters.ToJsonString(), Now = _db.NowText(),
                 }, transaction);
             foreach (var input in provenance.Inputs)
                 connection.Execute(
-                    "INSERT INTO artifact_inputs (artifact_hash, input_name, input_hash) VALUES (@hash, @Name, @Hash) ON CONFLICT DO NOTHING",
-                    new { hash, input.Name, input.Hash }, transaction);
+                    "INSERT INTO artifact_inputs (artifact_hash, input_name, input_hash) VALUES (@hash, @Name, @InputHash) ON CONFLICT DO NOTHING",
+                    new { hash, input.Name, InputHash = input.Hash }, transaction);   // Npgsql matches names ignoring case: not @hash and @Hash
         });
         return Find(hash) ?? throw new WorkflowException($"artifact {hash} vanished while it was recorded");
     }
@@ -222,7 +223,7 @@ public sealed class ArtifactStore
         else if (File.Exists(path)) File.Delete(path);
     }
 
-    private static List<ArtifactInput> InputsOf(Microsoft.Data.Sqlite.SqliteConnection connection, string hash) =>
+    private static List<ArtifactInput> InputsOf(DbConnection connection, string hash) =>
         connection.Query<(string InputName, string InputHash)>(
                 "SELECT input_name, input_hash FROM artifact_inputs WHERE artifact_hash = @hash ORDER BY input_name, input_hash", new { hash })
             .Select(i => new ArtifactInput(i.InputName, i.InputHash)).ToList();

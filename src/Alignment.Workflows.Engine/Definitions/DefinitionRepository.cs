@@ -2,7 +2,7 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Alignment.Data.Store;
 using Dapper;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
 namespace Alignment.Workflows.Definitions;
 
@@ -74,7 +74,7 @@ public sealed partial class DefinitionRepository(AlignStore store)
     /// <summary>One version (null: the latest); <see cref="WorkflowNotFoundException"/> when there is no such definition or version.</summary>
     public StoredDefinition Get(string definitionId, int? version = null) => db.Read(c => Get(c, definitionId, version));
 
-    private static StoredDefinition Get(SqliteConnection c, string definitionId, int? version)
+    private static StoredDefinition Get(DbConnection c, string definitionId, int? version)
     {
         var row = c.QuerySingleOrDefault<Row>(
             $"SELECT {Columns}, json FROM workflow_definitions WHERE definition_id = @definitionId AND " +

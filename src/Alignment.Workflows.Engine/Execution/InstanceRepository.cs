@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using Alignment.Data.Store;
 using Dapper;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
 namespace Alignment.Workflows.Execution;
 
@@ -33,7 +33,7 @@ public sealed class InstanceRepository(AlignStore db)
             """,
             new
             {
-                id, definitionId, version, name, definitionJson, path, baseDir, workingDir, Inputs = inputs.ToJsonString(), force,
+                id, definitionId, version, name, definitionJson, path, baseDir, workingDir, Inputs = inputs.ToJsonString(), force = force ? 1L : 0L,
                 State = state.ToJson(), owner, Expires = Timestamps.ToText(leaseExpires), Now = db.NowText(),
             }, transaction));
         return id;
@@ -44,7 +44,7 @@ public sealed class InstanceRepository(AlignStore db)
     {
         var prefix = idOrPrefix.Trim().ToLowerInvariant();
         var matches = prefix.Length == 0 ? [] : db.Read(c => c.Query<string>(
-            "SELECT id FROM workflow_instances WHERE id >= @prefix AND id < @end ORDER BY id LIMIT 2", new { prefix, end = prefix + "\uffff" }).ToList());
+            "SELECT id FROM workflow_instances WHERE substr(id, 1, length(@prefix)) = @prefix ORDER BY id LIMIT 2", new { prefix }).ToList());
         return matches.Count switch
         {
             0 => throw new WorkflowNotFoundException($"no workflow instance '{idOrPrefix}' (see `align status` for the list)"),
@@ -55,7 +55,7 @@ public sealed class InstanceRepository(AlignStore db)
 
     public InstanceInfo Get(string id) => db.Read(c => Get(c, null, id));
 
-    internal static InstanceInfo Get(SqliteConnection c, SqliteTransaction? t, string id) =>
+    internal static InstanceInfo Get(DbConnection c, DbTransaction? t, string id) =>
         c.QuerySingleOrDefault<InstanceRow>($"SELECT {InstanceColumns} FROM workflow_instances WHERE id = @id", new { id }, t)?.ToInfo()
         ?? throw new WorkflowNotFoundException($"no workflow instance '{id}' (see `align status` for the list)");
 
@@ -83,8 +83,13 @@ public sealed class InstanceRepository(AlignStore db)
 
     /// <summary>Instances suspended on a bookmark of this kind whose payload has <paramref name="key"/> = <paramref name="value"/>.</summary>
     public IReadOnlyList<string> WaitingOn(string kind, string key, string value) => db.Read(c => c.Query<string>(
-        "SELECT instance_id FROM workflow_bookmarks WHERE kind = @kind AND json_extract(payload_json, '$.' || @key) = @value ORDER BY instance_id",
+        $"SELECT instance_id FROM workflow_bookmarks WHERE kind = @kind AND {PayloadField} = @value ORDER BY instance_id",
         new { kind, key, value }).ToList());
+
+    /// <summary>The bookmark payload's text field named by <c>@key</c>, in the store's SQL dialect.</summary>
+    private string PayloadField => db.Provider == StoreProvider.PostgreSql
+        ? "(payload_json::jsonb ->> @key)"
+        : "json_extract(payload_json, '$.' || @key)";
 
     /// <summary>Every execution's instance, activity and status, in the order they started.</summary>
     public IReadOnlyList<(string InstanceId, string ActivityId, string? ActivityName, ExecutionStatus Status)> ExecutionStatuses() => db.Read(c =>
@@ -96,7 +101,7 @@ public sealed class InstanceRepository(AlignStore db)
     public IReadOnlyDictionary<string, string> DefinitionJsons() => db.Read(c =>
         c.Query<(string Id, string Json)>("SELECT id, definition_json FROM workflow_instances").ToDictionary(r => r.Id, r => r.Json));
 
-    public void SetStatus(SqliteConnection c, SqliteTransaction t, string id, InstanceStatus status, string? error, InstanceState? state)
+    public void SetStatus(DbConnection c, DbTransaction t, string id, InstanceStatus status, string? error, InstanceState? state)
     {
         bool done = status is InstanceStatus.Finished or InstanceStatus.Cancelled;
         c.Execute(
@@ -107,11 +112,11 @@ public sealed class InstanceRepository(AlignStore db)
             """, new { id, Status = status.ToString().ToLowerInvariant(), error, State = state?.ToJson(), Now = db.NowText(), done }, t);
     }
 
-    public void SaveState(SqliteConnection c, SqliteTransaction t, string id, InstanceState state) =>
+    public void SaveState(DbConnection c, DbTransaction t, string id, InstanceState state) =>
         c.Execute("UPDATE workflow_instances SET state_json = @State, updated_at = @Now WHERE id = @id",
             new { id, State = state.ToJson(), Now = db.NowText() }, t);
 
-    public long StartExecution(SqliteConnection c, SqliteTransaction t, string instanceId, Definitions.ActivityNode node, int iteration)
+    public long StartExecution(DbConnection c, DbTransaction t, string instanceId, Definitions.ActivityNode node, int iteration)
     {
         // A stage that suspended runs again in the same row when resumed.
         var suspended = c.ExecuteScalar<long?>(
@@ -131,7 +136,7 @@ public sealed class InstanceRepository(AlignStore db)
             """, new { instanceId, node.Id, node.Name, node.Type, Version = node.Version ?? 1, iteration, Now = db.NowText() }, t);
     }
 
-    public void FinishExecution(SqliteConnection c, SqliteTransaction t, long executionId, ExecutionStatus status, string? cacheKey,
+    public void FinishExecution(DbConnection c, DbTransaction t, long executionId, ExecutionStatus status, string? cacheKey,
         JsonObject? parameters, JsonObject? outputs, int attempts, string? error, string log) =>
         c.Execute(
             """
@@ -142,14 +147,14 @@ public sealed class InstanceRepository(AlignStore db)
             new { executionId, status = status.ToCode(), cacheKey, Parameters = parameters?.ToJsonString(), Outputs = outputs?.ToJsonString(), attempts, error, log, Now = db.NowText() }, t);
 
     /// <summary>Marks executions left 'running' or 'suspended' by a stopped process with <paramref name="status"/>.</summary>
-    public void CloseOpenExecutions(SqliteConnection c, SqliteTransaction t, string instanceId, ExecutionStatus status, string reason, bool includeSuspended) =>
+    public void CloseOpenExecutions(DbConnection c, DbTransaction t, string instanceId, ExecutionStatus status, string reason, bool includeSuspended) =>
         c.Execute(
             $"""
             UPDATE workflow_executions SET status = @status, error = @reason, finished_at = @Now
             WHERE instance_id = @instanceId AND (status = 'running'{(includeSuspended ? " OR status = 'suspended'" : "")})
             """, new { instanceId, status = status.ToCode(), reason, Now = db.NowText() }, t);
 
-    public void SetBookmark(SqliteConnection c, SqliteTransaction t, string instanceId, string activityId, Activities.Bookmark bookmark) =>
+    public void SetBookmark(DbConnection c, DbTransaction t, string instanceId, string activityId, Activities.Bookmark bookmark) =>
         c.Execute(
             """
             INSERT INTO workflow_bookmarks (instance_id, activity_id, kind, payload_json, message, created_at)
@@ -157,7 +162,7 @@ public sealed class InstanceRepository(AlignStore db)
             ON CONFLICT (instance_id, activity_id) DO UPDATE SET kind = excluded.kind, payload_json = excluded.payload_json, message = excluded.message
             """, new { instanceId, activityId, bookmark.Kind, Payload = bookmark.Payload.ToJsonString(), bookmark.Message, Now = db.NowText() }, t);
 
-    public void ClearBookmarks(SqliteConnection c, SqliteTransaction t, string instanceId) =>
+    public void ClearBookmarks(DbConnection c, DbTransaction t, string instanceId) =>
         c.Execute("DELETE FROM workflow_bookmarks WHERE instance_id = @instanceId", new { instanceId }, t);
 
     /// <summary>The cached outputs for a cache key, or null.</summary>
@@ -165,7 +170,7 @@ public sealed class InstanceRepository(AlignStore db)
         c.ExecuteScalar<string?>("SELECT outputs_json FROM stage_cache WHERE cache_key = @cacheKey", new { cacheKey }) is { } json
             ? JsonNode.Parse(json) as JsonObject : null);
 
-    public void PutCache(SqliteConnection c, SqliteTransaction t, string cacheKey, string type, int version, JsonObject outputs, string instanceId, string activityId) =>
+    public void PutCache(DbConnection c, DbTransaction t, string cacheKey, string type, int version, JsonObject outputs, string instanceId, string activityId) =>
         c.Execute(
             """
             INSERT INTO stage_cache (cache_key, stage_type, stage_version, outputs_json, instance_id, activity_id, created_at)

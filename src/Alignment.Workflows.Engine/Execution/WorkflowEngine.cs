@@ -20,6 +20,8 @@ public sealed record WorkflowEngineOptions
     public TimeSpan Heartbeat { get; init; } = TimeSpan.FromSeconds(1);
     /// <summary>Receives progress events.</summary>
     public IWorkflowObserver Observer { get; init; } = NullObserver.Instance;
+    /// <summary>The store holding the engine's tables (<c>sqlite:PATH</c> or <c>postgresql://…</c>); null: <c>ALIGN_STORE</c>, else the home's <c>align.db</c>.</summary>
+    public string? Store { get; init; }
 }
 
 /// <summary>
@@ -31,11 +33,11 @@ public sealed class WorkflowEngine
     public WorkflowEngine(string home, ActivityRegistry registry, WorkflowEngineOptions? options = null, TimeProvider? clock = null)
     {
         Home = AlignHome.Resolve(home);
-        Db = EngineMigrations.Ensure(AlignStore.OpenHome(Home, clock));
+        Options = options ?? new WorkflowEngineOptions();
+        Db = EngineMigrations.Ensure(AlignStore.OpenHome(Home, clock, Options.Store));
         Artifacts = new ArtifactStore(Db, Home);
         Repository = new InstanceRepository(Db);
         Registry = registry;
-        Options = options ?? new WorkflowEngineOptions();
     }
 
     public string Home { get; }

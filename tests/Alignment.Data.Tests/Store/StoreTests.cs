@@ -96,7 +96,7 @@ public class StoreTests
         using var db = new TestDb();
         var good = new Migration(Migrator.Data.LatestVersion + 1, "add_notes", "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL);");
         var bad = new Migration(Migrator.Data.LatestVersion + 2, "broken", "CREATE TABLE other (id INTEGER PRIMARY KEY); THIS IS NOT SQL;");
-        using var connection = db.Store.OpenConnection();
+        using var connection = (SqliteConnection)db.Store.OpenConnection();
 
         Assert.ThrowsAny<SqliteException>(() => Migrator.Migrate(connection, db.Store.DatabasePath, db.Clock.GetUtcNow(),
             Migrator.Data with { Migrations = [.. Migrator.Data.Migrations, good, bad] }));
