@@ -23,7 +23,7 @@ internal static class CliErrors
     public static string? Describe(Exception e) => Unwrap(e) switch
     {
         UsageException or ConfigException or DatasetException or TrainingException or TokenizerException or ModelException
-            or WorkflowException or LabelingException or SchemaTooNewException or StoreFileException => Unwrap(e).Message,
+            or WorkflowException or LabelingException or SchemaTooNewException or StoreFileException or StoreLocationException => Unwrap(e).Message,
         TorchException t => $"libtorch: {t.Message}",
         // .NET's own messages name the path: "Access to the path '/x' is denied.", "Could not find a part of the path '/x/y'.",
         // "Read-only file system : '/x'", "The file '/x' already exists."
