@@ -183,7 +183,7 @@ public sealed class LabelingCommandTests : IDisposable
         {
             var down = Align(args);
             Assert.Equal(2, down.ExitCode);
-            Assert.Contains($"The store 'postgresql://align@127.0.0.1:{port}/align' cannot be reached", down.Error);
+            Assert.Contains($"The store 'postgresql://align:***@127.0.0.1:{port}/align' cannot be reached", down.Error);
             Assert.Contains("start the PostgreSQL server or fix the URL's host and port", down.Error);
             Assert.DoesNotContain("secret", down.Error);
             Assert.DoesNotContain("   at ", down.Error);

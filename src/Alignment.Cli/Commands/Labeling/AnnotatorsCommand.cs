@@ -46,7 +46,7 @@ public static class AnnotatorsCommand
     {
         var home = LabelingCommands.HomeOption();
         var storeOption = LabelingCommands.StoreOption();
-        var command = new Command("list", "List accounts: name, role, active or disabled, created. Tokens are never shown.") { home };
+        var command = new Command("list", "List accounts: name, role, active or disabled, created. Tokens are never shown.") { home, storeOption };
         command.SetAction(LabelingCommands.Action((parse, output) =>
         {
             var all = new AnnotatorService(LabelingCommands.OpenStore(parse, home, storeOption)).List();
