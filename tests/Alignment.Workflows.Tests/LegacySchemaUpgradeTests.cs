@@ -95,7 +95,7 @@ public sealed class LegacySchemaUpgradeTests : IDisposable
         Assert.Equal(0L, store.Read(c => c.ExecuteScalar<long>("SELECT COUNT(1) FROM sqlite_master WHERE name = 'workflow_instances'")));
 
         var engine = new WorkflowEngine(_home, TestHome.Registry());
-        Assert.Equal(["data", "data", "workflows", "workflows"], Recorded(engine.Db).Select(r => r.Owner));
+        Assert.Equal(["data", "data", "data", "workflows", "workflows"], Recorded(engine.Db).Select(r => r.Owner));
         Assert.Empty(new DefinitionRepository(engine.Db).List());
     }
 }
