@@ -13,7 +13,6 @@ using Alignment.LabelingUi.Features.Workflows;
 using Alignment.LabelingUi.Features.Runs;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
-using Microsoft.AspNetCore.DataProtection.Repositories;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http.Json;
@@ -42,7 +41,9 @@ public static class LabelingApp
             ContentRootPath = AppContext.BaseDirectory,
         });
         builder.Configuration.AddInMemoryCollection(
-            options.Home is null ? [] : [new KeyValuePair<string, string?>(LabelingSettings.HomeKey, options.Home)]);
+            new[] { (LabelingSettings.HomeKey, options.Home), (LabelingSettings.StoreKey, options.Store) }
+                .Where(setting => setting.Item2 is not null)
+                .Select(setting => new KeyValuePair<string, string?>(setting.Item1, setting.Item2)));
         builder.WebHost.UseUrls(ListenUrl(options.Host, options.Port));
         ConfigureLogging(builder.Logging, options.Quiet);
         AddServices(builder.Services, options.Clock);
@@ -91,17 +92,17 @@ public static class LabelingApp
             AlignHome.Resolve(sp.GetRequiredService<IConfiguration>()[LabelingSettings.HomeKey])));
         services.AddSingleton(sp => AccessSettings.From(sp.GetRequiredService<IConfiguration>()));
         services.AddSingleton(sp => AlignStore.OpenHome(sp.GetRequiredService<LabelingSettings>().Home,
-            clock ?? sp.GetService<TimeProvider>() ?? TimeProvider.System));
+            clock ?? sp.GetService<TimeProvider>() ?? TimeProvider.System, sp.GetRequiredService<IConfiguration>()[LabelingSettings.StoreKey]));
         StoreServices.Add(services);
         WorkflowServices.Add(services);  // the registry and engine the runs dashboard and the designer share
         RunsServices.Add(services);
         DesignerServices.Add(services);
 
-        // Cookie and antiforgery keys live in the home folder, so sign-ins survive a restart of `align serve`.
+        // Cookie and antiforgery keys live in the store, so sign-ins survive a restart of `align serve` and every server
+        // on one store accepts the others' cookies.
         services.AddDataProtection().SetApplicationName("Alignment.LabelingUi");
         services.AddSingleton<IConfigureOptions<KeyManagementOptions>>(sp => new ConfigureOptions<KeyManagementOptions>(o =>
-            o.XmlRepository = new FileSystemXmlRepository(
-                new DirectoryInfo(sp.GetRequiredService<LabelingSettings>().KeysFolder), sp.GetRequiredService<ILoggerFactory>())));
+            o.XmlRepository = new StoreKeyRepository(sp.GetRequiredService<AlignStore>(), sp.GetRequiredService<LabelingSettings>().KeysFolder)));
 
         services.AddLabelingAuth();
         services.AddAuthRateLimits();

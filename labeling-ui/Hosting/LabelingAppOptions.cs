@@ -6,6 +6,9 @@ public sealed record LabelingAppOptions
     /// <summary>The home folder holding <c>align.db</c>; null means <c>$ALIGN_HOME</c> or <c>./.align</c>.</summary>
     public string? Home { get; init; }
 
+    /// <summary>The store (<c>postgresql://...</c> or <c>sqlite:PATH</c>); null means <c>ALIGN_STORE</c>, else <c>align.db</c> in <see cref="Home"/>.</summary>
+    public string? Store { get; init; }
+
     /// <summary>The address to listen on; loopback by default, so the app is not reachable from other machines.</summary>
     public string Host { get; init; } = "127.0.0.1";
 

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Alignment.Data.Annotators;
 using Alignment.Data.Store;
+using Alignment.Data.Tests;
 using Dapper;
 using Microsoft.Data.Sqlite;
 
@@ -157,6 +158,61 @@ public sealed class LabelingCommandTests : IDisposable
         var alone = Align("serve", "--port", "0", "--proxy", "10.0.0.5");
         Assert.Equal(1, alone.ExitCode);
         Assert.Contains("--proxy needs --behind-proxy", alone.Error);
+    }
+
+    [Fact]
+    public void A_bad_store_url_or_a_server_that_is_down_is_one_error_line_with_exit_code_2()
+    {
+        var badUrl = Align("projects", "list", "--store", "postgresql://align@127.0.0.1:5432");
+        Assert.Equal(2, badUrl.ExitCode);
+        Assert.Contains("names no database (add /DATABASE after the host)", badUrl.Error);
+
+        var neither = Align("annotators", "list", "--store", "mysql://x@y/z");
+        Assert.Equal(2, neither.ExitCode);
+        Assert.Contains("is neither sqlite:PATH nor a postgresql://", neither.Error);
+
+        // A port nobody listens on: the server is down.
+        int port;
+        using (var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
+        {
+            listener.Start();
+            port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        }
+        var url = $"postgresql://align:secret@127.0.0.1:{port}/align";
+        foreach (var args in new[] { new[] { "projects", "create", "math", "--store", url }, ["serve", "--port", "0", "--store", url] })
+        {
+            var down = Align(args);
+            Assert.Equal(2, down.ExitCode);
+            Assert.Contains($"The store 'postgresql://align:***@127.0.0.1:{port}/align' cannot be reached", down.Error);
+            Assert.Contains("start the PostgreSQL server or fix the URL's host and port", down.Error);
+            Assert.DoesNotContain("secret", down.Error);
+            Assert.DoesNotContain("   at ", down.Error);
+        }
+        Assert.False(System.IO.File.Exists(Path.Combine(_home, "align.db")));
+    }
+
+    [PostgresFact]
+    public void Store_points_the_labeling_commands_at_postgresql_and_a_newer_schema_is_refused()
+    {
+        using var db = new PostgresTestDatabase();
+
+        Assert.Equal(0, Align("annotators", "add", "alice", "--store", db.Url).ExitCode);
+        var created = Align("projects", "create", "math", "--member", "alice", "--store", db.Url);
+        Assert.True(created.ExitCode == 0, created.Error);
+        var imported = Align("import", File("p.jsonl", Pairs), "--project", "math", "--kind", "pairs", "--store", db.Url);
+        Assert.True(imported.ExitCode == 0, imported.Error);
+        Assert.Contains("math", Align("projects", "list", "--store", db.Url).Out);
+        Assert.False(System.IO.File.Exists(Path.Combine(_home, "align.db")));
+        using (var connection = db.Open())
+        {
+            Assert.Equal(2L, connection.ExecuteScalar<long>("SELECT COUNT(1) FROM comparisons"));
+            connection.Execute("INSERT INTO schema_migrations (owner, version, name, applied_at) VALUES ('data', 99, 'future', 'x')");
+        }
+
+        var newer = Align("projects", "list", "--store", db.Url);
+        Assert.Equal(2, newer.ExitCode);
+        Assert.Contains("schema version 99", newer.Error);
+        Assert.Contains("Upgrade Alignment", newer.Error);
     }
 
     [Fact]

@@ -12,9 +12,14 @@ public sealed class PostgresFactAttribute : FactAttribute
 
     public PostgresFactAttribute()
     {
-        if (Url is null && !string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
-            Skip = $"{Variable} is not set: the PostgreSQL cases are skipped outside CI (`bash .ci/run` starts a cluster and sets it)";
+        Skip = SkipReason;
     }
+
+    /// <summary>Why the PostgreSQL cases are skipped now, or null when they run.</summary>
+    public static string? SkipReason =>
+        Url is null && !string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase)
+            ? $"{Variable} is not set: the PostgreSQL cases are skipped outside CI (`bash .ci/run` starts a cluster and sets it)"
+            : null;
 
     /// <summary>The test server's URL, or null.</summary>
     public static string? Url => Environment.GetEnvironmentVariable(Variable) is { Length: > 0 } url ? url : null;

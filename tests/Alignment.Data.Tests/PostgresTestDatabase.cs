@@ -18,7 +18,12 @@ public sealed class PostgresTestDatabase : IDisposable
         using (var admin = new NpgsqlConnection(_server))
             admin.Execute($"CREATE DATABASE {Name}");
         ConnectionString = new NpgsqlConnectionStringBuilder(_server) { Database = Name }.ConnectionString;
+        var server = new Uri(url);
+        Url = new UriBuilder(server) { Path = "/" + Name }.Uri.ToString();
     }
+
+    /// <summary>The database's <c>postgresql://</c> URL (what <c>--store</c> and <c>ALIGN_STORE</c> take).</summary>
+    public string Url { get; }
 
     /// <summary>The database's name (also what messages name it by).</summary>
     public string Name { get; }

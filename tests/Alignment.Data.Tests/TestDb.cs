@@ -6,15 +6,31 @@ using Dapper;
 
 namespace Alignment.Data.Tests;
 
-/// <summary>A fresh SQLite file per test, deleted (with its WAL files) on dispose.</summary>
+/// <summary>
+/// A fresh store per test: a SQLite file (deleted with its WAL files on dispose) or a database on the PostgreSQL test
+/// server (<see cref="PostgresTestDatabase"/>, dropped on dispose). The folder exists for either provider (files the
+/// test writes).
+/// </summary>
 public sealed class TestDb : IDisposable
 {
-    public TestDb(ManualClock? clock = null)
+    private readonly PostgresTestDatabase? _postgres;
+
+    public TestDb(ManualClock? clock = null) : this(StoreProvider.Sqlite, clock)
+    {
+    }
+
+    public TestDb(StoreProvider provider, ManualClock? clock = null)
     {
         Folder = Path.Combine(Path.GetTempPath(), "align-data-tests", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(Folder);
         Clock = clock ?? new ManualClock(new DateTimeOffset(2026, 11, 22, 9, 0, 0, TimeSpan.Zero));
-        Store = AlignStore.Open(Path.Combine(Folder, "align.db"), Clock);
+        if (provider == StoreProvider.PostgreSql)
+        {
+            _postgres = new PostgresTestDatabase();
+            Store = AlignStore.Open(StoreLocation.Parse(_postgres.Url), Clock);
+        }
+        else
+            Store = AlignStore.Open(Path.Combine(Folder, "align.db"), Clock);
         Projects = new ProjectService(Store);
         Annotators = new AnnotatorService(Store);
     }
@@ -56,13 +72,14 @@ public sealed class TestDb : IDisposable
                 INSERT INTO comparisons (project_id, prompt_id, response_a_id, response_b_id, is_gold, gold_outcome, gold_strength, remaining, created_at)
                 VALUES (@projectId, @promptId, @ra, @rb, @isGold, @goldOutcome, @goldStrength, @k, @now) RETURNING id
                 """,
-                new { projectId, promptId, ra, rb, isGold = gold is not null, goldOutcome = gold?.ToCode(), goldStrength = gold is null ? (int?)null : goldStrength, k, now },
+                new { projectId, promptId, ra, rb, isGold = gold is not null ? 1L : 0L, goldOutcome = gold?.ToCode(), goldStrength = gold is null ? (int?)null : goldStrength, k, now },
                 transaction);
         });
 
     public void Dispose()
     {
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        _postgres?.Dispose();
         try { Directory.Delete(Folder, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }

@@ -59,7 +59,7 @@ public sealed class AnnotatorService(AlignStore store)
 
     /// <summary>Enables or disables an account; either way its signed-in sessions end (new security stamp).</summary>
     public Annotator SetActive(long annotatorId, bool active) =>
-        Change(annotatorId, "is_active = @active", new { annotatorId, active, Stamp = NewStamp() });
+        Change(annotatorId, "is_active = @active", new { annotatorId, active = active ? 1L : 0L, Stamp = NewStamp() });
 
     /// <summary>Ends every signed-in session of the account (new security stamp); its token keeps working.</summary>
     public void EndSessions(long annotatorId) => Change(annotatorId, null, new { annotatorId, Stamp = NewStamp() });

@@ -136,7 +136,7 @@ public sealed class ImportService(AlignStore store)
         public long Response(long promptId, string text, string? model, string? artifact)
         {
             var existing = connection.ExecuteScalar<long?>(
-                "SELECT id FROM responses WHERE prompt_id = @promptId AND text = @text AND model IS @model LIMIT 1",
+                "SELECT id FROM responses WHERE prompt_id = @promptId AND text = @text AND model IS NOT DISTINCT FROM @model LIMIT 1",
                 new { promptId, text, model }, transaction);
             if (existing is long id)
                 return id;
@@ -158,7 +158,7 @@ public sealed class ImportService(AlignStore store)
                 """,
                 new
                 {
-                    ProjectId = project.Id, promptId, a, b, isGold = gold is not null, goldOutcome = gold?.ToCode(),
+                    ProjectId = project.Id, promptId, a, b, isGold = gold is not null ? 1L : 0L, goldOutcome = gold?.ToCode(),
                     goldStrength = gold is null ? (int?)null : goldStrength, project.OverlapK, now,
                 }, transaction);
         }

@@ -159,7 +159,7 @@ public sealed partial class QueueService
             INSERT INTO judgments (assignment_id, comparison_id, annotator_id, outcome, strength, rationale,
                                    helpful, harmless, honest, time_ms, left_is_a, idempotency_key, idempotency_hash, is_active, created_at)
             VALUES (@assignmentId, @comparisonId, @annotatorId, @Outcome, @strength, @Rationale,
-                    @Helpful, @Harmless, @Honest, @TimeMs, @leftIsA, @idempotencyKey, @idempotencyHash, 1, @nowText)
+                    @Helpful, @Harmless, @Honest, @TimeMs, @LeftIsA, @idempotencyKey, @idempotencyHash, 1, @nowText)
             RETURNING id
             """,
             new
@@ -167,7 +167,7 @@ public sealed partial class QueueService
                 assignmentId, comparisonId, annotatorId, Outcome = outcome.ToCode(), strength,
                 Rationale = string.IsNullOrWhiteSpace(input.Rationale) ? null : input.Rationale,
                 input.Aspects?.Helpful, input.Aspects?.Harmless, input.Aspects?.Honest, input.TimeMs,
-                leftIsA, idempotencyKey, idempotencyHash, nowText,
+                LeftIsA = leftIsA ? 1L : 0L, idempotencyKey, idempotencyHash, nowText,
             }, transaction);
     }
 }

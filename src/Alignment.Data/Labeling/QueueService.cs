@@ -61,6 +61,8 @@ public sealed partial class QueueService
 
         var leftIsA = NextCoin();
         var expires = Timestamps.ToText(now.AddMinutes(project.LeaseMinutes));
+        // Flags go in as 0/1 integers: the columns are integers in both dialects, and PostgreSQL does not cast a
+        // boolean parameter to bigint.
         var leased = connection.ExecuteScalar<long>(
             """
             INSERT INTO assignments (project_id, comparison_id, annotator_id, is_gold, left_is_a, state, lease_expires_at, created_at, updated_at)
@@ -68,7 +70,8 @@ public sealed partial class QueueService
             ON CONFLICT (comparison_id, annotator_id) DO UPDATE
                 SET state = 'leased', lease_expires_at = excluded.lease_expires_at, updated_at = excluded.updated_at
             RETURNING id
-            """, new { projectId, comparisonId, annotatorId, isGold, leftIsA, expires, nowText }, transaction);
+            """,
+            new { projectId, comparisonId, annotatorId, isGold = isGold ? 1L : 0L, leftIsA = leftIsA ? 1L : 0L, expires, nowText }, transaction);
         RefreshRemaining(connection, transaction, comparisonId);
         return LoadItem(connection, transaction, leased);
     });

@@ -28,7 +28,7 @@ public sealed class ProjectService(AlignStore store)
                 new
                 {
                     settings.Name, settings.GuidelinesMarkdown, settings.OverlapK, settings.StrengthMax,
-                    settings.AspectsEnabled, settings.GoldRate, settings.LeaseMinutes, Now = store.NowText(),
+                    AspectsEnabled = settings.AspectsEnabled ? 1L : 0L, settings.GoldRate, settings.LeaseMinutes, Now = store.NowText(),
                 }, transaction);
             return Load(connection, transaction, id);
         });
@@ -71,7 +71,7 @@ public sealed class ProjectService(AlignStore store)
                 new
                 {
                     Id = id, settings.Name, settings.GuidelinesMarkdown, settings.OverlapK, settings.StrengthMax,
-                    settings.AspectsEnabled, settings.GoldRate, settings.LeaseMinutes,
+                    AspectsEnabled = settings.AspectsEnabled ? 1L : 0L, settings.GoldRate, settings.LeaseMinutes,
                 }, transaction);
             if (settings.OverlapK != old.OverlapK)
             {

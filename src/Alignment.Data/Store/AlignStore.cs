@@ -137,7 +137,11 @@ public sealed class AlignStore
         }
     }
 
-    /// <summary>Runs <paramref name="work"/>, turning SQLite's file-level errors (not a database, damaged, read-only) into a <see cref="StoreFileException"/> naming the file.</summary>
+    /// <summary>
+    /// Runs <paramref name="work"/>, turning SQLite's file-level errors (not a database, damaged, read-only) into a
+    /// <see cref="StoreFileException"/> naming the file, and a PostgreSQL server that cannot be reached or refuses the
+    /// login or database into a <see cref="StoreLocationException"/> naming the location and what to do.
+    /// </summary>
     private T Guard<T>(Func<T> work)
     {
         try
@@ -148,7 +152,27 @@ public sealed class AlignStore
         {
             throw file;
         }
+        catch (NpgsqlException e) when (Unreachable(e) is { } problem)
+        {
+            throw new StoreLocationException(Location.Display, problem);
+        }
     }
+
+    /// <summary>
+    /// What keeps the PostgreSQL store from being used, or null for any other database error: no connection (server down,
+    /// wrong host or port), a refused login (SQLSTATE class 28), a database that does not exist (3D000).
+    /// </summary>
+    private static string? Unreachable(NpgsqlException e) => e switch
+    {
+        PostgresException { SqlState: "3D000" } p =>
+            $"names a database that does not exist ({p.MessageText}): create it (createdb) or fix the URL's database name",
+        PostgresException { SqlState: var state } p when state.StartsWith("28", StringComparison.Ordinal) =>
+            $"refused the login ({p.MessageText}): fix the URL's user or password, or the server's pg_hba.conf",
+        PostgresException { SqlState: var state } p when state.StartsWith("08", StringComparison.Ordinal) || state.StartsWith("57P", StringComparison.Ordinal) =>
+            $"dropped the connection ({p.MessageText}): check that the server is running, then retry",
+        PostgresException => null,
+        _ => $"cannot be reached ({e.Message}): start the PostgreSQL server or fix the URL's host and port",
+    };
 
     /// <summary>
     /// Opens the home's store (see <see cref="AlignHome.StoreLocation"/>): <paramref name="explicitStore"/>, else

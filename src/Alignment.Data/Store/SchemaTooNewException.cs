@@ -9,7 +9,7 @@ public sealed class SchemaTooNewException : Exception
     /// <summary>Creates the error for a database whose <paramref name="owner"/> tables are at <paramref name="fileVersion"/> and a build that knows up to <paramref name="knownVersion"/>.</summary>
     public SchemaTooNewException(string databasePath, string owner, int fileVersion, int knownVersion)
         : base($"The database '{databasePath}' has schema version {fileVersion} of its {owner} tables, but this build of Alignment " +
-               $"only knows versions up to {knownVersion}. Upgrade Alignment to open it, or point ALIGN_HOME elsewhere.")
+               $"only knows versions up to {knownVersion}. Upgrade Alignment to open it, or use another store (--home or ALIGN_HOME for a SQLite file, --store or ALIGN_STORE).")
     {
         DatabasePath = databasePath;
         Owner = owner;

@@ -1,3 +1,4 @@
+using Alignment.Data.Store;
 using System.Text.Json;
 using Alignment.Data.ImportExport;
 using Alignment.Data.Labeling;
@@ -36,9 +37,9 @@ public class AggregatorTests
 public class ExportTests
 {
     /// <summary>Four comparisons with k=3 judged by three annotators so that each ends differently.</summary>
-    private static (TestDb Db, Project Project, long[] Comparisons, long Admin) Judged()
+    private static (TestDb Db, Project Project, long[] Comparisons, long Admin) Judged(StoreProvider provider)
     {
-        var db = new TestDb();
+        var db = new TestDb(provider);
         var project = db.Projects.Create(new ProjectSettings("export", OverlapK: 3, GoldRate: 0));
         var ids = new[]
         {
@@ -78,10 +79,10 @@ public class ExportTests
     private static List<JsonElement> ReadJsonLines(string path) =>
         File.ReadAllLines(path).Select(l => JsonDocument.Parse(l).RootElement.Clone()).ToList();
 
-    [Fact]
-    public void Preferences_are_majority_aggregated_with_margin_and_adjudications_override()
+    [Theory, InlineData(StoreProvider.Sqlite), PostgresData]
+    public void Preferences_are_majority_aggregated_with_margin_and_adjudications_override(StoreProvider provider)
     {
-        var (db, project, ids, admin) = Judged();
+        var (db, project, ids, admin) = Judged(provider);
         using var _ = db;
         var review = new AdjudicationService(db.Store);
         Assert.Equal([ids[0], ids[1], ids[3]], review.ListDisagreements(project.Id).Select(d => d.ComparisonId));
@@ -107,10 +108,10 @@ public class ExportTests
         Assert.Empty(Directory.GetFiles(db.PathOf("out"), "*.tmp"));
     }
 
-    [Fact]
-    public void Judgment_csv_lists_every_judgment_with_superseded_flag()
+    [Theory, InlineData(StoreProvider.Sqlite), PostgresData]
+    public void Judgment_csv_lists_every_judgment_with_superseded_flag(StoreProvider provider)
     {
-        var (db, project, ids, _) = Judged();
+        var (db, project, ids, _) = Judged(provider);
         using var _d = db;
         var queue = new QueueService(db.Store);
         var ann2 = db.Annotators.Find("ann2")!.Id;

@@ -1,3 +1,4 @@
+using Alignment.Data.Store;
 using Alignment.Data.ImportExport;
 using Alignment.Data.Projects;
 using Dapper;
@@ -6,19 +7,19 @@ namespace Alignment.Data.Tests.ImportExport;
 
 public class ImportTests
 {
-    private static (TestDb Db, Project Project, ImportService Import) Setup()
+    private static (TestDb Db, Project Project, ImportService Import) Setup(StoreProvider provider)
     {
-        var db = new TestDb();
+        var db = new TestDb(provider);
         return (db, db.Projects.Create(new ProjectSettings("p", OverlapK: 2)), new ImportService(db.Store));
     }
 
     private static (long Prompts, long Responses, long Comparisons) Counts(TestDb db) => db.Store.Read(c => c.QuerySingle<(long, long, long)>(
         "SELECT (SELECT COUNT(1) FROM prompts), (SELECT COUNT(1) FROM responses), (SELECT COUNT(1) FROM comparisons)"));
 
-    [Fact]
-    public void Pairs_from_jsonl_create_prompts_responses_and_comparisons_with_models()
+    [Theory, InlineData(StoreProvider.Sqlite), PostgresData]
+    public void Pairs_from_jsonl_create_prompts_responses_and_comparisons_with_models(StoreProvider provider)
     {
-        var (db, project, import) = Setup();
+        var (db, project, import) = Setup(provider);
         using var _ = db;
         var path = db.PathOf("pairs.jsonl");
         File.WriteAllLines(path,
@@ -41,10 +42,10 @@ public class ImportTests
         Assert.Equal((2L, 5L, 3L), Counts(db));
     }
 
-    [Fact]
-    public void Prompts_and_responses_from_csv_with_quotes_and_newlines()
+    [Theory, InlineData(StoreProvider.Sqlite), PostgresData]
+    public void Prompts_and_responses_from_csv_with_quotes_and_newlines(StoreProvider provider)
     {
-        var (db, project, import) = Setup();
+        var (db, project, import) = Setup(provider);
         using var _ = db;
         var prompts = db.PathOf("prompts.csv");
         File.WriteAllText(prompts, "prompt\n\"Say \"\"hi\"\"\"\n\"Two\nlines\"\n");
@@ -57,10 +58,10 @@ public class ImportTests
         Assert.Null(db.Store.Read(c => c.ExecuteScalar<string?>("SELECT model FROM responses WHERE text = 'hello'")));
     }
 
-    [Fact]
-    public void Responses_accept_completion_as_an_alias_of_response_and_the_shipped_demo_file_imports()
+    [Theory, InlineData(StoreProvider.Sqlite), PostgresData]
+    public void Responses_accept_completion_as_an_alias_of_response_and_the_shipped_demo_file_imports(StoreProvider provider)
     {
-        var (db, project, import) = Setup();
+        var (db, project, import) = Setup(provider);
         using var _ = db;
         var path = db.PathOf("responses.jsonl");
         File.WriteAllText(path, "{\"prompt\":\"p\",\"completion\":\"c1\",\"model\":\"m\"}\n{\"prompt\":\"p\",\"response\":\"r2\"}\n");
@@ -78,7 +79,7 @@ public class ImportTests
     [InlineData("{\"prompt\":\"p\",\"response\":\"a\",\"completion\":\"b\"}\n", "responses.jsonl:1: field \"response\" and its alias \"completion\" are both present; keep one")]
     public void A_responses_row_without_response_or_completion_names_both(string content, string expected)
     {
-        var (db, project, import) = Setup();
+        var (db, project, import) = Setup(StoreProvider.Sqlite);
         using var _ = db;
         var path = db.PathOf("responses.jsonl");
         File.WriteAllText(path, content);
@@ -113,7 +114,7 @@ public class ImportTests
     [InlineData("pairs.jsonl", "{\"prompt\":\"p\",\"prompt\":\"q\",\"response_a\":\"a\",\"response_b\":\"b\"}\n", "pairs.jsonl:1: is not valid JSON (Duplicate property 'prompt'")]
     public void A_bad_row_aborts_with_file_line_and_field_and_writes_nothing(string fileName, string content, string expected)
     {
-        var (db, project, import) = Setup();
+        var (db, project, import) = Setup(StoreProvider.Sqlite);
         using var _ = db;
         var path = db.PathOf(fileName);
         File.WriteAllText(path, content);
@@ -128,7 +129,7 @@ public class ImportTests
     [InlineData("pairs.csv", "prompt,response_a,response_b\np,a,\xC3\n", "pairs.csv:2: is not valid UTF-8 (byte 0xC3 at byte offset 33)")]
     public void Invalid_utf8_aborts_with_line_and_byte_offset_and_writes_nothing(string fileName, string latin1, string expected)
     {
-        var (db, project, import) = Setup();
+        var (db, project, import) = Setup(StoreProvider.Sqlite);
         using var _ = db;
         var path = db.PathOf(fileName);
         File.WriteAllBytes(path, System.Text.Encoding.Latin1.GetBytes(latin1));
@@ -138,20 +139,20 @@ public class ImportTests
     }
 
     // gold_strength is numeric: a JSON number is its natural form.
-    [Fact]
-    public void A_number_is_accepted_where_the_field_is_numeric()
+    [Theory, InlineData(StoreProvider.Sqlite), PostgresData]
+    public void A_number_is_accepted_where_the_field_is_numeric(StoreProvider provider)
     {
-        var (db, project, import) = Setup();
+        var (db, project, import) = Setup(provider);
         using var _ = db;
         var path = db.PathOf("pairs.jsonl");
         File.WriteAllText(path, "{\"prompt\":\"p\",\"response_a\":\"a\",\"response_b\":\"b\",\"gold\":\"B\",\"gold_strength\":2}\n");
         Assert.Equal(1, import.ImportFile(project.Id, ImportKind.Pairs, path).ComparisonsCreated);
     }
 
-    [Fact]
-    public void Unknown_extension_and_unknown_project_are_rejected()
+    [Theory, InlineData(StoreProvider.Sqlite), PostgresData]
+    public void Unknown_extension_and_unknown_project_are_rejected(StoreProvider provider)
     {
-        var (db, project, import) = Setup();
+        var (db, project, import) = Setup(provider);
         using var _ = db;
         Assert.Throws<ImportException>(() => import.Import(project.Id, ImportKind.Prompts, new MemoryStream(), "prompts.xlsx"));
         Assert.Throws<Model.NotFoundException>(() => import.Import(999, ImportKind.Prompts, new MemoryStream("{\"prompt\":\"x\"}"u8.ToArray()), "p.jsonl"));
@@ -160,9 +161,9 @@ public class ImportTests
 
 public class PairingTests
 {
-    private static (TestDb Db, Project Project) WithResponses(int prompts, int responsesEach)
+    private static (TestDb Db, Project Project) WithResponses(StoreProvider provider, int prompts, int responsesEach)
     {
-        var db = new TestDb();
+        var db = new TestDb(provider);
         var project = db.Projects.Create(new ProjectSettings("p", OverlapK: 1));
         var lines = new List<string>();
         for (var p = 0; p < prompts; p++)
@@ -174,12 +175,13 @@ public class PairingTests
     }
 
     private static List<(long Prompt, long A, long B)> Pairs(TestDb db) => db.Store.Read(c =>
-        c.Query<(long, long, long)>("SELECT prompt_id, MIN(response_a_id, response_b_id), MAX(response_a_id, response_b_id) FROM comparisons ORDER BY 1, 2, 3").ToList());
+        c.Query<(long, long, long)>("SELECT prompt_id, CASE WHEN response_a_id < response_b_id THEN response_a_id ELSE response_b_id END, " +
+        "CASE WHEN response_a_id < response_b_id THEN response_b_id ELSE response_a_id END FROM comparisons ORDER BY 1, 2, 3").ToList());
 
-    [Fact]
-    public void All_pairs_makes_n_choose_2_per_prompt_and_is_idempotent()
+    [Theory, InlineData(StoreProvider.Sqlite), PostgresData]
+    public void All_pairs_makes_n_choose_2_per_prompt_and_is_idempotent(StoreProvider provider)
     {
-        var (db, project) = WithResponses(prompts: 3, responsesEach: 4);
+        var (db, project) = WithResponses(provider, prompts: 3, responsesEach: 4);
         using var _ = db;
         var pairing = new PairingService(db.Store);
         Assert.Equal(3 * 6, pairing.CreateComparisons(project.Id, new PairingOptions(PairingMode.AllPairs)));
@@ -187,12 +189,12 @@ public class PairingTests
         Assert.Equal(0, pairing.CreateComparisons(project.Id, new PairingOptions(PairingMode.AllPairs)));
     }
 
-    [Fact]
-    public void Random_k_pairs_are_seeded_reproducible_and_distinct()
+    [Theory, InlineData(StoreProvider.Sqlite), PostgresData]
+    public void Random_k_pairs_are_seeded_reproducible_and_distinct(StoreProvider provider)
     {
         List<(long, long, long)> Run(int seed)
         {
-            var (db, project) = WithResponses(prompts: 5, responsesEach: 5);
+            var (db, project) = WithResponses(provider, prompts: 5, responsesEach: 5);
             using var _ = db;
             var created = new PairingService(db.Store).CreateComparisons(project.Id, new PairingOptions(PairingMode.RandomPairs, PairsPerPrompt: 3, Seed: seed));
             Assert.Equal(15, created);

@@ -1,3 +1,4 @@
+using Alignment.Data.Store;
 using System.Collections.Concurrent;
 using Alignment.Data.Labeling;
 using Alignment.Data.Model;
@@ -8,10 +9,10 @@ namespace Alignment.Data.Tests.Labeling;
 
 public class ConcurrencyTests
 {
-    [Fact]
-    public void Twenty_annotators_on_threads_with_overlap_two_fill_500_comparisons_exactly()
+    [Theory, InlineData(StoreProvider.Sqlite), PostgresData]
+    public void Twenty_annotators_on_threads_with_overlap_two_fill_500_comparisons_exactly(StoreProvider provider)
     {
-        using var db = new TestDb();
+        using var db = new TestDb(provider);
         var project = db.Projects.Create(new ProjectSettings("concurrent", OverlapK: 2, GoldRate: 0));
         db.Store.Write((connection, transaction) =>
         {

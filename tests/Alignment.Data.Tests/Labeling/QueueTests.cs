@@ -1,3 +1,4 @@
+using Alignment.Data.Store;
 using Alignment.Data.Labeling;
 using Alignment.Data.Model;
 using Alignment.Data.Projects;
@@ -7,9 +8,9 @@ namespace Alignment.Data.Tests.Labeling;
 
 public class QueueTests
 {
-    private static (TestDb Db, Project Project, QueueService Queue) Setup(int k = 2, int comparisons = 3, double goldRate = 0, int leaseMinutes = 10)
+    private static (TestDb Db, Project Project, QueueService Queue) Setup(StoreProvider provider, int k = 2, int comparisons = 3, double goldRate = 0, int leaseMinutes = 10)
     {
-        var db = new TestDb();
+        var db = new TestDb(provider);
         var project = db.Projects.Create(new ProjectSettings("p", OverlapK: k, GoldRate: goldRate, LeaseMinutes: leaseMinutes));
         for (var i = 0; i < comparisons; i++)
             db.Comparison(project.Id, $"prompt {i}", $"answer A{i}", $"answer B{i}", "model-a", "model-b");
@@ -19,10 +20,10 @@ public class QueueTests
     private static (string Outcome, long Strength, long Active) StoredJudgment(TestDb db, long judgmentId) =>
         db.Store.Read(c => c.QuerySingle<(string, long, long)>("SELECT outcome, strength, is_active FROM judgments WHERE id = @judgmentId", new { judgmentId }));
 
-    [Fact]
-    public void Next_item_shows_the_prompt_and_both_answers_without_model_names()
+    [Theory, InlineData(StoreProvider.Sqlite), PostgresData]
+    public void Next_item_shows_the_prompt_and_both_answers_without_model_names(StoreProvider provider)
     {
-        var (db, project, queue) = Setup();
+        var (db, project, queue) = Setup(provider);
         using var _ = db;
         var annotator = db.Annotator("ann");
         var item = queue.NextItem(project.Id, annotator)!;
@@ -34,10 +35,10 @@ public class QueueTests
         Assert.Equal(item, queue.NextItem(project.Id, annotator));
     }
 
-    [Fact]
-    public void Left_right_is_converted_to_a_b_with_the_recorded_order()
+    [Theory, InlineData(StoreProvider.Sqlite), PostgresData]
+    public void Left_right_is_converted_to_a_b_with_the_recorded_order(StoreProvider provider)
     {
-        var (db, project, queue) = Setup(k: 1, comparisons: 40);
+        var (db, project, queue) = Setup(provider, k: 1, comparisons: 40);
         using var _ = db;
         var annotator = db.Annotator("ann");
         var seen = new HashSet<bool>();
@@ -76,7 +77,7 @@ public class QueueTests
     [InlineData(ShownChoice.Right, 4)]
     public void Inconsistent_or_out_of_range_strength_is_rejected(ShownChoice choice, int strength)
     {
-        var (db, project, queue) = Setup();
+        var (db, project, queue) = Setup(StoreProvider.Sqlite);
         using var _ = db;
         var annotator = db.Annotator("ann");
         var item = queue.NextItem(project.Id, annotator)!;
@@ -84,10 +85,10 @@ public class QueueTests
         Assert.Equal(0L, db.Store.Read(c => c.ExecuteScalar<long>("SELECT COUNT(1) FROM judgments")));
     }
 
-    [Fact]
-    public void Aspects_rationale_and_time_are_stored()
+    [Theory, InlineData(StoreProvider.Sqlite), PostgresData]
+    public void Aspects_rationale_and_time_are_stored(StoreProvider provider)
     {
-        var (db, project, queue) = Setup();
+        var (db, project, queue) = Setup(provider);
         using var _ = db;
         var annotator = db.Annotator("ann");
         var item = queue.NextItem(project.Id, annotator)!;
@@ -98,10 +99,10 @@ public class QueueTests
         Assert.Throws<InvalidRequestException>(() => queue.Submit(bad.AssignmentId, annotator, new JudgmentInput(ShownChoice.Tie, 0, null, new AspectRatings(Helpful: 6))));
     }
 
-    [Fact]
-    public void Overlap_k_gives_each_comparison_to_k_different_annotators_and_never_twice_to_one()
+    [Theory, InlineData(StoreProvider.Sqlite), PostgresData]
+    public void Overlap_k_gives_each_comparison_to_k_different_annotators_and_never_twice_to_one(StoreProvider provider)
     {
-        var (db, project, queue) = Setup(k: 2, comparisons: 3);
+        var (db, project, queue) = Setup(provider, k: 2, comparisons: 3);
         using var _ = db;
         var annotators = new[] { db.Annotator("a1"), db.Annotator("a2"), db.Annotator("a3") };
         var judgedBy = new Dictionary<long, List<long>>();
@@ -125,10 +126,10 @@ public class QueueTests
         Assert.Equal(1.0, progressReport.Fraction);
     }
 
-    [Fact]
-    public void Comparisons_closest_to_completion_are_served_first()
+    [Theory, InlineData(StoreProvider.Sqlite), PostgresData]
+    public void Comparisons_closest_to_completion_are_served_first(StoreProvider provider)
     {
-        var (db, project, queue) = Setup(k: 3, comparisons: 3);
+        var (db, project, queue) = Setup(provider, k: 3, comparisons: 3);
         using var _ = db;
         var first = db.Annotator("first");
         var item = queue.NextItem(project.Id, first)!; // comparison 1 (all equal: lowest id)
@@ -142,10 +143,10 @@ public class QueueTests
         Assert.Equal(item.ComparisonId, queue.NextItem(project.Id, db.Annotator("third"))!.ComparisonId);
     }
 
-    [Fact]
-    public void Expired_lease_returns_the_item_to_the_pool_and_a_late_submit_is_refused()
+    [Theory, InlineData(StoreProvider.Sqlite), PostgresData]
+    public void Expired_lease_returns_the_item_to_the_pool_and_a_late_submit_is_refused(StoreProvider provider)
     {
-        var (db, project, queue) = Setup(k: 1, comparisons: 1, leaseMinutes: 5);
+        var (db, project, queue) = Setup(provider, k: 1, comparisons: 1, leaseMinutes: 5);
         using var _ = db;
         var slow = db.Annotator("slow");
         var fast = db.Annotator("fast");
@@ -161,10 +162,10 @@ public class QueueTests
         Assert.Null(queue.NextItem(project.Id, slow));
     }
 
-    [Fact]
-    public void Someone_elses_assignment_and_unknown_ids_are_typed_errors()
+    [Theory, InlineData(StoreProvider.Sqlite), PostgresData]
+    public void Someone_elses_assignment_and_unknown_ids_are_typed_errors(StoreProvider provider)
     {
-        var (db, project, queue) = Setup();
+        var (db, project, queue) = Setup(provider);
         using var _ = db;
         var owner = db.Annotator("owner");
         var other = db.Annotator("other");
@@ -177,10 +178,10 @@ public class QueueTests
         Assert.Throws<NotFoundException>(() => queue.NextItem(project.Id, 999));
     }
 
-    [Fact]
-    public void Double_submission_with_the_same_key_is_idempotent_and_without_it_is_a_conflict()
+    [Theory, InlineData(StoreProvider.Sqlite), PostgresData]
+    public void Double_submission_with_the_same_key_is_idempotent_and_without_it_is_a_conflict(StoreProvider provider)
     {
-        var (db, project, queue) = Setup();
+        var (db, project, queue) = Setup(provider);
         using var _ = db;
         var annotator = db.Annotator("ann");
         var item = queue.NextItem(project.Id, annotator)!;
@@ -203,10 +204,10 @@ public class QueueTests
         Assert.False(queue.Submit(back.AssignmentId, annotator, input, "key-2").Replayed);
     }
 
-    [Fact]
-    public void A_disabled_annotator_gets_no_items_and_cannot_submit()
+    [Theory, InlineData(StoreProvider.Sqlite), PostgresData]
+    public void A_disabled_annotator_gets_no_items_and_cannot_submit(StoreProvider provider)
     {
-        var (db, project, queue) = Setup();
+        var (db, project, queue) = Setup(provider);
         using var _ = db;
         var annotator = db.Annotator("ann");
         var item = queue.NextItem(project.Id, annotator)!;
@@ -215,10 +216,10 @@ public class QueueTests
         Assert.Throws<ForbiddenException>(() => queue.NextItem(project.Id, annotator));
     }
 
-    [Fact]
-    public void Skip_frees_the_slot_and_never_shows_the_item_to_that_annotator_again()
+    [Theory, InlineData(StoreProvider.Sqlite), PostgresData]
+    public void Skip_frees_the_slot_and_never_shows_the_item_to_that_annotator_again(StoreProvider provider)
     {
-        var (db, project, queue) = Setup(k: 1, comparisons: 2);
+        var (db, project, queue) = Setup(provider, k: 1, comparisons: 2);
         using var _ = db;
         var skipper = db.Annotator("skipper");
         var item = queue.NextItem(project.Id, skipper)!;
@@ -231,10 +232,10 @@ public class QueueTests
         Assert.Throws<LeaseExpiredException>(() => queue.Submit(item.AssignmentId, skipper, new JudgmentInput(ShownChoice.Tie)));
     }
 
-    [Fact]
-    public void Undo_supersedes_the_last_judgment_and_gives_the_item_back_in_the_same_order()
+    [Theory, InlineData(StoreProvider.Sqlite), PostgresData]
+    public void Undo_supersedes_the_last_judgment_and_gives_the_item_back_in_the_same_order(StoreProvider provider)
     {
-        var (db, project, queue) = Setup(k: 1, comparisons: 3);
+        var (db, project, queue) = Setup(provider, k: 1, comparisons: 3);
         using var _ = db;
         var annotator = db.Annotator("ann");
         Assert.Throws<NothingToUndoException>(() => queue.UndoLast(project.Id, annotator));
@@ -256,10 +257,10 @@ public class QueueTests
         Assert.Equal(1L, queue.Progress(project.Id, annotator).MyJudgments);
     }
 
-    [Fact]
-    public void Revise_keeps_the_old_row_and_links_it_to_the_new_one()
+    [Theory, InlineData(StoreProvider.Sqlite), PostgresData]
+    public void Revise_keeps_the_old_row_and_links_it_to_the_new_one(StoreProvider provider)
     {
-        var (db, project, queue) = Setup();
+        var (db, project, queue) = Setup(provider);
         using var _ = db;
         var annotator = db.Annotator("ann");
         var item = queue.NextItem(project.Id, annotator)!;
@@ -272,10 +273,10 @@ public class QueueTests
         Assert.Throws<InvalidRequestException>(() => queue.Revise(old, annotator, new JudgmentInput(ShownChoice.Tie)));
     }
 
-    [Fact]
-    public void Gold_items_are_mixed_in_at_the_rate_and_shown_to_everyone_once()
+    [Theory, InlineData(StoreProvider.Sqlite), PostgresData]
+    public void Gold_items_are_mixed_in_at_the_rate_and_shown_to_everyone_once(StoreProvider provider)
     {
-        using var db = new TestDb();
+        using var db = new TestDb(provider);
         var project = db.Projects.Create(new ProjectSettings("g", OverlapK: 2, GoldRate: 0.25));
         for (var i = 0; i < 12; i++)
             db.Comparison(project.Id, $"regular {i}", "a", "b");
@@ -298,10 +299,10 @@ public class QueueTests
         }
     }
 
-    [Fact]
-    public void At_gold_rate_zero_no_gold_item_is_served_even_after_the_regular_ones_run_out()
+    [Theory, InlineData(StoreProvider.Sqlite), PostgresData]
+    public void At_gold_rate_zero_no_gold_item_is_served_even_after_the_regular_ones_run_out(StoreProvider provider)
     {
-        using var db = new TestDb();
+        using var db = new TestDb(provider);
         var project = db.Projects.Create(new ProjectSettings("g0", OverlapK: 1, GoldRate: 0));
         db.Comparison(project.Id, "regular", "a", "b");
         db.Comparison(project.Id, "gold", "good", "bad", gold: Outcome.A, goldStrength: -2);
@@ -313,11 +314,11 @@ public class QueueTests
         Assert.Null(queue.NextItem(project.Id, annotator));
     }
 
-    [Fact]
-    public void A_skipped_item_is_listed_for_the_admin_and_reopening_offers_it_to_the_skipper_again()
+    [Theory, InlineData(StoreProvider.Sqlite), PostgresData]
+    public void A_skipped_item_is_listed_for_the_admin_and_reopening_offers_it_to_the_skipper_again(StoreProvider provider)
     {
         // Overlap 2, two annotators, one skip: without a reopen the comparison stays at 1 of 2 and both are "done".
-        var (db, project, queue) = Setup(k: 2, comparisons: 3);
+        var (db, project, queue) = Setup(provider, k: 2, comparisons: 3);
         using var _ = db;
         var skipper = db.Annotator("skipper");
         var other = db.Annotator("other");
@@ -349,12 +350,12 @@ public class QueueTests
         Assert.Throws<NotFoundException>(() => queue.Reopen(project.Id, skippedComparison));
     }
 
-    [Fact]
-    public void Items_come_in_an_order_shuffled_per_annotator_not_in_file_order()
+    [Theory, InlineData(StoreProvider.Sqlite), PostgresData]
+    public void Items_come_in_an_order_shuffled_per_annotator_not_in_file_order(StoreProvider provider)
     {
         // The same 12 pairs (4 prompts × 3 pairs, in file order) in two projects with overlap 1: each annotator labels
         // one project alone, so the order they see is the queue's order for them.
-        using var db = new TestDb();
+        using var db = new TestDb(provider);
         var projects = new[] { db.Projects.Create(new ProjectSettings("one", OverlapK: 1)), db.Projects.Create(new ProjectSettings("two", OverlapK: 1)) };
         var fileOrder = new List<string>();
         for (var p = 0; p < 4; p++)

@@ -1,3 +1,4 @@
+using Alignment.Data.Store;
 using Alignment.Data.Labeling;
 using Alignment.Data.Model;
 using Alignment.Data.Projects;
@@ -23,10 +24,10 @@ public class AgreementServiceTests
     // 10 B/A, 15 both B): κ = 0.4. By hand, for these data Krippendorff's α (nominal) is
     // 1 − (n−1)·Σo_{c≠k} / Σ n_c n_k = 1 − 99·30 / (2·55·45) = 0.4, and ordinal α over strengths ±1 equals it
     // (two values); Fleiss' κ with two raters is Scott's π = (0.7 − 0.505) / 0.495 = 0.39394.
-    [Fact]
-    public void Kappa_alpha_and_gold_accuracy_through_the_store()
+    [Theory, InlineData(StoreProvider.Sqlite), PostgresData]
+    public void Kappa_alpha_and_gold_accuracy_through_the_store(StoreProvider provider)
     {
-        using var db = new TestDb();
+        using var db = new TestDb(provider);
         var project = db.Projects.Create(new ProjectSettings("agree", OverlapK: 2, GoldRate: 0.5));
         var plan = new Dictionary<string, (Outcome First, Outcome Second)>();
         for (var i = 0; i < 50; i++)
@@ -113,10 +114,10 @@ public class LeaderboardTests
         }
     }
 
-    [Fact]
-    public void Leaderboard_through_the_store_counts_only_battles_between_different_models()
+    [Theory, InlineData(StoreProvider.Sqlite), PostgresData]
+    public void Leaderboard_through_the_store_counts_only_battles_between_different_models(StoreProvider provider)
     {
-        using var db = new TestDb();
+        using var db = new TestDb(provider);
         var project = db.Projects.Create(new ProjectSettings("board", OverlapK: 1, GoldRate: 0));
         var queue = new QueueService(db.Store, new Random(4));
         foreach (var (modelA, modelB, outcome) in HandExample(1))

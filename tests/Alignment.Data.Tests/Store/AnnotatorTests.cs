@@ -1,3 +1,4 @@
+using Alignment.Data.Store;
 using Alignment.Data.Annotators;
 using Alignment.Data.Model;
 using Dapper;
@@ -6,10 +7,10 @@ namespace Alignment.Data.Tests.Store;
 
 public class AnnotatorTests
 {
-    [Fact]
-    public void Token_is_shown_once_and_only_its_sha256_is_stored()
+    [Theory, InlineData(StoreProvider.Sqlite), PostgresData]
+    public void Token_is_shown_once_and_only_its_sha256_is_stored(StoreProvider provider)
     {
-        using var db = new TestDb();
+        using var db = new TestDb(provider);
         var issued = db.Annotators.Create("ada", AnnotatorRole.Admin);
         Assert.StartsWith(LoginTokens.Prefix, issued.Token);
         Assert.True(issued.Token.Length >= 40);
@@ -23,10 +24,10 @@ public class AnnotatorTests
         Assert.Equal("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad", LoginTokens.Hash("abc"));
     }
 
-    [Fact]
-    public void Authenticate_finds_by_hash_and_rejects_wrong_rotated_and_disabled_tokens()
+    [Theory, InlineData(StoreProvider.Sqlite), PostgresData]
+    public void Authenticate_finds_by_hash_and_rejects_wrong_rotated_and_disabled_tokens(StoreProvider provider)
     {
-        using var db = new TestDb();
+        using var db = new TestDb(provider);
         var issued = db.Annotators.Create("bob", AnnotatorRole.Annotator);
         Assert.Equal(issued.Annotator, db.Annotators.Authenticate(issued.Token));
         Assert.Null(db.Annotators.Authenticate(issued.Token + "x"));
@@ -41,10 +42,10 @@ public class AnnotatorTests
         Assert.Null(db.Annotators.Authenticate(rotated.Token));
     }
 
-    [Fact]
-    public void Names_are_unique_and_roles_round_trip()
+    [Theory, InlineData(StoreProvider.Sqlite), PostgresData]
+    public void Names_are_unique_and_roles_round_trip(StoreProvider provider)
     {
-        using var db = new TestDb();
+        using var db = new TestDb(provider);
         db.Annotators.Create("cy", AnnotatorRole.Admin);
         Assert.Throws<DuplicateNameException>(() => db.Annotators.Create("cy", AnnotatorRole.Annotator));
         Assert.Equal(AnnotatorRole.Admin, db.Annotators.Find("cy")!.Role);
@@ -58,10 +59,10 @@ public class AnnotatorTests
         Assert.Equal(1000, tokens.Count);
     }
 
-    [Fact]
-    public void The_security_stamp_changes_on_rotation_disable_enable_and_ending_sessions_only()
+    [Theory, InlineData(StoreProvider.Sqlite), PostgresData]
+    public void The_security_stamp_changes_on_rotation_disable_enable_and_ending_sessions_only(StoreProvider provider)
     {
-        using var db = new TestDb();
+        using var db = new TestDb(provider);
         var id = db.Annotators.Create("sam", AnnotatorRole.Annotator).Annotator.Id;
         var other = db.Annotators.Create("tia", AnnotatorRole.Annotator).Annotator.Id;
         var stamps = new List<string> { db.Annotators.SessionOf(id)!.SecurityStamp };

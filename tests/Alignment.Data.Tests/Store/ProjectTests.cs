@@ -1,3 +1,4 @@
+using Alignment.Data.Store;
 using Alignment.Data.Labeling;
 using Alignment.Data.Model;
 using Alignment.Data.Projects;
@@ -6,10 +7,10 @@ namespace Alignment.Data.Tests.Store;
 
 public class ProjectTests
 {
-    [Fact]
-    public void Create_get_find_and_list()
+    [Theory, InlineData(StoreProvider.Sqlite), PostgresData]
+    public void Create_get_find_and_list(StoreProvider provider)
     {
-        using var db = new TestDb();
+        using var db = new TestDb(provider);
         var created = db.Projects.Create(new ProjectSettings("helpfulness", "# Be kind", OverlapK: 3, StrengthMax: 2, AspectsEnabled: true, GoldRate: 0.25, LeaseMinutes: 15));
         Assert.Equal(created, db.Projects.Get(created.Id));
         Assert.Equal(created, db.Projects.GetByName("helpfulness"));
@@ -27,14 +28,14 @@ public class ProjectTests
     [InlineData(2, 3, 0.1, 0)]
     public void Bad_settings_are_rejected(int k, int strengthMax, double goldRate, int leaseMinutes)
     {
-        using var db = new TestDb();
+        using var db = new TestDb(StoreProvider.Sqlite);
         Assert.Throws<InvalidRequestException>(() => db.Projects.Create(new ProjectSettings("p", "", k, strengthMax, false, goldRate, leaseMinutes)));
     }
 
-    [Fact]
-    public void Raising_overlap_reopens_completed_comparisons()
+    [Theory, InlineData(StoreProvider.Sqlite), PostgresData]
+    public void Raising_overlap_reopens_completed_comparisons(StoreProvider provider)
     {
-        using var db = new TestDb();
+        using var db = new TestDb(provider);
         var project = db.Projects.Create(new ProjectSettings("p", OverlapK: 1, GoldRate: 0));
         db.Comparison(project.Id, "q", "a", "b");
         var queue = new QueueService(db.Store);

@@ -25,13 +25,14 @@ public static class AnnotatorsCommand
         };
         role.AcceptOnlyFromAmong("admin", "annotator");
         var home = LabelingCommands.HomeOption();
+        var storeOption = LabelingCommands.StoreOption();
         var command = new Command("add", "Create an account and print its login token. The token is shown this once; only its SHA-256 is stored.")
         {
-            name, role, home,
+            name, role, home, storeOption,
         };
         command.SetAction(LabelingCommands.Action((parse, output) =>
         {
-            var issued = new AnnotatorService(LabelingCommands.OpenStore(parse, home))
+            var issued = new AnnotatorService(LabelingCommands.OpenStore(parse, home, storeOption))
                 .Create(parse.GetValue(name)!.Trim(), AnnotatorRoleCodes.Parse(parse.GetValue(role)!));
             output.WriteLine($"Created {issued.Annotator.Role.ToCode()} '{issued.Annotator.Name}' (id {issued.Annotator.Id}).");
             output.WriteLine("Login token (shown once; give it to them privately, they paste it on the sign-in page or send it as 'Authorization: Bearer <token>'):");
@@ -44,10 +45,11 @@ public static class AnnotatorsCommand
     private static Command CreateList()
     {
         var home = LabelingCommands.HomeOption();
-        var command = new Command("list", "List accounts: name, role, active or disabled, created. Tokens are never shown.") { home };
+        var storeOption = LabelingCommands.StoreOption();
+        var command = new Command("list", "List accounts: name, role, active or disabled, created. Tokens are never shown.") { home, storeOption };
         command.SetAction(LabelingCommands.Action((parse, output) =>
         {
-            var all = new AnnotatorService(LabelingCommands.OpenStore(parse, home)).List();
+            var all = new AnnotatorService(LabelingCommands.OpenStore(parse, home, storeOption)).List();
             if (all.Count == 0)
             {
                 output.WriteLine("No accounts yet. Create the first admin with: align annotators add NAME --role admin");

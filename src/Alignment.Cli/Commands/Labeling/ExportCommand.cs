@@ -19,13 +19,14 @@ public static class ExportCommand
         format.AcceptOnlyFromAmong("trl", "kto", "csv");
         var output = new Option<FileInfo>("--output") { Description = "The file to write (atomically: a temp file, then renamed).", Required = true, HelpName = "FILE" };
         var home = LabelingCommands.HomeOption();
+        var storeOption = LabelingCommands.StoreOption();
         var command = new Command("export", "Export a project's judgments for training (TRL preference or KTO JSONL) or for analysis (CSV).")
         {
-            project, format, output, home,
+            project, format, output, home, storeOption,
         };
         command.SetAction(LabelingCommands.Action((parse, stdout) =>
         {
-            var store = LabelingCommands.OpenStore(parse, home);
+            var store = LabelingCommands.OpenStore(parse, home, storeOption);
             var target = new ProjectService(store).GetByName(parse.GetValue(project)!);
             var path = parse.GetValue(output)!.FullName;
             switch (parse.GetValue(format))

@@ -28,11 +28,12 @@ public static class ImportCommand
         var perPrompt = new Option<int>("--pairs-per-prompt") { Description = "K for --pair random.", DefaultValueFactory = _ => 1, HelpName = "K" };
         var seed = new Option<int>("--seed") { Description = "Seed for --pair (which pairs, which answer is A).", DefaultValueFactory = _ => 0 };
         var home = LabelingCommands.HomeOption();
+        var storeOption = LabelingCommands.StoreOption();
         var command = new Command("import",
             "Import prompts, responses or ready pairs into a project, in one transaction: a bad row stops the import with " +
             "its file, line and field, and nothing is written. Rows already present are counted, not duplicated.")
         {
-            file, project, kind, pair, perPrompt, seed, home,
+            file, project, kind, pair, perPrompt, seed, home, storeOption,
         };
         command.SetAction(LabelingCommands.Action((parse, output) =>
         {
@@ -41,7 +42,7 @@ public static class ImportCommand
                 throw new UsageException($"{path.FullName} is a folder; give the .jsonl or .csv file to import.");
             if (!path.Exists)
                 throw new UsageException($"{path.FullName} does not exist.");
-            var store = LabelingCommands.OpenStore(parse, home);
+            var store = LabelingCommands.OpenStore(parse, home, storeOption);
             var target = new ProjectService(store).GetByName(parse.GetValue(project)!);
             var importKind = parse.GetValue(kind) switch
             {

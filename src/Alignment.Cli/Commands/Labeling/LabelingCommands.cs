@@ -27,8 +27,17 @@ public static class LabelingCommands
         HelpName = "DIR",
     };
 
-    /// <summary>Opens the store in the home folder the option names.</summary>
-    public static AlignStore OpenStore(ParseResult parse, Option<string?> home) => AlignStore.OpenHome(parse.GetValue(home));
+    /// <summary>A fresh --store option (each command owns its own instance).</summary>
+    public static Option<string?> StoreOption() => new("--store")
+    {
+        Description = $"The store: postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE (shared by several servers) or sqlite:PATH. " +
+                      $"Default: ${AlignHome.StoreEnvironmentVariable} if set, else align.db in the home folder.",
+        HelpName = "URL",
+    };
+
+    /// <summary>Opens the store the options name: --store, else <c>ALIGN_STORE</c>, else <c>align.db</c> in --home.</summary>
+    public static AlignStore OpenStore(ParseResult parse, Option<string?> home, Option<string?> store) =>
+        AlignStore.OpenHome(parse.GetValue(home), explicitStore: parse.GetValue(store));
 
     /// <summary>Wraps a command body; its errors (bad input, unknown project, duplicate name, a newer database) become exit codes in <see cref="AlignApp.Run"/>.</summary>
     public static Func<ParseResult, int> Action(Func<ParseResult, TextWriter, int> body) => parse => body(parse, parse.InvocationConfiguration.Output);

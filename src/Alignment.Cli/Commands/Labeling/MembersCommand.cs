@@ -45,10 +45,11 @@ public static class MembersCommand
         var project = new Argument<string>("PROJECT") { Description = "Project name." };
         var annotator = new Argument<string>("ANNOTATOR") { Description = "Account name (see `align annotators list`)." };
         var home = LabelingCommands.HomeOption();
-        var command = new Command(verb, description) { project, annotator, home };
+        var storeOption = LabelingCommands.StoreOption();
+        var command = new Command(verb, description) { project, annotator, home, storeOption };
         command.SetAction(LabelingCommands.Action((parse, output) =>
         {
-            var store = LabelingCommands.OpenStore(parse, home);
+            var store = LabelingCommands.OpenStore(parse, home, storeOption);
             var found = new ProjectService(store).GetByName(parse.GetValue(project)!.Trim());
             output.WriteLine(change(new ProjectMembers(store), found, Find(new AnnotatorService(store), parse.GetValue(annotator)!)));
             return ExitCodes.Ok;
@@ -60,10 +61,11 @@ public static class MembersCommand
     {
         var project = new Argument<string>("PROJECT") { Description = "Project name." };
         var home = LabelingCommands.HomeOption();
-        var command = new Command("list", "List a project's members.") { project, home };
+        var storeOption = LabelingCommands.StoreOption();
+        var command = new Command("list", "List a project's members.") { project, home, storeOption };
         command.SetAction(LabelingCommands.Action((parse, output) =>
         {
-            var store = LabelingCommands.OpenStore(parse, home);
+            var store = LabelingCommands.OpenStore(parse, home, storeOption);
             var found = new ProjectService(store).GetByName(parse.GetValue(project)!.Trim());
             var members = new ProjectMembers(store).List(found.Id);
             if (members.Count == 0)

@@ -33,13 +33,14 @@ public static class ProjectsCommand
             HelpName = "NAME",
         };
         var home = LabelingCommands.HomeOption();
-        var command = new Command("create", "Create a labeling project.") { name, overlap, guidelines, strengthMax, goldRate, lease, aspects, member, home };
+        var storeOption = LabelingCommands.StoreOption();
+        var command = new Command("create", "Create a labeling project.") { name, overlap, guidelines, strengthMax, goldRate, lease, aspects, member, home, storeOption };
         command.SetAction(LabelingCommands.Action((parse, output) =>
         {
             var file = parse.GetValue(guidelines);
             if (file is { Exists: false })
                 throw new IOException($"guidelines file {file.FullName} does not exist.");
-            var store = LabelingCommands.OpenStore(parse, home);
+            var store = LabelingCommands.OpenStore(parse, home, storeOption);
             var names = parse.GetValue(member) ?? [];
             var annotators = new Data.Annotators.AnnotatorService(store);
             // Every named account must exist before anything is written.
@@ -61,10 +62,11 @@ public static class ProjectsCommand
     private static Command CreateList()
     {
         var home = LabelingCommands.HomeOption();
-        var command = new Command("list", "List projects with overlap k, comparisons and overall progress.") { home };
+        var storeOption = LabelingCommands.StoreOption();
+        var command = new Command("list", "List projects with overlap k, comparisons and overall progress.") { home, storeOption };
         command.SetAction(LabelingCommands.Action((parse, output) =>
         {
-            var store = LabelingCommands.OpenStore(parse, home);
+            var store = LabelingCommands.OpenStore(parse, home, storeOption);
             var projects = new ProjectService(store).List();
             if (projects.Count == 0)
             {

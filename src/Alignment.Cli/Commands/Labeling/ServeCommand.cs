@@ -10,7 +10,7 @@ using Microsoft.Extensions.Hosting;
 
 namespace Alignment.Cli.Commands.Labeling;
 
-/// <summary>`align serve [--port N] [--host ADDR] [--behind-proxy [--proxy ADDR]...] [--home DIR]`: the labeling web app and REST API, until Ctrl+C.</summary>
+/// <summary>`align serve [--port N] [--host ADDR] [--behind-proxy [--proxy ADDR]...] [--home DIR] [--store URL]`: the labeling web app and REST API, until Ctrl+C.</summary>
 public static class ServeCommand
 {
     public static Command Create()
@@ -54,11 +54,12 @@ public static class ServeCommand
             }
         });
         var home = LabelingCommands.HomeOption();
+        var storeOption = LabelingCommands.StoreOption();
         var command = new Command("serve",
             "Run the labeling web app (annotators label pairs; admins manage projects, people, agreement, leaderboard) and its REST API " +
             "under /api, until Ctrl+C.")
         {
-            port, host, behindProxy, proxies, home,
+            port, host, behindProxy, proxies, home, storeOption,
         };
         command.Validators.Add(r =>
         {
@@ -73,7 +74,7 @@ public static class ServeCommand
             {
                 await using var app = LabelingApp.Create(new LabelingAppOptions
                 {
-                    Home = parse.GetValue(home), Port = parse.GetValue(port), Host = parse.GetValue(host)!, Quiet = true,
+                    Home = parse.GetValue(home), Store = parse.GetValue(storeOption), Port = parse.GetValue(port), Host = parse.GetValue(host)!, Quiet = true,
                     BehindProxy = parse.GetValue(behindProxy),
                     Proxies = (parse.GetValue(proxies) ?? []).Select(p => ProxyHeaders.TryParse(p, out var n) ? n : throw new FormatException(p)).ToList(),
                 });
@@ -81,6 +82,7 @@ public static class ServeCommand
                 var settings = app.Services.GetRequiredService<LabelingSettings>();
                 output.WriteLine($"Labeling UI: {app.ListeningUrl()}/  (REST API under /api)");
                 output.WriteLine($"Home: {settings.Home}");
+                output.WriteLine($"Store: {app.Services.GetRequiredService<AlignStore>().DatabasePath}");
                 if (parse.GetValue(behindProxy))
                     output.WriteLine($"Behind a proxy: X-Forwarded-For/Proto trusted from {((parse.GetValue(proxies) ?? []) is { Length: > 0 } list ? string.Join(", ", list) : "loopback")}.");
                 if (app.Services.GetRequiredService<AnnotatorService>().List().Count == 0)
@@ -98,7 +100,7 @@ public static class ServeCommand
                 error.WriteLine($"error: cannot listen on {parse.GetValue(host)}:{parse.GetValue(port)}: {e.Message} Pick another port with --port N.");
                 return ExitCodes.Failure;
             }
-            catch (SchemaTooNewException e)
+            catch (Exception e) when (e is SchemaTooNewException or StoreLocationException or StoreFileException)
             {
                 error.WriteLine($"error: {e.Message}");
                 return ExitCodes.Failure;
