@@ -46,15 +46,19 @@ public class AnnotatorsPageTests
         var page = h.Render<AnnotatorsPage>();
         Assert.Empty(page.FindAll("[data-toggle='root']"));   // an admin cannot disable themself
 
-        await page.Find("[data-toggle='al']").ClickAsync();
+        // The click's handler waits for the dialog's answer, so the click completes only after the dialog's button.
+        var clicking = page.Find("[data-toggle='al']").ClickAsync();
         h.Dialogs.WaitForElement("[data-cancel]");
         Assert.Contains("Disable al?", h.Dialogs.Markup);
         await h.Dialogs.Find("[data-cancel]").ClickAsync();
+        await clicking;
         Assert.NotNull(h.App.Service<AnnotatorService>().Authenticate(token));
+        Assert.Equal("Disable", page.Find("[data-toggle='al']").TextContent.Trim());
 
-        await page.Find("[data-toggle='al']").ClickAsync();
+        clicking = page.Find("[data-toggle='al']").ClickAsync();
         h.Dialogs.WaitForElement("[data-confirm]");
         await h.Dialogs.Find("[data-confirm]").ClickAsync();
+        await clicking;
         page.WaitForAssertion(() => Assert.Equal("Enable", page.Find("[data-toggle='al']").TextContent.Trim()));
         Assert.Null(h.App.Service<AnnotatorService>().Authenticate(token));
         Assert.Contains("al is disabled.", h.Snackbars.Markup);
@@ -67,9 +71,10 @@ public class AnnotatorsPageTests
         var old = h.App.Token("al");
         var page = h.Render<AnnotatorsPage>();
 
-        await page.Find("[data-rotate='al']").ClickAsync();
+        var clicking = page.Find("[data-rotate='al']").ClickAsync();   // completes after the dialog's answer
         h.Dialogs.WaitForElement("[data-confirm]");
         await h.Dialogs.Find("[data-confirm]").ClickAsync();
+        await clicking;
 
         page.WaitForElement("[data-token]");
         var fresh = page.Find("[data-token]").TextContent.Trim();
@@ -92,7 +97,7 @@ public class AnnotatorsPageTests
         await page.FindAll("th").First(th => th.TextContent.Contains("Name")).QuerySelector(".sortable-column-header")!.ClickAsync();
         Assert.Equal(["zed", "root", "mia", "al"], Names());
 
-        await page.Find("[data-search] input").InputAsync("M");
+        await page.Find("input[data-search]").InputAsync("M");
         Assert.Equal(["mia"], Names());
     }
 }

@@ -14,8 +14,9 @@ public class ConfirmDialogTests
         await using var h = new ComponentHarness();
         var service = h.Context.Services.GetRequiredService<IDialogService>();
 
+        // Opened on the renderer's dispatcher without awaiting the answer (it comes only with a click).
         Task<bool> first = null!;
-        await h.Dialogs.InvokeAsync(() => first = service.ConfirmAsync("Disable al?", "Their sessions end.", "Disable", destructive: true));
+        await h.Dialogs.InvokeAsync(() => { first = service.ConfirmAsync("Disable al?", "Their sessions end.", "Disable", destructive: true); });
         h.Dialogs.WaitForElement("[data-confirm]");
         Assert.Contains("Disable al?", h.Dialogs.Markup);
         Assert.Contains("Their sessions end.", h.Dialogs.Markup);
@@ -26,7 +27,7 @@ public class ConfirmDialogTests
         h.Dialogs.WaitForAssertion(() => Assert.Empty(h.Dialogs.FindAll("[data-confirm]")));
 
         Task<bool> second = null!;
-        await h.Dialogs.InvokeAsync(() => second = service.ConfirmAsync("New token?", "The old one stops working.", "New token"));
+        await h.Dialogs.InvokeAsync(() => { second = service.ConfirmAsync("New token?", "The old one stops working.", "New token"); });
         h.Dialogs.WaitForElement("[data-cancel]");
         Assert.Contains("mud-button-filled-primary", h.Dialogs.Find("[data-confirm]").ClassName);
         await h.Dialogs.Find("[data-cancel]").ClickAsync();
