@@ -2,6 +2,7 @@ using System.Text.Encodings.Web;
 using Alignment.Data.Model;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Components.Authorization;
 
 namespace Alignment.LabelingUi.Auth;
 
@@ -15,6 +16,7 @@ public static class AuthSetup
     public static IServiceCollection AddLabelingAuth(this IServiceCollection services)
     {
         services.AddSingleton<SessionValidator>();
+        services.AddScoped<AuthenticationStateProvider, CircuitSessionRevalidator>();
         services.AddAuthentication(AuthSchemes.Cookie)
             .AddCookie(AuthSchemes.Cookie, o =>
             {

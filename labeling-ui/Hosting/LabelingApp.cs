@@ -4,6 +4,7 @@ using Alignment.Data;
 using Alignment.Data.Store;
 using Alignment.LabelingUi.Auth;
 using Alignment.LabelingUi.Components;
+using Alignment.LabelingUi.Components.Layout;
 using Alignment.LabelingUi.Features.Account;
 using Alignment.LabelingUi.Features.Annotators;
 using Alignment.LabelingUi.Features.Labeling;
@@ -17,11 +18,12 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
+using MudBlazor.Services;
 
 namespace Alignment.LabelingUi.Hosting;
 
 /// <summary>
-/// Builds the labeling web app: Razor components rendered on the server (static SSR) with htmx fragments,
+/// Builds the labeling web app: Razor components with interactive server rendering and MudBlazor (a few pages static, with htmx),
 /// cookie sign-in for pages, bearer tokens for the REST API under <c>/api</c>, over the store in the home folder.
 /// The <c>align serve</c> command and the tests host it through <see cref="Create(LabelingAppOptions)"/>.
 /// </summary>
@@ -116,7 +118,8 @@ public static class LabelingApp
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.AddProblemDetails();
         services.AddExceptionHandler<LabelingExceptionHandler>();
-        services.AddRazorComponents();
+        services.AddRazorComponents().AddInteractiveServerComponents();
+        services.AddMudServices();
         services.AddCascadingAuthenticationState();
         services.AddHttpContextAccessor();
     }
@@ -148,7 +151,8 @@ public static class LabelingApp
         app.MapReports();
         app.MapWorkflows();
         app.MapRuns();
-        app.MapRazorComponents<App>();
+        app.MapTheme();
+        app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
     }
 
     private static Task SecurityHeaders(HttpContext context, Func<Task> next)

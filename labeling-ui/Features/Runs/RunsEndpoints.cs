@@ -31,7 +31,6 @@ public static class RunsEndpoints
         api.MapGet("/artifacts/{hash}/files/{**path}", ArtifactFile);
 
         var ui = app.MapGroup("/ui/admin").RequireAuthorization(AuthPolicies.Admin).AddEndpointFilter(WorkflowErrors);
-        ui.MapGet("/runs/list", ListFragment);
         ui.MapGet("/runs/{id}/stages", StagesFragment);
         ui.MapGet("/runs/{id}/metrics", Metrics);
         ui.MapGet("/runs/{id}/stages/{activityId}/log", Log);
@@ -108,10 +107,6 @@ public static class RunsEndpoints
             ? TypedResults.PhysicalFile(full, contentType)
             : TypedResults.PhysicalFile(full, contentType, Path.GetFileName(full));
     }
-
-    /// <summary>GET /ui/admin/runs/list: the runs table (it polls itself while a run is active).</summary>
-    public static RazorComponentResult<RunsTable> ListFragment(RunQueries runs) =>
-        new(new Dictionary<string, object?> { [nameof(RunsTable.Runs)] = runs.List() });
 
     /// <summary>GET /ui/admin/runs/{id}/stages: the stages table of a run (it polls itself while the run is active).</summary>
     public static RazorComponentResult<StagesTable> StagesFragment(string id, RunQueries runs, RunLauncher launcher, WorkflowEngine engine)

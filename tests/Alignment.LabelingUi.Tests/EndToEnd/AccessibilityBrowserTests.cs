@@ -10,8 +10,8 @@ using Xunit.Abstractions;
 
 namespace Alignment.LabelingUi.Tests.EndToEnd;
 
-// axe-core (from labeling-ui's npm packages) on every page of the app in Chromium: no serious or critical violation of
-// WCAG 2.1 A/AA. The pages are filled first: a labeling project with judgments, stored workflows, and a finished run
+// axe-core (from labeling-ui's npm packages) on every page of the app in Chromium, in the light and the dark theme: no
+// serious or critical violation of WCAG 2.1 A/AA. The pages are filled first: a labeling project with judgments, stored workflows, and a finished run
 // of the labeling round trip with its artifacts.
 [Trait("Category", "EndToEnd")]
 public class AccessibilityBrowserTests(ITestOutputHelper output)
@@ -44,34 +44,40 @@ public class AccessibilityBrowserTests(ITestOutputHelper output)
         await page.Keyboard.PressAsync("Enter");
         await page.WaitForURLAsync($"{session.Url}/");
 
-        foreach (var path in new[]
-                 {
-                     "/", $"/label/{project.Id}", "/admin", $"/admin/projects/{project.Id}", "/admin/annotators",
-                     $"/admin/projects/{project.Id}/agreement", $"/admin/projects/{project.Id}/disagreements",
-                     $"/admin/projects/{project.Id}/leaderboard", "/workflows", "/workflows/demo-rlhf/design", "/runs",
-                     $"/runs/{run.InstanceId}", $"/runs/artifacts/{artifact}", "/not-found",
-                 })
-            await Check(page, session.Url + path, axe, found);
-        // The designer once more with an activity selected by keyboard: its property form (one field per input) open.
-        await page.GotoAsync($"{session.Url}/workflows/demo-rlhf/design");
-        await page.Locator("[data-designer][data-ready=true]").WaitForAsync();
-        await page.Locator("[data-cell-id=\"dpo\"]").FocusAsync();
-        await page.Keyboard.PressAsync("Enter");
-        await page.Locator("#designer-panel [data-input]").First.WaitForAsync();
-        await Axe(page, "/workflows/demo-rlhf/design with dpo selected", axe, found);
+        // Every page in both themes: the layout's toggle keeps the choice in the align.theme cookie.
+        foreach (var theme in new[] { "light", "dark" })
+        {
+            await context.AddCookiesAsync([new Cookie { Name = "align.theme", Value = theme, Url = session.Url }]);
+            foreach (var path in new[]
+                     {
+                         "/signin", "/", $"/label/{project.Id}", "/admin", $"/admin/projects/{project.Id}", "/admin/annotators",
+                         $"/admin/projects/{project.Id}/agreement", $"/admin/projects/{project.Id}/disagreements",
+                         $"/admin/projects/{project.Id}/leaderboard", "/workflows", "/workflows/demo-rlhf/design", "/runs",
+                         $"/runs/{run.InstanceId}", $"/runs/artifacts/{artifact}", "/not-found",
+                     })
+                await Check(page, session.Url + path, axe, found, theme);
+            // The designer once more with an activity selected by keyboard: its property form (one field per input) open.
+            await page.GotoAsync($"{session.Url}/workflows/demo-rlhf/design");
+            await page.Locator("[data-designer][data-ready=true]").WaitForAsync();
+            await page.Locator("[data-cell-id=\"dpo\"]").FocusAsync();
+            await page.Keyboard.PressAsync("Enter");
+            await page.Locator("#designer-panel [data-input]").First.WaitForAsync();
+            await Axe(page, $"/workflows/demo-rlhf/design with dpo selected ({theme})", axe, found);
+        }
         foreach (var line in found)
             output.WriteLine(line);
         Assert.True(found.Count == 0, string.Join("\n", found));
         await context.CloseAsync();
     }
 
-    private static async Task Check(IPage page, string url, string axe, List<string> found)
+    private static async Task Check(IPage page, string url, string axe, List<string> found, string theme = "light")
     {
         await page.GotoAsync(url);
+        Assert.Equal(theme == "dark", await page.EvaluateAsync<bool>("() => document.documentElement.classList.contains('theme-dark')"));
         await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
         if (url.Contains("/design", StringComparison.Ordinal))
             await page.Locator("[data-designer][data-ready=true]").WaitForAsync();
-        await Axe(page, new Uri(url).PathAndQuery, axe, found);
+        await Axe(page, $"{new Uri(url).PathAndQuery} ({theme})", axe, found);
     }
 
     private static async Task Axe(IPage page, string where, string axe, List<string> found)

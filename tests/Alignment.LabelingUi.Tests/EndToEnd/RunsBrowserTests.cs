@@ -45,8 +45,8 @@ public class RunsBrowserTests(ITestOutputHelper output)
 
         // The list: this run, finished, all activities done.
         await page.GotoAsync($"{session.Url}/runs");
-        var row = page.Locator($"tr[data-run='{id}']");
-        Assert.Equal("finished", await row.GetAttributeAsync("data-status"));
+        var row = page.Locator($"tr:has([data-run='{id}'])");
+        Assert.Equal("finished", await row.Locator("[data-status]").GetAttributeAsync("data-status"));
         Assert.Contains("11 / 11", await row.InnerTextAsync());
         Assert.Equal("false", await page.Locator("[data-runs-table]").GetAttributeAsync("data-polling"));
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(shots, "runs.png"), FullPage = true });

@@ -121,7 +121,7 @@ public class RunsApiTests
         Assert.Equal(HttpStatusCode.Unauthorized, (await app.Api(null).GetAsync("/api/runs")).StatusCode);
 
         var browser = await app.SignedIn(token);
-        foreach (var url in new[] { "/runs", $"/runs/{id}", $"/runs/artifacts/abcd", $"/runs/{id}/reports/abcd", "/ui/admin/runs/list",
+        foreach (var url in new[] { "/runs", $"/runs/{id}", $"/runs/artifacts/abcd", $"/runs/{id}/reports/abcd",
                      $"/ui/admin/runs/{id}/stages", $"/ui/admin/runs/{id}/metrics?stage=dpo", "/ui/admin/artifacts/abcd/files/report.md" })
             Assert.Equal(HttpStatusCode.Forbidden, (await browser.GetAsync(url)).StatusCode);
         Assert.Equal(InstanceStatus.Running, engine.Repository.Get(id).Status);

@@ -1,0 +1,56 @@
+using System.Security.Claims;
+using Alignment.Data.Annotators;
+using Alignment.Data.Labeling;
+using Alignment.Data.Model;
+using Alignment.Data.Projects;
+using Alignment.LabelingUi.Tests.Infrastructure;
+using Bunit;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.AspNetCore.Components;
+using MudBlazor;
+using MudBlazor.Services;
+
+namespace Alignment.LabelingUi.Tests.Components;
+
+/// <summary>
+/// bUnit over the real store: a <see cref="LabelingFactory"/> supplies the app's store services (AnnotatorService,
+/// ProjectService, QueueService), MudBlazor's services are added, and the user is a signed-in admin ("root"). The MudBlazor providers (dialogs,
+/// popovers, snackbars) are rendered first, as the layout does.
+/// </summary>
+internal sealed class ComponentHarness : IAsyncDisposable
+{
+    public ComponentHarness()
+    {
+        App.Token("root", AnnotatorRole.Admin);
+        Admin = App.Service<AnnotatorService>().List().Single(a => a.Name == "root");
+        Context.JSInterop.Mode = JSRuntimeMode.Loose;
+        Context.Services.AddMudServices();
+        // The store's services are singletons of the app (StoreServices); the pages get the same instances.
+        Context.Services.AddSingleton(App.Service<AnnotatorService>());
+        Context.Services.AddSingleton(App.Service<ProjectService>());
+        Context.Services.AddSingleton(App.Service<QueueService>());
+        Context.AddAuthorization().SetAuthorized(Admin.Name).SetRoles(AnnotatorRole.Admin.ToCode())
+            .SetClaims(new Claim(ClaimTypes.NameIdentifier, Admin.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        Context.SetRendererInfo(new RendererInfo("Server", isInteractive: true));   // as on the circuit (after the services)
+        Popovers = Context.Render<MudPopoverProvider>();
+        Dialogs = Context.Render<MudDialogProvider>();
+        Snackbars = Context.Render<MudSnackbarProvider>();
+    }
+
+    public LabelingFactory App { get; } = new();
+    public BunitContext Context { get; } = new();
+    public Annotator Admin { get; }
+    public IRenderedComponent<MudPopoverProvider> Popovers { get; }
+    public IRenderedComponent<MudDialogProvider> Dialogs { get; }
+    public IRenderedComponent<MudSnackbarProvider> Snackbars { get; }
+
+    public IRenderedComponent<T> Render<T>() where T : IComponent => Context.Render<T>();
+
+    public string Uri => Context.Services.GetRequiredService<NavigationManager>().Uri;
+
+    public async ValueTask DisposeAsync()
+    {
+        await Context.DisposeAsync();   // MudBlazor's services are async-disposable only
+        App.Dispose();
+    }
+}
