@@ -38,15 +38,16 @@ public sealed class LabelQueries(AlignStore store)
     public ActiveLabels Active(IReadOnlyCollection<long> comparisonIds) => store.Read(connection =>
     {
         var ids = comparisonIds.ToArray();
+        var inIds = SqlLists.In(connection, "ids");
         var votes = connection.Query<(long ComparisonId, string Annotator, string Outcome, long Strength)>(
-                """
+                $"""
                 SELECT j.comparison_id, a.name, j.outcome, j.strength
                 FROM judgments j JOIN annotators a ON a.id = j.annotator_id
-                WHERE j.is_active = 1 AND j.comparison_id IN @ids
+                WHERE j.is_active = 1 AND j.comparison_id {inIds}
                 """, new { ids })
             .Select(v => new ActiveVote(v.ComparisonId, v.Annotator, v.Outcome, (int)v.Strength)).ToList();
         var adjudications = connection.Query<(long ComparisonId, string Outcome, long Strength)>(
-                "SELECT comparison_id, outcome, strength FROM adjudications WHERE is_active = 1 AND comparison_id IN @ids", new { ids })
+                $"SELECT comparison_id, outcome, strength FROM adjudications WHERE is_active = 1 AND comparison_id {inIds}", new { ids })
             .ToDictionary(a => a.ComparisonId, a => new Vote(OutcomeCodes.Parse(a.Outcome), (int)a.Strength));
         return new ActiveLabels(votes, adjudications);
     });
