@@ -21,7 +21,7 @@ public static class AlignApp
         var root = new RootCommand(
             "align: an RLHF/DPO alignment pipeline on libtorch: see it all at work (demo), label answers in the browser (serve, annotators, projects, " +
             "import, export), train stages (train sft|rm|dpo|kto|ppo|best-of-n), chain them in workflows (run, resume, status, " +
-            "cancel, artifacts, report, workflows), use models (generate, logprobs, tokenize) and measure (doctor, bench). " +
+            "cancel, artifacts, report, workflows), move a home's data to PostgreSQL (store copy), use models (generate, logprobs, tokenize) and measure (doctor, bench). " +
             "Run `align <command> --help` for each command's options.")
         {
             threads,
@@ -39,6 +39,7 @@ public static class AlignApp
             ReportCommand.Create(threads),
             WorkflowsCommand.Create(threads),
             TrainCommand.Create(threads),
+            StoreCommand.Create(),
         };
         Commands.Labeling.LabelingCommands.AddTo(root);
         return root;

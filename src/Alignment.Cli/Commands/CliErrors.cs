@@ -24,7 +24,7 @@ internal static class CliErrors
     public static string? Describe(Exception e) => Unwrap(e) switch
     {
         UsageException or ConfigException or DatasetException or TrainingException or TokenizerException or ModelException
-            or WorkflowException or LabelingException or SchemaTooNewException or StoreFileException or StoreLocationException => Unwrap(e).Message,
+            or WorkflowException or LabelingException or SchemaTooNewException or StoreFileException or StoreLocationException or StoreCopyException => Unwrap(e).Message,
         NpgsqlException n when IsUnreachable(n) =>
             $"cannot use the PostgreSQL store: {n.Message}. Check that the server is running and that the URL given with --store or " +
             "ALIGN_STORE names the right host, port, user, password and database (postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE)",
