@@ -55,6 +55,9 @@ public class RunsBrowserTests(ITestOutputHelper output)
         await row.Locator("a").First.ClickAsync();
         await page.WaitForURLAsync($"{session.Url}/runs/{id}");
         var stages = page.Locator("tr[data-stage]");
+        // The list is interactive and the run page static: Blazor changes the URL first and then loads the page, so the
+        // stages table is waited for rather than read as soon as the URL changes.
+        await stages.First.WaitForAsync();
         Assert.Equal(executions.Count, await stages.CountAsync());
         foreach (var status in await stages.EvaluateAllAsync<string[]>("rows => rows.map(r => r.dataset.status)"))
             Assert.Equal("done", status);
