@@ -34,10 +34,11 @@ if ! align projects list --home "$home" | grep -q helpfulness; then
   align projects create helpfulness --overlap 2 --home "$home"
   align import "$repo/data/labeling-demo/responses.jsonl" --project helpfulness --kind responses --pair all --home "$home"
 fi
-align members add helpfulness "sam-$suffix" --home "$home"
+align projects members add helpfulness "sam-$suffix" --home "$home"
 run=$(align status --json --home "$home" | python3 -c 'import json, sys; r = json.load(sys.stdin)[0]; print(r.get("instance_id") or r["id"])')
 
-align serve --home "$home" --port "$port" &
+# Started directly (not through the align function, a subshell), so that cleanup stops the server itself.
+dotnet "$repo/src/Alignment.Cli/bin/Release/net10.0/align.dll" serve --home "$home" --port "$port" &
 server=$!
 for _ in $(seq 1 120); do
   curl -fsS -o /dev/null "http://127.0.0.1:$port/signin" && break

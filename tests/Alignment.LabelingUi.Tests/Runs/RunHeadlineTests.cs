@@ -42,4 +42,39 @@ public sealed class RunHeadlineTests
         Assert.Contains("REGRESSION right sum 83.3% → 16.7%", card);
         Assert.Contains($"/runs/{id}/reports/{report.Hash}", card);
     }
+
+    [Fact]
+    public async Task A_policy_trained_from_another_shows_its_regressions_against_that_start_model_too()
+    {
+        using var app = new LabelingFactory();
+        var engine = app.Service<WorkflowEngine>();
+        // Against the baseline nothing got worse (house style 0 of 6 → 6 of 6); against the start model house style fell
+        // from 6 of 6 to 1 of 6: 100.0% → 16.7%, a regression.
+        var better = MetricChange.Paired("house style", "rule", Better.Higher, "rate", [1, 1, 1, 1, 1, 1], [0, 0, 0, 0, 0, 0]);
+        var worse = MetricChange.Paired("house style", "rule", Better.Higher, "rate", [1, 0, 0, 0, 0, 0], [1, 1, 1, 1, 1, 1]);
+        var temp = engine.Artifacts.NewTempPath();
+        Directory.CreateDirectory(temp);
+        File.WriteAllText(Path.Combine(temp, "report.json"), new JsonObject
+        {
+            ["win_rate"] = 0.765, ["win_rate_low"] = 0.702, ["win_rate_high"] = 0.818, ["wins"] = 136, ["ties"] = 34, ["losses"] = 30, ["prompts"] = 200,
+            ["changes"] = new JsonArray(better.ToJson()),
+            ["start"] = new JsonObject
+            {
+                ["model"] = "dpo.model", ["win_rate"] = 0.395, ["win_rate_low"] = 0.330, ["win_rate_high"] = 0.464,
+                ["changes"] = new JsonArray(worse.ToJson()),
+            },
+        }.ToJsonString());
+        var report = engine.Artifacts.Ingest(temp, ArtifactKind.Report, new ArtifactProvenance(null, null, new(), []));
+        var id = RunFixtures.FinishedEvaluateStage(engine, report.Hash);
+        var admin = await app.SignedIn(app.Token("root", AnnotatorRole.Admin));
+
+        string html = WebUtility.HtmlDecode(await admin.GetStringAsync($"/runs/{id}"));
+        int headline = html.IndexOf("data-headline-report=\"evaluate\"", StringComparison.Ordinal);
+        string card = html[headline..html.IndexOf("</article>", headline, StringComparison.Ordinal)];
+        Assert.Contains("No regressions among 1 rules and metrics.", card);
+        Assert.Contains("Against the start model dpo.model", card);
+        Assert.Contains("win rate 39.5% (95% interval 33.0% – 46.4%)", card);
+        Assert.Contains("REGRESSION house style 100.0% → 16.7%", card);
+        Assert.DoesNotContain("data-start-no-regressions", card);
+    }
 }
