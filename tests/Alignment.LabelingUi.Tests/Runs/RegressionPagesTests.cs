@@ -21,15 +21,11 @@ public sealed class RegressionPagesTests
         var regression = MetricChange.Paired("right sum", "rule", Better.Higher, "rate", [0, 0, 0, 1, 0, 0], [1, 1, 1, 1, 1, 0]);
         var improvement = MetricChange.Paired("house style", "rule", Better.Higher, "rate", [1, 1, 1, 1, 1, 1], [0, 0, 0, 0, 0, 1]);
         Assert.Equal(ChangeVerdict.Regression, regression.Verdict);
-        var temp = engine.Artifacts.NewTempPath();
-        Directory.CreateDirectory(temp);
-        File.WriteAllText(Path.Combine(temp, "report.md"), "# Evaluation report\n");
-        File.WriteAllText(Path.Combine(temp, "report.json"), new JsonObject
+        var report = RunFixtures.ReportArtifact(engine, new JsonObject
         {
             ["win_rate"] = 0.9, ["win_rate_low"] = 0.6, ["win_rate_high"] = 0.98, ["wins"] = 5, ["ties"] = 1, ["losses"] = 0,
             ["changes"] = new JsonArray(regression.ToJson(), improvement.ToJson()),
-        }.ToJsonString());
-        var report = engine.Artifacts.Ingest(temp, ArtifactKind.Report, new ArtifactProvenance(null, null, new(), []));
+        }, "# Evaluation report\n");
         var id = RunFixtures.FinishedEvaluateStage(engine, report.Hash);
         var admin = await app.SignedIn(app.Token("root", AnnotatorRole.Admin));
 

@@ -57,6 +57,18 @@ public static class RunFixtures
         return (id, runDir);
     }
 
+    /// <summary>An evaluation report artifact holding <paramref name="reportJson"/> as report.json (and report.md when given).</summary>
+    public static Alignment.Workflows.Artifacts.ArtifactRecord ReportArtifact(WorkflowEngine engine, JsonObject reportJson, string? reportMarkdown = null)
+    {
+        var temp = engine.Artifacts.NewTempPath();
+        Directory.CreateDirectory(temp);
+        if (reportMarkdown is not null)
+            File.WriteAllText(Path.Combine(temp, "report.md"), reportMarkdown);
+        File.WriteAllText(Path.Combine(temp, "report.json"), reportJson.ToJsonString());
+        return engine.Artifacts.Ingest(temp, Alignment.Workflows.Artifacts.ArtifactKind.Report,
+            new Alignment.Workflows.Artifacts.ArtifactProvenance(null, null, new(), []));
+    }
+
     /// <summary>A finished instance with one Evaluate stage whose report output is <paramref name="reportHash"/>.</summary>
     public static string FinishedEvaluateStage(WorkflowEngine engine, string reportHash)
     {

@@ -19,14 +19,11 @@ public sealed class RunHeadlineTests
         var engine = app.Service<WorkflowEngine>();
         // Right sum on 6 prompts: baseline hits 5, policy 1 → a regression (its line is worked out in RegressionPagesTests).
         var regression = MetricChange.Paired("right sum", "rule", Better.Higher, "rate", [0, 0, 0, 1, 0, 0], [1, 1, 1, 1, 1, 0]);
-        var temp = engine.Artifacts.NewTempPath();
-        Directory.CreateDirectory(temp);
-        File.WriteAllText(Path.Combine(temp, "report.json"), new JsonObject
+        var report = RunFixtures.ReportArtifact(engine, new JsonObject
         {
             ["win_rate"] = 0.8631, ["win_rate_low"] = 0.775, ["win_rate_high"] = 0.925, ["wins"] = 66, ["ties"] = 6, ["losses"] = 8, ["prompts"] = 80,
             ["changes"] = new JsonArray(regression.ToJson()),
-        }.ToJsonString());
-        var report = engine.Artifacts.Ingest(temp, ArtifactKind.Report, new ArtifactProvenance(null, null, new(), []));
+        });
         var id = RunFixtures.FinishedEvaluateStage(engine, report.Hash);
         var admin = await app.SignedIn(app.Token("root", AnnotatorRole.Admin));
 
@@ -52,9 +49,7 @@ public sealed class RunHeadlineTests
         // from 6 of 6 to 1 of 6: 100.0% → 16.7%, a regression.
         var better = MetricChange.Paired("house style", "rule", Better.Higher, "rate", [1, 1, 1, 1, 1, 1], [0, 0, 0, 0, 0, 0]);
         var worse = MetricChange.Paired("house style", "rule", Better.Higher, "rate", [1, 0, 0, 0, 0, 0], [1, 1, 1, 1, 1, 1]);
-        var temp = engine.Artifacts.NewTempPath();
-        Directory.CreateDirectory(temp);
-        File.WriteAllText(Path.Combine(temp, "report.json"), new JsonObject
+        var report = RunFixtures.ReportArtifact(engine, new JsonObject
         {
             ["win_rate"] = 0.765, ["win_rate_low"] = 0.702, ["win_rate_high"] = 0.818, ["wins"] = 136, ["ties"] = 34, ["losses"] = 30, ["prompts"] = 200,
             ["changes"] = new JsonArray(better.ToJson()),
@@ -63,8 +58,7 @@ public sealed class RunHeadlineTests
                 ["model"] = "dpo.model", ["win_rate"] = 0.395, ["win_rate_low"] = 0.330, ["win_rate_high"] = 0.464,
                 ["changes"] = new JsonArray(worse.ToJson()),
             },
-        }.ToJsonString());
-        var report = engine.Artifacts.Ingest(temp, ArtifactKind.Report, new ArtifactProvenance(null, null, new(), []));
+        });
         var id = RunFixtures.FinishedEvaluateStage(engine, report.Hash);
         var admin = await app.SignedIn(app.Token("root", AnnotatorRole.Admin));
 
