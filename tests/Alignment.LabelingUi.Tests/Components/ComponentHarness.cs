@@ -3,8 +3,11 @@ using Alignment.Data.Annotators;
 using Alignment.Data.Labeling;
 using Alignment.Data.Model;
 using Alignment.Data.Projects;
+using Alignment.Data.Review;
+using Alignment.Workflows.Execution;
 using Alignment.LabelingUi.Tests.Infrastructure;
 using Bunit;
+using Bunit.TestDoubles;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.AspNetCore.Components;
 using MudBlazor;
@@ -14,7 +17,8 @@ namespace Alignment.LabelingUi.Tests.Components;
 
 /// <summary>
 /// bUnit over the real store: a <see cref="LabelingFactory"/> supplies the app's store services (AnnotatorService,
-/// ProjectService, QueueService), MudBlazor's services are added, and the user is a signed-in admin ("root"). The MudBlazor providers (dialogs,
+/// ProjectService, QueueService, ProjectMembers, AdjudicationService, WorkflowEngine), MudBlazor's services are added, and
+/// the user is a signed-in admin ("root") unless <see cref="SignInAs"/> changes it. The MudBlazor providers (dialogs,
 /// popovers, snackbars) are rendered first, as the layout does.
 /// </summary>
 internal sealed class ComponentHarness : IAsyncDisposable
@@ -29,13 +33,18 @@ internal sealed class ComponentHarness : IAsyncDisposable
         Context.Services.AddSingleton(App.Service<AnnotatorService>());
         Context.Services.AddSingleton(App.Service<ProjectService>());
         Context.Services.AddSingleton(App.Service<QueueService>());
-        Context.AddAuthorization().SetAuthorized(Admin.Name).SetRoles(AnnotatorRole.Admin.ToCode())
-            .SetClaims(new Claim(ClaimTypes.NameIdentifier, Admin.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        Context.Services.AddSingleton(App.Service<ProjectMembers>());
+        Context.Services.AddSingleton(App.Service<AdjudicationService>());
+        Context.Services.AddSingleton(App.Service<WorkflowEngine>());
+        auth = Context.AddAuthorization();
+        SignInAs(Admin);
         Context.SetRendererInfo(new RendererInfo("Server", isInteractive: true));   // as on the circuit (after the services)
         Popovers = Context.Render<MudPopoverProvider>();
         Dialogs = Context.Render<MudDialogProvider>();
         Snackbars = Context.Render<MudSnackbarProvider>();
     }
+
+    private readonly BunitAuthorizationContext auth;
 
     public LabelingFactory App { get; } = new();
     public BunitContext Context { get; } = new();
@@ -45,6 +54,10 @@ internal sealed class ComponentHarness : IAsyncDisposable
     public IRenderedComponent<MudSnackbarProvider> Snackbars { get; }
 
     public IRenderedComponent<T> Render<T>() where T : IComponent => Context.Render<T>();
+
+    /// <summary>Makes <paramref name="account"/> the signed-in user of the pages rendered next.</summary>
+    public void SignInAs(Annotator account) => auth.SetAuthorized(account.Name).SetRoles(account.Role.ToCode())
+        .SetClaims(new Claim(ClaimTypes.NameIdentifier, account.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)));
 
     public string Uri => Context.Services.GetRequiredService<NavigationManager>().Uri;
 
