@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Security.Claims;
 using Alignment.Data.Model;
 using Alignment.Data.Reports;
@@ -11,8 +10,8 @@ namespace Alignment.LabelingUi.Features.Reports;
 
 /// <summary>
 /// Admin statistics: live activity, agreement (Cohen's κ per pair, Fleiss' κ, Krippendorff's α), gold accuracy,
-/// disagreements with adjudication, and the Bradley–Terry model leaderboard. JSON under <c>/api</c> (bearer); htmx
-/// fragments under <c>/ui/admin</c> (cookie + antiforgery) for the pages in this folder.
+/// disagreements with adjudication, and the Bradley–Terry model leaderboard. JSON under <c>/api</c> (bearer); the
+/// project page's live activity table as an htmx fragment under <c>/ui/admin</c> (cookie + antiforgery).
 /// </summary>
 public static class ReportsEndpoints
 {
@@ -31,7 +30,6 @@ public static class ReportsEndpoints
 
         var ui = app.MapGroup("/ui/admin").RequireAuthorization(AuthPolicies.Admin).RequireAntiforgeryToken();
         ui.MapGet("/projects/{projectId:long}/activity", ActivityFragment);
-        ui.MapPost("/comparisons/{comparisonId:long}/adjudicate", AdjudicateFromPage);
         return app;
     }
 
@@ -63,23 +61,6 @@ public static class ReportsEndpoints
     /// <summary>GET /ui/admin/projects/{id}/activity: the live activity table (polled by the project page).</summary>
     public static RazorComponentResult<ActivityTable> ActivityFragment(long projectId, ActivityQueries queries) =>
         new(new Dictionary<string, object?> { [nameof(ActivityTable.ProjectId)] = projectId, [nameof(ActivityTable.Rows)] = queries.Activity(projectId) });
-
-    /// <summary>POST /ui/admin/comparisons/{id}/adjudicate: settles from the disagreements page; answers with the updated card.</summary>
-    public static async Task<RazorComponentResult<DisagreementCard>> AdjudicateFromPage(
-        long comparisonId, HttpRequest request, ClaimsPrincipal user, AdjudicationService review)
-    {
-        var form = await request.ReadFormAsync();
-        var strengthText = (string?)form["strength"];
-        var strength = string.IsNullOrWhiteSpace(strengthText) ? 0
-            : int.TryParse(strengthText, NumberStyles.Integer, CultureInfo.InvariantCulture, out var s) ? s
-            : throw new InvalidRequestException($"strength '{strengthText}' is not a whole number.");
-        var body = new AdjudicationRequest(form["outcome"], strength, form["note"]);
-        review.Adjudicate(comparisonId, user.AnnotatorId(), body.ParsedOutcome(), body.Strength, string.IsNullOrWhiteSpace(body.Note) ? null : body.Note);
-        var projectId = long.TryParse(form["project_id"], out var p) ? p : throw new InvalidRequestException("The form field 'project_id' is missing.");
-        var card = review.ListDisagreements(projectId, includeSettled: true).FirstOrDefault(d => d.ComparisonId == comparisonId)
-            ?? throw new NotFoundException("disagreement", comparisonId);
-        return new(new Dictionary<string, object?> { [nameof(DisagreementCard.ProjectId)] = projectId, [nameof(DisagreementCard.Item)] = card, [nameof(DisagreementCard.JustSettled)] = true });
-    }
 
     /// <summary>Bounded leaderboard options.</summary>
     public static LeaderboardOptions LeaderboardOptionsFor(int? resamples, int? seed)

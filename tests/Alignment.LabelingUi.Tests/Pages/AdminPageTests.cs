@@ -5,7 +5,7 @@ using Alignment.LabelingUi.Tests.Infrastructure;
 namespace Alignment.LabelingUi.Tests.Pages;
 
 // Admin pages over HTTP: who may see them, what they show, and the forms that still post (static SSR, antiforgery tokens).
-// The interactive pages' forms (projects list, annotators) are tested with bUnit in Components/.
+// The interactive pages' forms (projects list, annotators, disagreements) are tested with bUnit in Components/.
 public class AdminPageTests
 {
     [Theory]
@@ -54,7 +54,7 @@ public class AdminPageTests
 
         var disagreements = await admin.GetStringAsync($"/admin/projects/{project.Id}/disagreements");
         Assert.Contains("data-disagreements=\"1\"", disagreements);
-        Assert.Contains("Settle", disagreements);
+        Assert.Contains("data-comparison=\"1\"", disagreements);   // the grid's row (its card opens over the circuit)
 
         var leaderboard = await admin.GetStringAsync($"/admin/projects/{project.Id}/leaderboard");
         Assert.Contains("leaderboard-chart", leaderboard);
@@ -175,24 +175,5 @@ public class AdminPageTests
         var lines = (await response.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(2, lines.Length);
         Assert.All(lines, l => Assert.Contains("\"chosen\":\"Answer B", l));
-    }
-
-    [Fact]
-    public async Task Settling_from_the_disagreements_page_returns_the_settled_card()
-    {
-        using var app = new LabelingFactory();
-        var project = app.Project(overlap: 2, pairs: 1);
-        await Judge.All(app.Api(app.Token("al")), project.Id, _ => "A");
-        await Judge.All(app.Api(app.Token("bo")), project.Id, _ => "B");
-        var admin = await app.SignedIn(app.Token("root", AnnotatorRole.Admin));
-        var comparison = app.Count("SELECT id FROM comparisons");
-
-        var response = await admin.HtmxPost($"/admin/projects/{project.Id}/disagreements", $"/ui/admin/comparisons/{comparison}/adjudicate",
-            new Dictionary<string, string> { ["project_id"] = project.Id.ToString(), ["outcome"] = "A", ["strength"] = "-1", ["note"] = "A cites a source" });
-
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Contains("settled: A", await response.Content.ReadAsStringAsync());
-        Assert.Equal(1, app.Count("SELECT COUNT(1) FROM adjudications WHERE is_active = 1 AND note = 'A cites a source'"));
-        Assert.Contains("data-disagreements=\"0\"", await admin.GetStringAsync($"/admin/projects/{project.Id}/disagreements"));
     }
 }
