@@ -20,6 +20,8 @@ export function renderMarkdown(root) {
     sources.set(element, source);
     element.innerHTML = DOMPurify.sanitize(marked.parse(source), { USE_PROFILES: { html: true } });
     for (const code of element.querySelectorAll('pre code')) hljs.highlightElement(code);
+    // An <img> written as raw HTML in an answer has no text for screen readers; markdown's ![text](src) has its text.
+    for (const image of element.querySelectorAll('img:not([alt])')) image.alt = 'image from the text (no description given)';
     for (const link of element.querySelectorAll('a[href]')) {
       link.target = '_blank';
       link.rel = 'noopener noreferrer';

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Alignment.Data.Annotators;
 using Alignment.Data.Model;
 using Alignment.Data.Projects;
+using Alignment.LabelingUi.Tests.Infrastructure;
 using Alignment.LabelingUi.Tests.Runs;
 using Alignment.Workflows.Definitions;
 using Alignment.Workflows.Execution;
@@ -27,6 +28,15 @@ public class AccessibilityBrowserTests(ITestOutputHelper output)
         var admin = annotators.Create("admin", AnnotatorRole.Admin);
         var alice = annotators.Create("alice", AnnotatorRole.Annotator);
         session.Service<ProjectMembers>().Add(project.Id, alice.Annotator.Id);
+        // Judgments that disagree (alice: tie, bob: both bad) fill the disagreements grid.
+        var bob = annotators.Create("bob", AnnotatorRole.Annotator);
+        session.Service<ProjectMembers>().Add(project.Id, bob.Annotator.Id);
+        foreach (var (token, outcome) in new[] { (alice.Token, "tie"), (bob.Token, "both_bad") })
+        {
+            using var api = new HttpClient { BaseAddress = new Uri(session.Url) };
+            api.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+            Assert.Equal(12, await Judge.All(api, project.Id, _ => outcome));
+        }
         session.Service<DefinitionLibrary>().Import(RunFixtures.RepoFile("workflows", "demo-rlhf.json"), "test");
         var engine = session.Service<WorkflowEngine>();
         var run = await engine.RunAsync(engine.Start(RunFixtures.RepoFile("workflows", "labeling-roundtrip.json"), new Dictionary<string, string>()));
@@ -56,6 +66,12 @@ public class AccessibilityBrowserTests(ITestOutputHelper output)
                          $"/runs/{run.InstanceId}", $"/runs/artifacts/{artifact}", "/not-found",
                      })
                 await Check(page, session.Url + path, axe, found, theme);
+            // The disagreements grid once more with a row open: the card with its judgments and the settling form.
+            await page.GotoAsync($"{session.Url}/admin/projects/{project.Id}/disagreements");
+            await page.Locator("main[data-interactive=true]").WaitForAsync();
+            await page.Locator("button[aria-label='Expand group']").First.ClickAsync();
+            await page.Locator("[data-disagreement-card] form[data-adjudicate]").WaitForAsync();
+            await Axe(page, $"/admin/projects/{project.Id}/disagreements with a row open ({theme})", axe, found);
             // The designer once more with an activity selected by keyboard: its property form (one field per input) open.
             await page.GotoAsync($"{session.Url}/workflows/demo-rlhf/design");
             await page.Locator("[data-designer][data-ready=true]").WaitForAsync();

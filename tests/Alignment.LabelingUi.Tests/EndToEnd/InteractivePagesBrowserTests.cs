@@ -5,7 +5,7 @@ using Microsoft.Playwright;
 namespace Alignment.LabelingUi.Tests.EndToEnd;
 
 // The interactive (server circuit, MudBlazor) pages in Chromium: the dark theme toggle and its cookie, a confirmation
-// dialog that acts over the circuit, the grid's sorting, and navigation from an interactive page to a static one.
+// dialog that acts over the circuit, the grid's sorting, and navigation between interactive pages and to a static one.
 [Trait("Category", "EndToEnd")]
 public class InteractivePagesBrowserTests
 {
@@ -17,6 +17,7 @@ public class InteractivePagesBrowserTests
         var admin = annotators.Create("admin", AnnotatorRole.Admin);
         var al = annotators.Create("al", AnnotatorRole.Annotator);
         annotators.Create("zed", AnnotatorRole.Annotator);
+        var project = E2eData.Project(session);
         var (context, page, errors) = await session.SignIn(admin.Token);
 
         // The theme: light by default; the toggle reloads the page dark, and the next page is dark too (cookie).
@@ -53,10 +54,15 @@ public class InteractivePagesBrowserTests
         await page.Locator("th .sortable-column-header", new PageLocatorOptions { HasText = "Name" }).ClickAsync();
         await Assertions.Expect(names).ToHaveTextAsync(["zed", "al", "admin"]);
 
-        // From the interactive page to a static one (the home page) through the navigation menu: a full page load.
+        // To another interactive page (the home page, its projects grid) through the navigation menu, then to a static
+        // one (the workflows list): a full page load.
         await page.Locator("nav[aria-label='Main'] a", new PageLocatorOptions { HasText = "My projects" }).ClickAsync();
         await page.WaitForURLAsync($"{session.Url}/");
         await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Hello, admin");
+        await Assertions.Expect(page.Locator("[data-project-row='python-answers']")).ToHaveAttributeAsync("href", $"/label/{project.Id}");
+        await page.Locator("nav[aria-label='Main'] a", new PageLocatorOptions { HasText = "Workflows" }).ClickAsync();
+        await page.WaitForURLAsync($"{session.Url}/workflows");
+        await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Workflows");
         Assert.Empty(errors);
         await context.CloseAsync();
     }
