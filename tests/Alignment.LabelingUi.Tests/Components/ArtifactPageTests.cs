@@ -27,8 +27,8 @@ public class ArtifactPageTests
         await page.Find("[data-artifact-files] button[aria-label='Next page']").ClickAsync();
         Assert.Equal(names.Order(StringComparer.Ordinal).Skip(25), Files(page));
 
-        await SortHeader(page, "File").ClickAsync();
-        await SortHeader(page, "File").ClickAsync();
+        await ComponentHarness.SortHeader(page, "File").ClickAsync();
+        await ComponentHarness.SortHeader(page, "File").ClickAsync();
         Assert.Equal(names.OrderDescending(StringComparer.Ordinal).Skip(25), Files(page));   // still on the second page
 
         await page.Find("[data-artifact-files] input[data-search]").InputAsync("WIN");
@@ -47,9 +47,9 @@ public class ArtifactPageTests
             new ArtifactProvenance(null, null, new JsonObject(), [new ArtifactInput("model", model.Hash), new ArtifactInput("data", data.Hash)]));
         var page = h.Context.Render<ArtifactPage>(p => p.Add(x => x.Hash, policy.Hash));
 
-        await SortHeader(page, "Input").ClickAsync();
+        await ComponentHarness.SortHeader(page, "Input").ClickAsync();
         Assert.Equal(["data", "model"], page.FindAll("[data-input-name]").Select(e => e.TextContent));
-        await SortHeader(page, "Input").ClickAsync();
+        await ComponentHarness.SortHeader(page, "Input").ClickAsync();
         Assert.Equal(["model", "data"], page.FindAll("[data-input-name]").Select(e => e.TextContent));
         Assert.Equal($"/runs/artifacts/{data.Hash}", page.Find("[data-artifact-inputs] a[href*='" + data.Hash + "']").GetAttribute("href"));
         Assert.Contains("dataset", page.Find("[data-artifact-inputs]").TextContent);
@@ -68,7 +68,4 @@ public class ArtifactPageTests
     }
 
     private static string[] Files(IRenderedComponent<ArtifactPage> page) => page.FindAll("[data-file]").Select(e => e.TextContent).ToArray();
-
-    private static IElement SortHeader(IRenderedComponent<ArtifactPage> page, string title) =>
-        page.FindAll("th").First(th => th.TextContent.Trim().StartsWith(title, StringComparison.Ordinal)).QuerySelector(".sortable-column-header")!;
 }

@@ -59,6 +59,10 @@ internal sealed class ComponentHarness : IAsyncDisposable
     public void SignInAs(Annotator account) => auth.SetAuthorized(account.Name).SetRoles(account.Role.ToCode())
         .SetClaims(new Claim(ClaimTypes.NameIdentifier, account.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)));
 
+    /// <summary>The sort button in the header of a MudDataGrid column whose title starts with <paramref name="title"/>.</summary>
+    public static AngleSharp.Dom.IElement SortHeader<T>(IRenderedComponent<T> page, string title) where T : IComponent =>
+        page.FindAll("th").First(th => th.TextContent.Trim().StartsWith(title, StringComparison.Ordinal)).QuerySelector(".sortable-column-header")!;
+
     public string Uri => Context.Services.GetRequiredService<NavigationManager>().Uri;
 
     public async ValueTask DisposeAsync()

@@ -20,8 +20,8 @@ public class DisagreementsPageTests
         Assert.Equal("2", page.Find("[data-disagreements]").GetAttribute("data-disagreements"));
         Assert.Equal([1L, 2L], Comparisons(page));
         Assert.All(page.FindAll("tbody td[data-label='Outcomes']"), td => Assert.Equal("A ×1 · B ×1", td.TextContent.Trim()));
-        await SortHeader(page, "Comparison").ClickAsync();
-        await SortHeader(page, "Comparison").ClickAsync();
+        await ComponentHarness.SortHeader(page, "Comparison").ClickAsync();
+        await ComponentHarness.SortHeader(page, "Comparison").ClickAsync();
         Assert.Equal([2L, 1L], Comparisons(page));
 
         // The admin sees the models and every annotator's judgment once the row is open.
@@ -105,7 +105,4 @@ public class DisagreementsPageTests
 
     private static IElement RowOf(IRenderedComponent<DisagreementsPage> page, long comparison) =>
         page.Find($"[data-comparison='{comparison}']").Closest("tr")!;
-
-    private static IElement SortHeader(IRenderedComponent<DisagreementsPage> page, string title) =>
-        page.FindAll("th").First(th => th.TextContent.Contains(title)).QuerySelector(".sortable-column-header")!;
 }

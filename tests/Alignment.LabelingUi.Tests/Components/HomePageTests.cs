@@ -66,9 +66,9 @@ public class HomePageTests
         // Judged by you: gamma 0 (it has no comparisons), alpha 1, beta 3.
         Assert.Equal("3", page.Find("[data-project-row='beta']").Closest("tr")!.QuerySelector("[data-mine]")!.TextContent);
         Assert.Single(page.FindAll("[data-empty-project]"));
-        await Header(page, "Judged by you").ClickAsync();
+        await ComponentHarness.SortHeader(page, "Judged by you").ClickAsync();
         Assert.Equal(["gamma", "alpha", "beta"], Names(page));
-        await Header(page, "Judged by you").ClickAsync();
+        await ComponentHarness.SortHeader(page, "Judged by you").ClickAsync();
         Assert.Equal(["beta", "alpha", "gamma"], Names(page));
 
         await page.Find("input[data-search]").InputAsync("MM");
@@ -86,7 +86,4 @@ public class HomePageTests
 
     private static string[] Names(IRenderedComponent<HomePage> page) =>
         page.FindAll("[data-project-row]").Select(e => e.TextContent).ToArray();
-
-    private static AngleSharp.Dom.IElement Header(IRenderedComponent<HomePage> page, string title) =>
-        page.FindAll("th").First(th => th.TextContent.Contains(title)).QuerySelector(".sortable-column-header")!;
 }
