@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Alignment.Workflows;
 using Alignment.Workflows.Execution;
 using Spectre.Console;
 
@@ -80,7 +81,7 @@ public static class StatusCommand
             table.AddRow(Markup.Escape(e.ActivityName is { Length: > 0 } n && n != e.ActivityId ? $"{e.ActivityId} ({n})" : e.ActivityId),
                 Markup.Escape($"{e.ActivityType} v{e.ActivityVersion}"), e.Iteration.ToString(CultureInfo.InvariantCulture), e.Status.ToCode(),
                 e.StartedAt.ToString("HH:mm:ss.fff", CultureInfo.InvariantCulture), e.DurationSeconds?.ToString("0.###", CultureInfo.InvariantCulture) ?? "",
-                e.Attempts.ToString(CultureInfo.InvariantCulture), Markup.Escape(e.Worker ?? ""), Markup.Escape(outputs));
+                e.Attempts.ToString(CultureInfo.InvariantCulture), Markup.Escape(e.Worker is null ? "" : ProcessIdentity.Short(e.Worker)), Markup.Escape(outputs));
         }
         console.Write(table);
         if (i.Error is not null) console.WriteLine($"error: {i.Error}");

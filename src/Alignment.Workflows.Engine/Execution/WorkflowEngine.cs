@@ -157,14 +157,18 @@ public sealed class WorkflowEngine
         while (true)
         {
             foreach (var e in Repository.Executions(instanceId).Where(e => e.FinishedAt is not null && reported.Add(e.Id)))
-                Options.Observer.OnEvent(new WorkflowEvent(e.Status switch
-                    {
-                        ExecutionStatus.Completed => WorkflowEventKind.Completed,
-                        ExecutionStatus.Cached => WorkflowEventKind.Cached,
-                        ExecutionStatus.Cancelled => WorkflowEventKind.Cancelled,
-                        _ => WorkflowEventKind.Faulted,
-                    }, instanceId, e.ActivityId, e.ActivityName, e.ActivityType,
-                    $"{e.Status.ToCode()}{(e.Error is null ? "" : $": {e.Error}")} on worker {e.Worker}"));
+            {
+                string worker = $"worker {(e.Worker is null ? "unknown" : ProcessIdentity.Short(e.Worker))}";
+                var (kind, message) = e.Status switch
+                {
+                    ExecutionStatus.Completed => (WorkflowEventKind.Completed, $"on {worker}"),
+                    ExecutionStatus.Cached => (WorkflowEventKind.Cached, $"from the cache, on {worker}"),
+                    ExecutionStatus.Cancelled => (WorkflowEventKind.Cancelled, $"on {worker}"),
+                    ExecutionStatus.Faulted => (WorkflowEventKind.Faulted, $"{e.Error} (on {worker})"),
+                    _ => (WorkflowEventKind.Log, $"{e.Status.ToCode()} on {worker}: {e.Error}"),
+                };
+                Options.Observer.OnEvent(new WorkflowEvent(kind, instanceId, e.ActivityId, e.ActivityName, e.ActivityType, message));
+            }
             var info = Repository.Get(instanceId);
             if (info.Status != InstanceStatus.Running)
             {

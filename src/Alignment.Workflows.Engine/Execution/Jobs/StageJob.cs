@@ -163,6 +163,6 @@ public sealed class StageJob(WorkflowEngine engine)
             _ => WorkflowEventKind.Faulted,
         };
         engine.Options.Observer.OnEvent(new WorkflowEvent(kind, instanceId, node.Id!, node.Name, node.Type,
-            outcome.Error ?? outcome.Bookmark?.Message ?? $"{outcome.Status.ToCode()} (instance {instanceId})"));
+            $"{outcome.Error ?? outcome.Bookmark?.Message ?? outcome.Status.ToCode()} (instance {instanceId})"));
     }
 }
