@@ -12,7 +12,7 @@ public class WorkerTests
     private const int TakeoverSeconds = 3;
 
     /// <summary>import -> fork -> (gate a, gate b) -> join (WaitAll) -> gate c; the gates a and b wait on flags in <paramref name="flags"/>.</summary>
-    private static string WriteWorkflow(TestHome home, string flags)
+    private static string WriteWorkflow(TestHome home, string flags, string name = "forked.json")
     {
         var d = WorkflowDefinition.Create("forked-workers", "Forked on workers");
         var import = d.AddActivity("import", "Alignment.ImportDataset");
@@ -29,7 +29,7 @@ public class WorkerTests
         d.AddActivity("join", "Elsa.FlowJoin").SetInput("mode", "String", Expression.Literal("WaitAll"));
         foreach (var (from, to) in new[] { ("import", "fork"), ("fork", "a"), ("fork", "b"), ("a", "join"), ("b", "join"), ("join", "c") })
             d.Connect(from, to);
-        return home.Write(d, "forked.json");
+        return home.Write(d, name);
     }
 
     private static string Flags(TestHome home)
@@ -153,5 +153,29 @@ public class WorkerTests
             runs.Where(e => e.ActivityId == "a").Select(e => (e.Status.ToCode(), PidOf(e.Worker!))));
         Assert.All(runs.Where(e => e.ActivityId != "a"), e => Assert.Equal("completed", e.Status.ToCode()));
         Assert.Equal(expected, Outputs(home, id));
+    }
+
+    [Theory, PostgresData]
+    public async Task Cancel_stops_the_stages_running_on_workers_and_frees_their_slots(string provider)
+    {
+        using var home = new TestHome(provider);
+        await using var cluster = await Cluster.Start(home);
+        string id = File.ReadAllText(Path.Combine(cluster.Flags, "reached-a")).Trim();
+
+        Assert.True(home.Engine.Cancel(id));   // workers hold no lease: cancelled at once, the workers stop their stages
+        var (code, _) = await cluster.WaitForRun();
+        Assert.Equal(5, code);
+        var runs = home.Engine.Detail(id).Executions;
+        Assert.Equal(["cancelled", "cancelled"], runs.Where(e => e.ActivityId is "a" or "b").Select(e => e.Status.ToCode()));
+        Assert.DoesNotContain(runs, e => e.ActivityId is "join" or "c");
+
+        // The gates of the cancelled run never get their release flags: only if the workers stopped them are their
+        // slots free for another run, whose own gates are released from the start.
+        var flags = Path.Combine(home.Folder, "flags2");
+        Directory.CreateDirectory(flags);
+        foreach (var g in new[] { "a", "b" }) File.WriteAllText(Path.Combine(flags, $"release-{g}"), "");
+        var next = await ProcessTests.Align.Run(home.Home, "run", WriteWorkflow(home, flags, "second.json"), "--workers", "--store", home.Store!);
+        Assert.True(next.Code == 0, next.Error + next.Out);
+        Assert.Equal(InstanceStatus.Cancelled, home.Engine.Detail(id).Instance.Status);
     }
 }

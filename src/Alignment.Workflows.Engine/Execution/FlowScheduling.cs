@@ -71,4 +71,8 @@ internal static class FlowScheduling
     /// <summary>The variable a SetVariable names by name or id.</summary>
     public static string VariableName(WorkflowDefinition definition, string nameOrId) =>
         definition.Variables.FirstOrDefault(v => v.Name == nameOrId || v.Id == nameOrId)?.Name ?? nameOrId;
+
+    /// <summary>What a control activity's execution row records as its outputs: the ports it fired.</summary>
+    public static JsonObject PortOutputs(IReadOnlyList<string> ports) =>
+        new() { ["ports"] = new JsonArray(ports.Select(p => (JsonNode)JsonValue.Create(p)!).ToArray()) };
 }

@@ -70,7 +70,7 @@ internal sealed class WorkflowRunner(WorkflowEngine engine, string instanceId, I
                     observer.OnEvent(new WorkflowEvent(WorkflowEventKind.Faulted, instanceId, node.Id!, node.Name, node.Type, e.Message));
                     return Stop(state, InstanceStatus.Faulted, $"{node.Label}: {e.Message}");
                 }
-                var portOutputs = new JsonObject { ["ports"] = new JsonArray(ports.Select(p => (JsonNode)JsonValue.Create(p)!).ToArray()) };
+                var portOutputs = FlowScheduling.PortOutputs(ports);
                 Complete(definition, graph, state, node, execution, ExecutionStatus.Completed, null, null, portOutputs, 1, "", ports, recordOutputs: false);
                 observer.OnEvent(new WorkflowEvent(WorkflowEventKind.Flow, instanceId, node.Id!, node.Name, node.Type, $"-> {string.Join(", ", ports)}"));
                 continue;

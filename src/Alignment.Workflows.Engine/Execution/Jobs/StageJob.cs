@@ -69,7 +69,7 @@ public sealed class StageJob(WorkflowEngine engine)
                     late = new WorkflowEvent(WorkflowEventKind.Faulted, instanceId, activityId, node.Name, node.Type, e.Message);
                     return null;
                 }
-                var portOutputs = new JsonObject { ["ports"] = new JsonArray(ports.Select(p => (JsonNode)JsonValue.Create(p)!).ToArray()) };
+                var portOutputs = FlowScheduling.PortOutputs(ports);
                 FlowScheduling.Complete(definition, new FlowGraph(definition), state, node, portOutputs, ports, recordOutputs: false);
                 repo.FinishExecution(c, t, execution, ExecutionStatus.Completed, null, null, portOutputs, 1, null, "");
                 repo.SaveState(c, t, instanceId, state);
