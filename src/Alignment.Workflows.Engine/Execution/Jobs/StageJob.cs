@@ -162,7 +162,8 @@ public sealed class StageJob(WorkflowEngine engine)
             ExecutionStatus.Cancelled => WorkflowEventKind.Cancelled,
             _ => WorkflowEventKind.Faulted,
         };
+        string? detail = outcome.Error ?? outcome.Bookmark?.Message;
         engine.Options.Observer.OnEvent(new WorkflowEvent(kind, instanceId, node.Id!, node.Name, node.Type,
-            $"{outcome.Error ?? outcome.Bookmark?.Message ?? outcome.Status.ToCode()} (instance {instanceId})"));
+            detail is null ? $"instance {instanceId}" : $"{detail} (instance {instanceId})"));
     }
 }
