@@ -33,6 +33,7 @@ public static class AlignApp
             GenerateCommand.Create(threads),
             RunCommand.Create(threads),
             RunCommand.CreateResume(threads),
+            WorkerCommand.Create(threads),
             StatusCommand.Create(threads),
             StatusCommand.CreateCancel(threads),
             ArtifactsCommand.Create(threads),

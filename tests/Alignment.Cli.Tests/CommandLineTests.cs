@@ -16,6 +16,7 @@ public class CommandLineTests
     [InlineData(new[] { "bench", "generate", "--help" }, " bench generate [options]")]
     [InlineData(new[] { "logprobs", "--help" }, " logprobs [options]")]
     [InlineData(new[] { "store", "copy", "--help" }, " store copy [options]")]
+    [InlineData(new[] { "worker", "--help" }, " worker [options]")]
     public void Help_works_for_every_command(string[] args, string usage)
     {
         // In-process the root is named after the test host; the real program's name is checked in ProgramTests.

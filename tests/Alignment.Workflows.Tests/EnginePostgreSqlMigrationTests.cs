@@ -26,8 +26,8 @@ public sealed class EnginePostgreSqlMigrationTests
         PostgreSqlMigrator.Migrate(connection, db.Name, now, Migrator.Data);
         var applied = PostgreSqlMigrator.Migrate(connection, db.Name, now, EngineMigrations.Set);
 
-        Assert.Equal([1, 2], applied);
-        Assert.Equal(["workflows", "workflow_definitions"],
+        Assert.Equal([1, 2, 3], applied);
+        Assert.Equal(["workflows", "workflow_definitions", "execution_worker"],
             connection.Query<string>("SELECT name FROM schema_migrations WHERE owner = 'workflows' ORDER BY version"));
         var columns = connection.Query<(string, string)>(
             "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'public' ORDER BY table_name COLLATE \"C\", column_name COLLATE \"C\"").ToList();

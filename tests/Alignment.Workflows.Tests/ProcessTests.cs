@@ -174,7 +174,7 @@ public class ProcessTests
         }
 
         /// <summary>Starts align with its stdout and stderr collected as they come.</summary>
-        private static (Process Process, StringBuilder Out, StringBuilder Error) Launch(string home, string[] args)
+        public static (Process Process, StringBuilder Out, StringBuilder Error) Launch(string home, string[] args)
         {
             var process = Process.Start(Start(home, args))!;
             var stdout = new StringBuilder();

@@ -22,21 +22,29 @@ public static class RunCommand
                           $"(default: the definition's customProperties.maxSteps, else {Alignment.Workflows.Definitions.WorkflowDefinition.DefaultMaxSteps}).",
             HelpName = "N",
         };
+        var workers = new Option<bool>("--workers")
+        {
+            Description = "Hand the stages to `align worker` processes through the job engine of the PostgreSQL store (--store or ALIGN_STORE) " +
+                          "instead of running them here; a fork's branches run at once on free workers. Waits for the end and prints who ran each stage.",
+        };
+        var store = WorkflowCommandSupport.StoreOption();
         var home = WorkflowCommandSupport.HomeOption();
         var command = new Command("run",
             "Validate and run a workflow definition. Prints the instance id first, then one line per event. Exit codes: 0 finished, " +
             $"2 failed, {WorkflowExitCodes.Suspended} suspended (waiting for judgments: `align resume ID` later), {WorkflowExitCodes.Cancelled} cancelled.")
         {
-            file, inputs, force, maxSteps, home,
+            file, inputs, force, maxSteps, workers, store, home,
         };
         command.SetAction(CommandContext.Action(threads, ctx =>
         {
             var values = ParseInputs(ctx.Parse.GetValue(inputs) ?? []);
-            var engine = WorkflowCommandSupport.Engine(ctx, home, new WorkflowCommandSupport.LineObserver(ctx.Out));
+            bool onWorkers = ctx.Parse.GetValue(workers);
+            if (onWorkers) WorkflowCommandSupport.WorkerStore(ctx.Parse.GetValue(store));
+            var engine = WorkflowCommandSupport.Engine(ctx, home, new WorkflowCommandSupport.LineObserver(ctx.Out), store);
             string id = engine.Start(ctx.Parse.GetValue(file)!, values, ctx.Parse.GetValue(force), ctx.Parse.GetValue(maxSteps));
             ctx.Out.WriteLine(id);
             ctx.Out.Flush();
-            return Report(ctx, engine.RunAsync(id).GetAwaiter().GetResult());
+            return Report(ctx, (onWorkers ? engine.RunOnWorkersAsync(id) : engine.RunAsync(id)).GetAwaiter().GetResult());
         }));
         return command;
     }
@@ -44,16 +52,17 @@ public static class RunCommand
     public static Command CreateResume(Option<int?> threads)
     {
         var id = new Argument<string>("ID") { Description = "Instance id (or a unique prefix), as printed by `align run`." };
+        var store = WorkflowCommandSupport.StoreOption();
         var home = WorkflowCommandSupport.HomeOption();
         var command = new Command("resume",
             "Continue an instance: a suspended one checks its bookmark again (are the judgments in?), a faulted one retries the failed " +
-            "stage, one whose process died resumes where it stopped. Same exit codes as `align run`.")
+            "stage, one whose process died resumes where it stopped; an instance run with --workers goes back to the workers. Same exit codes as `align run`.")
         {
-            id, home,
+            id, store, home,
         };
         command.SetAction(CommandContext.Action(threads, ctx =>
         {
-            var engine = WorkflowCommandSupport.Engine(ctx, home, new WorkflowCommandSupport.LineObserver(ctx.Out));
+            var engine = WorkflowCommandSupport.Engine(ctx, home, new WorkflowCommandSupport.LineObserver(ctx.Out), store);
             return Report(ctx, engine.ResumeAsync(ctx.Parse.GetValue(id)!).GetAwaiter().GetResult());
         }));
         return command;

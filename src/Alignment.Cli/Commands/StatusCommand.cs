@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Alignment.Workflows;
 using Alignment.Workflows.Execution;
 using Spectre.Console;
 
@@ -73,14 +74,14 @@ public static class StatusCommand
         if (i.DefinitionPath is not null) console.WriteLine($"  from {i.DefinitionPath}");
         foreach (var b in d.Bookmarks) console.WriteLine($"  waiting at {b.ActivityId}: {b.Message}");
         var table = new Table().Border(TableBorder.Rounded);
-        foreach (var c in new[] { "activity", "type", "#", "status", "seconds", "tries", "outputs" }) table.AddColumn(c);
+        foreach (var c in new[] { "activity", "type", "#", "status", "started", "seconds", "tries", "worker", "outputs" }) table.AddColumn(c);
         foreach (var e in d.Executions)
         {
             string outputs = e.Outputs is null ? "" : string.Join("\n", e.Outputs.Select(o => $"{o.Key}={Short(o.Value?.ToJsonString())}"));
             table.AddRow(Markup.Escape(e.ActivityName is { Length: > 0 } n && n != e.ActivityId ? $"{e.ActivityId} ({n})" : e.ActivityId),
                 Markup.Escape($"{e.ActivityType} v{e.ActivityVersion}"), e.Iteration.ToString(CultureInfo.InvariantCulture), e.Status.ToCode(),
-                e.DurationSeconds?.ToString("0.###", CultureInfo.InvariantCulture) ?? "", e.Attempts.ToString(CultureInfo.InvariantCulture),
-                Markup.Escape(outputs));
+                e.StartedAt.ToString("HH:mm:ss.fff", CultureInfo.InvariantCulture), e.DurationSeconds?.ToString("0.###", CultureInfo.InvariantCulture) ?? "",
+                e.Attempts.ToString(CultureInfo.InvariantCulture), Markup.Escape(e.Worker is null ? "" : ProcessIdentity.Short(e.Worker)), Markup.Escape(outputs));
         }
         console.Write(table);
         if (i.Error is not null) console.WriteLine($"error: {i.Error}");

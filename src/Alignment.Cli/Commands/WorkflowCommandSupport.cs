@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Alignment.Cli.Runtime;
 using Alignment.Data;
 using Alignment.Workflows;
 using Alignment.Workflows.Activities;
@@ -26,8 +27,34 @@ internal static class WorkflowCommandSupport
 
     public static Option<bool> JsonOption(string what) => new("--json") { Description = $"Print {what} as JSON (snake_case keys) and nothing else on stdout." };
 
-    public static WorkflowEngine Engine(CommandContext ctx, Option<string?> home, IWorkflowObserver? observer = null) =>
-        new(AlignHome.Resolve(ctx.Parse.GetValue(home)), ActivityRegistry.CreateDefault(), new WorkflowEngineOptions { Observer = observer ?? NullObserver.Instance });
+    public static WorkflowEngine Engine(CommandContext ctx, Option<string?> home, IWorkflowObserver? observer = null, Option<string?>? store = null) =>
+        new(AlignHome.Resolve(ctx.Parse.GetValue(home)), ActivityRegistry.CreateDefault(), new WorkflowEngineOptions
+        {
+            Observer = observer ?? NullObserver.Instance, Store = store is null ? null : ctx.Parse.GetValue(store),
+        });
+
+    /// <summary>A fresh --store option for the workflow commands.</summary>
+    public static Option<string?> StoreOption() => new("--store")
+    {
+        Description = $"The store holding the workflow tables: postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE or sqlite:PATH. " +
+                      $"Default: ${AlignHome.StoreEnvironmentVariable} if set, else align.db in the home folder.",
+        HelpName = "URL",
+    };
+
+    /// <summary>
+    /// The store `align worker` (and `align run --workers`) uses: <paramref name="given"/>, else <c>ALIGN_STORE</c>; it
+    /// must be PostgreSQL (the job engine keeps its queue there). Checked before anything is opened or written.
+    /// </summary>
+    public static string WorkerStore(string? given)
+    {
+        var text = given ?? Environment.GetEnvironmentVariable(AlignHome.StoreEnvironmentVariable);
+        if (string.IsNullOrWhiteSpace(text))
+            throw new UsageException($"workers need a PostgreSQL store: give --store postgresql://USER@HOST:PORT/DATABASE or set {AlignHome.StoreEnvironmentVariable}");
+        var location = Alignment.Data.Store.StoreLocation.Parse(text);
+        if (location.Provider != Alignment.Data.Store.StoreProvider.PostgreSql)
+            throw new UsageException($"workers need a PostgreSQL store (postgresql://USER@HOST:PORT/DATABASE): the job engine keeps its queue in it; {location.Display} is SQLite");
+        return text;
+    }
 
     public static int ExitCode(RunResult result) => result.Status switch
     {

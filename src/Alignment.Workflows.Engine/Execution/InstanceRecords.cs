@@ -42,7 +42,7 @@ public sealed record InstanceInfo(
     JsonObject Inputs,
     bool Force);
 
-/// <summary>One run of one activity in an instance.</summary>
+/// <summary>One run of one activity in an instance; <paramref name="Worker"/> is the process that ran it (<c>host:pid:start</c>).</summary>
 public sealed record ExecutionInfo(
     long Id,
     string ActivityId,
@@ -58,7 +58,8 @@ public sealed record ExecutionInfo(
     string? Error,
     string Log,
     DateTimeOffset StartedAt,
-    DateTimeOffset? FinishedAt)
+    DateTimeOffset? FinishedAt,
+    string? Worker = null)
 {
     /// <summary>Seconds from start to finish (null while running).</summary>
     public double? DurationSeconds => FinishedAt is { } f ? Math.Round((f - StartedAt).TotalSeconds, 3) : null;

@@ -15,7 +15,7 @@ public sealed class InstanceRepository(AlignStore db)
 
     private const string ExecutionColumns =
         "id, activity_id, activity_name, activity_type, activity_version, iteration, status, cache_key, parameters_json, outputs_json, " +
-        "attempts, error, log, started_at, finished_at";
+        "attempts, error, log, started_at, finished_at, worker";
 
     public AlignStore Db => db;
 
@@ -60,12 +60,19 @@ public sealed class InstanceRepository(AlignStore db)
         ?? throw new WorkflowNotFoundException($"no workflow instance '{id}' (see `align status` for the list)");
 
     /// <summary>The stored definition, folders and state of an instance.</summary>
-    public (string DefinitionJson, string BaseDir, string WorkingDir, InstanceState State) LoadRuntime(string id) => db.Read(c =>
+    public (string DefinitionJson, string BaseDir, string WorkingDir, InstanceState State) LoadRuntime(string id) => db.Read(c => LoadRuntime(c, null, id));
+
+    /// <summary>The stored definition, folders and state of an instance, read inside <paramref name="t"/>.</summary>
+    public (string DefinitionJson, string BaseDir, string WorkingDir, InstanceState State) LoadRuntime(DbConnection c, DbTransaction? t, string id)
     {
         var row = c.QuerySingle<(string DefinitionJson, string BaseDir, string WorkingDir, string StateJson)>(
-            "SELECT definition_json, base_dir, working_dir, state_json FROM workflow_instances WHERE id = @id", new { id });
+            "SELECT definition_json, base_dir, working_dir, state_json FROM workflow_instances WHERE id = @id", new { id }, t);
         return (row.DefinitionJson, row.BaseDir, row.WorkingDir, InstanceState.FromJson(row.StateJson));
-    });
+    }
+
+    /// <summary>The activities of an instance that wait on a bookmark, read inside <paramref name="t"/>.</summary>
+    public HashSet<string> BookmarkedActivities(DbConnection c, DbTransaction t, string instanceId) =>
+        c.Query<string>("SELECT activity_id FROM workflow_bookmarks WHERE instance_id = @instanceId", new { instanceId }, t).ToHashSet(StringComparer.Ordinal);
 
     /// <summary>All instances, newest first.</summary>
     public IReadOnlyList<InstanceInfo> List() => db.Read(c =>
@@ -116,7 +123,8 @@ public sealed class InstanceRepository(AlignStore db)
         c.Execute("UPDATE workflow_instances SET state_json = @State, updated_at = @Now WHERE id = @id",
             new { id, State = state.ToJson(), Now = db.NowText() }, t);
 
-    public long StartExecution(DbConnection c, DbTransaction t, string instanceId, Definitions.ActivityNode node, int iteration)
+    /// <summary>Opens the execution row of an activity run by <paramref name="worker"/> (<c>host:pid:start</c>; null: not recorded).</summary>
+    public long StartExecution(DbConnection c, DbTransaction t, string instanceId, Definitions.ActivityNode node, int iteration, string? worker = null)
     {
         // A stage that suspended runs again in the same row when resumed.
         var suspended = c.ExecuteScalar<long?>(
@@ -126,14 +134,14 @@ public sealed class InstanceRepository(AlignStore db)
             """, new { instanceId, node.Id, iteration }, t);
         if (suspended is long again)
         {
-            c.Execute("UPDATE workflow_executions SET status = 'running' WHERE id = @again", new { again }, t);
+            c.Execute("UPDATE workflow_executions SET status = 'running', worker = @worker WHERE id = @again", new { again, worker }, t);
             return again;
         }
         return c.ExecuteScalar<long>(
             """
-            INSERT INTO workflow_executions (instance_id, activity_id, activity_name, activity_type, activity_version, iteration, status, started_at)
-            VALUES (@instanceId, @Id, @Name, @Type, @Version, @iteration, 'running', @Now) RETURNING id
-            """, new { instanceId, node.Id, node.Name, node.Type, Version = node.Version ?? 1, iteration, Now = db.NowText() }, t);
+            INSERT INTO workflow_executions (instance_id, activity_id, activity_name, activity_type, activity_version, iteration, status, started_at, worker)
+            VALUES (@instanceId, @Id, @Name, @Type, @Version, @iteration, 'running', @Now, @worker) RETURNING id
+            """, new { instanceId, node.Id, node.Name, node.Type, Version = node.Version ?? 1, iteration, Now = db.NowText(), worker }, t);
     }
 
     public void FinishExecution(DbConnection c, DbTransaction t, long executionId, ExecutionStatus status, string? cacheKey,
@@ -220,10 +228,11 @@ public sealed class InstanceRepository(AlignStore db)
         public string Log { get; set; } = "";
         public string StartedAt { get; set; } = "";
         public string? FinishedAt { get; set; }
+        public string? Worker { get; set; }
 
         public ExecutionInfo ToInfo() => new(Id, ActivityId, ActivityName, ActivityType, (int)ActivityVersion, (int)Iteration, ExecutionStatusCodes.Parse(Status), CacheKey,
             ParametersJson is null ? null : JsonNode.Parse(ParametersJson) as JsonObject,
             OutputsJson is null ? null : JsonNode.Parse(OutputsJson) as JsonObject, (int)Attempts, Error, Log,
-            Timestamps.Parse(StartedAt), FinishedAt is null ? null : Timestamps.Parse(FinishedAt));
+            Timestamps.Parse(StartedAt), FinishedAt is null ? null : Timestamps.Parse(FinishedAt), Worker);
     }
 }

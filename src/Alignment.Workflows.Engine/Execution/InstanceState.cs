@@ -30,6 +30,15 @@ public sealed class InstanceState
     /// <summary>The execution row of the activity at the head of the queue while it runs (null between activities).</summary>
     public long? CurrentExecution { get; set; }
 
+    /// <summary>True when the instance's stages run as jobs of <c>align worker</c> processes instead of in one process.</summary>
+    public bool Workers { get; set; }
+
+    /// <summary>With <see cref="Workers"/>: each queued activity handed to the job engine, with the token its job carries.</summary>
+    public Dictionary<string, string> Dispatched { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>With <see cref="Workers"/>: the execution row of each activity a worker is running now.</summary>
+    public Dictionary<string, long> Running { get; set; } = new(StringComparer.Ordinal);
+
     public string ToJson() => JsonSerializer.Serialize(this, Options);
 
     public static InstanceState FromJson(string json) =>

@@ -14,6 +14,9 @@ public static class ProcessIdentity
     /// <summary>This process as <c>host:pid:start-ticks</c>.</summary>
     public static string Current { get; } = $"{Host}:{Environment.ProcessId}:{StartTicks(Environment.ProcessId)}";
 
+    /// <summary>An owner string (<c>host:pid:start</c>) as <c>host:pid</c>, for display.</summary>
+    public static string Short(string owner) => owner.Split(':') is { Length: >= 2 } parts ? $"{parts[0]}:{parts[1]}" : owner;
+
     /// <summary>Whether a process with this id runs on this host.</summary>
     public static bool IsAlive(int pid)
     {

@@ -4,6 +4,7 @@ using Alignment.Data.Store;
 using Alignment.Workflows.Activities;
 using Alignment.Workflows.Artifacts;
 using Alignment.Workflows.Definitions;
+using Alignment.Workflows.Execution.Jobs;
 using Alignment.Workflows.Validation;
 using Dapper;
 
@@ -20,6 +21,11 @@ public sealed record WorkflowEngineOptions
     public TimeSpan Heartbeat { get; init; } = TimeSpan.FromSeconds(1);
     /// <summary>Receives progress events.</summary>
     public IWorkflowObserver Observer { get; init; } = NullObserver.Instance;
+    /// <summary>
+    /// With <c>align worker</c>: how long a stage job of a worker that stopped answering stays with it before another
+    /// worker takes it over (Hangfire's invisibility timeout; a live worker keeps refreshing its jobs).
+    /// </summary>
+    public TimeSpan TakeoverAfter { get; init; } = TimeSpan.FromSeconds(30);
     /// <summary>The store holding the engine's tables (<c>sqlite:PATH</c> or <c>postgresql://…</c>); null: <c>ALIGN_STORE</c>, else the home's <c>align.db</c>.</summary>
     public string? Store { get; init; }
 }
@@ -46,6 +52,11 @@ public sealed class WorkflowEngine
     public InstanceRepository Repository { get; }
     public ActivityRegistry Registry { get; }
     public WorkflowEngineOptions Options { get; }
+
+    private StageJobQueue? _jobs;
+
+    /// <summary>The job engine that hands stages to <c>align worker</c> processes (PostgreSQL stores only; made on first use).</summary>
+    public StageJobQueue Jobs => _jobs ??= new StageJobQueue(Db, Options.TakeoverAfter);
 
     /// <summary>Every validation error of a definition (checked against this engine's registry and artifact store).</summary>
     public IReadOnlyList<ValidationError> Validate(WorkflowDefinition definition) => new WorkflowValidator(Registry, Artifacts).Validate(definition);
@@ -106,6 +117,8 @@ public sealed class WorkflowEngine
     /// </summary>
     public async Task<RunResult> RunAsync(string instanceId, CancellationToken cancellation = default)
     {
+        if (Repository.LoadRuntime(instanceId).State.Workers)
+            throw new WorkflowStateException($"instance {instanceId} runs on `align worker` processes; `align resume {instanceId}` hands its stages to them again");
         SweepStaleTemps();
         var lease = InstanceLease.Acquire(Db, instanceId, Options.Owner, Options.LeaseDuration);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
@@ -132,6 +145,46 @@ public sealed class WorkflowEngine
     }
 
     /// <summary>
+    /// Hands an instance's stages to <c>align worker</c> processes (through <see cref="Jobs"/>; a fork's branches run at
+    /// once on free workers) and waits until it finishes, suspends, faults or is cancelled, reporting each execution
+    /// that ends (with the worker that ran it) to the observer. The instance keeps running on the workers when this
+    /// process stops waiting.
+    /// </summary>
+    public async Task<RunResult> RunOnWorkersAsync(string instanceId, CancellationToken cancellation = default)
+    {
+        new WorkerDispatch(this).Submit(instanceId);
+        var reported = new HashSet<long>();
+        while (true)
+        {
+            foreach (var e in Repository.Executions(instanceId).Where(e => e.FinishedAt is not null && reported.Add(e.Id)))
+            {
+                string worker = $"worker {(e.Worker is null ? "unknown" : ProcessIdentity.Short(e.Worker))}";
+                var (kind, message) = e.Status switch
+                {
+                    ExecutionStatus.Completed => (WorkflowEventKind.Completed, $"on {worker}"),
+                    ExecutionStatus.Cached => (WorkflowEventKind.Cached, $"from the cache, on {worker}"),
+                    ExecutionStatus.Cancelled => (WorkflowEventKind.Cancelled, $"on {worker}"),
+                    ExecutionStatus.Faulted => (WorkflowEventKind.Faulted, $"{e.Error} (on {worker})"),
+                    _ => (WorkflowEventKind.Log, $"{e.Status.ToCode()} on {worker}: {e.Error}"),
+                };
+                Options.Observer.OnEvent(new WorkflowEvent(kind, instanceId, e.ActivityId, e.ActivityName, e.ActivityType, message));
+            }
+            var info = Repository.Get(instanceId);
+            if (info.Status != InstanceStatus.Running)
+            {
+                string message = info.Status switch
+                {
+                    InstanceStatus.Suspended => string.Join("; ", Repository.Bookmarks(instanceId).Select(b => b.Message)),
+                    InstanceStatus.Faulted => info.Error ?? "faulted",
+                    _ => info.Status.ToString().ToLowerInvariant(),
+                };
+                return new RunResult(instanceId, info.Status, message);
+            }
+            await Task.Delay(Options.Heartbeat, cancellation);
+        }
+    }
+
+    /// <summary>
     /// Continues an instance: a suspended one re-checks its bookmark, a faulted one retries the failed stage, one left
     /// running by a dead process resumes at the activity it was running. Finished and cancelled instances are errors.
     /// </summary>
@@ -141,6 +194,8 @@ public sealed class WorkflowEngine
         var info = Repository.Get(id);
         return info.Status switch
         {
+            _ when info.Status is not (InstanceStatus.Finished or InstanceStatus.Cancelled) && Repository.LoadRuntime(id).State.Workers =>
+                RunOnWorkersAsync(id, cancellation),
             InstanceStatus.Finished => throw new WorkflowStateException($"instance {id} finished at {info.FinishedAt:u}; there is nothing to resume (start a new run: unchanged stages come from the cache)"),
             InstanceStatus.Cancelled => throw new WorkflowStateException($"instance {id} was cancelled at {info.FinishedAt:u}; start a new run instead (unchanged stages come from the cache)"),
             _ => RunAsync(id, cancellation),

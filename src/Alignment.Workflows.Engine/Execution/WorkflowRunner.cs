@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
 using Alignment.Workflows.Activities;
 using Alignment.Workflows.Definitions;
-using Alignment.Workflows.Stages.Flow;
 using Alignment.Workflows.Validation;
 
 namespace Alignment.Workflows.Execution;
@@ -40,22 +39,17 @@ internal sealed class WorkflowRunner(WorkflowEngine engine, string instanceId, I
         {
             if (cancellation.IsCancellationRequested || lease.CancelRequested())
                 return Stop(state, InstanceStatus.Cancelled, "cancelled before the next activity started");
-            if (state.Queue.Count == 0 && !FireStalledJoin(definition, graph, state))
+            if (state.Queue.Count == 0 && !FlowScheduling.FireStalledJoin(definition, graph, state))
                 return Stop(state, InstanceStatus.Finished, "finished");
 
             var node = definition.FindActivity(state.Queue[0])!;
-            int executed = state.Iterations.Values.Sum();
-            if (executed >= definition.StepBudget)
-                return Stop(state, InstanceStatus.Faulted,
-                    $"step budget exhausted: {executed} activity executions ran, the most this instance may run " +
-                    $"({(definition.MaxSteps is null ? $"the default {WorkflowDefinition.DefaultMaxSteps}" : "customProperties.maxSteps of its definition")}); " +
-                    $"a loop that never ends stops here. If it is meant to run longer, raise the budget with customProperties.maxSteps in " +
-                    $"the definition or `align run --max-steps N`, and run it again (next: {node.Label})");
+            if (FlowScheduling.BudgetExhausted(definition, state, node) is { } exhausted)
+                return Stop(state, InstanceStatus.Faulted, exhausted);
             var activity = engine.Registry.Find(node.Type!, node.Version ?? 1)!;
             int iteration = state.Iterations.GetValueOrDefault(node.Id!) + 1;
             long execution = engine.Db.Write((c, t) =>
             {
-                long id = repo.StartExecution(c, t, instanceId, node, iteration);
+                long id = repo.StartExecution(c, t, instanceId, node, iteration, engine.Options.Owner);
                 state.CurrentExecution = id;
                 repo.SaveState(c, t, instanceId, state);
                 return id;
@@ -68,7 +62,7 @@ internal sealed class WorkflowRunner(WorkflowEngine engine, string instanceId, I
                 IReadOnlyList<string> ports;
                 try
                 {
-                    ports = control.Execute(new ControlContext(node, resolver.Evaluate, (name, value) => state.Variables[VariableName(definition, name)] = value));
+                    ports = control.Execute(new ControlContext(node, resolver.Evaluate, (name, value) => state.Variables[FlowScheduling.VariableName(definition, name)] = value));
                 }
                 catch (WorkflowException e)
                 {
@@ -76,7 +70,7 @@ internal sealed class WorkflowRunner(WorkflowEngine engine, string instanceId, I
                     observer.OnEvent(new WorkflowEvent(WorkflowEventKind.Faulted, instanceId, node.Id!, node.Name, node.Type, e.Message));
                     return Stop(state, InstanceStatus.Faulted, $"{node.Label}: {e.Message}");
                 }
-                var portOutputs = new JsonObject { ["ports"] = new JsonArray(ports.Select(p => (JsonNode)JsonValue.Create(p)!).ToArray()) };
+                var portOutputs = FlowScheduling.PortOutputs(ports);
                 Complete(definition, graph, state, node, execution, ExecutionStatus.Completed, null, null, portOutputs, 1, "", ports, recordOutputs: false);
                 observer.OnEvent(new WorkflowEvent(WorkflowEventKind.Flow, instanceId, node.Id!, node.Name, node.Type, $"-> {string.Join(", ", ports)}"));
                 continue;
@@ -119,52 +113,14 @@ internal sealed class WorkflowRunner(WorkflowEngine engine, string instanceId, I
         bool cacheable = false, ActivityDescriptor? type = null)
     {
         var repo = engine.Repository;
-        state.Queue.RemoveAt(0);
         state.CurrentExecution = null;
-        state.Iterations[node.Id!] = state.Iterations.GetValueOrDefault(node.Id!) + 1;
-        if (recordOutputs)
-            state.Outputs[node.Id!] = outputs.ToDictionary(o => o.Key, o => o.Value?.DeepClone(), StringComparer.Ordinal);
-        foreach (var connection in graph.Outbound(node.Id!).Where(c => ports.Contains(c.SourcePort)))
-            Schedule(definition, graph, state, connection);
+        FlowScheduling.Complete(definition, graph, state, node, outputs, ports, recordOutputs);
         engine.Db.Write((c, t) =>
         {
             repo.FinishExecution(c, t, execution, status, cacheKey, parameters, outputs, attempts, null, log);
             if (cacheable && cacheKey is not null) repo.PutCache(c, t, cacheKey, type!.Type, type.Version, outputs, instanceId, node.Id!);
             repo.SaveState(c, t, instanceId, state);
         });
-    }
-
-    private static void Schedule(WorkflowDefinition definition, FlowGraph graph, InstanceState state, FlowConnection connection)
-    {
-        var target = definition.FindActivity(connection.TargetActivity!)!;
-        if (target.Type != FlowJoinActivity.TypeName)
-        {
-            if (!state.Queue.Contains(target.Id!)) state.Queue.Add(target.Id!);
-            return;
-        }
-        var arrivals = state.Joins.TryGetValue(target.Id!, out var list) ? list : state.Joins[target.Id!] = [];
-        string arrival = $"{connection.SourceActivity}:{connection.SourcePort}";
-        if (!arrivals.Contains(arrival)) arrivals.Add(arrival);
-        int inbound = graph.Inbound(target.Id!).Select(c => $"{c.SourceActivity}:{c.SourcePort}").Distinct().Count();
-        bool fire = FlowJoinActivity.ModeOf(target) == JoinMode.WaitAll ? arrivals.Count >= inbound : arrivals.Count == 1;
-        if (fire && !state.Queue.Contains(target.Id!)) state.Queue.Add(target.Id!);
-        if (arrivals.Count >= inbound) state.Joins.Remove(target.Id!);
-    }
-
-    /// <summary>When nothing is scheduled, a WaitAll join with some arrivals fires: its other branches can no longer arrive.</summary>
-    private static bool FireStalledJoin(WorkflowDefinition definition, FlowGraph graph, InstanceState state)
-    {
-        foreach (var id in graph.Ids)
-        {
-            if (!state.Joins.TryGetValue(id, out var arrivals) || arrivals.Count == 0) continue;
-            state.Joins.Remove(id);
-            if (FlowJoinActivity.ModeOf(definition.FindActivity(id)!) == JoinMode.WaitAll)
-            {
-                state.Queue.Add(id);
-                return true;
-            }
-        }
-        return false;
     }
 
     private RunResult Stop(InstanceState state, InstanceStatus status, string message)
@@ -182,9 +138,6 @@ internal sealed class WorkflowRunner(WorkflowEngine engine, string instanceId, I
         });
         return new RunResult(instanceId, status, message);
     }
-
-    private static string VariableName(WorkflowDefinition definition, string nameOrId) =>
-        definition.Variables.FirstOrDefault(v => v.Name == nameOrId || v.Id == nameOrId)?.Name ?? nameOrId;
 
     private static string Describe(JsonObject outputs) =>
         string.Join(", ", outputs.Select(o => $"{o.Key}={(o.Value is JsonValue v && v.TryGetValue(out string? s) && s.Length == 64 ? s[..12] : o.Value?.ToJsonString())}"));
