@@ -110,6 +110,26 @@ public class GradientCheckpointingTests
         using (no_grad()) Assert.Equal("", model.model.forward(ids, output_hidden_states: true).hidden_states![1].grad_fn_name);
     }
 
+    // gradient_checkpointing_layers 1 of 3: the first layer runs through the checkpoint node, the second keeps its
+    // activations (its output's node is the residual add; the last layer's output is replaced by the final norm's), and
+    // the gradients are those with every activation kept.
+    [Fact]
+    public void Only_the_first_layers_are_checkpointed_when_their_count_is_given()
+    {
+        using var model = Build("qlora-dropout");
+        var kept = Gradients(model, checkpointing: false);
+        model.model.gradient_checkpointing_layers = 1;
+        var partly = Gradients(model, checkpointing: true);
+        Assert.True(MaxRelativeDiff(kept, partly) < 1e-5, $"relative difference {MaxRelativeDiff(kept, partly):E2}");
+        model.model.gradient_checkpointing = true;
+        model.train();
+        using var scope = NewDisposeScope();
+        var hidden = model.model.forward(tensor(Ids, new long[] { 2, T }), output_hidden_states: true).hidden_states!;
+        Assert.Equal("torch::autograd::CppNode<atg::checkpoint::Checkpoint>", hidden[1].grad_fn_name);
+        Assert.DoesNotContain("Checkpoint", hidden[2].grad_fn_name);
+        Assert.Throws<ModelException>(() => model.model.gradient_checkpointing_layers = -1);
+    }
+
     [Fact]
     public void Checkpointed_training_steps_leave_no_tensor_behind()
     {

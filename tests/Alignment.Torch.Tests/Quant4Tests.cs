@@ -178,6 +178,47 @@ public class Quant4Tests
         TensorAssert.Close(br.grad!, bias.grad!, 1e-10, 1e-10, "bias gradient");
     }
 
+    // The weight decoded here from the packed bytes (value e: byte e / 2, the high nibble for an even e; times the
+    // absmax of block e / blocksize, a float32 product), independently of the native dequantization.
+    private static float[] DecodeByHand(byte[] packed, float[] absmax, double[] code, int n, int blocksize)
+    {
+        var w = new float[n];
+        for (int e = 0; e < n; e++)
+        {
+            int q = e % 2 == 0 ? packed[e / 2] >> 4 : packed[e / 2] & 0x0F;
+            w[e] = (float)code[q] * absmax[e / blocksize];
+        }
+        return w;
+    }
+
+    // Rows of odd length (33 values) start on a low nibble every other row, and blocks of 64 run across rows; the
+    // layer dequantizes a band of 7,943 rows (256 Ki values) at a time, so the second band starts on a low nibble too;
+    // float32 and float64 outputs (the latter through a float32 run).
+    [Fact]
+    public void Odd_rows_and_blocks_across_rows_decode_as_the_packed_bytes_say()
+    {
+        using var scope = NewDisposeScope();
+        const int outF = 8001, inF = 33;
+        using var g = new Generator(8);
+        var (packed, absmax) = F.quantize_4bit(randn([outF, inF], float32, generator: g), "nf4", 64);
+        var w = DecodeByHand(Bytes(packed), Floats(absmax), Nf4, outF * inF, 64);
+        var code = F.quant_code("nf4");
+        Assert.Equal(w, Floats(F.dequantize_4bit(packed, absmax, code, 64, [outF, inF], ScalarType.Float32)));
+        Assert.Equal(w.Select(v => (double)v).ToArray(),
+                     F.dequantize_4bit(packed, absmax, code, 64, [outF, inF], ScalarType.Float64).data<double>());
+
+        var wr = tensor(w.Select(v => (double)v).ToArray(), [outF, inF]);
+        var x = randn([5, inF], float64, generator: g).requires_grad_();
+        var y = F.linear_4bit(x, packed, absmax, code, outF, inF, 64);
+        var xr = x.detach().clone().requires_grad_();
+        var yr = F.linear(xr, wr);
+        TensorAssert.Close(yr, y, 1e-12, 1e-12, "output");
+        var wgt = randn([5, outF], float64, generator: g);
+        (y * wgt).sum().backward();
+        (yr * wgt).sum().backward();
+        TensorAssert.Close(xr.grad!, x.grad!, 1e-12, 1e-12, "x gradient");
+    }
+
     [Fact]
     public void Linear_4bit_input_gradient_matches_finite_differences()
     {

@@ -18,7 +18,7 @@ namespace Alignment.Cli.Bench;
 
 /// <summary>One case of `align bench train`.</summary>
 /// <param name="Case">sft-256, dpo-256, sft-512, dpo-512, dora-512, galore-512, lora-512, qlora-512, lora-1024, qlora-1024,
-/// lora-1024-gc, qlora-1024-gc or grpo-256.</param>
+/// lora-1024-gc, qlora-1024-gc, qlora-1024-gc9 or grpo-256.</param>
 /// <param name="Parameters">Model parameters.</param>
 /// <param name="TokensPerSecond">SFT: trained tokens (batch × seq) per second, median step.</param>
 /// <param name="PairsPerSecond">DPO: pairs per second of the training loop (reference log-probs precomputed).</param>
@@ -47,7 +47,7 @@ public sealed record TrainBenchResult(string Case, int Hidden, int Layers, long 
 /// alpha 16, dropout 0.05, all linear layers; AdamW over the adapters only) on the d=512 model and on a larger one
 /// (hidden 1024, 12 layers, intermediate 2816, batch 1 × 128 tokens); QLoRA holds the decoder projections NF4 with double
 /// quantization, each quantized as soon as it is drawn; the -gc cases train the same with gradient checkpointing (each
-/// decoder layer recomputed in backward). grpo-256: GRPO steps of the trainer's pieces on the d=256 model:
+/// decoder layer recomputed in backward), -gc9 checkpointing only the first 9 of the 12 layers. grpo-256: GRPO steps of the trainer's pieces on the d=256 model:
 /// 4 prompts of 32 random tokens × 8 samples each, 64 new tokens sampled with the KV cache at temperature 1 (no EOS,
 /// so every step has the same shapes), a token-count reward, group-normalized advantages, one forward/backward of the
 /// 32 sequences with the dapo loss, clip 1.0, AdamW.
@@ -59,7 +59,7 @@ public static class TrainBench
     /// tokens per hidden unit of QLoRA's own memory measurement (LLaMA-7B, hidden 4096, batch 1 × 512 tokens), where the
     /// weights rather than the activations dominate what training holds.</summary>
     public const int LargeBatch = 1, LargeSeqLen = 128;
-    public static readonly string[] Cases = ["sft-256", "dpo-256", "sft-512", "dpo-512", "dora-512", "galore-512", "lora-512", "qlora-512", "lora-1024", "qlora-1024", "lora-1024-gc", "qlora-1024-gc", "grpo-256"];
+    public static readonly string[] Cases = ["sft-256", "dpo-256", "sft-512", "dpo-512", "dora-512", "galore-512", "lora-512", "qlora-512", "lora-1024", "qlora-1024", "lora-1024-gc", "qlora-1024-gc", "qlora-1024-gc9", "grpo-256"];
     /// <summary>The grpo case's shapes: prompts per step, samples per prompt (G), prompt and completion lengths.</summary>
     public const int GrpoPrompts = 4, GrpoGenerations = 8, GrpoPromptLength = 32, GrpoNewTokens = 64, GrpoSteps = 3;
     public const int GaloreRank = 128;
@@ -86,7 +86,9 @@ public static class TrainBench
         long parameters = model.parameters().Sum(p => p.numel()) +
                           model.QuantizableLayers().Sum(l => l.layer.quantized is { } q ? q.OutFeatures * q.InFeatures : 0);
         if (adapters) LoraModel.add_adapters(model, new LoraConfig { R = 8, LoraAlpha = 16, LoraDropout = 0.05, TargetModules = [LoraConfig.AllLinear] }, g);
-        model.model.gradient_checkpointing = name.EndsWith("-gc", StringComparison.Ordinal);
+        int gc = name.IndexOf("-gc", StringComparison.Ordinal);   // -gc: every layer checkpointed; -gcK: the first K
+        model.model.gradient_checkpointing = gc >= 0;
+        if (gc >= 0 && name.Length > gc + 3) model.model.gradient_checkpointing_layers = int.Parse(name[(gc + 3)..]);
         manual_seed(0);
         if (name.StartsWith("dora", StringComparison.Ordinal))
             LoraModel.add_adapters(model, new LoraConfig { R = 8, LoraAlpha = 16, LoraDropout = 0, UseDora = true, TargetModules = [LoraConfig.AllLinear] }, g);

@@ -100,14 +100,15 @@ public static class BenchTrainCommand
     }
 
     /// <summary>qlora-N against lora-N for every hidden size where both ran, qlora-N-gc (gradient checkpointing) against
-    /// lora-N-gc and against lora-N: both peak RSS values and their ratio, the same above each process's RSS before its
+    /// lora-N-gc and against lora-N (qlora-N-gcK, the first K layers checkpointed, against lora-N): both peak RSS values and their ratio, the same above each process's RSS before its
     /// model was built (what training itself took) and its ratio, and the tokens/s ratio.</summary>
     public static IEnumerable<(int Hidden, string Qlora, string Lora, double QloraRssMb, double LoraRssMb, double Rss, double QloraTrainingMb,
                                double LoraTrainingMb, double TrainingRss, double Speed)> QloraRatios(IReadOnlyList<TrainBenchResult> results)
     {
         foreach (var q in results.Where(x => x.Case.StartsWith("qlora-", StringComparison.Ordinal)))
         {
-            var against = q.Case.EndsWith("-gc", StringComparison.Ordinal) ? new[] { q.Case[1..], q.Case[1..^3] } : [q.Case[1..]];
+            int gc = q.Case.IndexOf("-gc", StringComparison.Ordinal);
+            var against = gc >= 0 ? new[] { q.Case[1..], q.Case[1..gc] } : [q.Case[1..]];
             foreach (string name in against)
                 if (results.FirstOrDefault(x => x.Case == name) is { TokensPerSecond: double lt } l && q.TokensPerSecond is double qt)
                 {

@@ -41,6 +41,18 @@ public sealed class LlamaModel : Module
     /// training (prefix tuning), which is refused.</summary>
     public bool gradient_checkpointing { get; set; }
 
+    /// <summary>With <see cref="gradient_checkpointing"/>: how many decoder layers, counted from the first, are
+    /// checkpointed (Megatron-LM's <c>recompute_method block</c> with <c>recompute_num_layers</c>); the rest keep their
+    /// activations and are not rerun. 0 (the default) checkpoints every layer. Fewer checkpointed layers trade memory
+    /// (each kept layer's activations) for speed (each checkpointed layer's second forward pass).</summary>
+    public int gradient_checkpointing_layers
+    {
+        get => checkpointLayers;
+        set => checkpointLayers = value >= 0 ? value
+            : throw new ModelException($"gradient_checkpointing_layers must be 0 (every layer) or a positive count of layers, got {value}");
+    }
+    private int checkpointLayers;
+
     public TokenEmbedding embed_tokens => (TokenEmbedding)get_submodule("embed_tokens");
     public ModuleList<DecoderLayer> layers => (ModuleList<DecoderLayer>)get_submodule("layers");
     public RMSNorm norm => (RMSNorm)get_submodule("norm");
@@ -90,9 +102,11 @@ public sealed class LlamaModel : Module
             if (recompute && cache is not null)
                 throw new ModelException("gradient checkpointing cannot recompute layers that write a KV cache (prefix tuning, or a cache passed in " +
                                          "training mode): turn gradient_checkpointing off, or run the model in eval mode or without gradients");
+            int index = 0;
             foreach (var layer in layers)
             {
-                h = recompute ? layer.forward_checkpointed(h, cos, sin, attention_mask) : layer.forward(h, cos, sin, attention_mask, cache);
+                bool rerun = recompute && (checkpointLayers == 0 || index++ < checkpointLayers);
+                h = rerun ? layer.forward_checkpointed(h, cos, sin, attention_mask) : layer.forward(h, cos, sin, attention_mask, cache);
                 all?.Add(h);
             }
         }

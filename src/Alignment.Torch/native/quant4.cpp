@@ -26,7 +26,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
+#include <memory>
+#include <type_traits>
 
 using atg::Handle;
 using atg::ref;
@@ -174,16 +177,56 @@ std::pair<at::Tensor, at::Tensor> quantize4(const at::Tensor& a, int64_t blocksi
     return {packed, absmax};
 }
 
-// Writes elements [e0, e0 + count) of the dequantized flat weight into out (count values of scalar_t).
-template <typename scalar_t>
-void dequant_range(const uint8_t* packed, const float* absmax, const float* code, int64_t blocksize, int64_t e0, int64_t count,
-                   scalar_t* out) {
-    for (int64_t i = 0; i < count; i++) {
-        const int64_t e = e0 + i;
-        const uint8_t byte = packed[e >> 1];
-        const uint8_t q = (e & 1) ? (byte & 0x0F) : (byte >> 4);
-        out[i] = static_cast<scalar_t>(code[q] * absmax[e / blocksize]);
+// The 4-bit code as a byte table: pairs[v] = (code[v >> 4], code[v & 15]), the two values one packed byte holds.
+struct PairTable {
+    float v[256][2];
+    explicit PairTable(const float* code) {
+        for (int b = 0; b < 256; b++) {
+            v[b][0] = code[b >> 4];
+            v[b][1] = code[b & 15];
+        }
     }
+};
+
+// Writes elements [e0, e0 + count) of the dequantized flat weight into out (count values of scalar_t): code[q]·absmax
+// in float32, then converted. Block by block: the block's bytes are looked up in the pair table (one 8-byte copy per
+// byte), then the run is scaled by the block's absmax in a separate loop that the compiler vectorizes. Any range works
+// (a row of odd length starts on a low nibble).
+template <typename scalar_t>
+void dequant_range(const uint8_t* packed, const float* absmax, const PairTable& table, int64_t blocksize, int64_t e0, int64_t count,
+                   scalar_t* out) {
+    constexpr int64_t kRun = 256;   // values converted at a time for a non-float32 output
+    float buf[kRun];
+    const int64_t end = e0 + count;
+    int64_t e = e0;
+    while (e < end) {
+        const int64_t b = e / blocksize, stop = std::min(end, (b + 1) * blocksize);
+        const float s = absmax[b];
+        while (e < stop) {
+            const int64_t n = std::is_same<scalar_t, float>::value ? stop - e : std::min(stop - e, kRun);
+            float* f = std::is_same<scalar_t, float>::value ? reinterpret_cast<float*>(out + (e - e0)) : buf;
+            int64_t i = 0;
+            if (e & 1) f[i++] = table.v[packed[e >> 1]][1];        // a low nibble first
+            const uint8_t* p = packed + ((e + i) >> 1);
+            const int64_t pairs = (n - i) / 2;
+            for (int64_t k = 0; k < pairs; k++) std::memcpy(f + i + 2 * k, table.v[p[k]], 2 * sizeof(float));
+            i += 2 * pairs;
+            if (i < n) f[i++] = table.v[p[pairs]][0];              // a high nibble last
+            for (int64_t k = 0; k < n; k++) f[k] *= s;
+            if (!std::is_same<scalar_t, float>::value)
+                for (int64_t k = 0; k < n; k++) out[e - e0 + k] = static_cast<scalar_t>(f[k]);
+            e += n;
+        }
+    }
+}
+
+// dequant_range over [e0, e0 + count) split across threads.
+template <typename scalar_t>
+void dequant_range_parallel(const uint8_t* packed, const float* absmax, const PairTable& table, int64_t blocksize, int64_t e0,
+                            int64_t count, scalar_t* out) {
+    at::parallel_for(0, count, 1 << 14, [&](int64_t a, int64_t b) {
+        dequant_range<scalar_t>(packed, absmax, table, blocksize, e0 + a, b - a, out + a);
+    });
 }
 
 void check_state(const char* op, const at::Tensor& packed, const at::Tensor& absmax, const at::Tensor& code, int64_t n, int64_t blocksize) {
@@ -207,10 +250,8 @@ at::Tensor dequantize4(const at::Tensor& packed, const at::Tensor& absmax, const
     check_state("dequantize_4bit", packed, absmax, code, n, blocksize);
     at::Tensor out = at::empty(shape, at::TensorOptions().dtype(dtype));
     AT_DISPATCH_FLOATING_TYPES_AND2(at::kBFloat16, at::kHalf, dtype, "dequantize_4bit", [&] {
-        scalar_t* op = out.data_ptr<scalar_t>();
-        at::parallel_for(0, n, 1 << 14, [&](int64_t a, int64_t b) {
-            dequant_range<scalar_t>(packed.data_ptr<uint8_t>(), absmax.data_ptr<float>(), code.data_ptr<float>(), blocksize, a, b - a, op + a);
-        });
+        const PairTable table(code.data_ptr<float>());
+        dequant_range_parallel<scalar_t>(packed.data_ptr<uint8_t>(), absmax.data_ptr<float>(), table, blocksize, 0, n, out.data_ptr<scalar_t>());
     });
     return out;
 }
@@ -322,8 +363,9 @@ int64_t tile_rows(int64_t out_features, int64_t in_features) {
 // blocksize 0 marks an int8 per-row weight (packed int8 (out, in), absmax = SCB, no code); otherwise a 4-bit one.
 constexpr int64_t kInt8Rows = 0;
 
-// Dequantizes weight rows [r0, r0 + rows) into scratch (rows, in) of scratch's dtype.
-void dequant_rows(const at::Tensor& packed, const at::Tensor& absmax, const at::Tensor& code, int64_t blocksize,
+// Dequantizes weight rows [r0, r0 + rows) into scratch (rows, in) of scratch's dtype. table: the 4-bit code's pair
+// table (null for an int8 weight).
+void dequant_rows(const at::Tensor& packed, const at::Tensor& absmax, const PairTable* table, int64_t blocksize,
                   int64_t in_features, int64_t r0, int64_t rows, at::Tensor& scratch) {
     AT_DISPATCH_FLOATING_TYPES_AND2(at::kBFloat16, at::kHalf, scratch.scalar_type(), "linear_quant", [&] {
         scalar_t* sp = scratch.data_ptr<scalar_t>();
@@ -335,13 +377,13 @@ void dequant_rows(const at::Tensor& packed, const at::Tensor& absmax, const at::
             });
             return;
         }
-        const uint8_t* pp = packed.data_ptr<uint8_t>();
-        const float* cp = code.data_ptr<float>();
-        at::parallel_for(0, rows, 4, [&](int64_t a, int64_t b) {
-            for (int64_t r = a; r < b; r++)
-                dequant_range<scalar_t>(pp, ap, cp, blocksize, (r0 + r) * in_features, in_features, sp + r * in_features);
-        });
+        dequant_range_parallel<scalar_t>(packed.data_ptr<uint8_t>(), ap, *table, blocksize, r0 * in_features, rows * in_features, sp);
     });
+}
+
+// The pair table of a 4-bit weight's code, or null for an int8 weight.
+std::unique_ptr<PairTable> pair_table(const at::Tensor& code, int64_t blocksize) {
+    return blocksize == kInt8Rows ? nullptr : std::make_unique<PairTable>(code.data_ptr<float>());
 }
 
 using torch::autograd::AutogradContext;
@@ -367,17 +409,15 @@ struct LinearQuant : Function<LinearQuant> {
 
         at::Tensor x2 = x.reshape({-1, in_features}).contiguous();
         const int64_t N = x2.size(0), tr = tile_rows(out_features, in_features);
+        const auto table = pair_table(code, blocksize);
         at::Tensor y = at::empty({N, out_features}, x2.options());
         at::Tensor scratch = at::empty({tr, in_features}, x2.options());
-        at::Tensor band = at::empty({N, tr}, x2.options());
         for (int64_t r0 = 0; r0 < out_features; r0 += tr) {
             const int64_t rows = std::min(tr, out_features - r0);
             at::Tensor s = scratch.narrow(0, 0, rows);
-            dequant_rows(packed, absmax, code, blocksize, in_features, r0, rows, s);
-            at::Tensor o = band.narrow(1, 0, rows);
-            if (rows == tr) at::mm_out(band, x2, s.t());
-            else o.copy_(at::mm(x2, s.t()));
-            y.narrow(1, r0, rows).copy_(o);
+            dequant_rows(packed, absmax, table.get(), blocksize, in_features, r0, rows, s);
+            at::Tensor o = y.narrow(1, r0, rows);
+            at::mm_out(o, x2, s.t());   // straight into y's columns (a row stride the matmul takes)
         }
         if (b.defined()) y.add_(b.to(y.scalar_type()));
         ctx->save_for_backward({packed, absmax, code});
@@ -399,13 +439,15 @@ struct LinearQuant : Function<LinearQuant> {
             const int64_t tr = tile_rows(out_features, in_features);
             std::vector<int64_t> x_shape(grads[0].sizes().begin(), grads[0].sizes().end());
             x_shape.back() = in_features;
-            gx = at::zeros({g2.size(0), in_features}, g2.options());
+            const auto table = pair_table(code, blocksize);
+            gx = at::empty({g2.size(0), in_features}, g2.options());
             at::Tensor scratch = at::empty({tr, in_features}, g2.options());
             for (int64_t r0 = 0; r0 < out_features; r0 += tr) {
                 const int64_t rows = std::min(tr, out_features - r0);
                 at::Tensor s = scratch.narrow(0, 0, rows);
-                dequant_rows(packed, absmax, code, blocksize, in_features, r0, rows, s);
-                gx.addmm_(g2.narrow(1, r0, rows), s);  // gx += g[:, band] · W[band, :]
+                dequant_rows(packed, absmax, table.get(), blocksize, in_features, r0, rows, s);
+                if (r0 == 0) at::mm_out(gx, g2.narrow(1, r0, rows), s);   // gx = g[:, band] · W[band, :]
+                else gx.addmm_(g2.narrow(1, r0, rows), s);                // gx += ...
             }
             gx = gx.view(x_shape);
         }

@@ -226,6 +226,11 @@ public abstract class CommonOptions
                                       "values sit in a cache the rerun would write twice).")]
     public bool GradientCheckpointing { get; set; }
 
+    [Option("gradient_checkpointing_layers", "With gradient_checkpointing: checkpoint only the first N decoder layers (Megatron-LM's " +
+                                             "recompute_method block, recompute_num_layers N); the others keep their activations and are " +
+                                             "not run again, trading memory for speed. 0 (default) checkpoints every layer.")]
+    public int GradientCheckpointingLayers { get; set; }
+
     [Option("freeze_trainable_layers", "With finetuning freeze: how many of the last decoder layers are trained.")]
     public int FreezeTrainableLayers { get; set; } = 2;
 
@@ -372,6 +377,10 @@ public abstract class CommonOptions
             if (Dtype == "float64")
                 throw new ConfigException($"option 'quantization_bit' {QuantizationBit} computes in float32 or bfloat16 (option 'dtype'), not float64");
         }
+        if (GradientCheckpointingLayers < 0)
+            throw new ConfigException($"option 'gradient_checkpointing_layers' must be 0 (every layer) or a positive count, got {GradientCheckpointingLayers}");
+        if (GradientCheckpointingLayers > 0 && !GradientCheckpointing)
+            throw new ConfigException("option 'gradient_checkpointing_layers' needs 'gradient_checkpointing': true");
         if (GradientCheckpointing && Finetuning == FinetuningType.PrefixTuning)
             throw new ConfigException("options 'gradient_checkpointing' and 'finetuning' prefix_tuning: prefix tuning's keys and values are put " +
                                       "into each layer's attention cache, which a recomputed layer would write again; use it without " +

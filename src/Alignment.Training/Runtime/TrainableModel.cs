@@ -140,8 +140,11 @@ public sealed class TrainableModel : IDisposable
             }
             if (o.QatBits != 0) QatModel.enable(Module, o.QatBits, o.QatActivations);
             if (o.GradientCheckpointing)   // the decoder of a causal LM, a reward model, or a value-head policy's trunk
-                ((Module as PreTrainedModel ?? LanguageModel)?.model ?? throw new ModelException("gradient_checkpointing: the model has no decoder stack"))
-                    .gradient_checkpointing = true;
+            {
+                var decoder = (Module as PreTrainedModel ?? LanguageModel)?.model ?? throw new ModelException("gradient_checkpointing: the model has no decoder stack");
+                decoder.gradient_checkpointing = true;
+                decoder.gradient_checkpointing_layers = o.GradientCheckpointingLayers;
+            }
         }
         catch (ModelException e)
         {

@@ -165,6 +165,25 @@ public sealed class SftTrainerTests : IDisposable
             Assert.Equal(kept.LogHistory[i]["loss"]!.Value, recomputed.LogHistory[i]["loss"]!.Value, 1e-5);
     }
 
+    [Fact]
+    public void Gradient_checkpointing_layers_reach_the_decoder_and_bad_counts_are_refused()
+    {
+        string data = world.WriteJsonl("sft.jsonl", TinyWorld.SftRows(4));
+        int? layers = null;
+        var hooks = new RunHooks
+        {
+            OnStart = model => layers = model.named_modules().Select(m => m.module).OfType<LlamaModel>().Single().gradient_checkpointing_layers,
+        };
+        SftTrainer.Run(Options(data).with_(x => { x.MaxSteps = 1; x.GradientCheckpointing = true; x.GradientCheckpointingLayers = 1; }),
+                       world.NewOutput("gc-layers"), null, hooks);
+        Assert.Equal(1, layers);
+        var e = Assert.Throws<ConfigException>(() => SftTrainer.Run(Options(data).with_(x => x.GradientCheckpointingLayers = 1), world.NewOutput("bad")));
+        Assert.Contains("needs 'gradient_checkpointing'", e.Message);
+        e = Assert.Throws<ConfigException>(() => SftTrainer.Run(Options(data).with_(x => { x.GradientCheckpointing = true; x.GradientCheckpointingLayers = -2; }),
+                                                                world.NewOutput("bad")));
+        Assert.Contains("gradient_checkpointing_layers", e.Message);
+    }
+
     [Theory]
     [InlineData(FinetuningType.Full, 4, "use finetuning lora")]
     [InlineData(FinetuningType.Freeze, 4, "use finetuning lora")]
