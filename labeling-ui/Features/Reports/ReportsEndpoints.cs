@@ -11,7 +11,7 @@ namespace Alignment.LabelingUi.Features.Reports;
 /// <summary>
 /// Admin statistics: live activity, agreement (Cohen's κ per pair, Fleiss' κ, Krippendorff's α), gold accuracy,
 /// disagreements with adjudication, and the Bradley–Terry model leaderboard. JSON under <c>/api</c> (bearer); the
-/// project page's live activity table as an htmx fragment under <c>/ui/admin</c> (cookie + antiforgery).
+/// project page reads the same queries over its circuit.
 /// </summary>
 public static class ReportsEndpoints
 {
@@ -27,9 +27,6 @@ public static class ReportsEndpoints
         api.MapGet("/projects/{projectId:long}/leaderboard", Leaderboard);
         api.MapGet("/projects/{projectId:long}/disagreements", Disagreements);
         api.MapPost("/comparisons/{comparisonId:long}/adjudication", Adjudicate);
-
-        var ui = app.MapGroup("/ui/admin").RequireAuthorization(AuthPolicies.Admin).RequireAntiforgeryToken();
-        ui.MapGet("/projects/{projectId:long}/activity", ActivityFragment);
         return app;
     }
 
@@ -57,10 +54,6 @@ public static class ReportsEndpoints
         return TypedResults.Created($"/api/comparisons/{comparisonId}/adjudication",
             new AdjudicationResponse(id, comparisonId, outcome.ToCode(), body.Strength));
     }
-
-    /// <summary>GET /ui/admin/projects/{id}/activity: the live activity table (polled by the project page).</summary>
-    public static RazorComponentResult<ActivityTable> ActivityFragment(long projectId, ActivityQueries queries) =>
-        new(new Dictionary<string, object?> { [nameof(ActivityTable.ProjectId)] = projectId, [nameof(ActivityTable.Rows)] = queries.Activity(projectId) });
 
     /// <summary>Bounded leaderboard options.</summary>
     public static LeaderboardOptions LeaderboardOptionsFor(int? resamples, int? seed)

@@ -1,8 +1,10 @@
 using System.Security.Claims;
 using Alignment.Data.Annotators;
+using Alignment.Data.ImportExport;
 using Alignment.Data.Labeling;
 using Alignment.Data.Model;
 using Alignment.Data.Projects;
+using Alignment.Data.Reports;
 using Alignment.Data.Review;
 using Alignment.Workflows.Execution;
 using Alignment.LabelingUi.Tests.Infrastructure;
@@ -17,7 +19,8 @@ namespace Alignment.LabelingUi.Tests.Components;
 
 /// <summary>
 /// bUnit over the real store: a <see cref="LabelingFactory"/> supplies the app's store services (AnnotatorService,
-/// ProjectService, QueueService, ProjectMembers, AdjudicationService, WorkflowEngine), MudBlazor's services are added, and
+/// ProjectService, QueueService, ProjectMembers, AdjudicationService, WorkflowEngine, ImportService, PairingService,
+/// ActivityQueries), MudBlazor's services are added, and
 /// the user is a signed-in admin ("root") unless <see cref="SignInAs"/> changes it. The MudBlazor providers (dialogs,
 /// popovers, snackbars) are rendered first, as the layout does.
 /// </summary>
@@ -36,6 +39,9 @@ internal sealed class ComponentHarness : IAsyncDisposable
         Context.Services.AddSingleton(App.Service<ProjectMembers>());
         Context.Services.AddSingleton(App.Service<AdjudicationService>());
         Context.Services.AddSingleton(App.Service<WorkflowEngine>());
+        Context.Services.AddSingleton(App.Service<ImportService>());
+        Context.Services.AddSingleton(App.Service<PairingService>());
+        Context.Services.AddSingleton(App.Service<ActivityQueries>());
         auth = Context.AddAuthorization();
         SignInAs(Admin);
         Context.SetRendererInfo(new RendererInfo("Server", isInteractive: true));   // as on the circuit (after the services)

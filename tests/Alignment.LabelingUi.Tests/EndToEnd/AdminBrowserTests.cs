@@ -7,7 +7,8 @@ using Xunit.Abstractions;
 
 namespace Alignment.LabelingUi.Tests.EndToEnd;
 
-// The admin's statistics pages in Chromium: the leaderboard chart draws, the agreement matrix shows; screenshots kept.
+// The admin's statistics pages in Chromium: the leaderboard chart draws, the agreement matrix shows, the project page's
+// activity and members grids answer over the circuit; screenshots kept.
 [Trait("Category", "EndToEnd")]
 public class AdminBrowserTests(ITestOutputHelper output)
 {
@@ -46,6 +47,12 @@ public class AdminBrowserTests(ITestOutputHelper output)
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(shots, "admin-agreement.png"), FullPage = true });
 
         await page.GotoAsync($"{session.Url}/admin/projects/{project.Id}");
+        await page.Locator("main[data-interactive=true]").WaitForAsync();
+        Assert.Equal(3, await page.Locator("[data-activity-annotator]").CountAsync());
+        Assert.Equal(3, await page.Locator("[data-member]").CountAsync());
+        await page.Locator("input[data-member-search]").FillAsync("bo");
+        await page.Locator("[data-member]").Nth(1).WaitForAsync(new() { State = WaitForSelectorState.Detached });
+        Assert.Equal("bob", await page.Locator("[data-member]").InnerTextAsync());
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(shots, "admin-project.png"), FullPage = true });
         Assert.Empty(errors);
         output.WriteLine($"screenshots in {shots}");

@@ -118,6 +118,7 @@ public class LabelingBrowserTests(ITestOutputHelper output)
     {
         var (context, page, errors) = await session.SignIn(adminToken);
         await page.GotoAsync($"{session.Url}/admin/projects/{projectId}");
+        await page.Locator("main[data-interactive=true]").WaitForAsync();   // the links work on the interactive page too
         var download = await page.RunAndWaitForDownloadAsync(() => page.GetByText("Preferences JSONL (TRL)").ClickAsync());
         Assert.Equal("python-answers-preferences.jsonl", download.SuggestedFilename);
         var lines = (await File.ReadAllLinesAsync((await download.PathAsync())!)).Where(l => l.Length > 0).Select(l => JsonDocument.Parse(l).RootElement).ToList();

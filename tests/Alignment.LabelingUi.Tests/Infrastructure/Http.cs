@@ -45,15 +45,6 @@ public static partial class Http
         return WebUtility.HtmlDecode(match.Groups[1].Value);
     }
 
-    /// <summary>Posts a static-SSR form of <paramref name="page"/> (its <c>@formname</c> as <c>_handler</c>, with the page's antiforgery token).</summary>
-    public static async Task<HttpResponseMessage> PostForm(HttpClient client, string page, string handler, Dictionary<string, string> fields)
-    {
-        var html = await client.GetStringAsync(page);
-        fields["_handler"] = handler;
-        fields["__RequestVerificationToken"] = AntiforgeryToken(html);
-        return await client.PostAsync(page, new FormUrlEncodedContent(fields));
-    }
-
     /// <summary>A cookie client signed in through GET + POST /signin (the real form, with its antiforgery token).</summary>
     public static async Task<HttpClient> SignedIn(this LabelingFactory factory, string token)
     {
