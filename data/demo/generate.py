@@ -130,6 +130,8 @@ def main():
 
     write_jsonl(os.path.join(args.out, "sft.jsonl"), sft)
     write_jsonl(os.path.join(args.out, "prompts.jsonl"), [{"prompt": p} for p, _, _ in sft_q[:SAMPLE_PROMPTS]])
+    # Every SFT prompt once (the answers left out): the prompts of the demo's RL with verifiable rewards (GRPO).
+    write_jsonl(os.path.join(args.out, "rl-prompts.jsonl"), [{"prompt": p} for p, _, _ in sft_q])
     write_jsonl(os.path.join(args.out, "eval-prompts.jsonl"), [{"prompt": p} for p, _, _ in held_q])
     pairs = []
     for prompt, a, b in held_q:

@@ -11,7 +11,8 @@ namespace Alignment.Cli.Tests;
 
 // `align demo`: finding the definition, its help, and the whole demo run through the CLI entry point with the
 // acceptance numbers checked (DPO beats SFT by the scripted judge, the task score improves, RM accuracy printed; no policy
-// regresses on a rule; GRPO, started from DPO, keeps the house style without losing right sums).
+// regresses on a rule, against SFT or against its start model; GRPO, started from DPO, keeps the house style and gains
+// at least 10 points of right sums over SFT).
 [Collection(DemoCollection.Name)]
 public sealed class DemoCommandTests : IDisposable
 {
@@ -121,14 +122,13 @@ public sealed class DemoCommandTests : IDisposable
         Assert.Contains(dpoChanges, c => c.Kind == "guard");       // the general-ability guard ran
         Assert.NotNull(report["reward_accuracy_by_group"]!["correctness"]);
         // No policy regresses on any rule of the judge (interval-checked), PPO and GRPO included: both start from the DPO
-        // policy (SFT → DPO → RL with verifiable rewards). GRPO keeps the house style (>= 95%) and does not lose right sums
-        // against SFT; it does not reach the online-RL target of SFT's + 10 points (README: the demo's table of attempts).
-        // The summary prints its right-sum change with the interval.
+        // policy (SFT → DPO → RL with verifiable rewards). GRPO keeps the house style (>= 95%) and gains at least 10 points
+        // of right sums over SFT, with the change's whole 95% interval above zero; the summary prints it with the interval.
         foreach (string stage in new[] { "evaluatePpo", "evaluateGrpo" })
             Assert.DoesNotContain(ReportFile.Changes(engine.Artifacts.Get((string)outputs[stage]["report"]!).Path), c => c.Kind == "rule" && c.Verdict == ChangeVerdict.Regression);
         var grpoChanges = ReportFile.Changes(engine.Artifacts.Get((string)outputs["evaluateGrpo"]["report"]!).Path);
         var rightSum = grpoChanges.Single(c => c.Kind == "rule" && c.Name == "right sum");
-        Assert.True(rightSum.Delta >= 0, $"GRPO right sum {rightSum.Baseline:P1} -> {rightSum.Policy:P1} (interval {rightSum.Low:+0.000} to {rightSum.High:+0.000})");
+        Assert.True(rightSum.Delta >= 0.10 - 1e-9 && rightSum.Low > 0, $"GRPO right sum {rightSum.Baseline:P1} -> {rightSum.Policy:P1} (interval {rightSum.Low:+0.000} to {rightSum.High:+0.000})");
         var houseStyle = grpoChanges.Single(c => c.Kind == "rule" && c.Name == "house style");
         Assert.True(houseStyle.Policy >= 0.95, $"GRPO house style {houseStyle.Policy:P1}");
         Assert.Contains($"GRPO right sum: {rightSum.Baseline.ToString("P1", System.Globalization.CultureInfo.InvariantCulture)} → {rightSum.Policy.ToString("P1", System.Globalization.CultureInfo.InvariantCulture)}", first.Out);
@@ -141,7 +141,8 @@ public sealed class DemoCommandTests : IDisposable
         }
 
         // PPO and GRPO are also compared with DPO, the policy they started from, on the same prompts: the start side of each
-        // change is DPO's own rate in its evaluation, and every regression against DPO is printed in the summary too.
+        // change is DPO's own rate in its evaluation; neither regresses on a rule of the judge against DPO either (PPO is
+        // scored by the rule file alone, with a strong KL), and every regression against DPO is printed in the summary too.
         var dpoRightSum = dpoChanges.Single(c => c.Kind == "rule" && c.Name == "right sum");
         foreach (string stage in new[] { "evaluatePpo", "evaluateGrpo" })
         {
@@ -149,6 +150,7 @@ public sealed class DemoCommandTests : IDisposable
             Assert.Equal((string)outputs["evaluateDpo"]["report"]!, (string)start["report"]!);
             var fromDpo = MetricChange.ListFrom(start);
             Assert.Equal(dpoRightSum.Policy, fromDpo.Single(c => c.Kind == "rule" && c.Name == "right sum").Baseline, 12);
+            Assert.DoesNotContain(fromDpo, c => c.Kind == "rule" && c.Verdict == ChangeVerdict.Regression);
             var regressions = fromDpo.Where(c => c.Verdict == ChangeVerdict.Regression).ToList();
             Assert.Equal(regressions.Count, (int)Get(stage, "startRegressions"));
             foreach (var c in regressions) Assert.Contains(ChangeText.Regression(c), first.Out);

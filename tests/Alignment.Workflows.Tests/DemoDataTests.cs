@@ -11,7 +11,7 @@ public sealed class DemoDataTests : IDisposable
 {
     private static readonly string DemoData = Path.Combine(TestHome.RepoRoot, "data", "demo");
     private static readonly string[] Generated =
-        ["sft.jsonl", "prompts.jsonl", "eval-prompts.jsonl", "eval-preferences.jsonl", "eval-references.jsonl", "references.jsonl", "judge-rules.json"];
+        ["sft.jsonl", "prompts.jsonl", "rl-prompts.jsonl", "eval-prompts.jsonl", "eval-preferences.jsonl", "eval-references.jsonl", "references.jsonl", "judge-rules.json"];
 
     private readonly string _out = Path.Combine(Path.GetTempPath(), "align-demo-data", Guid.NewGuid().ToString("N"));
 
@@ -56,6 +56,8 @@ public sealed class DemoDataTests : IDisposable
         Assert.Equal(200, heldOut.Distinct().Count());
         Assert.DoesNotContain(heldOut, prompts.Contains);   // held-out prompts are not SFT prompts
         Assert.All(Rows("prompts.jsonl"), r => Assert.Contains((string)r["prompt"]!, prompts));
+        var rl = Rows("rl-prompts.jsonl").Select(r => (string)r["prompt"]!).ToList();   // GRPO's prompts: every SFT prompt once
+        Assert.Equal(prompts.Order(), rl.Order());
         Assert.Equal(heldOut, Rows("eval-preferences.jsonl").Select(r => (string)r["prompt"]!));
     }
 
