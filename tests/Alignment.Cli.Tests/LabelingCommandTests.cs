@@ -281,13 +281,57 @@ public sealed class LabelingCommandTests : IDisposable
         Assert.True(r.ExitCode == 0, r.Error);
         using var doc = JsonDocument.Parse(r.Out);
         var store = doc.RootElement.GetProperty("store");
-        Assert.Equal(3000, store.GetProperty("judgments_in_store").GetInt64());
+        Assert.Equal("sqlite", store.GetProperty("provider").GetString());
+        // 10,000 open comparisons (the floor), half of them with one judgment: 5,000 judgments, more than the 3,000 asked
+        // for, and no complete comparison ((3,000 − 5,000) / k < 0).
+        Assert.Equal(5000, store.GetProperty("judgments_in_store").GetInt64());
+        Assert.Equal(10_000, store.GetProperty("comparisons").GetInt64());
         Assert.True(store.GetProperty("next_item_p95_ms").GetDouble() > 0);
+        Assert.Equal(JsonValueKind.Null, doc.RootElement.GetProperty("postgresql").ValueKind);
         var api = doc.RootElement.GetProperty("api");
         Assert.True(api.GetProperty("judgments").GetInt64() > 0);
         Assert.Equal(0, api.GetProperty("errors").GetInt64());
         Assert.True(api.GetProperty("judgments_per_second").GetDouble() > 0);
         Assert.Equal(20, doc.RootElement.GetProperty("target_next_item_p95_ms").GetDouble());
+    }
+
+    [PostgresFact]
+    public void Bench_labeling_with_a_postgresql_store_measures_it_next_to_sqlite_in_a_schema_it_drops()
+    {
+        using var db = new PostgresTestDatabase();
+
+        var r = CliRunner.Run("bench", "labeling", "--judgments", "30000", "--samples", "50", "--seconds", "0.5", "--clients", "2",
+            "--api-comparisons", "300", "--store", db.Url, "--json");
+
+        Assert.True(r.ExitCode == 0, r.Error);
+        using var doc = JsonDocument.Parse(r.Out);
+        var sqlite = doc.RootElement.GetProperty("store");
+        var postgres = doc.RootElement.GetProperty("postgresql");
+        Assert.Equal("sqlite", sqlite.GetProperty("provider").GetString());
+        Assert.Equal("postgresql", postgres.GetProperty("provider").GetString());
+        // 5,000 half-open comparisons with one judgment, then (30,000 − 5,000) / 2 = 12,500 complete ones with two:
+        // 30,000 judgments on 12,500 + 10,000 comparisons, counted in each store.
+        foreach (var measured in new[] { sqlite, postgres })
+        {
+            Assert.Equal(30_000, measured.GetProperty("judgments_in_store").GetInt64());
+            Assert.Equal(22_500, measured.GetProperty("comparisons").GetInt64());
+            Assert.True(measured.GetProperty("next_item_p95_ms").GetDouble() > 0);
+            Assert.True(measured.GetProperty("judgments_per_second").GetDouble() > 0);
+        }
+        using var connection = db.Open();
+        Assert.Equal(0L, connection.ExecuteScalar<long>("SELECT COUNT(1) FROM information_schema.schemata WHERE schema_name LIKE 'align_bench_%'"));
+        Assert.Null(connection.ExecuteScalar<string?>("SELECT to_regclass('public.comparisons')::text"));
+    }
+
+    [Fact]
+    public void Bench_labeling_refuses_a_store_that_is_not_postgresql()
+    {
+        var r = CliRunner.Run("bench", "labeling", "--store", "sqlite:" + Path.Combine(_home, "x.db"), "--json");
+
+        Assert.Equal(2, r.ExitCode);
+        Assert.Contains("--store here takes a postgresql:// URL", r.Error);
+        Assert.Equal("", r.Out);
+        Assert.False(System.IO.File.Exists(Path.Combine(_home, "x.db")));
     }
 
     [Fact]

@@ -22,7 +22,7 @@ public sealed partial class QueueService
     {
         if (idempotencyKey is { Length: 0 or > 200 })
             throw new InvalidRequestException("The idempotency key must be 1 to 200 characters.");
-        return _store.Write((connection, transaction) =>
+        return _store.WriteRows(annotatorId, (connection, transaction) =>
         {
             var fingerprint = idempotencyKey is null ? null : JudgmentFingerprint.Of(input);
             if (idempotencyKey is not null)
@@ -42,6 +42,7 @@ public sealed partial class QueueService
                     return new SubmitResult(found.Id, Replayed: true);
                 }
             }
+            LockComparisonOf(connection, transaction, assignmentId);
             var assignment = LoadAssignment(connection, transaction, assignmentId, annotatorId);
             ProjectMembers.Require(connection, transaction, assignment.ProjectId, annotatorId);
             if (assignment.State == "done")
@@ -73,7 +74,7 @@ public sealed partial class QueueService
     /// order and returned so it can be judged again. A lease the annotator held on another item is released.
     /// Throws <see cref="NothingToUndoException"/>.
     /// </summary>
-    public QueueItem UndoLast(long projectId, long annotatorId) => _store.Write((connection, transaction) =>
+    public QueueItem UndoLast(long projectId, long annotatorId) => _store.WriteRows(annotatorId, (connection, transaction) =>
     {
         var project = ProjectService.Load(connection, transaction, projectId);
         ProjectMembers.Require(connection, transaction, projectId, annotatorId);
@@ -84,6 +85,11 @@ public sealed partial class QueueService
             WHERE j.annotator_id = @annotatorId AND j.is_active = 1 AND s.project_id = @projectId
             ORDER BY j.id DESC LIMIT 1
             """, new { annotatorId, projectId }, transaction) ?? throw new NothingToUndoException(annotatorId);
+        // The item judged and the one held now change their slots: lock both first (in id order).
+        var heldComparisons = connection.Query<long>(
+            "SELECT comparison_id FROM assignments WHERE annotator_id = @annotatorId AND project_id = @projectId AND state = 'leased'",
+            new { annotatorId, projectId }, transaction);
+        LockComparisons(connection, transaction, heldComparisons.Append(last.ComparisonId));
 
         var now = _store.Clock.GetUtcNow();
         var nowText = Timestamps.ToText(now);

@@ -12,8 +12,12 @@ namespace Alignment.Data.Labeling;
 /// the item returns to the pool; comparisons closest to completion are served first, in an order shuffled per
 /// annotator; gold items are
 /// mixed in at the project's rate (every annotator sees each gold item at most once, outside k).
-/// Every state change runs in a <c>BEGIN IMMEDIATE</c> transaction, so concurrent annotators never
-/// take the same slot.
+/// On SQLite every state change runs in a <c>BEGIN IMMEDIATE</c> transaction, so concurrent annotators never take the
+/// same slot. On PostgreSQL annotators run side by side (<see cref="AlignStore.WriteRows{T}"/>: one annotator's requests
+/// one at a time) and every change to a comparison's assignments holds that comparison's row lock: the queue takes the
+/// first free comparison with <c>FOR UPDATE SKIP LOCKED</c> and checks its free slots again under the lock; judging,
+/// skipping, undo and lease expiry lock the comparisons they change (several in id order, so two never wait on each
+/// other). Writes that change many comparisons at once (overlap k, members, import) keep the store-wide lock.
 /// </summary>
 public sealed partial class QueueService
 {
@@ -21,11 +25,15 @@ public sealed partial class QueueService
     private readonly Random _random;
     private readonly Lock _randomLock = new();
 
+    /// <summary>True on PostgreSQL: writes lock the comparison rows they change (SQLite's transaction holds the whole store).</summary>
+    private readonly bool _rowLocks;
+
     /// <summary>Creates the service; <paramref name="random"/> (for the left/right draw) is seeded in tests.</summary>
     public QueueService(AlignStore store, Random? random = null)
     {
         _store = store;
         _random = random ?? new Random();
+        _rowLocks = store.Provider == StoreProvider.PostgreSql;
     }
 
     /// <summary>
@@ -33,13 +41,23 @@ public sealed partial class QueueService
     /// annotator's current live lease in the project when they hold one (a reload shows the same item).
     /// Throws <see cref="ForbiddenException"/> for a disabled account or one that is not a member of the project.
     /// </summary>
-    public QueueItem? NextItem(long projectId, long annotatorId) => _store.Write((connection, transaction) =>
+    public QueueItem? NextItem(long projectId, long annotatorId)
+    {
+        // With row locks, expiry commits on its own first, so the transaction below holds no comparison's lock when it
+        // waits for one.
+        if (_rowLocks)
+            ExpireLeases();
+        return _store.WriteRows(annotatorId, (connection, transaction) => NextItem(connection, transaction, projectId, annotatorId));
+    }
+
+    private QueueItem? NextItem(DbConnection connection, DbTransaction transaction, long projectId, long annotatorId)
     {
         var project = ProjectService.Load(connection, transaction, projectId);
         ProjectMembers.Require(connection, transaction, projectId, annotatorId);
         var now = _store.Clock.GetUtcNow();
         var nowText = Timestamps.ToText(now);
-        ExpireLeases(connection, transaction, nowText);
+        if (!_rowLocks)
+            ExpireLeases(connection, transaction, nowText, rowLocks: false);
 
         var current = connection.ExecuteScalar<long?>(
             """
@@ -74,14 +92,15 @@ public sealed partial class QueueService
             new { projectId, comparisonId, annotatorId, isGold = isGold ? 1L : 0L, leftIsA = leftIsA ? 1L : 0L, expires, nowText }, transaction);
         RefreshRemaining(connection, transaction, comparisonId);
         return LoadItem(connection, transaction, leased);
-    });
+    }
 
     /// <summary>
     /// Gives the item back without judging it; it is not offered to this annotator again and its slot
     /// returns to the pool. Throws <see cref="NotAssignedException"/> or <see cref="AlreadySubmittedException"/>.
     /// </summary>
-    public void Skip(long assignmentId, long annotatorId) => _store.Write((connection, transaction) =>
+    public void Skip(long assignmentId, long annotatorId) => _store.WriteRows(annotatorId, (connection, transaction) =>
     {
+        LockComparisonOf(connection, transaction, assignmentId);
         var assignment = LoadAssignment(connection, transaction, assignmentId, annotatorId);
         ProjectMembers.Require(connection, transaction, assignment.ProjectId, annotatorId);
         if (assignment.State == "done")
@@ -89,6 +108,7 @@ public sealed partial class QueueService
         connection.Execute("UPDATE assignments SET state = 'skipped', updated_at = @Now WHERE id = @assignmentId",
             new { assignmentId, Now = _store.NowText() }, transaction);
         RefreshRemaining(connection, transaction, assignment.ComparisonId);
+        return true;
     });
 
     /// <summary>Progress overall and for one annotator (regular comparisons only for the overall numbers).</summary>
@@ -106,20 +126,64 @@ public sealed partial class QueueService
         return new LabelingProgress(mine, overall.Comparisons, overall.Completed, overall.Judged, overall.Comparisons * project.OverlapK);
     });
 
-    /// <summary>Marks every lease that has run out as expired and returns its slot to the pool. Returns how many expired.</summary>
-    public int ExpireLeases() => _store.Write((connection, transaction) => ExpireLeases(connection, transaction, _store.NowText()));
+    /// <summary>
+    /// Marks every lease that has run out as expired and returns its slot to the pool. Returns how many expired. On
+    /// PostgreSQL a lease whose comparison another transaction has locked right now is left for the next call.
+    /// </summary>
+    public int ExpireLeases() =>
+        _store.WriteRows(null, (connection, transaction) => ExpireLeases(connection, transaction, _store.NowText(), _rowLocks));
 
-    private static int ExpireLeases(DbConnection connection, DbTransaction transaction, string nowText)
+    private static int ExpireLeases(DbConnection connection, DbTransaction transaction, string nowText, bool rowLocks)
     {
-        var expired = connection.Query<long>(
-            """
-            UPDATE assignments SET state = 'expired', updated_at = @nowText
-            WHERE state = 'leased' AND lease_expires_at <= @nowText
-            RETURNING comparison_id
-            """, new { nowText }, transaction).ToList();
-        foreach (var comparisonId in expired)
+        var expired = connection.Query<long>(rowLocks ? ExpireLockedSql : ExpireSql, new { nowText }, transaction).ToList();
+        foreach (var comparisonId in expired.Distinct())
             RefreshRemaining(connection, transaction, comparisonId);
         return expired.Count;
+    }
+
+    private const string ExpireSql =
+        """
+        UPDATE assignments SET state = 'expired', updated_at = @nowText
+        WHERE state = 'leased' AND lease_expires_at <= @nowText
+        RETURNING comparison_id
+        """;
+
+    /// <summary>
+    /// <see cref="ExpireSql"/> under row locks (PostgreSQL): only the leases of comparisons this transaction could lock
+    /// without waiting, so expiry never waits for (or deadlocks with) a request that holds a comparison.
+    /// </summary>
+    private const string ExpireLockedSql =
+        """
+        WITH due AS (
+            SELECT c.id FROM comparisons c
+            WHERE c.id IN (SELECT s.comparison_id FROM assignments s WHERE s.state = 'leased' AND s.lease_expires_at <= @nowText)
+            ORDER BY c.id
+            FOR UPDATE SKIP LOCKED)
+        UPDATE assignments SET state = 'expired', updated_at = @nowText
+        WHERE state = 'leased' AND lease_expires_at <= @nowText AND comparison_id IN (SELECT id FROM due)
+        RETURNING comparison_id
+        """;
+
+    /// <summary>
+    /// On PostgreSQL, locks the comparisons (in id order, so two transactions never wait on each other in a cycle) before
+    /// their assignments change; on SQLite nothing (the transaction already holds the store).
+    /// </summary>
+    private void LockComparisons(DbConnection connection, DbTransaction transaction, IEnumerable<long> comparisonIds)
+    {
+        if (!_rowLocks)
+            return;
+        foreach (var comparisonId in comparisonIds.Distinct().Order())
+            connection.Execute("SELECT id FROM comparisons WHERE id = @comparisonId FOR UPDATE", new { comparisonId }, transaction);
+    }
+
+    /// <summary>On PostgreSQL, locks the comparison of an assignment (see <see cref="LockComparisons"/>); an unknown id locks nothing.</summary>
+    private void LockComparisonOf(DbConnection connection, DbTransaction transaction, long assignmentId)
+    {
+        if (!_rowLocks)
+            return;
+        var comparisonId = connection.ExecuteScalar<long?>("SELECT comparison_id FROM assignments WHERE id = @assignmentId", new { assignmentId }, transaction);
+        if (comparisonId is long id)
+            LockComparisons(connection, transaction, [id]);
     }
 
     private static bool GoldIsDue(DbConnection connection, DbTransaction transaction, long projectId, long annotatorId, double goldRate)
@@ -170,11 +234,26 @@ public sealed partial class QueueService
         return (long)(z % 2147483646UL) + 1;
     }
 
-    private static (long, bool)? PickRegular(DbConnection connection, DbTransaction transaction, long projectId, long annotatorId)
+    private (long, bool)? PickRegular(DbConnection connection, DbTransaction transaction, long projectId, long annotatorId)
     {
-        var id = connection.ExecuteScalar<long?>(PickRegularSql,
-            new { projectId, annotatorId, multiplier = ShuffleMultiplier(annotatorId, projectId) }, transaction);
-        return id is long value ? (value, false) : null;
+        var parameters = new { projectId, annotatorId, multiplier = ShuffleMultiplier(annotatorId, projectId) };
+        if (!_rowLocks)
+            return connection.ExecuteScalar<long?>(PickRegularSql, parameters, transaction) is long value ? (value, false) : null;
+
+        // PostgreSQL: the first comparison in the annotator's order that nobody holds now; when every one of the closest
+        // is held, wait for the first of them. Either way its free slots are read again under the lock: another
+        // annotator may have taken the last one between the query's snapshot and the lock.
+        while (true)
+        {
+            var id = connection.ExecuteScalar<long?>(PickRegularSql + "\nFOR UPDATE OF c SKIP LOCKED", parameters, transaction)
+                     ?? connection.ExecuteScalar<long?>(PickRegularSql, parameters, transaction);
+            if (id is not long comparisonId)
+                return null;
+            var remaining = connection.ExecuteScalar<long>(
+                "SELECT remaining FROM comparisons WHERE id = @comparisonId FOR UPDATE", new { comparisonId }, transaction);
+            if (remaining > 0)
+                return (comparisonId, false);
+        }
     }
 
     private static (long, bool)? PickGold(DbConnection connection, DbTransaction transaction, long projectId, long annotatorId)

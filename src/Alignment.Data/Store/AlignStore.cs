@@ -17,11 +17,19 @@ public sealed class AlignStore
     public const int BusyTimeoutMs = 10_000;
 
     /// <summary>
-    /// The transaction-level advisory lock every <see cref="Write{T}"/> takes on PostgreSQL, so writers are serialized as
-    /// SQLite's <c>BEGIN IMMEDIATE</c> serializes them: reads inside a write see a state no other writer changes before
-    /// commit. (Any constant distinct from the migrator's key; "alignw" in ASCII.)
+    /// The transaction-level advisory lock every <see cref="Write{T}"/> takes exclusively on PostgreSQL, so writers are
+    /// serialized as SQLite's <c>BEGIN IMMEDIATE</c> serializes them: reads inside a write see a state no other writer
+    /// changes before commit. <see cref="WriteRows{T}"/> takes it shared. (Any constant distinct from the migrator's key;
+    /// "alignw" in ASCII.)
     /// </summary>
     private const long WriteLockKey = 0x616c69676e77;
+
+    /// <summary>
+    /// The first key of the two-key advisory lock that serializes one annotator's <see cref="WriteRows{T}"/> on
+    /// PostgreSQL (the second is the annotator id); two-key locks never collide with the one-key <see cref="WriteLockKey"/>.
+    /// ("alnq" in ASCII.)
+    /// </summary>
+    private const int AnnotatorLockKey = 0x616c6e71;
 
     private readonly string _connectionString;
     private readonly NpgsqlDataSource? _postgreSql;
@@ -217,6 +225,36 @@ public sealed class AlignStore
         transaction.Commit();
         return result;
     });
+
+    /// <summary>
+    /// Runs <paramref name="write"/> inside a transaction for writes that lock the rows they change themselves (the
+    /// labeling queue: <c>SELECT … FOR UPDATE [SKIP LOCKED]</c> on each comparison before its assignments change). On
+    /// SQLite it is <see cref="Write{T}"/> (<c>BEGIN IMMEDIATE</c>, nothing runs beside it). On PostgreSQL it takes the
+    /// store's write lock shared, so such writes run side by side but never beside a <see cref="Write{T}"/> (which
+    /// changes projects, members or many comparisons at once without row locks), and, with
+    /// <paramref name="annotatorId"/>, that annotator's advisory lock, so one annotator's requests (an idempotent
+    /// retry, an undo) run one at a time and see each other's result. Commits when it returns, rolls back when it throws.
+    /// </summary>
+    public T WriteRows<T>(long? annotatorId, Func<DbConnection, DbTransaction, T> write)
+    {
+        if (_postgreSql is null)
+            return Write(write);
+        return Guard(() =>
+        {
+            using var connection = OpenConnection();
+            using var transaction = connection.BeginTransaction();
+            connection.Execute("SELECT pg_advisory_xact_lock_shared(@WriteLockKey)", new { WriteLockKey }, transaction);
+            if (annotatorId is long id)
+            {
+                // Ids past 2^31 fold onto the int key: a collision only serializes two annotators, it never lets one in twice.
+                var annotatorKey = unchecked((int)(id ^ (id >> 32)));
+                connection.Execute("SELECT pg_advisory_xact_lock(@AnnotatorLockKey, @annotatorKey)", new { AnnotatorLockKey, annotatorKey }, transaction);
+            }
+            var result = write(connection, transaction);
+            transaction.Commit();
+            return result;
+        });
+    }
 
     /// <summary>Runs <paramref name="write"/> inside the store's write transaction (see the generic overload).</summary>
     public void Write(Action<DbConnection, DbTransaction> write) =>

@@ -188,8 +188,11 @@ public static class StoreCopy
         return rows;
     }
 
-    /// <summary>Moves every identity column's sequence past the largest value the copy put in that column.</summary>
-    private static void AdvanceIdentities(NpgsqlConnection connection, System.Data.Common.DbTransaction transaction)
+    /// <summary>
+    /// Moves every identity column's sequence (of the connection's current schema) past the largest value a copy put in
+    /// that column (also after the labeling bench's bulk fill).
+    /// </summary>
+    internal static void AdvanceIdentities(NpgsqlConnection connection, System.Data.Common.DbTransaction transaction)
     {
         var identities = connection.Query<(string Table, string Column)>(
             "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = current_schema() AND is_identity = 'YES'",

@@ -81,4 +81,89 @@ public class ConcurrencyTests
         var progress = queue.Progress(project.Id, annotators[0]);
         Assert.Equal((500L, 1000L), (progress.CompletedComparisons, progress.ActiveJudgments));
     }
+
+    // PostgreSQL's queue takes the first comparison nobody holds (FOR UPDATE SKIP LOCKED) instead of waiting behind the
+    // store-wide lock: with the annotator's first two comparisons locked by another transaction, it serves the third
+    // at once (a queue without row locks picks the first and waits for its lock until the holder ends).
+    [PostgresFact]
+    public void On_postgresql_the_queue_passes_over_comparisons_another_transaction_holds()
+    {
+        using var db = new TestDb(StoreProvider.PostgreSql);
+        var project = db.Projects.Create(new ProjectSettings("held", OverlapK: 2, GoldRate: 0));
+        var ids = Enumerable.Range(0, 3).Select(i => db.Comparison(project.Id, $"p{i}", "a", "b")).ToList();
+        var sam = db.Annotator("sam");
+        var order = InQueueOrder(ids, sam, project.Id);
+        var queue = new QueueService(db.Store);
+
+        using var holder = db.Store.OpenConnection();
+        using var held = holder.BeginTransaction();
+        foreach (var id in order[..2])
+            holder.Execute("SELECT id FROM comparisons WHERE id = @id FOR UPDATE", new { id }, held);
+        var next = Task.Run(() => queue.NextItem(project.Id, sam));
+        try
+        {
+            Assert.True(next.Wait(TimeSpan.FromSeconds(30)), "the queue waited for a comparison another transaction holds");
+            Assert.Equal(order[2], next.Result!.ComparisonId);
+        }
+        finally
+        {
+            held.Rollback();
+            next.Wait();
+        }
+    }
+
+    // When every closest comparison is held, the queue waits for the first and reads its free slots again under the
+    // lock: here the holder takes its last slot, so the annotator gets another one, and the comparison ends with k
+    // (a read without the row lock would lease it a third time: remaining −1).
+    [PostgresFact]
+    public void On_postgresql_a_last_slot_taken_while_the_queue_waits_for_it_is_not_given_out_again()
+    {
+        using var db = new TestDb(StoreProvider.PostgreSql);
+        var project = db.Projects.Create(new ProjectSettings("last-slot", OverlapK: 2, GoldRate: 0));
+        foreach (var i in Enumerable.Range(0, 3))
+            db.Comparison(project.Id, $"p{i}", "a", "b");
+        var (first, other, sam) = (db.Annotator("first"), db.Annotator("other"), db.Annotator("sam"));
+        var queue = new QueueService(db.Store);
+        var judged = queue.NextItem(project.Id, first)!;
+        queue.Submit(judged.AssignmentId, first, new JudgmentInput(ShownChoice.Left, -1));
+        // Now judged.ComparisonId is the only one with one slot left: the closest to completion for everyone else.
+
+        using var holder = db.Store.OpenConnection();
+        using var held = holder.BeginTransaction();
+        holder.Execute("SELECT id FROM comparisons WHERE id = @ComparisonId FOR UPDATE", new { judged.ComparisonId }, held);
+        var next = Task.Run(() => queue.NextItem(project.Id, sam));
+        using (var watcher = db.Store.OpenConnection())
+        {
+            var waiting = Task.Run(async () =>
+            {
+                while (watcher.ExecuteScalar<long>("SELECT COUNT(1) FROM pg_locks WHERE NOT granted") == 0 && !next.IsCompleted)
+                    await Task.Delay(20);
+            });
+            Assert.True(waiting.Wait(TimeSpan.FromSeconds(60)), "the queue never waited for the held comparison");
+        }
+        Assert.False(next.IsCompleted, "the queue answered without waiting for the held comparison");
+        var now = db.Store.NowText();
+        holder.Execute(
+            """
+            INSERT INTO assignments (project_id, comparison_id, annotator_id, is_gold, left_is_a, state, lease_expires_at, created_at, updated_at)
+            VALUES (@Id, @ComparisonId, @other, 0, 1, 'leased', '9999-12-31T00:00:00.000Z', @now, @now)
+            """, new { project.Id, judged.ComparisonId, other, now }, held);
+        holder.Execute("UPDATE comparisons SET remaining = 0 WHERE id = @ComparisonId", new { judged.ComparisonId }, held);
+        held.Commit();
+
+        var item = next.Result;
+        Assert.NotNull(item);
+        Assert.NotEqual(judged.ComparisonId, item.ComparisonId);
+        Assert.Equal(0L, db.Store.Read(c => c.ExecuteScalar<long>(
+            "SELECT remaining FROM comparisons WHERE id = @ComparisonId", new { judged.ComparisonId })));
+        Assert.Equal(0L, db.Store.Read(c => c.ExecuteScalar<long>(
+            "SELECT COUNT(1) FROM assignments WHERE comparison_id = @ComparisonId AND annotator_id = @sam", new { judged.ComparisonId, sam })));
+    }
+
+    /// <summary>The order the queue serves equally close comparisons to an annotator: by id · m mod (2³¹ − 1).</summary>
+    private static List<long> InQueueOrder(IEnumerable<long> ids, long annotatorId, long projectId)
+    {
+        var m = QueueService.ShuffleMultiplier(annotatorId, projectId);
+        return ids.OrderBy(id => id * m % 2147483647).ThenBy(id => id).ToList();
+    }
 }

@@ -1,9 +1,14 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
 
 namespace Alignment.LabelingUi.Tests.Infrastructure;
 
-/// <summary>Labels through the API the way a scripted annotator would, deciding in the A/B frame from the answer texts.</summary>
+/// <summary>
+/// Labels through the API the way a scripted annotator would, deciding in the A/B frame from the answer texts. Needs
+/// nothing but an <see cref="HttpClient"/> with the bearer token, so the CLI tests use it against real
+/// <c>align serve</c> processes too.
+/// </summary>
 public static class Judge
 {
     /// <summary>
@@ -19,8 +24,8 @@ public static class Judge
             if (response.StatusCode == HttpStatusCode.NoContent)
                 return judged;
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-            var item = await response.Json();
-            var stored = await api.PostJson($"/api/assignments/{item.GetProperty("assignment_id").GetInt64()}/judgment", Body(item, decide, strength));
+            var item = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
+            var stored = await api.PostAsJsonAsync($"/api/assignments/{item.GetProperty("assignment_id").GetInt64()}/judgment", Body(item, decide, strength));
             Assert.Equal(HttpStatusCode.Created, stored.StatusCode);
             judged++;
         }
@@ -37,6 +42,6 @@ public static class Judge
         };
     }
 
-    /// <summary>The item number in a prompt made by <see cref="LabelingFactory.PairsJsonl"/>.</summary>
+    /// <summary>The item number in a prompt made by <c>LabelingFactory.PairsJsonl</c> ("Prompt 7: …").</summary>
     public static int Number(string prompt) => int.Parse(prompt["Prompt ".Length..prompt.IndexOf(':')]);
 }
