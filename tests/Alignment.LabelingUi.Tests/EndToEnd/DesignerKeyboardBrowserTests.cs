@@ -111,9 +111,9 @@ public class DesignerKeyboardBrowserTests(ITestOutputHelper output)
         var focused = () => page.EvaluateAsync<string?>("() => document.activeElement?.closest('[data-cell-id]')?.getAttribute('data-cell-id') ?? null");
         int edges = await page.Locator("#designer-canvas .x6-edge").CountAsync();
 
-        // The demo's first rows: sftData prompts evalPrompts / evalPairs tokenizer createModel (its stored positions).
+        // The demo's first rows: sftData prompts evalPrompts / evalPairs rlPrompts tokenizer (its stored positions).
         await page.Locator("[data-cell-id=\"sftData\"]").FocusAsync();
-        foreach (var (key, expected) in new[] { ("ArrowRight", "prompts"), ("ArrowDown", "tokenizer"), ("ArrowLeft", "evalPairs"), ("ArrowUp", "sftData"), ("ArrowDown", "evalPairs"), ("ArrowRight", "tokenizer") })
+        foreach (var (key, expected) in new[] { ("ArrowRight", "prompts"), ("ArrowDown", "rlPrompts"), ("ArrowLeft", "evalPairs"), ("ArrowUp", "sftData"), ("ArrowDown", "evalPairs"), ("ArrowRight", "rlPrompts"), ("ArrowRight", "tokenizer") })
         {
             await page.Keyboard.PressAsync(key);
             Assert.Equal(expected, await focused());
