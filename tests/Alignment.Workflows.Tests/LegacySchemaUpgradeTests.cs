@@ -62,10 +62,11 @@ public sealed class LegacySchemaUpgradeTests : IDisposable
         var store = engine.Db;
 
         // Every legacy version was recorded under its owner with its original time: nothing re-ran; the data owner's
-        // later migrations (the key ring, 3) and the engine's (the execution's worker, 3) were applied now.
+        // later migrations (the key ring, 3; the queue's covering index, 4) and the engine's (the execution's worker, 3)
+        // were applied now.
         Assert.Equal([("data", 1L, Then), ("data", 2L, Then), ("workflows", 1L, Then), ("workflows", 2L, Then)], Recorded(store).Where(r => r.AppliedAt == Then));
-        Assert.Equal([("data", 3L), ("workflows", 3L)], Recorded(store).Where(r => r.AppliedAt != Then).Select(r => (r.Owner, r.Version)));
-        Assert.Equal(3, store.SchemaVersion);
+        Assert.Equal([("data", 3L), ("data", 4L), ("workflows", 3L)], Recorded(store).Where(r => r.AppliedAt != Then).Select(r => (r.Owner, r.Version)));
+        Assert.Equal(Migrator.Data.LatestVersion, store.SchemaVersion);
         Assert.Equal("old-project", Assert.Single(new ProjectService(store).List()).Name);
         Assert.NotNull(new AnnotatorService(store).Find("ann"));
         var stored = new DefinitionRepository(store).Get("old-flow");
@@ -77,7 +78,7 @@ public sealed class LegacySchemaUpgradeTests : IDisposable
         var result = await engine.RunAsync(engine.Start(TestHome.RoundTripWorkflow, new Dictionary<string, string>()));
         Assert.Equal(InstanceStatus.Finished, result.Status);
         var again = new WorkflowEngine(_home, TestHome.Registry());
-        Assert.Equal(6, Recorded(again.Db).Count);
+        Assert.Equal(7, Recorded(again.Db).Count);   // data 1–4, workflows 1–3
     }
 
     [Fact]
@@ -87,7 +88,7 @@ public sealed class LegacySchemaUpgradeTests : IDisposable
 
         var store = AlignStore.Open(DatabasePath);
         var data = Recorded(store);
-        Assert.Equal([("data", 1L), ("data", 2L), ("data", 3L)], data.Select(r => (r.Owner, r.Version)));
+        Assert.Equal([("data", 1L), ("data", 2L), ("data", 3L), ("data", 4L)], data.Select(r => (r.Owner, r.Version)));
         Assert.Equal(Then, data[0].AppliedAt);
         Assert.NotEqual(Then, data[1].AppliedAt);
         // The access migration ran over the old rows: the old account is a member of the old project.
@@ -95,7 +96,7 @@ public sealed class LegacySchemaUpgradeTests : IDisposable
         Assert.Equal(0L, store.Read(c => c.ExecuteScalar<long>("SELECT COUNT(1) FROM sqlite_master WHERE name = 'workflow_instances'")));
 
         var engine = new WorkflowEngine(_home, TestHome.Registry());
-        Assert.Equal(["data", "data", "data", "workflows", "workflows", "workflows"], Recorded(engine.Db).Select(r => r.Owner));
+        Assert.Equal(["data", "data", "data", "data", "workflows", "workflows", "workflows"], Recorded(engine.Db).Select(r => r.Owner));
         Assert.Empty(new DefinitionRepository(engine.Db).List());
     }
 }

@@ -234,26 +234,80 @@ public sealed partial class QueueService
         return (long)(z % 2147483646UL) + 1;
     }
 
+    /// <summary>
+    /// <see cref="PickRegularSql"/> as PostgreSQL runs it fast: the comparisons the annotator already had are one hashed
+    /// subquery (<c>NOT IN</c>; comparison_id is never null, so it means what <c>NOT EXISTS</c> means) that an
+    /// index-only scan of <c>ix_assignments_annotator</c> answers, and no row is locked here, so the candidates also come
+    /// from the index alone and only the first <see cref="Candidates"/> in the annotator's order are kept (a top-N sort).
+    /// With <c>FOR UPDATE</c> in the query, PostgreSQL reads every joined row from the table for its recheck, and sorts
+    /// all free rows before locking: at 1M judgments (10,000 per annotator) 17 ms of a 23 ms next-item call.
+    /// </summary>
+    internal const string PickRegularCandidatesSql =
+        """
+        SELECT c.id FROM comparisons c
+        WHERE c.project_id = @projectId AND c.is_gold = 0 AND c.remaining > 0
+          AND c.remaining = (SELECT o.remaining FROM comparisons o
+                             WHERE o.project_id = @projectId AND o.is_gold = 0 AND o.remaining > 0
+                               AND NOT EXISTS (SELECT 1 FROM assignments s
+                                               WHERE s.comparison_id = o.id AND s.annotator_id = @annotatorId
+                                                 AND s.state IN ('leased', 'done', 'skipped'))
+                             ORDER BY o.remaining LIMIT 1)
+          AND c.id NOT IN (SELECT s.comparison_id FROM assignments s
+                           WHERE s.annotator_id = @annotatorId AND s.project_id = @projectId
+                             AND s.state IN ('leased', 'done', 'skipped'))
+        ORDER BY (c.id * @multiplier) % 2147483647, c.id
+        LIMIT @candidates
+        """;
+
+    /// <summary>Candidates <see cref="PickRegularCandidatesSql"/> returns: more than the annotators who usually hold one
+    /// of the closest comparisons at the same instant.</summary>
+    internal const int Candidates = 8;
+
     private (long, bool)? PickRegular(DbConnection connection, DbTransaction transaction, long projectId, long annotatorId)
     {
-        var parameters = new { projectId, annotatorId, multiplier = ShuffleMultiplier(annotatorId, projectId) };
+        var multiplier = ShuffleMultiplier(annotatorId, projectId);
         if (!_rowLocks)
-            return connection.ExecuteScalar<long?>(PickRegularSql, parameters, transaction) is long value ? (value, false) : null;
+            return connection.ExecuteScalar<long?>(PickRegularSql, new { projectId, annotatorId, multiplier }, transaction) is long value ? (value, false) : null;
 
-        // PostgreSQL: the first comparison in the annotator's order that nobody holds now; when every one of the closest
-        // is held, wait for the first of them. Either way its free slots are read again under the lock: another
-        // annotator may have taken the last one between the query's snapshot and the lock.
+        // PostgreSQL: the first candidate in the annotator's order that nobody holds now (SKIP LOCKED) and that still has
+        // a free slot (another annotator may have taken the last one since the query's snapshot; the lock statement reads
+        // the row again). When every candidate is held or full, wait for the first one's lock and check it again; when
+        // that one is full too, ask again (each statement reads the committed state anew, so a filled comparison is not
+        // offered twice). Each try runs in a savepoint that is rolled back when it finds nothing: a row that filled up
+        // between a lock statement's snapshot and its lock stays locked otherwise, and a transaction that waits for a
+        // lock while it holds another can deadlock with one that does the same the other way round.
         while (true)
         {
-            var id = connection.ExecuteScalar<long?>(PickRegularSql + "\nFOR UPDATE OF c SKIP LOCKED", parameters, transaction)
-                     ?? connection.ExecuteScalar<long?>(PickRegularSql, parameters, transaction);
-            if (id is not long comparisonId)
+            var candidates = connection.Query<long>(PickRegularCandidatesSql,
+                new { projectId, annotatorId, multiplier, candidates = Candidates }, transaction).AsList();
+            if (candidates.Count == 0)
                 return null;
-            var remaining = connection.ExecuteScalar<long>(
-                "SELECT remaining FROM comparisons WHERE id = @comparisonId FOR UPDATE", new { comparisonId }, transaction);
-            if (remaining > 0)
-                return (comparisonId, false);
+            if (TryLock(connection, transaction, candidates, "FOR UPDATE SKIP LOCKED") is long free)
+                return (free, false);
+            if (TryLock(connection, transaction, [candidates[0]], "FOR UPDATE") is long waited)
+                return (waited, false);
         }
+    }
+
+    /// <summary>
+    /// Locks the first of <paramref name="comparisonIds"/> that has a free slot, with <paramref name="lockClause"/>, in a
+    /// savepoint: kept when one is locked (its id is returned), rolled back otherwise, so no lock outlives a failed try.
+    /// </summary>
+    private static long? TryLock(DbConnection connection, DbTransaction transaction, IReadOnlyList<long> comparisonIds, string lockClause)
+    {
+        transaction.Save("pick");
+        foreach (var comparisonId in comparisonIds)
+        {
+            if (connection.ExecuteScalar<long?>($"SELECT id FROM comparisons WHERE id = @comparisonId AND remaining > 0 {lockClause}",
+                    new { comparisonId }, transaction) is long locked)
+            {
+                transaction.Release("pick");
+                return locked;
+            }
+        }
+        transaction.Rollback("pick");
+        transaction.Release("pick");
+        return null;
     }
 
     private static (long, bool)? PickGold(DbConnection connection, DbTransaction transaction, long projectId, long annotatorId)

@@ -171,7 +171,7 @@ public sealed class RunQueries(WorkflowEngine engine, StageProgressBoard? board 
         string? report = e.ActivityType == EvaluateType && e.Outputs?["report"] is JsonValue r && r.TryGetValue(out string? hash) ? hash : null;
         bool hasMetrics = trainer && status != StageStatus.Pending && (status == StageStatus.Running || e.Outputs?["metrics"] is JsonValue);
         return new StageView(e.Id, e.ActivityId, e.ActivityName, e.ActivityType, e.Iteration, status, e.StartedAt, e.FinishedAt, duration,
-            progress, e.Error, e.Log.Length > 0, hasMetrics, report, waiting, e.Outputs);
+            progress, e.Error, e.Log.Length > 0, hasMetrics, report, waiting, e.Outputs, e.Worker is null ? null : ProcessIdentity.Short(e.Worker));
     }
 
     private WaitingOnProject? Waiting(BookmarkInfo bookmark)

@@ -76,10 +76,12 @@ public sealed record WaitingOnProject(long? ProjectId, string ProjectName, long 
 /// <param name="ReportArtifact">The report artifact of an Evaluate stage.</param>
 /// <param name="Waiting">The labeling project a suspended CollectJudgments stage waits on.</param>
 /// <param name="Outputs">The stage's outputs (artifact hashes and values).</param>
+/// <param name="Worker">The process that ran it, <c>host:pid</c> (an <c>align worker</c>, <c>align run</c> or <c>align serve</c>); null when
+/// pending or recorded before processes were.</param>
 public sealed record StageView(
     long? ExecutionId, string ActivityId, string? ActivityName, string ActivityType, int Iteration, StageStatus Status,
     DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, double? DurationSeconds, string? Progress, string? Error, bool HasLog,
-    bool HasMetrics, string? ReportArtifact, WaitingOnProject? Waiting, JsonObject? Outputs)
+    bool HasMetrics, string? ReportArtifact, WaitingOnProject? Waiting, JsonObject? Outputs, string? Worker = null)
 {
     /// <summary>The name, or the id when there is none.</summary>
     public string Label => string.IsNullOrWhiteSpace(ActivityName) ? ActivityId : ActivityName;

@@ -21,7 +21,7 @@ public sealed class PostgreSqlMigrationTests
 
         Assert.Equal(Enumerable.Range(1, Migrator.Data.LatestVersion), applied);
         Assert.Equal(Migrator.Data.LatestVersion, PostgreSqlMigrator.CurrentVersion(connection, Migrator.DataOwner));
-        Assert.Equal(["initial", "access", "keys"], connection.Query<string>("SELECT name FROM schema_migrations WHERE owner = 'data' ORDER BY version"));
+        Assert.Equal(["initial", "access", "keys", "queue_index"], connection.Query<string>("SELECT name FROM schema_migrations WHERE owner = 'data' ORDER BY version"));
         Assert.Empty(PostgreSqlMigrator.Migrate(connection, db.Name, Now, Migrator.Data));
     }
 

@@ -69,8 +69,9 @@ public static class RunFixtures
             new Alignment.Workflows.Artifacts.ArtifactProvenance(null, null, new(), []));
     }
 
-    /// <summary>A finished instance with one Evaluate stage whose report output is <paramref name="reportHash"/>.</summary>
-    public static string FinishedEvaluateStage(WorkflowEngine engine, string reportHash)
+    /// <summary>A finished instance with one Evaluate stage whose report output is <paramref name="reportHash"/>, run by
+    /// <paramref name="worker"/> (<c>host:pid:start</c>; null: not recorded).</summary>
+    public static string FinishedEvaluateStage(WorkflowEngine engine, string reportHash, string? worker = null)
     {
         int version = engine.Registry.All.Select(a => a.Descriptor).First(d => d.Type == "Alignment.Evaluate").Version;
         var node = new JsonObject { ["id"] = "evaluate", ["name"] = "Evaluate", ["type"] = "Alignment.Evaluate", ["version"] = version };
@@ -83,7 +84,7 @@ public static class RunFixtures
             new InstanceState(), "elsewhere:1:1", engine.Db.Clock.GetUtcNow());
         engine.Db.Write((c, t) =>
         {
-            long execution = engine.Repository.StartExecution(c, t, id, new ActivityNode(node, 0), 1);
+            long execution = engine.Repository.StartExecution(c, t, id, new ActivityNode(node, 0), 1, worker);
             engine.Repository.FinishExecution(c, t, execution, ExecutionStatus.Completed, null, null, new JsonObject { ["report"] = reportHash, ["winRate"] = 0.75 }, 1, null, "done\n");
             engine.Repository.SetStatus(c, t, id, InstanceStatus.Finished, null, null);
         });
