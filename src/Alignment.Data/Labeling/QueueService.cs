@@ -14,8 +14,9 @@ namespace Alignment.Data.Labeling;
 /// mixed in at the project's rate (every annotator sees each gold item at most once, outside k).
 /// On SQLite every state change runs in a <c>BEGIN IMMEDIATE</c> transaction, so concurrent annotators never take the
 /// same slot. On PostgreSQL annotators run side by side (<see cref="AlignStore.WriteRows{T}"/>: one annotator's requests
-/// one at a time) and every change to a comparison's assignments holds that comparison's row lock: the queue takes the
-/// first free comparison with <c>FOR UPDATE SKIP LOCKED</c> and checks its free slots again under the lock; judging,
+/// one at a time) and every change to a comparison's assignments holds that comparison's row lock: the queue reads a few
+/// candidates without locks, locks the first one nobody holds with <c>FOR UPDATE SKIP LOCKED</c> and checks its free
+/// slots again under the lock; judging,
 /// skipping, undo and lease expiry lock the comparisons they change (several in id order, so two never wait on each
 /// other). Writes that change many comparisons at once (overlap k, members, import) keep the store-wide lock.
 /// </summary>
