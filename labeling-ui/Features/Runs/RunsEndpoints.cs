@@ -31,7 +31,6 @@ public static class RunsEndpoints
         api.MapGet("/artifacts/{hash}/files/{**path}", ArtifactFile);
 
         var ui = app.MapGroup("/ui/admin").RequireAuthorization(AuthPolicies.Admin).AddEndpointFilter(WorkflowErrors);
-        ui.MapGet("/runs/{id}/stages", StagesFragment);
         ui.MapGet("/runs/{id}/metrics", Metrics);
         ui.MapGet("/runs/{id}/stages/{activityId}/log", Log);
         ui.MapPost("/runs/{id}/cancel", CancelFromPage).RequireAntiforgeryToken();
@@ -106,17 +105,6 @@ public static class RunsEndpoints
         return inline
             ? TypedResults.PhysicalFile(full, contentType)
             : TypedResults.PhysicalFile(full, contentType, Path.GetFileName(full));
-    }
-
-    /// <summary>GET /ui/admin/runs/{id}/stages: the stages table of a run (it polls itself while the run is active).</summary>
-    public static RazorComponentResult<StagesTable> StagesFragment(string id, RunQueries runs, RunLauncher launcher, WorkflowEngine engine)
-    {
-        var full = engine.Repository.ResolveId(id);
-        return new(new Dictionary<string, object?>
-        {
-            [nameof(StagesTable.Run)] = runs.Detail(full),
-            [nameof(StagesTable.RunningHere)] = launcher.IsRunningHere(full),
-        });
     }
 
     /// <summary>POST /ui/admin/runs/{id}/cancel (form): cancels, then back to the run page with a notice.</summary>

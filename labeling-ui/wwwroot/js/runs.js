@@ -3,7 +3,8 @@
 // Curves: every row of the stages table that carries data-metrics-url (a training stage) gets a panel under #curves
 // with one chart per metric group (loss, learning_rate, rewards/*, logps/*, objective/* ...). The panel asks
 // GET <url>&after=N for the rows it has not seen yet and polls every 2 s while the server says the stage is running;
-// the stages table itself is refreshed by htmx, so stages that start later get their panel then.
+// the stages table of an active run is rendered again by its Blazor island (LiveStagesTable), and a MutationObserver on it
+// gives stages that start later their panel then.
 //
 // Report: the escaped report.md inside [data-report-markdown] is rendered with marked and sanitized with DOMPurify;
 // relative links and images are pointed at the artifact's file endpoint (data-files).
@@ -188,6 +189,15 @@ export function start() {
   if (report) renderReport(report);
   if (document.getElementById('curves')) {
     scanStages();
-    document.body.addEventListener('htmx:afterSettle', scanStages);
+    const table = document.querySelector('[data-stages-table]');
+    if (table?.dataset.polling === 'true') {
+      // Blazor patches the table in place (rows added, attributes changed); one scan per batch of changes.
+      let queued = false;
+      new MutationObserver(() => {
+        if (queued) return;
+        queued = true;
+        queueMicrotask(() => { queued = false; scanStages(); });
+      }).observe(table.parentElement ?? table, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-metrics-url', 'data-metrics-running', 'data-status'] });
+    }
   }
 }

@@ -28,6 +28,7 @@ public class LabelPageTests
             Assert.Contains($"data-step=\"{step}\"", html);
         Assert.Contains("Prefer **correct** answers.", html);    // raw markdown, rendered by markdown.js
         Assert.Contains("id=\"help\"", html);
+        Assert.Contains("<script src=\"/lib/htmx/htmx.min.js\"", html);   // its one swap per judgment
         Assert.Contains("judged by you", html);
         Assert.Contains("name=\"csrf-token\"", html);
     }

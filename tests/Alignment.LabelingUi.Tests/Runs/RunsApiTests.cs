@@ -122,7 +122,7 @@ public class RunsApiTests
 
         var browser = await app.SignedIn(token);
         foreach (var url in new[] { "/runs", $"/runs/{id}", $"/runs/artifacts/abcd", $"/runs/{id}/reports/abcd",
-                     $"/ui/admin/runs/{id}/stages", $"/ui/admin/runs/{id}/metrics?stage=dpo", "/ui/admin/artifacts/abcd/files/report.md" })
+                     $"/ui/admin/runs/{id}/metrics?stage=dpo", "/ui/admin/artifacts/abcd/files/report.md" })
             Assert.Equal(HttpStatusCode.Forbidden, (await browser.GetAsync(url)).StatusCode);
         Assert.Equal(InstanceStatus.Running, engine.Repository.Get(id).Status);
 
