@@ -205,7 +205,16 @@ public sealed partial class QueueService
     /// another). The inner query walks <c>ix_comparisons_open</c> to the lowest remaining count free for the annotator
     /// (no sort); only the free rows with that count are sorted.
     /// </summary>
-    internal const string PickRegularSql =
+    internal const string PickRegularSql = ClosestOpenSql + "\n" +
+        """
+          AND NOT EXISTS (SELECT 1 FROM assignments s
+                          WHERE s.comparison_id = c.id AND s.annotator_id = @annotatorId
+                            AND s.state IN ('leased', 'done', 'skipped'))
+        """ + "\n" + AnnotatorOrderSql + "\nLIMIT 1";
+
+    /// <summary>What both picks share: the project's open regular comparisons at the lowest remaining count among those
+    /// free for the annotator (its exclusion of the annotator's own comparisons follows in each pick).</summary>
+    private const string ClosestOpenSql =
         """
         SELECT c.id FROM comparisons c
         WHERE c.project_id = @projectId AND c.is_gold = 0 AND c.remaining > 0
@@ -215,12 +224,10 @@ public sealed partial class QueueService
                                                WHERE s.comparison_id = o.id AND s.annotator_id = @annotatorId
                                                  AND s.state IN ('leased', 'done', 'skipped'))
                              ORDER BY o.remaining LIMIT 1)
-          AND NOT EXISTS (SELECT 1 FROM assignments s
-                          WHERE s.comparison_id = c.id AND s.annotator_id = @annotatorId
-                            AND s.state IN ('leased', 'done', 'skipped'))
-        ORDER BY (c.id * @multiplier) % 2147483647, c.id
-        LIMIT 1
         """;
+
+    /// <summary>The annotator's order of equally close comparisons (see <see cref="PickRegularSql"/>).</summary>
+    private const string AnnotatorOrderSql = "ORDER BY (c.id * @multiplier) % 2147483647, c.id";
 
     /// <summary>
     /// The annotator's shuffle multiplier in 1 .. 2³¹ − 2: a SplitMix64 hash of (annotator, project), so it is stable
@@ -243,22 +250,12 @@ public sealed partial class QueueService
     /// With <c>FOR UPDATE</c> in the query, PostgreSQL reads every joined row from the table for its recheck, and sorts
     /// all free rows before locking: at 1M judgments (10,000 per annotator) 17 ms of a 23 ms next-item call.
     /// </summary>
-    internal const string PickRegularCandidatesSql =
+    internal const string PickRegularCandidatesSql = ClosestOpenSql + "\n" +
         """
-        SELECT c.id FROM comparisons c
-        WHERE c.project_id = @projectId AND c.is_gold = 0 AND c.remaining > 0
-          AND c.remaining = (SELECT o.remaining FROM comparisons o
-                             WHERE o.project_id = @projectId AND o.is_gold = 0 AND o.remaining > 0
-                               AND NOT EXISTS (SELECT 1 FROM assignments s
-                                               WHERE s.comparison_id = o.id AND s.annotator_id = @annotatorId
-                                                 AND s.state IN ('leased', 'done', 'skipped'))
-                             ORDER BY o.remaining LIMIT 1)
           AND c.id NOT IN (SELECT s.comparison_id FROM assignments s
                            WHERE s.annotator_id = @annotatorId AND s.project_id = @projectId
                              AND s.state IN ('leased', 'done', 'skipped'))
-        ORDER BY (c.id * @multiplier) % 2147483647, c.id
-        LIMIT @candidates
-        """;
+        """ + "\n" + AnnotatorOrderSql + "\nLIMIT @candidates";
 
     /// <summary>Candidates <see cref="PickRegularCandidatesSql"/> returns: more than the annotators who usually hold one
     /// of the closest comparisons at the same instant.</summary>

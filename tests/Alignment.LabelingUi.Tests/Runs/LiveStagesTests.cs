@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text.Json.Nodes;
 using Alignment.Data.Model;
 using Alignment.LabelingUi.Tests.Infrastructure;
 using Alignment.Workflows.Execution;
@@ -31,8 +30,7 @@ public sealed class LiveStagesTests
     {
         using var app = new LabelingFactory();
         var engine = app.Service<WorkflowEngine>();
-        var report = RunFixtures.ReportArtifact(engine, new JsonObject { ["win_rate"] = 0.5 });
-        var id = RunFixtures.FinishedEvaluateStage(engine, report.Hash);
+        var id = RunFixtures.FinishedRun(engine);
         var admin = await app.SignedIn(app.Token("root", AnnotatorRole.Admin));
 
         string html = await admin.GetStringAsync($"/runs/{id}");
@@ -40,5 +38,6 @@ public sealed class LiveStagesTests
         Assert.Contains("data-polling=\"false\"", html);
         Assert.DoesNotContain("<!--Blazor:", html);
         Assert.DoesNotContain("htmx", html);
+        Assert.DoesNotContain("<th>Worker</th>", html);   // no process recorded: no empty column
     }
 }

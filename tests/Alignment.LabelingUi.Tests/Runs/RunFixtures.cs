@@ -91,6 +91,10 @@ public static class RunFixtures
         return id;
     }
 
+    /// <summary>A finished one-stage run (an Evaluate stage with a bare report) run by <paramref name="worker"/>.</summary>
+    public static string FinishedRun(WorkflowEngine engine, string? worker = null) =>
+        FinishedEvaluateStage(engine, ReportArtifact(engine, new JsonObject { ["win_rate"] = 0.5 }).Hash, worker);
+
     /// <summary>The DPO metrics line of step <paramref name="step"/> (values derived from the step, so each row is recognizable).</summary>
     public static string MetricsLine(int step) => string.Create(CultureInfo.InvariantCulture,
         $$"""{"step":{{step}},"epoch":{{step / 10.0:0.0#}},"loss":{{0.7 - step * 0.01:0.00}},"learning_rate":{{step * 1e-6:0.000000}},"rewards/chosen":{{step * 0.1:0.0}},"rewards/margins":{{step * 0.2:0.0}}}""") + "\n";

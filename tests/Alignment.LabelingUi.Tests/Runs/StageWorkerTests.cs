@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text.Json.Nodes;
 using Alignment.Data.Model;
 using Alignment.LabelingUi.Tests.Infrastructure;
 using Alignment.Workflows.Execution;
@@ -7,7 +6,7 @@ using Alignment.Workflows.Execution;
 namespace Alignment.LabelingUi.Tests.Runs;
 
 // The stages table names the process that ran each stage (host:pid, the start time left off), so a team with several
-// `align worker` processes sees which machine ran what; runs recorded without one get no empty column.
+// `align worker` processes sees which machine ran what; runs recorded without one get no empty column (LiveStagesTests).
 public sealed class StageWorkerTests
 {
     [Fact]
@@ -15,8 +14,7 @@ public sealed class StageWorkerTests
     {
         using var app = new LabelingFactory();
         var engine = app.Service<WorkflowEngine>();
-        var report = RunFixtures.ReportArtifact(engine, new JsonObject { ["win_rate"] = 0.5 });
-        var id = RunFixtures.FinishedEvaluateStage(engine, report.Hash, worker: "gpu-box-2:4242:638700000000000000");
+        var id = RunFixtures.FinishedRun(engine, worker: "gpu-box-2:4242:638700000000000000");
         var admin = await app.SignedIn(app.Token("root", AnnotatorRole.Admin));
 
         string html = WebUtility.HtmlDecode(await admin.GetStringAsync($"/runs/{id}"));
@@ -25,20 +23,5 @@ public sealed class StageWorkerTests
         Assert.Contains("data-worker=\"gpu-box-2:4242\"", table);
         Assert.Contains(">gpu-box-2:4242<", table);
         Assert.DoesNotContain("638700000000000000", table);
-    }
-
-    [Fact]
-    public async Task Without_a_recorded_worker_there_is_no_worker_column()
-    {
-        using var app = new LabelingFactory();
-        var engine = app.Service<WorkflowEngine>();
-        var report = RunFixtures.ReportArtifact(engine, new JsonObject { ["win_rate"] = 0.5 });
-        var id = RunFixtures.FinishedEvaluateStage(engine, report.Hash);
-        var admin = await app.SignedIn(app.Token("root", AnnotatorRole.Admin));
-
-        string html = WebUtility.HtmlDecode(await admin.GetStringAsync($"/runs/{id}"));
-        Assert.Contains("data-stages-table", html);
-        Assert.DoesNotContain("<th>Worker</th>", html);
-        Assert.DoesNotContain("data-worker=", html);
     }
 }
