@@ -59,6 +59,9 @@ public static class TrainBench
     /// tokens per hidden unit of QLoRA's own memory measurement (LLaMA-7B, hidden 4096, batch 1 × 512 tokens), where the
     /// weights rather than the activations dominate what training holds.</summary>
     public const int LargeBatch = 1, LargeSeqLen = 128;
+    /// <summary>Timed steps of the hidden-1024 cases: a step is short (about 1 s), and with 3 the same case varied by a
+    /// fifth between runs on quiet cores.</summary>
+    public const int LargeSteps = 12;
     public static readonly string[] Cases = ["sft-256", "dpo-256", "sft-512", "dpo-512", "dora-512", "galore-512", "lora-512", "qlora-512", "lora-1024", "qlora-1024", "lora-1024-gc", "qlora-1024-gc", "qlora-1024-gc9", "grpo-256"];
     /// <summary>The grpo case's shapes: prompts per step, samples per prompt (G), prompt and completion lengths.</summary>
     public const int GrpoPrompts = 4, GrpoGenerations = 8, GrpoPromptLength = 32, GrpoNewTokens = 64, GrpoSteps = 3;
@@ -96,7 +99,7 @@ public static class TrainBench
             return Grpo(name, model, config, parameters, steps ?? GrpoSteps, profilePath) with { BaselineRssMb = baseline };
         var result = name.StartsWith("dpo", StringComparison.Ordinal)
             ? Dpo(name, model, config, parameters, profilePath)
-            : Sft(name, model, config, parameters, steps ?? (hidden == 1024 ? 3 : 6), hidden == 1024 ? LargeBatch : Batch,
+            : Sft(name, model, config, parameters, steps ?? (hidden == 1024 ? LargeSteps : 6), hidden == 1024 ? LargeBatch : Batch,
                   hidden == 1024 ? LargeSeqLen : SeqLen, profilePath);
         return result with { BaselineRssMb = baseline };
     }

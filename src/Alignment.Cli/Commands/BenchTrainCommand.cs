@@ -28,7 +28,7 @@ public static class BenchTrainCommand
     {
         var json = new Option<bool>("--json") { Description = "Print one JSON object and nothing else on stdout." };
         var @case = new Option<string?>("--case") { Description = $"Run one case in this process: {string.Join(", ", TrainBench.Cases)}.", HelpName = "NAME" };
-        var steps = new Option<int?>("--steps") { Description = "Timed SFT steps (default 6).", HelpName = "K", CustomParser = r => OptionParsers.NullableCount(r, "--steps") };
+        var steps = new Option<int?>("--steps") { Description = "Timed SFT steps (default 6; 12 for the hidden-1024 cases).", HelpName = "K", CustomParser = r => OptionParsers.NullableCount(r, "--steps") };
         var profile = new Option<string?>("--profile")
         {
             Description = "With --case: record the operators of the last timed SFT step (DPO: one more training step after the timed epoch) with " +
