@@ -1,4 +1,9 @@
 using System.Diagnostics;
+using Alignment.Data.Annotators;
+using Alignment.Data.Labeling;
+using Alignment.Data.Model;
+using Alignment.Data.Projects;
+using Alignment.Training.Datasets;
 using Alignment.Workflows.Definitions;
 using Alignment.Workflows.Execution;
 
@@ -177,5 +182,61 @@ public class WorkerTests
         var next = await ProcessTests.Align.Run(home.Home, "run", WriteWorkflow(home, flags, "second.json"), "--workers", "--store", home.Store!);
         Assert.True(next.Code == 0, next.Error + next.Out);
         Assert.Equal(InstanceStatus.Cancelled, home.Engine.Detail(id).Instance.Status);
+    }
+
+    [Theory, PostgresData]
+    public async Task A_human_stage_run_by_a_worker_suspends_the_run_and_resume_hands_it_back_once_judged(string provider)
+    {
+        using var home = new TestHome(provider);
+        var (worker, workerOut, workerError) = ProcessTests.Align.Launch(home.Home, ["worker", "--store", home.Store!, "--slots", "1"]);
+        try
+        {
+            var run = await ProcessTests.Align.Run(home.Home, "run", TestHome.RoundTripWorkflow, "--workers", "--store", home.Store!,
+                "--input", "judge=human", "--input", $"responses={TestHome.DemoResponses}");
+            Assert.True(run.Code == 4, $"exit {run.Code}: {run.Out} {run.Error}; worker: {workerOut} {workerError}");   // 4: suspended
+            string id = run.FirstLine;
+            var detail = home.Engine.Detail(id);
+            Assert.Equal(InstanceStatus.Suspended, detail.Instance.Status);
+            var bookmark = Assert.Single(detail.Bookmarks);
+            Assert.Equal("judge", bookmark.ActivityId);
+            var judge = detail.Executions.Single(e => e.ActivityId == "judge");
+            Assert.Equal(("suspended", worker.Id), (judge.Status.ToCode(), PidOf(judge.Worker!)));
+
+            // Back to the worker before anyone judged: it checks the bookmark again and the run stays suspended.
+            var early = await ProcessTests.Align.Run(home.Home, "resume", id, "--store", home.Store!);
+            Assert.True(early.Code == 4, $"exit {early.Code}: {early.Out} {early.Error}");
+
+            // An annotator judges every comparison through the queue on the same database (longer answer preferred).
+            string project = (string)bookmark.Payload["project"]!;
+            var projectId = new ProjectService(home.Engine.Db).GetByName(project).Id;
+            var annotator = new AnnotatorService(home.Engine.Db).Create("alice", AnnotatorRole.Annotator).Annotator.Id;
+            new ProjectMembers(home.Engine.Db).Add(projectId, annotator);
+            var queue = new QueueService(home.Engine.Db, new Random(1));
+            while (queue.NextItem(projectId, annotator) is { } item)
+            {
+                var choice = item.LeftText.Length >= item.RightText.Length ? ShownChoice.Left : ShownChoice.Right;
+                queue.Submit(item.AssignmentId, annotator, new JudgmentInput(choice, choice == ShownChoice.Left ? -2 : 2));
+            }
+
+            var done = await ProcessTests.Align.Run(home.Home, "resume", id, "--store", home.Store!);
+            Assert.True(done.Code == 0, $"exit {done.Code}: {done.Out} {done.Error}");
+            var after = home.Engine.Detail(id);
+            Assert.Equal(InstanceStatus.Finished, after.Instance.Status);
+            Assert.Empty(after.Bookmarks);
+            // The judge stage and everything after it ran on the worker, not in the resuming process.
+            var finished = after.Executions.Where(e => e.ActivityId is "judge" or "export" && e.Status.ToCode() == "completed").ToList();
+            Assert.Equal(2, finished.Count);
+            Assert.All(finished, e => Assert.Equal(worker.Id, PidOf(e.Worker!)));
+            var outputs = home.Outputs(id);
+            Assert.Equal(18.0, (double)outputs["export"]["pairs"]!);   // the shipped file's 18 comparisons, one judgment each
+            var rows = DatasetReader.ReadPreferences(home.Engine.Artifacts.Get((string)outputs["export"]["preferences"]!).Path);
+            Assert.All(rows, r => Assert.True(r.Chosen.Text!.Length >= r.Rejected.Text!.Length));
+        }
+        finally
+        {
+            if (!worker.HasExited) worker.Kill(entireProcessTree: true);
+            await worker.WaitForExitAsync();
+            worker.Dispose();
+        }
     }
 }
