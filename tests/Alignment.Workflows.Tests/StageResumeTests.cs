@@ -65,7 +65,7 @@ public class StageResumeTests(ITestOutputHelper output)
     }
 
     /// <summary>The newest step in the metrics.jsonl of an activity's run folder while it trains (0 before the first).</summary>
-    private static int LoggedStep(TestHome home, string instanceId, string activityId)
+    internal static int LoggedStep(TestHome home, string instanceId, string activityId)
     {
         if (StageRunFolders.Find(home.Engine.Artifacts, instanceId, activityId, 1) is not { } folder) return 0;
         string metrics = Path.Combine(folder.Path, "metrics.jsonl");

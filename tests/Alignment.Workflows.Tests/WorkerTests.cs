@@ -239,4 +239,82 @@ public class WorkerTests
             worker.Dispose();
         }
     }
+
+    /// <summary>model -> sft data -> sft (<paramref name="steps"/> steps, a checkpoint every steps / 10).</summary>
+    private static string SftWorkflow(TestHome home, string model, int steps)
+    {
+        var d = WorkflowDefinition.Create("sft-on-workers", "SFT on workers");
+        d.AddActivity("model", "Alignment.ImportModel").SetInput("path", "String", Expression.Literal(model));
+        var data = d.AddActivity("sftData", "Alignment.ImportDataset");
+        data.SetInput("path", "String", Expression.Literal(Path.Combine(DemoModel.DemoFolder, "sft.jsonl")));
+        data.SetInput("format", "String", Expression.Literal("sft"));
+        var sft = d.AddActivity("sft", "Alignment.Sft");
+        sft.SetInput("model", "Artifact", Expression.Output("model", "model"));
+        sft.SetInput("dataset", "Artifact", Expression.Output("sftData", "dataset"));
+        sft.SetInput("maxSteps", "Int32", Expression.Literal(steps));
+        sft.SetInput("batchSize", "Int32", Expression.Literal(2));
+        sft.SetInput("template", "String", Expression.Literal("chatml"));
+        d.Connect("model", "sftData");
+        d.Connect("sftData", "sft");
+        return home.Write(d, "sft.json");
+    }
+
+    [Theory, PostgresData]
+    public async Task A_training_stage_taken_over_from_a_killed_worker_continues_from_its_checkpoint(string provider)
+    {
+        const int steps = 40, killAt = 6;   // checkpoints every 4 steps: the kill comes after the first one
+        using var shared = new TestHome();
+        string model = DemoModel.Create(Path.Combine(shared.Folder, "tiny"));
+        Dictionary<string, string> expected;
+        using (var clean = new TestHome())
+        {
+            var single = await ProcessTests.Align.Run(clean.Home, "run", SftWorkflow(clean, model, steps));
+            Assert.True(single.Code == 0, single.Error + single.Out);
+            expected = Outputs(clean, single.FirstLine);
+        }
+
+        using var home = new TestHome(provider);
+        var workers = Enumerable.Range(0, 2).Select(_ => ProcessTests.Align.Launch(home.Home,
+            ["worker", "--store", home.Store!, "--slots", "1", "--takeover", TakeoverSeconds.ToString()]).Process).ToArray();
+        var (run, stdout, stderr) = ProcessTests.Align.Launch(home.Home, ["run", SftWorkflow(home, model, steps), "--workers", "--store", home.Store!]);
+        try
+        {
+            string? id = null;
+            var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(2);
+            while (id is null || StageResumeTests.LoggedStep(home, id, "sft") < killAt)
+            {
+                lock (stdout) id ??= stdout.ToString().Split('\n')[0].Trim() is { Length: 12 } first && first.All(Uri.IsHexDigit) ? first : null;
+                if (run.HasExited || DateTime.UtcNow > deadline)
+                    throw new Xunit.Sdk.XunitException($"sft never reached step {killAt} on a worker (run exited: {run.HasExited}): {stdout} {stderr}");
+                await Task.Delay(20);
+            }
+            var running = home.Engine.Detail(id).Executions.Single(e => e.ActivityId == "sft");
+            var victim = workers.Single(w => w.Id == PidOf(running.Worker!));
+            victim.Kill(entireProcessTree: true);
+            await victim.WaitForExitAsync();
+            int reached = StageResumeTests.LoggedStep(home, id, "sft");
+            Assert.True(reached < steps, "the kill came after the last step");
+
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+            await run.WaitForExitAsync(timeout.Token);
+            Assert.True(run.ExitCode == 0, $"exit {run.ExitCode}: {stdout} {stderr}");
+            var sft = home.Engine.Detail(id).Executions.Where(e => e.ActivityId == "sft").ToList();
+            var survivor = workers.Single(w => w != victim).Id;
+            Assert.Equal([("interrupted", victim.Id), ("completed", survivor)], sft.Select(e => (e.Status.ToCode(), PidOf(e.Worker!))));
+            var resumed = System.Text.RegularExpressions.Regex.Match(sft[1].Log, @"resuming the interrupted run from its checkpoint at step (\d+)");
+            Assert.True(resumed.Success, $"the survivor did not continue from the checkpoint:\n{sft[1].Log}");
+            int from = int.Parse(resumed.Groups[1].Value);
+            Assert.True(from >= 4 && from % 4 == 0 && from <= reached, $"continued from step {from}, killed at {reached}");
+            Assert.Equal(expected, Outputs(home, id));
+        }
+        finally
+        {
+            foreach (var p in workers.Append(run))
+            {
+                if (!p.HasExited) p.Kill(entireProcessTree: true);
+                p.WaitForExit();
+                p.Dispose();
+            }
+        }
+    }
 }
