@@ -6,7 +6,7 @@ using Npgsql;
 
 namespace Alignment.Data.Store;
 
-/// <summary>One table moved by <see cref="StoreCopy.Copy"/>.</summary>
+/// <summary>One table moved by <see cref="StoreCopy.Copy(StoreLocation, StoreLocation, IReadOnlyList{MigrationSet}, Action{CopiedTable})"/>.</summary>
 /// <param name="Table">The table.</param>
 /// <param name="Rows">The rows copied.</param>
 public sealed record CopiedTable(string Table, long Rows);

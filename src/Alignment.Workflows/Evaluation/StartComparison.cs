@@ -21,8 +21,18 @@ public sealed record StartComparison(string Model, string Report, WinRate? Win, 
 {
     public IReadOnlyList<MetricChange> Regressions => Changes.Where(c => c.Verdict == ChangeVerdict.Regression).ToList();
 
+    /// <summary>Compares the policy's answers with the start model's recorded ones on the same prompts.</summary>
+    /// <param name="report">The start model's evaluation report (artifact hash).</param>
+    /// <param name="start">The start model's answers, token counts and guard values, as its evaluation recorded them.</param>
     /// <param name="judge">The scripted judge of the evaluation (null: no win rate).</param>
     /// <param name="rules">The rule file's judge, for the rule changes and task score (null: none).</param>
+    /// <param name="seed">The seed that draws the policy's side (left or right) per prompt: the evaluation's own.</param>
+    /// <param name="prompts">The held-out prompts, in the start model's order.</param>
+    /// <param name="policy">The policy's answer to each prompt.</param>
+    /// <param name="policyTokens">The policy's answer lengths in tokens.</param>
+    /// <param name="references">The wanted answers (null: none given).</param>
+    /// <param name="policyGuard">The policy's general-ability guard value per guard text.</param>
+    /// <param name="guardTolerance">How much worse the guard may get before it counts as a regression.</param>
     public static StartComparison Of(string report, RecordedAnswers start, IScriptedJudge? judge, RuleJudge? rules, ulong seed,
                                      IReadOnlyList<string> prompts, IReadOnlyList<string> policy, IReadOnlyList<int> policyTokens,
                                      IReadOnlyList<string>? references, IReadOnlyList<double> policyGuard, double guardTolerance)

@@ -338,7 +338,7 @@ public class QueueTests
         Assert.Equal((3L, 2L, 5L), (queue.Progress(project.Id, other).Comparisons, queue.Progress(project.Id, other).CompletedComparisons, queue.Progress(project.Id, other).ActiveJudgments));
 
         var skipped = Assert.Single(queue.Skipped(project.Id));
-        var prompt = db.Store.Read(c => c.ExecuteScalar<string>("SELECT p.text FROM comparisons c JOIN prompts p ON p.id = c.prompt_id WHERE c.id = @skippedComparison", new { skippedComparison }));
+        var prompt = db.Store.Read(c => c.ExecuteScalar<string>("SELECT p.text FROM comparisons c JOIN prompts p ON p.id = c.prompt_id WHERE c.id = @skippedComparison", new { skippedComparison }))!;
         Assert.Equal(new SkippedItem(skippedComparison, prompt, 1, 1, 2), skipped);
 
         Assert.Equal(1, queue.Reopen(project.Id, skippedComparison));
