@@ -71,4 +71,24 @@ public sealed class RunHeadlineTests
         Assert.Contains("REGRESSION house style 100.0% → 16.7%", card);
         Assert.DoesNotContain("data-start-no-regressions", card);
     }
+
+    [Fact]
+    public async Task The_headline_rounds_the_win_rate_as_the_report_and_the_demo_summary_do()
+    {
+        using var app = new LabelingFactory();
+        var engine = app.Service<WorkflowEngine>();
+        // 171 wins, 15 ties, 14 losses: (171 + 15 / 2) / 200 = 0.8925, which a double holds as 0.89249999…; the report's
+        // markdown and `align demo` print 89.2% (the page printed 89.3%).
+        var report = RunFixtures.ReportArtifact(engine, new JsonObject
+        {
+            ["win_rate"] = (171 + 15 / 2.0) / 200, ["win_rate_low"] = 0.842, ["win_rate_high"] = 0.928, ["wins"] = 171, ["ties"] = 15, ["losses"] = 14,
+            ["prompts"] = 200, ["changes"] = new JsonArray(),
+        });
+        var id = RunFixtures.FinishedEvaluateStage(engine, report.Hash);
+        var admin = await app.SignedIn(app.Token("root", AnnotatorRole.Admin));
+
+        string html = WebUtility.HtmlDecode(await admin.GetStringAsync($"/runs/{id}"));
+        Assert.Contains(">89.2%<", html);
+        Assert.DoesNotContain("89.3%", html);
+    }
 }
