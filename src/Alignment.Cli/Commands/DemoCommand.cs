@@ -44,8 +44,9 @@ public static class DemoCommand
         var port = new Option<int>("--port") { Description = "With --human or --human-eval: port of the labeling web app (0 picks a free one).", DefaultValueFactory = _ => 5080, HelpName = "N" };
         var command = new Command("demo",
             "The whole loop on shipped data, unattended: learn a tokenizer, create a small model, SFT, sample answers, judge them (scripted rules, " +
-            "or people with --human), train a reward model, then DPO and PPO, each evaluated against SFT on held-out prompts. Prints progress per " +
-            "stage and a summary (win rates with 95% intervals, the task score SFT → DPO → PPO, the reward model's held-out accuracy, report paths). " +
+            "or people with --human), train a reward model, then DPO, and PPO and GRPO (rule rewards) from DPO, each evaluated against SFT on " +
+            "held-out prompts (PPO and GRPO also against DPO). Prints progress per stage and a summary (win rates with 95% intervals, the task " +
+            "score and each rule SFT → DPO → PPO → GRPO, every regression, the reward model's held-out accuracy, report paths). " +
             "A second run reuses cached stages. Exit codes as `align run`.")
         {
             home, human, humanEval, seed, inputs, workflow, force, annotators, port,

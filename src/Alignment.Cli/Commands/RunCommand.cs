@@ -40,8 +40,11 @@ public static class RunCommand
             var values = ParseInputs(ctx.Parse.GetValue(inputs) ?? []);
             bool onWorkers = ctx.Parse.GetValue(workers);
             if (onWorkers) WorkflowCommandSupport.WorkerStore(ctx.Parse.GetValue(store));
+            string path = ctx.Parse.GetValue(file)!;
+            // A bad file is refused before the store is opened (no align.db left behind).
+            if (WorkflowCommandSupport.CheckFile(path).Errors is { Count: > 0 } errors) throw new Alignment.Workflows.Validation.WorkflowValidationException(path, errors);
             var engine = WorkflowCommandSupport.Engine(ctx, home, new WorkflowCommandSupport.LineObserver(ctx.Out), store);
-            string id = engine.Start(ctx.Parse.GetValue(file)!, values, ctx.Parse.GetValue(force), ctx.Parse.GetValue(maxSteps));
+            string id = engine.Start(path, values, ctx.Parse.GetValue(force), ctx.Parse.GetValue(maxSteps));
             ctx.Out.WriteLine(id);
             ctx.Out.Flush();
             return Report(ctx, (onWorkers ? engine.RunOnWorkersAsync(id) : engine.RunAsync(id)).GetAwaiter().GetResult());

@@ -3,7 +3,9 @@ using Alignment.Cli.Runtime;
 using Alignment.Data;
 using Alignment.Workflows;
 using Alignment.Workflows.Activities;
+using Alignment.Workflows.Definitions;
 using Alignment.Workflows.Execution;
+using Alignment.Workflows.Validation;
 
 namespace Alignment.Cli.Commands;
 
@@ -32,6 +34,19 @@ internal static class WorkflowCommandSupport
         {
             Observer = observer ?? NullObserver.Instance, Store = store is null ? null : ctx.Parse.GetValue(store),
         });
+
+    /// <summary>
+    /// Parses a definition file and checks it against the activity types alone, before any store is opened, so a file
+    /// that does not parse or names unknown activities, inputs or connections is refused without creating
+    /// <c>align.db</c> in the home folder. What needs the store (artifact hashes given as inputs) is checked when the
+    /// engine validates it again.
+    /// </summary>
+    public static (WorkflowDefinition Definition, IReadOnlyList<ValidationError> Errors, IReadOnlyList<ValidationError> Warnings) CheckFile(string path)
+    {
+        var definition = DefinitionSerializer.Load(Path.GetFullPath(path));
+        var validator = new WorkflowValidator(ActivityRegistry.CreateDefault());
+        return (definition, validator.Validate(definition), validator.Warnings(definition));
+    }
 
     /// <summary>A fresh --store option for the workflow commands.</summary>
     public static Option<string?> StoreOption() => new("--store")

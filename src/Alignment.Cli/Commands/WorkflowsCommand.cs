@@ -21,10 +21,14 @@ public static class WorkflowsCommand
         validate.SetAction(CommandContext.Action(threads, ctx =>
         {
             string path = ctx.Parse.GetValue(file)!;
-            var definition = DefinitionSerializer.Load(path);
-            var engine = WorkflowCommandSupport.Engine(ctx, home);
-            var errors = engine.Validate(definition);
-            foreach (var w in engine.Warnings(definition)) ctx.Error.WriteLine($"{path}: warning: {w}");
+            var (definition, errors, warnings) = WorkflowCommandSupport.CheckFile(path);
+            if (errors.Count == 0)   // then against the store too (artifact hashes given as inputs); a bad file never opens it
+            {
+                var engine = WorkflowCommandSupport.Engine(ctx, home);
+                errors = engine.Validate(definition);
+                warnings = engine.Warnings(definition);
+            }
+            foreach (var w in warnings) ctx.Error.WriteLine($"{path}: warning: {w}");
             if (errors.Count == 0)
             {
                 ctx.Out.WriteLine($"{path}: valid ({definition.Activities.Count} activities, {definition.Connections.Count} connections)");
