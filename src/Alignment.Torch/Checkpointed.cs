@@ -62,6 +62,14 @@ public sealed class Checkpointed : IDisposable
         return Tensor.Wrap(raw);
     }
 
+    /// <summary>True while backward reruns a checkpointed body on this thread (false while the body runs forward, and
+    /// outside any body). A body may then skip computing a value that nothing in the rerun reads, as long as the
+    /// gradient path stays the same: the rerun's output only carries the gradient back, its values are never used.
+    /// Dropout masks drawn through <c>functional.dropout_linear</c> in the forward, and products a quantized linear
+    /// was asked to keep (<c>functional.linear_4bit</c>'s keep_for_rerun), are taken back from the body's tape in the
+    /// rerun rather than computed again (the generator is left as the forward left it after each mask).</summary>
+    public static bool Recomputing => NativeMethods.atg_checkpoint_recomputing() != 0;
+
     /// <summary>The exception a checkpointed body threw on this thread since the last call, cleared as it is read.</summary>
     internal static Exception? TakePending()
     {

@@ -47,6 +47,25 @@ public static partial class torch
     /// memory was released.</summary>
     public static bool trim_heap() => NativeMethods.atg_runtime_trim_heap() == 1;
 
+    /// <summary>Until disposed, blocks of 1 MiB and more are mapped on their own and unmapped when freed, instead of
+    /// kept in malloc's heap (native/allocator.cpp): for a one-time phase that draws big blocks, frees them and keeps
+    /// smaller ones in between (quantizing a model weight by weight), which would otherwise leave the heap full of
+    /// holes that training then touches piecemeal. Nothing changes where the heap is not tuned.</summary>
+    public static IDisposable map_large_blocks()
+    {
+        NativeMethods.atg_runtime_map_large_blocks(1);
+        return new LargeBlocksScope();
+    }
+
+    private sealed class LargeBlocksScope : IDisposable
+    {
+        private int disposed;
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref disposed, 1) == 0) NativeMethods.atg_runtime_map_large_blocks(0);
+        }
+    }
+
     /// <summary>libtorch's intra-op thread count (Debian's libtorch starts at 1).</summary>
     public static int get_num_threads() => NativeError.Check(NativeMethods.atg_runtime_get_num_threads());
 

@@ -130,6 +130,26 @@ public class GradientCheckpointingTests
         Assert.Throws<ModelException>(() => model.model.gradient_checkpointing_layers = -1);
     }
 
+    // A rerun never reads a block's output values, so the block's last projection skips its 4-bit base product there:
+    // the layer's result is then the adapter's part alone (the tests above show the gradients stay those of the full
+    // layer).
+    [Fact]
+    public void A_quantized_projection_whose_value_is_unused_gives_the_adapter_part_alone()
+    {
+        using var model = Build("qlora-dropout");
+        model.eval();
+        using var scope = NewDisposeScope();
+        using var g = new Generator(4);
+        var down = model.model.layers[0].mlp.down_proj;
+        var x = randn([2, 3, Config().Intermediate], generator: g);
+        var full = down.forward(x);
+        var adapterPart = down.forward(x, baseValueUnused: true);
+        var product = nn.functional.linear(x, down.quantized!.Dequantize(float32));
+        Assert.True(adapterPart.abs().max().ToSingle() > 1e-3, "the adapter adds nothing: the test would not tell");
+        float gap = full.sub(product).sub(adapterPart).abs().max().ToSingle();   // float32 sums in another order
+        Assert.True(gap < 1e-5f, $"the adapter part differs from the layer's output less its base product by {gap}");
+    }
+
     [Fact]
     public void Checkpointed_training_steps_leave_no_tensor_behind()
     {

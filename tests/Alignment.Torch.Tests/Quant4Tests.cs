@@ -192,13 +192,13 @@ public class Quant4Tests
     }
 
     // Rows of odd length (33 values) start on a low nibble every other row, and blocks of 64 run across rows; the
-    // layer dequantizes a band of 7,943 rows (256 Ki values) at a time, so the second band starts on a low nibble too;
+    // layer dequantizes a band of 31,775 rows (1 Mi values) at a time, so the second band starts on a low nibble too;
     // float32 and float64 outputs (the latter through a float32 run).
     [Fact]
     public void Odd_rows_and_blocks_across_rows_decode_as_the_packed_bytes_say()
     {
         using var scope = NewDisposeScope();
-        const int outF = 8001, inF = 33;
+        const int outF = 32001, inF = 33;
         using var g = new Generator(8);
         var (packed, absmax) = F.quantize_4bit(randn([outF, inF], float32, generator: g), "nf4", 64);
         var w = DecodeByHand(Bytes(packed), Floats(absmax), Nf4, outF * inF, 64);
@@ -217,6 +217,28 @@ public class Quant4Tests
         (y * wgt).sum().backward();
         (yr * wgt).sum().backward();
         TensorAssert.Close(xr.grad!, x.grad!, 1e-12, 1e-12, "x gradient");
+    }
+
+    // value_unused (the last projection of a block that gradient checkpointing reruns, whose values nothing reads):
+    // zeros of the output's shape, and the input and bias gradients of the computed product.
+    [Fact]
+    public void An_unused_value_is_zeros_with_the_gradients_of_the_product()
+    {
+        using var scope = NewDisposeScope();
+        var (packed, absmax, code, w) = Quantized(300, 100, "nf4");
+        using var g = new Generator(9);
+        var x = randn([2, 3, 100], float64, generator: g).requires_grad_();
+        var bias = randn([300], float64, generator: g).requires_grad_();
+        var y = F.linear_4bit(x, packed, absmax, code, 300, 100, 64, bias, value_unused: true);
+        Assert.Equal([2L, 3, 300], y.shape);
+        Assert.Equal(0.0, y.abs().max().ToDouble());
+        var xr = x.detach().clone().requires_grad_();
+        var br = bias.detach().clone().requires_grad_();
+        var wgt = randn([2, 3, 300], float64, generator: g);
+        (y * wgt).sum().backward();
+        (F.linear(xr, w, br) * wgt).sum().backward();
+        TensorAssert.Close(xr.grad!, x.grad!, 1e-10, 1e-10, "x gradient");
+        TensorAssert.Close(br.grad!, bias.grad!, 1e-10, 1e-10, "bias gradient");
     }
 
     [Fact]

@@ -337,7 +337,20 @@ public sealed partial class LoraLinear : Module<Tensor, Tensor>
     public bool qat_enabled { get; set; } = true;
 
     /// <summary>x (..., in) → (..., out).</summary>
-    public override Tensor forward(Tensor x)
+    public override Tensor forward(Tensor x) => forward(x, baseValueUnused: false);
+
+    /// <summary>A quantized base weight's product inside a checkpointed block is kept for backward's rerun instead
+    /// of computed again there (<c>functional.linear_4bit</c>'s keep_for_rerun): set by the model on the projections
+    /// whose products are small next to what recomputing them costs.</summary>
+    public bool keep_base_for_rerun { get; set; }
+
+    /// <summary><see cref="forward(Tensor)"/>; with <paramref name="baseValueUnused"/> the caller reads only the
+    /// gradient path of the result, not its values (the last projection of a block that gradient checkpointing reruns:
+    /// see <see cref="Checkpointed.Recomputing"/>), and the base weight's product is then not computed (its backward is
+    /// unchanged: <c>functional.linear_4bit</c>'s value_unused for a quantized weight,
+    /// <c>functional.linear_value_unused</c> for a float one). DoRA reads the base product's values, so it always
+    /// computes it.</summary>
+    public Tensor forward(Tensor x, bool baseValueUnused)
     {
         if ((qatBits != 0 || qat_activations) && qat_enabled)
         {
@@ -347,8 +360,9 @@ public sealed partial class LoraLinear : Module<Tensor, Tensor>
             return F.linear(xin, qatBits != 0 ? FakeQuant.WeightSte(weight, qatBits) : weight, bias).MoveToOuterScope();
         }
         if (has_ia3) return Ia3Forward(x);
-        var y = quant is null ? F.linear(x, weight, bias)
-            : quant.Linear(x.dtype == quantComputeDtype ? x : x.to(quantComputeDtype), bias);
+        bool skipBase = baseValueUnused && !use_dora;
+        var y = quant is not null ? quant.Linear(x.dtype == quantComputeDtype ? x : x.to(quantComputeDtype), bias, skipBase, keep_base_for_rerun)
+            : skipBase ? F.linear_value_unused(x, weight, bias) : F.linear(x, weight, bias);
         if (!has_lora || !lora_enabled) return y;
         using var scope = NewDisposeScope();
         var a = lora_A;

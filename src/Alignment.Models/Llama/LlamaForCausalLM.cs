@@ -53,6 +53,7 @@ public sealed class LlamaForCausalLM : PreTrainedModel
     {
         var warnings = Check(config, "config", dtype, device);
         quantization?.Validate("quantization");
+        using var mapped = quantization is null ? null : map_large_blocks();
         var m = new LlamaForCausalLM(config, dtype, device, warnings);
         try
         {

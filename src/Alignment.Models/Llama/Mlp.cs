@@ -22,10 +22,15 @@ public sealed class Mlp : Module<Tensor, Tensor>
     public LoraLinear down_proj => (LoraLinear)get_submodule("down_proj");
 
     /// <summary>x (B, T, hidden) → (B, T, hidden).</summary>
-    public override Tensor forward(Tensor x)
+    public override Tensor forward(Tensor x) => forward(x, outputValueUnused: false);
+
+    /// <summary><see cref="forward(Tensor)"/>; with <paramref name="outputValueUnused"/> (a checkpointed block's rerun,
+    /// which reads only the gradient path of the result) down_proj may skip its base product
+    /// (<see cref="LoraLinear.forward(Tensor, bool)"/>).</summary>
+    public Tensor forward(Tensor x, bool outputValueUnused)
     {
         using var scope = NewDisposeScope();
         var h = F.swiglu(gate_proj.forward(x), up_proj.forward(x));  // (B, T, intermediate)
-        return down_proj.forward(h).MoveToOuterScope();
+        return down_proj.forward(h, outputValueUnused).MoveToOuterScope();
     }
 }

@@ -16,8 +16,11 @@ public interface IQuantizedWeight : IDisposable
     /// <summary>Bytes held.</summary>
     long Bytes { get; }
 
-    /// <summary><c>x·Wᵀ + b</c> with W frozen; x in the compute dtype.</summary>
-    Tensor Linear(Tensor x, Tensor? bias);
+    /// <summary><c>x·Wᵀ + b</c> with W frozen; x in the compute dtype. <paramref name="valueUnused"/>: the caller reads
+    /// only the gradient path of the result, not its values (zeros then); <paramref name="keepForRerun"/>: inside a
+    /// checkpointed body, the product is kept for backward's rerun instead of computed again (see
+    /// <c>functional.linear_4bit</c>).</summary>
+    Tensor Linear(Tensor x, Tensor? bias, bool valueUnused = false, bool keepForRerun = false);
 
     /// <summary>The float (out, in) weight the layer computes with.</summary>
     Tensor Dequantize(ScalarType dtype);

@@ -178,7 +178,8 @@ public sealed class Quant4Weight : IQuantizedWeight
 
     public string Kind => $"4-bit {QuantType}";
 
-    public Tensor Linear(Tensor x, Tensor? bias) => F.linear_4bit(x, Packed, Absmax, Code, OutFeatures, InFeatures, Blocksize, bias);
+    public Tensor Linear(Tensor x, Tensor? bias, bool valueUnused = false, bool keepForRerun = false) =>
+        F.linear_4bit(x, Packed, Absmax, Code, OutFeatures, InFeatures, Blocksize, bias, valueUnused, keepForRerun);
 
     /// <summary>The float (out, in) weight the layer computes with.</summary>
     public Tensor Dequantize(ScalarType dtype) => F.dequantize_4bit(Packed, Absmax, Code, Blocksize, [OutFeatures, InFeatures], dtype);

@@ -82,7 +82,8 @@ public sealed class Quant8Weight : IQuantizedWeight
         yield return new(prefix + "weight_format", tensor(new byte[] { 0 }, Array.Empty<long>()));
     }
 
-    public Tensor Linear(Tensor x, Tensor? bias) => F.linear_8bit(x, Weight, Scb, OutFeatures, InFeatures, bias);
+    public Tensor Linear(Tensor x, Tensor? bias, bool valueUnused = false, bool keepForRerun = false) =>
+        F.linear_8bit(x, Weight, Scb, OutFeatures, InFeatures, bias, valueUnused, keepForRerun);
 
     public Tensor Dequantize(ScalarType dtype) => F.dequantize_int8_rowwise(Weight, Scb, dtype);
 

@@ -13,6 +13,7 @@ internal static partial class NativeMethods
     [LibraryImport(Lib)] internal static partial IntPtr atg_nn_embedding(TensorHandle weight, TensorHandle indices, long paddingIdx);
     [LibraryImport(Lib)] internal static partial IntPtr atg_nn_dropout(TensorHandle t, double p, int train);
     [LibraryImport(Lib)] internal static partial IntPtr atg_dropout_linear(TensorHandle x, TensorHandle w, double p);   // native/dropout_linear.cpp
+    [LibraryImport(Lib)] internal static partial IntPtr atg_linear_value_unused(TensorHandle x, TensorHandle w, IntPtr bias);   // native/linear_value_unused.cpp
     [LibraryImport(Lib)] internal static partial IntPtr atg_nn_one_hot(TensorHandle t, long numClasses);
 
     [LibraryImport(Lib)] internal static partial int atg_autograd_requires_grad(TensorHandle t);

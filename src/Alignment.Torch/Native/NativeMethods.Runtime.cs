@@ -14,6 +14,7 @@ internal static partial class NativeMethods
     [LibraryImport(Lib)] internal static partial int atg_runtime_get_num_threads();
     [LibraryImport(Lib)] internal static partial int atg_runtime_malloc_tuned();
     [LibraryImport(Lib)] internal static partial int atg_runtime_trim_heap();
+    [LibraryImport(Lib)] internal static partial int atg_runtime_map_large_blocks(int on);
     [LibraryImport(Lib)] internal static partial int atg_runtime_set_num_threads(int n);
     [LibraryImport(Lib)] internal static partial int atg_runtime_cuda_is_available();
     [LibraryImport(Lib)] internal static partial int atg_runtime_cuda_device_count();

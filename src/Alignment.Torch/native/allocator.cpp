@@ -40,6 +40,23 @@ __attribute__((constructor)) void tune_malloc() {
 // 1 when the settings above are in effect, 0 when glibc's defaults are (ALIGN_MALLOC=system, or not glibc).
 ATG_API int atg_runtime_malloc_tuned() { return tuned; }
 
+// While on (nonzero), blocks of 1 MiB and more are mapped on their own and unmapped when freed, as glibc does by
+// default; off goes back to the settings above. For a one-time phase that draws many big blocks and frees them again
+// between smaller ones that live on: a model quantized while it is drawn or read draws each weight in float, keeps
+// its 4-bit copy and frees the float one. From the heap, those freed blocks left holes between the kept copies (a
+// 636 MB heap holding 165 MB for a hidden-1024 model), which training then filled piecemeal, touching pages all over
+// them. Mapped, they leave nothing behind. 1 when applied, 0 when the settings above are not in effect.
+ATG_API int atg_runtime_map_large_blocks(int on) {
+#if defined(__GLIBC__)
+    if (!tuned) return 0;
+    if (on != 0) return mallopt(M_MMAP_THRESHOLD, 1 << 20) == 1 && mallopt(M_MMAP_MAX, 1 << 16) == 1 ? 1 : 0;
+    return mallopt(M_MMAP_MAX, 0) == 1 ? 1 : 0;
+#else
+    (void)on;
+    return 0;
+#endif
+}
+
 // Hands every free page of malloc's heap back to the system (glibc's malloc_trim(0), which also releases whole free
 // pages inside the heap, not only its top). The settings above keep freed blocks resident for reuse; after a one-time
 // phase that freed much more than the steps will use (a model quantized while it was drawn or read, each weight's float

@@ -3,18 +3,23 @@
 //
 // - forward runs the body once without recording a graph (custom functions run their forward in no-grad mode), so
 //   none of the body's intermediate tensors stay alive; it saves only the body's tensor inputs and the default
-//   generator's state of the inputs' device (dropout inside the body draws from it);
+//   generator's state of the inputs' device (dropout inside the body draws from it), and the body's rerun tape (the
+//   dropout masks it drew, the products it chose to keep: checkpoint.h);
 // - backward puts that generator state back (and afterwards the state it found), reruns the body on detached copies
 //   of the inputs with gradient recording on, and takes the gradients of the inputs and of the trainable parameters
 //   the body uses (passed in as `params`, so that the graph sees them) with one autograd.grad call on the recomputed
 //   output. The parameters' gradients are returned through this node's edges, so they accumulate exactly as without
-//   checkpointing.
+//   checkpointing. In the rerun the masks and kept products come from the tape instead of being computed again
+//   (atg_checkpoint_recomputing tells the body it is a rerun: an op whose value nothing in the rerun reads, like the
+//   last projection of a block whose output only carries the gradient, may then skip computing it).
 //
 // The body is a C# callback (one exported function pointer, the body selected by `id`). It must not let an
 // exception out: it returns nonzero with a message written into `error` (a buffer of `error_cap` bytes), and the
 // C++ side throws, so the failure surfaces from the forward call or from backward() as any native error does.
 // Handles passed to the body are new handles the callee owns (and frees); the handle it returns in `out` is given
 // to this side, which frees it.
+#include "checkpoint.h"
+
 #include "common.h"
 
 #include <torch/csrc/autograd/autograd.h>
@@ -70,6 +75,73 @@ void set_generator_state(const at::Device& device, const at::Tensor& state) {
     gen.set_state(state);
 }
 
+thread_local RerunTape* tape_now = nullptr;
+
+RerunTape* current_tape() { return tape_now; }
+
+TapeScope::TapeScope(RerunTape* tape, bool replaying) : previous_(tape_now) {
+    tape->replaying_ = replaying;
+    tape->mask_cursor_ = tape->value_cursor_ = 0;
+    tape_now = tape;
+}
+
+TapeScope::~TapeScope() { tape_now = previous_; }
+
+// A CPU mask packed 8 values to a byte (lowest bit first); a mask on another device is kept as it is.
+at::Tensor pack_mask(const at::Tensor& mask) {
+    if (!mask.device().is_cpu()) return mask.clone();
+    const at::Tensor m = mask.contiguous();
+    const int64_t n = m.numel();
+    at::Tensor packed = at::empty({(n + 7) / 8}, at::kByte);
+    const bool* src = m.data_ptr<bool>();
+    uint8_t* dst = packed.data_ptr<uint8_t>();
+    for (int64_t i = 0; i < (n + 7) / 8; i++) {
+        uint8_t b = 0;
+        for (int64_t j = 0; j < 8 && i * 8 + j < n; j++) b |= static_cast<uint8_t>(src[i * 8 + j]) << j;
+        dst[i] = b;
+    }
+    return packed;
+}
+
+at::Tensor unpack_mask(const at::Tensor& packed, at::IntArrayRef sizes) {
+    if (packed.scalar_type() == at::kBool) return packed.view(sizes);
+    at::Tensor mask = at::empty(sizes, at::kBool);
+    const int64_t n = mask.numel();
+    const uint8_t* src = packed.data_ptr<uint8_t>();
+    bool* dst = mask.data_ptr<bool>();
+    for (int64_t i = 0; i < n; i++) dst[i] = (src[i >> 3] >> (i & 7)) & 1;
+    return mask;
+}
+
+void RerunTape::record_mask(const at::Tensor& mask) {
+    masks.push_back(pack_mask(mask));
+    states.push_back(generator_state(mask.device()));
+}
+
+at::Tensor RerunTape::take_mask(at::IntArrayRef sizes, const at::Device& device) {
+    if (mask_cursor_ >= masks.size())
+        throw std::runtime_error("gradient checkpointing: the recomputation drew more dropout masks than the forward did (the body must run "
+                                 "the same ops on the same inputs)");
+    const at::Tensor& packed = masks[mask_cursor_];
+    int64_t n = 1;
+    for (int64_t s : sizes) n *= s;
+    const bool fits = packed.scalar_type() == at::kBool ? packed.numel() == n : packed.numel() == (n + 7) / 8;
+    if (!fits)
+        throw std::runtime_error(c10::str("gradient checkpointing: the recomputation drew a dropout mask of ", sizes,
+                                          " that the forward did not draw at this point (the body must run the same ops on the same inputs)"));
+    set_generator_state(device, states[mask_cursor_]);
+    return unpack_mask(masks[mask_cursor_++], sizes);
+}
+
+void RerunTape::keep_value(const at::Tensor& value) { values.push_back(value); }
+
+at::Tensor RerunTape::take_value(at::IntArrayRef sizes) {
+    if (value_cursor_ >= values.size() || values[value_cursor_].sizes() != sizes)
+        throw std::runtime_error(c10::str("gradient checkpointing: the recomputation asked for a kept value of ", sizes,
+                                          " that the forward did not keep at this point (the body must run the same ops on the same inputs)"));
+    return values[value_cursor_++];
+}
+
 // Puts the generator back to the state it had when constructed (also when the recomputation throws).
 struct GeneratorRestore {
     at::Device device;
@@ -90,11 +162,19 @@ struct Checkpoint : Function<Checkpoint> {
             throw std::invalid_argument("checkpoint: the first input must be a defined tensor (its device picks the generator)");
         const at::Device device = inputs[0].device();
         at::Tensor rng = generator_state(device);
-        at::Tensor y = run_body(reinterpret_cast<atg_checkpoint_body>(body), id, inputs.vec());
+        RerunTape tape;
+        at::Tensor y;
+        {
+            TapeScope scope(&tape, /*replaying=*/false);
+            y = run_body(reinterpret_cast<atg_checkpoint_body>(body), id, inputs.vec());
+        }
         std::vector<at::Tensor> saved = inputs.vec();
         saved.insert(saved.end(), params.begin(), params.end());
         ctx->save_for_backward(saved);
         ctx->saved_data["rng"] = rng;
+        ctx->saved_data["tape_masks"] = tape.masks;
+        ctx->saved_data["tape_states"] = tape.states;
+        ctx->saved_data["tape_values"] = tape.values;
         ctx->saved_data["body"] = body;
         ctx->saved_data["id"] = id;
         ctx->saved_data["inputs"] = static_cast<int64_t>(inputs.size());
@@ -134,6 +214,11 @@ struct Checkpoint : Function<Checkpoint> {
         {
             GeneratorRestore restore(device);
             set_generator_state(device, ctx->saved_data["rng"].toTensor());
+            RerunTape tape;
+            tape.masks = ctx->saved_data["tape_masks"].toTensorVector();
+            tape.states = ctx->saved_data["tape_states"].toTensorVector();
+            tape.values = ctx->saved_data["tape_values"].toTensorVector();
+            TapeScope scope(&tape, /*replaying=*/true);
             at::AutoGradMode enable(true);
             y = run_body(reinterpret_cast<atg_checkpoint_body>(ctx->saved_data["body"].toInt()), ctx->saved_data["id"].toInt(), detached);
         }
@@ -146,6 +231,13 @@ struct Checkpoint : Function<Checkpoint> {
 
 }  // namespace checkpoint
 }  // namespace atg
+
+// 1 while a checkpointed body is being rerun on this thread (backward's recomputation), 0 otherwise (also while it
+// runs forward).
+ATG_API int atg_checkpoint_recomputing() {
+    const atg::checkpoint::RerunTape* tape = atg::checkpoint::current_tape();
+    return tape != nullptr && tape->replaying() ? 1 : 0;
+}
 
 // y = body(inputs) with the body's activations recomputed in backward instead of kept. params: the trainable tensors
 // the body uses besides its inputs (their gradients flow through this node).

@@ -3,7 +3,9 @@
 // bernoulli_(1 − p) from the default generator, divided by 1 − p), so the result equals F.linear(F.dropout(x, p), W)
 // bit for bit. What is saved for backward differs: autograd through the two ops keeps the dropped-out input and the
 // float noise (two float tensors of x's size per adapted layer); this keeps x (which the caller holds anyway and
-// q/k/v share) and a one-byte mask, and rebuilds the dropped-out input in backward.
+// q/k/v share) and a one-byte mask, and rebuilds the dropped-out input in backward. Inside a checkpointed body the
+// mask goes on the body's rerun tape, and the recomputation takes it from there instead of drawing it again.
+#include "checkpoint.h"
 #include "common.h"
 
 #include <torch/csrc/autograd/custom_function.h>
@@ -25,9 +27,17 @@ struct DropoutLinear : Function<DropoutLinear> {
               x.dim() >= 1 && x.size(-1) == w.size(1)))
             throw std::invalid_argument(c10::str("dropout_linear: x ", x.scalar_type(), " ", x.sizes(), " and weight ", w.scalar_type(), " ",
                                                  w.sizes(), " must be floating point of one dtype, x ending in the weight's in_features"));
-        at::Tensor noise = at::empty_like(x, at::MemoryFormat::Contiguous);
-        noise.bernoulli_(1 - p);
-        at::Tensor mask = noise.to(at::kBool);
+        checkpoint::RerunTape* tape = checkpoint::current_tape();
+        at::Tensor noise, mask;
+        if (tape != nullptr && tape->replaying()) {
+            mask = tape->take_mask(x.sizes(), x.device());
+            noise = mask.to(x.scalar_type());
+        } else {
+            noise = at::empty_like(x, at::MemoryFormat::Contiguous);
+            noise.bernoulli_(1 - p);
+            mask = noise.to(at::kBool);
+            if (tape != nullptr) tape->record_mask(mask);
+        }
         noise.div_(1 - p);
         at::Tensor y = at::linear(x * noise, w);
         ctx->save_for_backward({x, w, mask});

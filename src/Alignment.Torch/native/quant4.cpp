@@ -19,9 +19,13 @@
 // scratch buffer that feeds the matmul; the full float weight never exists. Backward gives the input gradient
 // gx = g·W the same way (W is frozen: no weight gradient), so LoRA adapters before and after the layer train. Only
 // the quantized weight is saved for backward, never a dequantized copy.
+#include "checkpoint.h"
 #include "common.h"
 
 #include <ATen/Parallel.h>
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
 #include <torch/csrc/autograd/custom_function.h>
 
 #include <algorithm>
@@ -180,18 +184,61 @@ std::pair<at::Tensor, at::Tensor> quantize4(const at::Tensor& a, int64_t blocksi
 // The 4-bit code as a byte table: pairs[v] = (code[v >> 4], code[v & 15]), the two values one packed byte holds.
 struct PairTable {
     float v[256][2];
-    explicit PairTable(const float* code) {
+    float code[16];
+    explicit PairTable(const float* c) {
+        std::copy(c, c + 16, code);
         for (int b = 0; b < 256; b++) {
-            v[b][0] = code[b >> 4];
-            v[b][1] = code[b & 15];
+            v[b][0] = c[b >> 4];
+            v[b][1] = c[b & 15];
         }
     }
 };
 
+// f[2k] = code[p[k] >> 4]·s, f[2k + 1] = code[p[k] & 15]·s for k < pairs: the pair-table lookup and the scaling in
+// one pass, plain C++.
+void dequant_pairs_scalar(const uint8_t* p, int64_t pairs, const PairTable& table, float s, float* f) {
+    for (int64_t k = 0; k < pairs; k++) std::memcpy(f + 2 * k, table.v[p[k]], 2 * sizeof(float));
+    for (int64_t k = 0; k < 2 * pairs; k++) f[k] *= s;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+// The same with AVX2, 8 bytes (16 values) a step: each nibble picks its value from the 16-entry code held in two
+// registers (a permute in each, a blend on the index's bit 3), the two nibbles' values are scaled and interleaved.
+// The products are the scalar ones (one float multiply each), so the result is identical; about twice as fast on
+// one core (7.4 against 3.7 billion values a second on the AMD EPYC these benchmarks ran on).
+__attribute__((target("avx2"), always_inline)) inline __m256 lookup16(__m256 low_half, __m256 high_half, __m256i idx) {
+    return _mm256_blendv_ps(_mm256_permutevar8x32_ps(low_half, idx), _mm256_permutevar8x32_ps(high_half, idx),
+                            _mm256_castsi256_ps(_mm256_slli_epi32(idx, 28)));
+}
+
+__attribute__((target("avx2"))) void dequant_pairs_avx2(const uint8_t* p, int64_t pairs, const PairTable& table, float s, float* f) {
+    const __m256 low_half = _mm256_loadu_ps(table.code), high_half = _mm256_loadu_ps(table.code + 8), scale = _mm256_set1_ps(s);
+    const __m256i nibble = _mm256_set1_epi32(15);
+    int64_t k = 0;
+    for (; k + 8 <= pairs; k += 8) {
+        const __m256i bytes = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + k)));
+        const __m256 first = _mm256_mul_ps(lookup16(low_half, high_half, _mm256_srli_epi32(bytes, 4)), scale);
+        const __m256 second = _mm256_mul_ps(lookup16(low_half, high_half, _mm256_and_si256(bytes, nibble)), scale);
+        const __m256 a = _mm256_unpacklo_ps(first, second), b = _mm256_unpackhi_ps(first, second);
+        _mm256_storeu_ps(f + 2 * k, _mm256_permute2f128_ps(a, b, 0x20));
+        _mm256_storeu_ps(f + 2 * k + 8, _mm256_permute2f128_ps(a, b, 0x31));
+    }
+    dequant_pairs_scalar(p + k, pairs - k, table, s, f + 2 * k);
+}
+
+const bool kHasAvx2 = __builtin_cpu_supports("avx2");
+#endif
+
+void dequant_pairs(const uint8_t* p, int64_t pairs, const PairTable& table, float s, float* f) {
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (kHasAvx2) return dequant_pairs_avx2(p, pairs, table, s, f);
+#endif
+    dequant_pairs_scalar(p, pairs, table, s, f);
+}
+
 // Writes elements [e0, e0 + count) of the dequantized flat weight into out (count values of scalar_t): code[q]·absmax
-// in float32, then converted. Block by block: the block's bytes are looked up in the pair table (one 8-byte copy per
-// byte), then the run is scaled by the block's absmax in a separate loop that the compiler vectorizes. Any range works
-// (a row of odd length starts on a low nibble).
+// in float32, then converted. Block by block: the block's bytes are looked up and scaled by the block's absmax
+// (dequant_pairs). Any range works (a row of odd length starts on a low nibble).
 template <typename scalar_t>
 void dequant_range(const uint8_t* packed, const float* absmax, const PairTable& table, int64_t blocksize, int64_t e0, int64_t count,
                    scalar_t* out) {
@@ -206,13 +253,12 @@ void dequant_range(const uint8_t* packed, const float* absmax, const PairTable& 
             const int64_t n = std::is_same<scalar_t, float>::value ? stop - e : std::min(stop - e, kRun);
             float* f = std::is_same<scalar_t, float>::value ? reinterpret_cast<float*>(out + (e - e0)) : buf;
             int64_t i = 0;
-            if (e & 1) f[i++] = table.v[packed[e >> 1]][1];        // a low nibble first
+            if (e & 1) f[i++] = table.v[packed[e >> 1]][1] * s;    // a low nibble first
             const uint8_t* p = packed + ((e + i) >> 1);
             const int64_t pairs = (n - i) / 2;
-            for (int64_t k = 0; k < pairs; k++) std::memcpy(f + i + 2 * k, table.v[p[k]], 2 * sizeof(float));
+            dequant_pairs(p, pairs, table, s, f + i);
             i += 2 * pairs;
-            if (i < n) f[i++] = table.v[p[pairs]][0];              // a high nibble last
-            for (int64_t k = 0; k < n; k++) f[k] *= s;
+            if (i < n) f[i++] = table.v[p[pairs]][0] * s;          // a high nibble last
             if (!std::is_same<scalar_t, float>::value)
                 for (int64_t k = 0; k < n; k++) out[e - e0 + k] = static_cast<scalar_t>(f[k]);
             e += n;
@@ -352,9 +398,24 @@ at::Tensor dequantize_int8_rows(const at::Tensor& q, const at::Tensor& scb, at::
 // linear_4bit
 // ---------------------------------------------------------------------------------------------------------------
 
-// Scratch elements per tile: 256 Ki values (1 MiB in float32) — a band of output rows big enough for an efficient
-// matmul and small enough to stay in cache while it is used.
-constexpr int64_t kTileElements = int64_t{1} << 18;
+// Scratch elements per tile: 1 Mi values (4 MiB in float32). The band of output rows has to be wide for the matmul
+// to run at the speed of an unbanded one: with 128 input rows and 2 threads (OpenBLAS), a 1024 × 2816 weight's
+// forward took 9.5 ms in bands of 93 rows (256 Ki values), 5.8 ms in bands of 372 and 4.9 ms unbanded; a 2816 × 1024
+// one 6.2, 5.0 and 4.5 ms. The backward's bands (g·W, accumulated) ran at the unbanded speed at any of these sizes.
+constexpr int64_t kTileElements = int64_t{1} << 20;
+
+// The calling thread's scratch for dequantized tiles, at least rows × cols elements of the options' dtype: one buffer
+// kept per thread and dtype rather than a fresh 4 MiB block each call, which the heap would hand out again in pieces
+// between the activations a training step keeps. A tile is only read inside the call that fills it.
+at::Tensor tile_scratch(int64_t rows, int64_t cols, const at::TensorOptions& options) {
+    thread_local at::Tensor cached[3];   // float32, bfloat16, float16
+    const auto dtype = options.dtype().toScalarType();
+    const int slot = dtype == at::kFloat ? 0 : dtype == at::kBFloat16 ? 1 : dtype == at::kHalf ? 2 : -1;
+    if (slot < 0) return at::empty({rows, cols}, options);   // float64: tests only
+    at::Tensor& buffer = cached[slot];
+    if (!buffer.defined() || buffer.numel() < rows * cols) buffer = at::empty({std::max(rows * cols, kTileElements)}, options);
+    return buffer.narrow(0, 0, rows * cols).view({rows, cols});
+}
 
 int64_t tile_rows(int64_t out_features, int64_t in_features) {
     return std::max<int64_t>(1, std::min<int64_t>(out_features, kTileElements / std::max<int64_t>(1, in_features)));
@@ -390,11 +451,14 @@ using torch::autograd::AutogradContext;
 using torch::autograd::Function;
 using torch::autograd::variable_list;
 
+// LinearQuant's flags (bits): the caller never reads the output's values; keep the product for a checkpoint's rerun.
+constexpr int64_t kValueUnused = 1, kKeepForRerun = 2;
+
 // The linear layer over a frozen quantized weight: 4-bit (blocksize > 0) or int8 per row (blocksize kInt8Rows).
 struct LinearQuant : Function<LinearQuant> {
     static at::Tensor forward(AutogradContext* ctx, const at::Tensor& x, const at::Tensor& packed, const at::Tensor& absmax,
                               const at::Tensor& code, c10::optional<at::Tensor> bias, int64_t out_features, int64_t in_features,
-                              int64_t blocksize) {
+                              int64_t blocksize, int64_t flags) {
         const char* op = blocksize == kInt8Rows ? "linear_8bit" : "linear_4bit";
         QUANT_CHECK(out_features > 0 && in_features > 0, op, ": out_features and in_features must be positive, got ",
                     out_features, " and ", in_features);
@@ -407,11 +471,25 @@ struct LinearQuant : Function<LinearQuant> {
         if (b.defined())
             QUANT_CHECK(b.dim() == 1 && b.size(0) == out_features, op, ": bias must have shape [", out_features, "], got ", b.sizes());
 
+        std::vector<int64_t> out_shape(x.sizes().begin(), x.sizes().end());
+        out_shape.back() = out_features;
+        ctx->save_for_backward({packed, absmax, code});
+        ctx->saved_data["shape"] = std::vector<int64_t>{out_features, in_features, blocksize};
+        ctx->saved_data["has_bias"] = b.defined();
+        // The caller reads only the gradient this node passes back, not the output (a checkpoint's recomputation of
+        // the block's last projection): zeros of the output's shape, the backward unchanged.
+        if (flags & kValueUnused) return at::zeros(out_shape, x.options());
+        // Kept for the rerun: inside a checkpointed body the forward puts the product on the body's tape and the rerun
+        // takes it back instead of dequantizing and multiplying again (checkpoint.h); no-op outside a body. The caller
+        // must not change the product in place.
+        checkpoint::RerunTape* tape = (flags & kKeepForRerun) ? checkpoint::current_tape() : nullptr;
+        if (tape != nullptr && tape->replaying()) return tape->take_value(out_shape).detach();
+
         at::Tensor x2 = x.reshape({-1, in_features}).contiguous();
         const int64_t N = x2.size(0), tr = tile_rows(out_features, in_features);
         const auto table = pair_table(code, blocksize);
         at::Tensor y = at::empty({N, out_features}, x2.options());
-        at::Tensor scratch = at::empty({tr, in_features}, x2.options());
+        at::Tensor scratch = tile_scratch(tr, in_features, x2.options());
         for (int64_t r0 = 0; r0 < out_features; r0 += tr) {
             const int64_t rows = std::min(tr, out_features - r0);
             at::Tensor s = scratch.narrow(0, 0, rows);
@@ -420,11 +498,7 @@ struct LinearQuant : Function<LinearQuant> {
             at::mm_out(o, x2, s.t());   // straight into y's columns (a row stride the matmul takes)
         }
         if (b.defined()) y.add_(b.to(y.scalar_type()));
-        ctx->save_for_backward({packed, absmax, code});
-        ctx->saved_data["shape"] = std::vector<int64_t>{out_features, in_features, blocksize};
-        ctx->saved_data["has_bias"] = b.defined();
-        std::vector<int64_t> out_shape(x.sizes().begin(), x.sizes().end());
-        out_shape.back() = out_features;
+        if (tape != nullptr) tape->keep_value(y.view(out_shape));
         return y.view(out_shape);
     }
 
@@ -441,7 +515,7 @@ struct LinearQuant : Function<LinearQuant> {
             x_shape.back() = in_features;
             const auto table = pair_table(code, blocksize);
             gx = at::empty({g2.size(0), in_features}, g2.options());
-            at::Tensor scratch = at::empty({tr, in_features}, g2.options());
+            at::Tensor scratch = tile_scratch(tr, in_features, g2.options());
             for (int64_t r0 = 0; r0 < out_features; r0 += tr) {
                 const int64_t rows = std::min(tr, out_features - r0);
                 at::Tensor s = scratch.narrow(0, 0, rows);
@@ -452,7 +526,7 @@ struct LinearQuant : Function<LinearQuant> {
             gx = gx.view(x_shape);
         }
         if (ctx->saved_data["has_bias"].toBool() && ctx->needs_input_grad(4)) gb = g2.sum(0);
-        return {gx, at::Tensor(), at::Tensor(), at::Tensor(), gb, at::Tensor(), at::Tensor(), at::Tensor()};
+        return {gx, at::Tensor(), at::Tensor(), at::Tensor(), gb, at::Tensor(), at::Tensor(), at::Tensor(), at::Tensor()};
     }
 };
 
@@ -485,14 +559,16 @@ ATG_API Handle atg_dequantize_blockwise(Handle q, Handle absmax, Handle code, in
     GUARD_T(dequantize8(ref(q), ref(absmax), ref(code), blocksize))
 }
 
-// bias may be nullptr.
+// bias may be nullptr. flags: 1 when the caller uses only the result's gradient path, never its values (the result is
+// then zeros); 2 to keep the product for a checkpointed body's rerun (see LinearQuant::forward).
 ATG_API Handle atg_linear_4bit(Handle x, Handle packed, Handle absmax, Handle code, Handle bias, int64_t out_features,
-                               int64_t in_features, int64_t blocksize) {
+                               int64_t in_features, int64_t blocksize, int flags) {
     GUARD_T(([&] {
         c10::optional<at::Tensor> b;
         if (bias != nullptr) b = ref(bias);
         QUANT_CHECK(blocksize != kInt8Rows, "linear_4bit: blocksize must be positive");
-        return LinearQuant::apply(ref(x), ref(packed), ref(absmax), ref(code), b, out_features, in_features, blocksize);
+        return LinearQuant::apply(ref(x), ref(packed), ref(absmax), ref(code), b, out_features, in_features, blocksize,
+                                  static_cast<int64_t>(flags));
     })())
 }
 
@@ -504,12 +580,13 @@ ATG_API Handle atg_dequantize_int8_rowwise(Handle q, Handle scb, int dtype) {
     GUARD_T(dequantize_int8_rows(ref(q), ref(scb), static_cast<at::ScalarType>(dtype)))
 }
 
-// bias may be nullptr.
-ATG_API Handle atg_linear_8bit(Handle x, Handle q, Handle scb, Handle bias, int64_t out_features, int64_t in_features) {
+// bias may be nullptr; flags as for atg_linear_4bit.
+ATG_API Handle atg_linear_8bit(Handle x, Handle q, Handle scb, Handle bias, int64_t out_features, int64_t in_features, int flags) {
     GUARD_T(([&] {
         c10::optional<at::Tensor> b;
         if (bias != nullptr) b = ref(bias);
         // no code table for int8; an empty tensor stands in (custom functions take no undefined tensor arguments)
-        return LinearQuant::apply(ref(x), ref(q), ref(scb), at::empty({0}, at::kFloat), b, out_features, in_features, kInt8Rows);
+        return LinearQuant::apply(ref(x), ref(q), ref(scb), at::empty({0}, at::kFloat), b, out_features, in_features, kInt8Rows,
+                                  static_cast<int64_t>(flags));
     })())
 }

@@ -55,11 +55,18 @@ public static partial class torch
             /// <param name="packed">From <see cref="quantize_4bit"/>.</param>
             /// <param name="absmax">float32 absmax per block (double-quantized values dequantized first).</param>
             /// <param name="code">The 16-value code table.</param>
+            /// <param name="value_unused">The caller reads only the gradient the result carries back, never its values (the
+            /// last projection of a block rerun by gradient checkpointing, whose output nothing in the rerun reads): the
+            /// result is then zeros, skipping the dequantization and the matmul, and its backward is unchanged.</param>
+            /// <param name="keep_for_rerun">Inside a checkpointed body (<see cref="Checkpointed"/>): the forward keeps the
+            /// product on the body's tape and backward's rerun takes it back instead of computing it again (memory for
+            /// time: the product's size, kept until the backward, against a dequantization and a matmul). No effect
+            /// outside a body. The caller must not change the result in place.</param>
             public static Tensor linear_4bit(Tensor x, Tensor packed, Tensor absmax, Tensor code, long out_features, long in_features,
-                                             long blocksize, Tensor? bias = null)
+                                             long blocksize, Tensor? bias = null, bool value_unused = false, bool keep_for_rerun = false)
             {
                 var r = NativeMethods.atg_linear_4bit(x.Handle, packed.Handle, absmax.Handle, code.Handle, bias?.RawHandle ?? IntPtr.Zero,
-                                                      out_features, in_features, blocksize);
+                                                      out_features, in_features, blocksize, QuantFlags(value_unused, keep_for_rerun));
                 GC.KeepAlive(bias);
                 return Tensor.Wrap(r);
             }
@@ -80,13 +87,19 @@ public static partial class torch
                 Tensor.Wrap(NativeMethods.atg_dequantize_int8_rowwise(q.Handle, scb.Handle, (int)dtype));
 
             /// <summary><see cref="linear_4bit"/> over an int8 per-row weight (<see cref="quantize_int8_rowwise"/>): W is
-            /// dequantized a band of rows at a time, frozen; the backward gives the gradient of x (and of b).</summary>
-            public static Tensor linear_8bit(Tensor x, Tensor q, Tensor scb, long out_features, long in_features, Tensor? bias = null)
+            /// dequantized a band of rows at a time, frozen; the backward gives the gradient of x (and of b).
+            /// <paramref name="value_unused"/> and <paramref name="keep_for_rerun"/> as for <see cref="linear_4bit"/>.</summary>
+            public static Tensor linear_8bit(Tensor x, Tensor q, Tensor scb, long out_features, long in_features, Tensor? bias = null,
+                                             bool value_unused = false, bool keep_for_rerun = false)
             {
-                var r = NativeMethods.atg_linear_8bit(x.Handle, q.Handle, scb.Handle, bias?.RawHandle ?? IntPtr.Zero, out_features, in_features);
+                var r = NativeMethods.atg_linear_8bit(x.Handle, q.Handle, scb.Handle, bias?.RawHandle ?? IntPtr.Zero, out_features, in_features,
+                                                      QuantFlags(value_unused, keep_for_rerun));
                 GC.KeepAlive(bias);
                 return Tensor.Wrap(r);
             }
+
+            // native/quant4.cpp's LinearQuant flags.
+            private static int QuantFlags(bool valueUnused, bool keepForRerun) => (valueUnused ? 1 : 0) | (keepForRerun ? 2 : 0);
 
             private static int QuantType(string type, bool allowDynamic) => type switch
             {

@@ -65,6 +65,18 @@ public static partial class torch
                 return Tensor.Wrap(r);
             }
 
+            /// <summary>The gradient path of <see cref="linear"/> without its value: zeros of the output's shape whose
+            /// backward gives the gradients <see cref="linear"/>'s would (g·W for the input, gᵀ·x for a weight that
+            /// requires grad, Σg for the bias). For a caller that reads only the gradient the result carries back, never
+            /// its values: the last projection of a block that gradient checkpointing reruns
+            /// (<see cref="Checkpointed.Recomputing"/>). A frozen weight keeps nothing of the input.</summary>
+            public static Tensor linear_value_unused(Tensor input, Tensor weight, Tensor? bias = null)
+            {
+                var r = NativeMethods.atg_linear_value_unused(input.Handle, weight.Handle, bias?.RawHandle ?? IntPtr.Zero);
+                GC.KeepAlive(bias);
+                return Tensor.Wrap(r);
+            }
+
             public static Tensor one_hot(Tensor indices, long num_classes = -1) => Tensor.Wrap(NativeMethods.atg_nn_one_hot(indices.Handle, num_classes));
 
             public static Tensor silu(Tensor x) => x.silu();
